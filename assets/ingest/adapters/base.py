@@ -1,0 +1,131 @@
+"""What an adapter is: one export format → rows of one canonical entity.
+
+The ingestion engine (``assets/ingest/engine.py``) owns everything generic: finding files,
+sha256 manifest, decoding (BOM, Latin-1 fallback), CSV parsing into all-text columns with the
+physical ``source_line`` of each record, the pandera contract of the canonical entity,
+quarantine, landing in ``raw`` and merging into ``core``.
+
+An adapter owns only what is specific to its format:
+- how to recognise its files (file-name globs and the header columns it requires),
+- how to read them (delimiter, rows to skip, trailer rows to drop),
+- how its columns map to the canonical entity (a Polars transformation, no row loops),
+- which of its columns hold customer identity (these never land anywhere, not even in
+  quarantine),
+- and, for demo data and round-trip tests, how to *write* a file in its format.
+
+Adapters are data: a list in ``assets/ingest/adapters/__init__.py`` (``ADAPTERS``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+# The column the engine adds to every parsed frame: the 1-based physical line where the
+# record starts (a quoted newline makes a record span several lines).
+LINE = "source_line"
+
+# Columns of the frame the demo generator hands to an order format's writer: the canonical
+# order_lines columns plus what real exports carry and the warehouse must never keep or
+# must derive (customer identity, full address, order-level amounts, product title).
+ORDER_EXPORT_EXTRA = (
+    "customer_id",  # the channel's own customer id
+    "customer_name",
+    "customer_email",
+    "ship_address1",
+    "ship_city",
+    "ship_region",
+    "ship_postal_code",
+    "ship_country",
+    "shipping_amount",  # order level, order currency
+    "tax_amount",  # order level, order currency
+    "discount_amount",  # line level, order currency
+    "product_name",
+    "carrier",
+    "tracking_number",
+)
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """What an adapter knows about the file it maps."""
+
+    path: Path  # the file
+    relative_path: str  # path relative to the inbox: what `source_file` records
+    channel_id: str | None  # for orders: the folder under inbox/orders/
+    location_id: str | None  # for per-location folders (stock snapshots, ...)
+    pii_salt: str
+    postal_prefix_chars: int
+    export_date: date | None  # parsed from the file name when it carries one
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """An adapter's result.
+
+    ``rows``: the canonical entity columns (typed; a value that failed to parse is null) and
+    ``source_line``. ``rejects``: rows the adapter itself refuses, as (``source_line``,
+    ``rule``, ``message``); the engine quarantines those records whole and drops them from
+    ``rows`` if they are there. One record may yield several canonical rows (a Shopify line
+    and its order) or none; every record read ends either in ``rows`` or in ``rejects``.
+    """
+
+    rows: pl.DataFrame
+    rejects: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={LINE: pl.Int64, "rule": pl.String, "message": pl.String}
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Adapter:
+    name: str  # e.g. "shopify_orders"
+    entity: str  # canonical entity, a key of assets.model.ENTITIES
+    folder: str  # inbox sub-folder the files live in, e.g. "orders"
+    file_globs: tuple[str, ...]  # matched against the file name, e.g. ("orders_export*.csv",)
+    required_columns: tuple[str, ...]  # header names that identify the format
+    map: Callable[[pl.DataFrame, AdapterContext], Mapped]
+    separator: str = ","
+    skip_rows: int = 0  # rows before the header (eBay puts a blank line first)
+    pii_columns: tuple[str, ...] = ()
+    # drop rows whose first column matches (report trailers like "12 record(s) downloaded")
+    trailer_pattern: str | None = None
+    write: Callable[[pl.DataFrame, Path], None] | None = None
+    doc: str = ""
+
+
+def customer_key(values: pl.Series, salt: str) -> pl.Series:
+    """Salted SHA-256 key of a customer identity (email or channel id), lower-cased, trimmed.
+
+    Hashes each distinct value once (exports repeat customers), so the cost follows the
+    number of customers, not rows. Empty identities give null.
+    """
+    clean = values.cast(pl.String).str.strip_chars().str.to_lowercase()
+    uniques = clean.drop_nulls().unique()
+    uniques = uniques.filter(uniques != "")
+    digests = [
+        hashlib.sha256(f"{salt}\x1f{v}".encode()).hexdigest()[:32] for v in uniques.to_list()
+    ]
+    lookup = pl.DataFrame({"v": uniques, "k": digests}, schema={"v": pl.String, "k": pl.String})
+    return (
+        pl.DataFrame({"v": clean})
+        .join(lookup, on="v", how="left", maintain_order="left")
+        .get_column("k")
+        .alias("customer_key")
+    )
+
+
+def postal_prefix(values: pl.Series | pl.Expr, chars: int):
+    """First ``chars`` letters/digits of a postal code, upper-case (enough for regions)."""
+    return (
+        values.cast(pl.String)
+        .str.replace_all(r"[^0-9A-Za-z]", "")
+        .str.to_uppercase()
+        .str.slice(0, chars)
+    )

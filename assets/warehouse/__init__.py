@@ -1,0 +1,161 @@
+"""The DuckDB warehouse of record: its layers, its tables, and how a step opens it.
+
+Layers (DuckDB schemas): ``raw`` (every accepted row as landed, with lineage), ``quarantine``
+(rejected rows, whole, with the rule), ``core`` (the canonical model, current state),
+``marts`` (everything computed), ``ops`` (manifests and logs).
+
+DuckDB admits one writing process per file. Pipeline steps that write are in the Dagster pool
+``warehouse`` (see dagster.yaml), and :func:`connect` waits out a lock held by another process
+instead of failing at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets.model import BASE_AMOUNTS, ENTITIES, LINEAGE, Entity
+
+SCHEMAS = ("raw", "quarantine", "core", "marts", "ops")
+WAREHOUSE_POOL = "warehouse"
+
+
+def _columns_sql(entity: Entity, *, with_base: bool) -> list[str]:
+    cols = [f"{c.name} {c.sql_type}" for c in entity.columns]
+    if with_base:
+        cols += [f"{name}_base DOUBLE" for name in BASE_AMOUNTS.get(entity.name, {})]
+    cols += [f"{c.name} {c.sql_type}" for c in LINEAGE]
+    return cols
+
+
+def entity_ddl(entity: Entity) -> list[str]:
+    """CREATE statements for ``raw.<entity>`` and ``core.<entity>``.
+
+    ``raw`` keeps the canonical columns plus lineage; ``core`` adds base-currency twins of the
+    money columns (``<column>_base``) and a primary key on the entity's key.
+    """
+    raw_cols = ",\n  ".join(_columns_sql(entity, with_base=False))
+    core_cols = ",\n  ".join(
+        _columns_sql(entity, with_base=True) + [f"PRIMARY KEY ({', '.join(entity.key)})"]
+    )
+    return [
+        f"CREATE TABLE IF NOT EXISTS raw.{entity.name} (\n  {raw_cols}\n)",
+        f"CREATE TABLE IF NOT EXISTS core.{entity.name} (\n  {core_cols}\n)",
+    ]
+
+
+OPS_DDL = [
+    # one row per file version seen; a re-landed identical file is recognised by its sha256
+    """CREATE TABLE IF NOT EXISTS ops.ingested_files (
+  source_file VARCHAR,      -- path relative to the inbox
+  sha256 VARCHAR,
+  adapter VARCHAR,
+  entity VARCHAR,
+  batch_id VARCHAR,
+  size_bytes BIGINT,
+  rows_read BIGINT,
+  rows_loaded BIGINT,
+  rows_quarantined BIGINT,
+  status VARCHAR,           -- loaded | replaced (a corrected version came later) | failed
+  message VARCHAR,
+  ingested_at TIMESTAMP,
+  PRIMARY KEY (source_file, sha256)
+)""",
+    """CREATE TABLE IF NOT EXISTS ops.ingest_batches (
+  batch_id VARCHAR PRIMARY KEY,
+  started_at TIMESTAMP,
+  finished_at TIMESTAMP,
+  files BIGINT,
+  rows_read BIGINT,
+  rows_loaded BIGINT,
+  rows_quarantined BIGINT
+)""",
+    # file-level findings that are not a rejected row (encoding fallback, unknown file, ...)
+    """CREATE TABLE IF NOT EXISTS ops.ingest_messages (
+  batch_id VARCHAR,
+  source_file VARCHAR,
+  source_line BIGINT,
+  severity VARCHAR,         -- warning | error
+  rule VARCHAR,
+  message VARCHAR,
+  logged_at TIMESTAMP
+)""",
+]
+
+QUARANTINE_DDL = [
+    # a rejected row, whole (customer identity columns blanked), and every rule it broke
+    """CREATE TABLE IF NOT EXISTS quarantine.rows (
+  batch_id VARCHAR,
+  source_file VARCHAR,
+  source_line BIGINT,
+  adapter VARCHAR,
+  entity VARCHAR,
+  rule VARCHAR,
+  message VARCHAR,
+  row_json VARCHAR,
+  quarantined_at TIMESTAMP
+)""",
+]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema and table that does not exist yet (idempotent)."""
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for entity in ENTITIES.values():
+        for stmt in entity_ddl(entity):
+            con.execute(stmt)
+    for stmt in OPS_DDL + QUARANTINE_DDL:
+        con.execute(stmt)
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+@contextlib.contextmanager
+def connect(
+    path: str | Path, *, read_only: bool = False, wait_seconds: float = 120.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, waiting (with back-off) while another process holds its lock.
+
+    Read-write opens make sure the schema exists. The connection is closed on exit, so the
+    lock is held only as long as the ``with`` block.
+    """
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    try:
+        if not read_only:
+            ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file. Steps open it with ``with warehouse.connect() as con``."""
+
+    path: str
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self.path, read_only=read_only) as con:
+            yield con

@@ -1,0 +1,60 @@
+"""The ``shelfwise`` command line. ``shelfwise --help`` is the manual; each command's ``--help``
+explains its options with an example.
+
+Every command works on one shelfwise home folder (``--home`` or ``$SHELFWISE_HOME``, default
+``./data``): inbox, warehouse, serving snapshot, outbox and Dagster state all live there.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from assets.settings import home_dir
+
+# command modules under pipelines/commands, each exposing COMMANDS: list[click.Command]
+COMMAND_MODULES = [
+    "pipelines.commands.core",
+]
+
+
+class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # keep the order in which the commands were added: the order a new user needs them
+        return list(self.commands)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="SHELFWISE_HOME",
+    default="data",
+    show_default=True,
+    help="shelfwise home folder (inbox, warehouse, outbox, Dagster state).",
+)
+@click.pass_context
+def main(ctx: click.Context, home: str) -> None:
+    """shelfwise: inventory and order analytics for multi-channel e-commerce.
+
+    \b
+    Quick start:
+      shelfwise demo            generate demo data, run every asset, print a summary
+      shelfwise ui              open the Dagster UI on http://127.0.0.1:3000
+    \b
+    Data in:
+      shelfwise generate        write a deterministic demo inbox (channels, warehouses, suppliers)
+      shelfwise ingest          land new inbox files into the DuckDB warehouse
+      shelfwise status          rows per table, quarantined rows by rule
+    """
+    ctx.obj = {"home": str(home_dir(home))}
+
+
+for _module in COMMAND_MODULES:
+    for _command in importlib.import_module(_module).COMMANDS:
+        main.add_command(_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Core commands: demo, generate, ingest, status, ui."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from assets.settings import load_settings
+
+
+def _settings(ctx: click.Context):
+    return load_settings(ctx.obj["home"])
+
+
+def run_job(settings, job_name: str, *, raise_on_error: bool = True):
+    """Execute a job of the code location in this process on the home's Dagster instance.
+
+    The run is recorded in the instance, so it shows in the Dagster UI (`shelfwise ui`).
+    """
+    from pipelines.definitions import build_definitions
+    from pipelines.instance import get_instance
+
+    instance = get_instance(settings)
+    defs = build_definitions(str(settings.home))
+    job = defs.resolve_job_def(job_name)
+    return job.execute_in_process(instance=instance, raise_on_error=raise_on_error)
+
+
+@click.command()
+@click.option("--out", type=click.Path(file_okay=False), help="inbox folder [default: <home>/inbox]")
+@click.option("--seed", default=42, show_default=True, help="random seed; same seed, same files")
+@click.option("--skus", default=500, show_default=True, help="number of SKUs (bundles included)")
+@click.option("--warehouses", default=3, show_default=True, help="number of warehouses")
+@click.option("--channels", default=6, show_default=True, help="number of sales channels (1-6)")
+@click.option("--days", default=730, show_default=True, help="days of history")
+@click.option("--end", default="2026-11-22", show_default=True, help="last business day (YYYY-MM-DD)")
+@click.pass_context
+def generate(ctx, out, seed, skus, warehouses, channels, days, end):
+    """Write a deterministic demo inbox, each system in its own export format.
+
+    \b
+    Example:
+      shelfwise generate --skus 200 --days 120 --seed 7
+    """
+    from pipelines.generate import generate_demo
+
+    settings = _settings(ctx)
+    target = Path(out) if out else settings.inbox
+    started = time.perf_counter()
+    summary = generate_demo(
+        target, seed=seed, skus=skus, warehouses=warehouses, channels=channels, days=days, end=end
+    )
+    click.echo(summary.format())
+    click.echo(f"\nwrote {summary.files:,} files to {target} in {time.perf_counter() - started:.1f} s")
+
+
+@click.command()
+@click.pass_context
+def ingest(ctx):
+    """Land new and corrected inbox files into the warehouse (raw, quarantine, core).
+
+    Files already ingested (same name, same sha256) are skipped; a corrected file with the
+    same name replaces its earlier version's rows. Bad rows go to quarantine with file, line
+    and rule; good rows are never lost.
+    """
+    from pipelines.summary import warehouse_summary
+
+    settings = _settings(ctx)
+    result = run_job(settings, "ingest_inbox", raise_on_error=False)
+    click.echo(warehouse_summary(settings.warehouse_path))
+    if not result.success:
+        raise click.ClickException("the ingest run failed: see `shelfwise ui` for its logs")
+
+
+@click.command()
+@click.pass_context
+def status(ctx):
+    """Rows per table in every warehouse layer and quarantined rows by rule."""
+    from pipelines.summary import warehouse_summary
+
+    click.echo(warehouse_summary(_settings(ctx).warehouse_path))
+
+
+@click.command()
+@click.option("--seed", default=42, show_default=True)
+@click.option("--skus", default=500, show_default=True)
+@click.option("--warehouses", default=3, show_default=True)
+@click.option("--channels", default=6, show_default=True)
+@click.option("--days", default=730, show_default=True)
+@click.option("--fresh/--keep", default=True, show_default=True,
+              help="--fresh starts from an empty home; --keep re-runs on what is there")
+@click.pass_context
+def demo(ctx, seed, skus, warehouses, channels, days, fresh):
+    """Generate demo data, materialize every asset, print a summary.
+
+    Default scale: 500 SKUs, 3 warehouses, 6 channels, 2 years.
+    """
+    import shutil
+
+    from pipelines.generate import generate_demo
+    from pipelines.summary import warehouse_summary
+
+    settings = _settings(ctx)
+    started = time.perf_counter()
+    if fresh:
+        for part in ("inbox", "warehouse", "serving", "outbox"):
+            shutil.rmtree(settings.home / part, ignore_errors=True)
+    if fresh or not settings.inbox.exists():
+        click.echo(f"generating demo data into {settings.inbox} ...")
+        generate_demo(settings.inbox, seed=seed, skus=skus, warehouses=warehouses,
+                      channels=channels, days=days)
+    click.echo("materializing every asset (job shelfwise_all) ...")
+    result = run_job(settings, "shelfwise_all", raise_on_error=False)
+    click.echo("")
+    click.echo(warehouse_summary(settings.warehouse_path))
+    click.echo(f"\ndemo finished in {time.perf_counter() - started:.0f} s; home: {settings.home}")
+    click.echo("next: `shelfwise ui` opens the Dagster UI on http://127.0.0.1:3000")
+    if not result.success:
+        raise click.ClickException("some steps failed: open `shelfwise ui` to see which and why")
+
+
+@click.command()
+@click.option("--port", default=3000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.pass_context
+def ui(ctx, port, host):
+    """Open the Dagster UI (assets, runs, schedules, sensors) on this machine only."""
+    from pipelines.instance import prepare_dagster_home
+
+    settings = _settings(ctx)
+    prepare_dagster_home(settings)
+    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",
+           "-h", host, "-p", str(port)]
+    click.echo(f"Dagster UI on http://{host}:{port} (Ctrl-C stops it)")
+    raise SystemExit(subprocess.call(cmd, env=os.environ.copy()))
+
+
+COMMANDS = [demo, generate, ingest, status, ui]

@@ -1,0 +1,64 @@
+"""Short tables people read after a run: rows per table, quarantined rows by rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assets.warehouse import connect
+
+
+def format_table(headers: list[str], rows: list[tuple]) -> str:
+    """A plain aligned text table (numbers right-aligned, thousands separated)."""
+
+    def cell(v: object) -> str:
+        if isinstance(v, int):
+            return f"{v:,}"
+        if isinstance(v, float):
+            return f"{v:,.2f}"
+        return "" if v is None else str(v)
+
+    text = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in text]) for i, h in enumerate(headers)]
+    numeric = [all(isinstance(row[i], (int, float)) for row in rows) and rows for i in range(len(headers))]
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in text]
+    return "\n".join(out)
+
+
+def warehouse_summary(warehouse_path: Path) -> str:
+    """Rows per table in every layer, then quarantined rows by file kind and rule."""
+    if not Path(warehouse_path).exists():
+        return f"No warehouse yet at {warehouse_path}: run `shelfwise ingest` or `shelfwise demo`."
+    with connect(warehouse_path, read_only=True) as con:
+        tables = con.execute(
+            """
+            SELECT table_schema, table_name, estimated_size
+            FROM duckdb_tables()
+            WHERE table_schema IN ('raw', 'core', 'marts', 'quarantine')
+            ORDER BY CASE table_schema WHEN 'raw' THEN 1 WHEN 'core' THEN 2
+                     WHEN 'marts' THEN 3 ELSE 4 END, table_name
+            """
+        ).fetchall()
+        counts = {
+            (s, t): con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
+            for s, t, _ in tables
+        }
+        core_tables = sorted({t for s, t, _ in tables if s in ("raw", "core")})
+        rows = [(t, counts.get(("raw", t), 0), counts.get(("core", t), 0)) for t in core_tables]
+        marts = [(t, counts[(s, t)]) for s, t, _ in tables if s == "marts"]
+        quarantine = con.execute(
+            """
+            SELECT entity, rule, count(*) AS rows, count(DISTINCT source_file) AS files
+            FROM quarantine.rows GROUP BY ALL ORDER BY rows DESC, entity, rule
+            """
+        ).fetchall()
+    parts = ["Warehouse tables (rows)", format_table(["table", "raw", "core"], rows)]
+    if marts:
+        parts += ["", "Marts (rows)", format_table(["mart", "rows"], marts)]
+    parts += ["", "Quarantined rows by rule"]
+    parts.append(
+        format_table(["entity", "rule", "rows", "files"], quarantine) if quarantine else "(none)"
+    )
+    return "\n".join(parts)
