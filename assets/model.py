@@ -262,6 +262,7 @@ ENTITIES: dict[str, Entity] = {
                 C("location_id"),
                 C("sku"),
                 C("on_hand", "INTEGER", doc="units, >= 0"),
+                O("reserved", "INTEGER", "units held back at the location (quality hold, B2B)"),
                 C("counted", "BOOLEAN", doc="true for a physical count, false for system stock"),
                 C("counted_at", "TIMESTAMP"),
             ),
