@@ -1,5 +1,76 @@
 """Sensors: react to the world (new inbox files, approved suggestions)."""
 
-from __future__ import annotations
 
-SENSORS: list = []
+import fnmatch
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from assets.ingest.engine import IGNORED_NAMES
+from assets.resources import SettingsResource
+
+# a file modified this recently may still be being written: wait for the next tick
+SETTLE_SECONDS = 5.0
+
+
+def inbox_listing(inbox: Path) -> list[tuple[str, int, int]]:
+    """(relative path, size, mtime_ns) of every inbox file the engine would look at.
+
+    Uses only ``os.scandir`` (no file is opened, and never the warehouse, which a running
+    ingest may hold locked). Hidden and partial files are left out, as the engine does.
+    """
+    out = []
+    if not inbox.exists():
+        return out
+    stack = [inbox]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if any(fnmatch.fnmatch(entry.name, pat) for pat in IGNORED_NAMES):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif entry.is_file():
+                    st = entry.stat()
+                    rel = Path(entry.path).relative_to(inbox).as_posix()
+                    out.append((rel, st.st_size, st.st_mtime_ns))
+    return sorted(out)
+
+
+def listing_hash(listing: list[tuple[str, int, int]]) -> str:
+    digest = hashlib.sha256()
+    for rel, size, mtime in listing:
+        digest.update(f"{rel}\x1f{size}\x1f{mtime}\n".encode())
+    return digest.hexdigest()
+
+
+@dg.sensor(
+    job_name="ingest_inbox",
+    minimum_interval_seconds=30,
+    description="Runs ingest_inbox when inbox files appear or change (never opens the warehouse).",
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
+def inbox_sensor(context: dg.SensorEvaluationContext, shelfwise: SettingsResource):
+    inbox = shelfwise.settings.inbox
+    listing = inbox_listing(inbox)
+    if not listing:
+        return dg.SkipReason(f"no files in {inbox}")
+    newest = max(mtime for _, _, mtime in listing)
+    if time.time_ns() - newest < SETTLE_SECONDS * 1e9:
+        return dg.SkipReason("a file changed in the last seconds; waiting for it to settle")
+    state = listing_hash(listing)
+    if state == context.cursor:
+        return dg.SkipReason("no new or changed inbox files")
+    context.update_cursor(state)
+    # the run key is the listing's hash: the same inbox state never launches twice
+    return dg.RunRequest(
+        run_key=state,
+        tags={"shelfwise/inbox_files": str(len(listing))},
+    )
+
+
+SENSORS: list = [inbox_sensor]

@@ -1,0 +1,171 @@
+"""What every channel order adapter shares: the canonical frame, status rules, writer helpers.
+
+Mapping side: adapters build their columns with :mod:`assets.ingest.parse` and end with
+:func:`finish`, which adds the derived columns (``updated_at``, the customer key, the
+postal prefix), casts to the ``order_lines`` schema and keeps ``source_line``.
+
+Writing side (demo data and round-trip tests): the generator hands an "export rows" frame
+(canonical ``order_lines`` columns plus ``base.ORDER_EXPORT_EXTRA``); the helpers here
+format its UTC times in a channel's zone, money with symbols and thousands separators, and
+write the bytes deterministically (same frame → same file, byte for byte).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest.adapters.base import LINE, customer_key, postal_prefix
+from assets.ingest.parse import COUNTRY_NAMES, blank_to_null
+from assets.model import ENTITIES
+
+SCHEMA: dict[str, pl.DataType] = ENTITIES["order_lines"].polars_schema
+TIMES = ("ordered_at", "paid_at", "cancelled_at", "shipped_at", "delivered_at")
+
+# ISO-2 → the name exports print (the first name listed for the code in COUNTRY_NAMES,
+# title-cased, with the usual exceptions), for formats that write country names.
+_NAME_OVERRIDES = {"US": "United States", "GB": "United Kingdom", "IE": "Ireland"}
+COUNTRY_DISPLAY: dict[str, str] = {}
+for _name, _code in COUNTRY_NAMES.items():
+    if len(_name) > 3 and _code not in COUNTRY_DISPLAY:
+        COUNTRY_DISPLAY[_code] = _name.title()
+COUNTRY_DISPLAY.update(_NAME_OVERRIDES)
+
+
+def finish(
+    frame: pl.DataFrame,
+    *,
+    customer_identity: pl.Expr | None,
+    postal_code: pl.Expr | None,
+    postal_chars: int,
+    salt: str,
+) -> pl.DataFrame:
+    """The canonical ``order_lines`` frame (schema order and dtypes) plus ``source_line``.
+
+    ``frame`` holds the adapter's canonical columns (missing optional ones become null) and
+    the raw columns the expressions read. ``customer_identity`` is the text to hash (email,
+    else the channel's buyer id): it is hashed here and never leaves as text.
+    ``postal_code`` is reduced to its first ``postal_chars`` letters/digits.
+    ``updated_at`` is the latest lifecycle time the row knows unless the adapter set it
+    (Amazon reports its own ``last-updated-date``); a row without any time keeps null and
+    the contract rejects it.
+    """
+    if customer_identity is not None:
+        keys = customer_key(frame.select(customer_identity.alias("v")).to_series(), salt)
+        frame = frame.with_columns(keys.alias("customer_key"))
+    if postal_code is not None:
+        frame = frame.with_columns(
+            ship_postal_prefix=pl.when(blank_to_null(postal_code).is_not_null()).then(
+                postal_prefix(postal_code, postal_chars)
+            )
+        )
+    missing = [c for c in (*SCHEMA, "updated_at") if c not in frame.columns]
+    frame = frame.with_columns(pl.lit(None).alias(c) for c in missing if c != "updated_at")
+    latest = pl.max_horizontal([pl.col(c).cast(pl.Datetime("us")) for c in TIMES])
+    if "updated_at" in missing:
+        frame = frame.with_columns(updated_at=latest)
+    else:
+        frame = frame.with_columns(updated_at=pl.coalesce(pl.col("updated_at"), latest))
+    return frame.select(
+        *[pl.col(c).cast(t) for c, t in SCHEMA.items()], pl.col(LINE).cast(pl.Int64)
+    )
+
+
+def empty_rejects() -> pl.DataFrame:
+    return pl.DataFrame(schema={LINE: pl.Int64, "rule": pl.String, "message": pl.String})
+
+
+def combine_rejects(*frames: pl.DataFrame) -> pl.DataFrame:
+    """All rejects, one per record: the first rule that fired wins (rules listed in order)."""
+    parts = [f for f in frames if f.height]
+    if not parts:
+        return empty_rejects()
+    return pl.concat(parts, how="vertical").unique(subset=[LINE], keep="first", maintain_order=True)
+
+
+def without(rows: pl.DataFrame, rejects: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` minus the records that were rejected (the engine would drop them too)."""
+    if rejects.height == 0:
+        return rows
+    return rows.join(rejects.select(LINE), on=LINE, how="anti")
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def local_text(expr: pl.Expr, fmt: str, tz: str) -> pl.Expr:
+    """A naive-UTC timestamp as wall-clock text in ``tz`` (``%z`` prints the offset)."""
+    return (
+        expr.cast(pl.Datetime("us"))
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(tz)
+        .dt.strftime(fmt)
+    )
+
+
+def money_text(
+    expr: pl.Expr, *, symbol: str = "", thousands: bool = False, decimals: int = 2
+) -> pl.Expr:
+    """A number as exports print it: fixed decimals, optional symbol and thousands commas.
+
+    ``-1234.5`` with ``symbol="$", thousands=True`` → ``"-$1,234.50"``; null stays null.
+    Rounded half away from zero in integer cents, so the text is exact.
+    """
+    scale = 10**decimals
+    cents = (expr.cast(pl.Float64) * scale).round(0).cast(pl.Int64)
+    whole = (cents.abs() // scale).cast(pl.String)
+    if thousands:
+        whole = (
+            whole.str.reverse().str.replace_all(r"(\d{3})", "${1},").str.reverse()
+            .str.strip_prefix(",")
+        )
+    frac = (cents.abs() % scale).cast(pl.String).str.zfill(decimals)
+    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    text = sign + pl.lit(symbol) + whole + (pl.lit(".") + frac if decimals else pl.lit(""))
+    return pl.when(expr.is_null()).then(None).otherwise(text)
+
+
+def country_name(expr: pl.Expr) -> pl.Expr:
+    """ISO-2 → the country name exports print (unknown codes are written as the code)."""
+    return expr.replace_strict(COUNTRY_DISPLAY, default=expr, return_dtype=pl.String)
+
+
+def order_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Export rows in a stable order: by order, then line (numeric line ids numerically).
+
+    Positional formats (Shopify, Square) derive the line id from this order, so a frame
+    whose line ids are 1..n per order round-trips exactly.
+    """
+    return frame.with_columns(
+        _line_num=pl.col("line_id").cast(pl.String).str.to_integer(strict=False)
+    ).sort(["order_id", "_line_num", "line_id"], nulls_last=True).drop("_line_num")
+
+
+def write_text(path: Path, text: str, *, bom: bool = False) -> None:
+    """Write ``text`` as UTF-8 (optionally with a BOM) via a temporary name and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8"))
+    os.replace(tmp, path)
+
+
+def csv_text(frame: pl.DataFrame, *, separator: str = ",", quote_style: str = "necessary") -> str:
+    """CSV text of ``frame`` (header included, ``\\n`` line ends, nulls as empty cells).
+
+    ``quote_style``: ``"necessary"`` (RFC 4180), ``"always"`` (eBay quotes most cells) or
+    ``"never"`` (Amazon's flat files: tab-separated, never quoted).
+    """
+    return frame.write_csv(
+        separator=separator,
+        quote_style=quote_style,
+        null_value="",
+        line_terminator="\n",
+    )
+
+
+def col_or_null(frame: pl.DataFrame, name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
+    """``pl.col(name)`` when the export frame has it, else a typed null (optional extras)."""
+    return pl.col(name) if name in frame.columns else pl.lit(None, dtype=dtype)

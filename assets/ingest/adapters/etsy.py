@@ -1,0 +1,199 @@
+"""Etsy: the "Sold Order Items" CSV.
+
+Where: Shop Manager → Settings → Options → Download Data → Orders, type "Order Items",
+a month or year at a time. Etsy names the file ``EtsySoldOrderItems2024-3.csv`` (or
+``EtsySoldOrderItems2024.csv``); our daily exports ``EtsySoldOrderItems_YYYY-MM-DD.csv``.
+
+Columns (header spellings from real exports as read by open-source importers of this
+file): ``Sale Date, Item Name, Buyer, Quantity, Price, Coupon Code, Coupon Details,
+Discount Amount, Shipping Discount, Order Shipping, Order Sales Tax, Item Total, Currency,
+Transaction ID, Listing ID, Date Paid, Date Shipped, Ship Name, Ship Address1, Ship
+Address2, Ship City, Ship State, Ship Zipcode, Ship Country, Order ID, Variations, Order
+Type, Listings Type, Payment Type, InPerson Discount, InPerson Location, VAT Paid by Buyer,
+SKU``. One row per transaction (an order line).
+
+Mapping:
+- ``order_id`` = Order ID; ``line_id`` = Transaction ID;
+- ``channel_sku``/``sku`` = SKU; a listing without a SKU (common on Etsy) falls back to
+  ``listing-<Listing ID>`` so a channel listing can still map it to a SKU;
+- ``unit_price`` = Price (per unit); ``line_amount`` = Quantity × Price − Discount Amount
+  (Etsy's item-level coupon discount); Item Total is not used (it is before discounts);
+- ``Buyer`` is ``Full Name (username)``: the customer key hashes the username in the
+  parentheses (stable when the buyer renames), else the whole cell;
+- ``Ship Country`` is a country name (``United States``): mapped to ISO-2.
+
+Dates are ``MM/DD/YY`` (some exports ``MM/DD/YYYY``), without time or zone. They are taken
+at 12:00 in ``ASSUME_TZ`` (US Eastern, Etsy's home zone) so the UTC date equals the
+date in the file.
+
+Status: the file lists sold items only (cancelled orders are removed from it, refunds are
+not shown): ``shipped`` ← Date Shipped set; ``paid`` ← Date Paid set; ``placed`` otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest.adapters._orders import (
+    col_or_null,
+    combine_rejects,
+    country_name,
+    csv_text,
+    finish,
+    local_text,
+    money_text,
+    order_rows,
+    without,
+    write_text,
+)
+from assets.ingest.adapters.base import Adapter, AdapterContext, Mapped
+from assets.ingest.parse import (
+    blank_to_null,
+    country_iso2,
+    quoted,
+    rejects_where,
+    to_int,
+    to_number,
+    to_utc,
+)
+
+HEADER = (
+    "Sale Date", "Item Name", "Buyer", "Quantity", "Price", "Coupon Code", "Coupon Details",
+    "Discount Amount", "Shipping Discount", "Order Shipping", "Order Sales Tax", "Item Total",
+    "Currency", "Transaction ID", "Listing ID", "Date Paid", "Date Shipped", "Ship Name",
+    "Ship Address1", "Ship Address2", "Ship City", "Ship State", "Ship Zipcode",
+    "Ship Country", "Order ID", "Variations", "Order Type", "Listings Type", "Payment Type",
+    "InPerson Discount", "InPerson Location", "VAT Paid by Buyer", "SKU",
+)  # fmt: skip
+REQUIRED = (
+    "Sale Date", "Buyer", "Quantity", "Price", "Currency", "Transaction ID", "Listing ID",
+    "Date Paid", "Date Shipped", "Order ID", "SKU",
+)  # fmt: skip
+PII = ("Buyer", "Ship Name", "Ship Address1", "Ship Address2", "Ship City", "Ship Zipcode")
+
+# two-digit years first: "%m/%d/%Y" would read "03/01/24" as the year 24
+DATE_FORMATS = ("%m/%d/%y", "%m/%d/%Y")
+ASSUME_TZ = "America/New_York"
+
+
+def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
+    """Sold Order Items rows → canonical ``order_lines``."""
+    df = frame.with_columns(
+        col_or_null(frame, c).alias(c)
+        for c in ("Discount Amount", "Ship Zipcode", "Ship Country", "Item Name")
+    )
+    quantity = to_int(pl.col("Quantity"))
+    price = to_number(pl.col("Price"))
+    discount = to_number(pl.col("Discount Amount")).fill_null(0.0)
+    sku = pl.coalesce(
+        blank_to_null(pl.col("SKU")),
+        pl.lit("listing-") + blank_to_null(pl.col("Listing ID")),
+    )
+    buyer = blank_to_null(pl.col("Buyer"))
+    username = buyer.str.extract(r"\(([^()]+)\)\s*$", 1)
+    rows = df.with_columns(
+        channel_id=pl.lit(ctx.channel_id),
+        order_id=blank_to_null(pl.col("Order ID")),
+        line_id=blank_to_null(pl.col("Transaction ID")),
+        channel_sku=sku,
+        sku=sku,
+        quantity=pl.when(quantity > 0).then(quantity),
+        unit_price=pl.when(price >= 0).then(price),
+        currency=blank_to_null(pl.col("Currency")).str.to_uppercase(),
+        line_amount=quantity * price - discount,
+        status=pl.when(blank_to_null(pl.col("Date Shipped")).is_not_null()).then(pl.lit("shipped"))
+        .when(blank_to_null(pl.col("Date Paid")).is_not_null()).then(pl.lit("paid"))
+        .otherwise(pl.lit("placed")),
+        ordered_at=to_utc(pl.col("Sale Date"), DATE_FORMATS, ASSUME_TZ),
+        paid_at=to_utc(pl.col("Date Paid"), DATE_FORMATS, ASSUME_TZ),
+        shipped_at=to_utc(pl.col("Date Shipped"), DATE_FORMATS, ASSUME_TZ),
+        ship_country=country_iso2(pl.col("Ship Country")),
+    )
+    rejects = combine_rejects(
+        rejects_where(
+            df, pl.col("Quantity").is_not_null() & quantity.is_null(), "quantity_not_a_number",
+            pl.format("Quantity {} is not a whole number", quoted(pl.col("Quantity"))),
+        ),
+        rejects_where(
+            df, blank_to_null(pl.col("Price")).is_not_null() & price.is_null(),
+            "price_not_a_number", pl.format("Price {} is not a number", quoted(pl.col("Price"))),
+        ),
+        rejects_where(
+            df, blank_to_null(pl.col("Sale Date")).is_not_null()
+            & to_utc(pl.col("Sale Date"), DATE_FORMATS, ASSUME_TZ).is_null(),
+            "date_not_readable",
+            pl.format("Sale Date {} is not MM/DD/YY", quoted(pl.col("Sale Date"))),
+        ),
+    )
+    out = finish(
+        rows,
+        customer_identity=pl.coalesce(username, buyer),
+        postal_code=pl.col("Ship Zipcode"),
+        postal_chars=ctx.postal_prefix_chars,
+        salt=ctx.pii_salt,
+    )
+    return Mapped(rows=without(out, rejects), rejects=rejects)
+
+
+def write_orders(frame: pl.DataFrame, path: Path) -> None:
+    """Write export rows as Etsy Sold Order Items (MM/DD/YY dates, plain amounts).
+
+    Cancelled lines are left out: Etsy drops cancelled orders from this file.
+    """
+    df = order_rows(frame.filter(pl.col("status") != "cancelled"))
+    fmt = "%m/%d/%y"
+    line_total = pl.col("quantity") * pl.col("unit_price")
+    discount = pl.col("discount_amount").fill_null(0)
+    out = df.select(
+        **{
+            "Sale Date": local_text(pl.col("ordered_at"), fmt, ASSUME_TZ),
+            "Item Name": pl.col("product_name"),
+            "Buyer": pl.format("{} ({})", pl.col("customer_name"), pl.col("customer_id")),
+            "Quantity": pl.col("quantity").cast(pl.String),
+            "Price": money_text(pl.col("unit_price")),
+            "Coupon Code": pl.when(discount > 0).then(pl.lit("SAVE10")),
+            "Coupon Details": pl.lit(None, dtype=pl.String),
+            "Discount Amount": money_text(discount),
+            "Shipping Discount": pl.lit("0.00"),
+            "Order Shipping": money_text(pl.col("shipping_amount").fill_null(0)),
+            "Order Sales Tax": money_text(pl.col("tax_amount").fill_null(0)),
+            "Item Total": money_text(line_total),
+            "Currency": pl.col("currency"),
+            "Transaction ID": pl.col("line_id").cast(pl.String),
+            "Listing ID": pl.lit(None, dtype=pl.String),
+            "Date Paid": local_text(pl.col("paid_at"), fmt, ASSUME_TZ),
+            "Date Shipped": local_text(pl.col("shipped_at"), fmt, ASSUME_TZ),
+            "Ship Name": pl.col("customer_name"),
+            "Ship Address1": pl.col("ship_address1"),
+            "Ship Address2": pl.lit(None, dtype=pl.String),
+            "Ship City": pl.col("ship_city"),
+            "Ship State": pl.col("ship_region"),
+            "Ship Zipcode": pl.col("ship_postal_code"),
+            "Ship Country": country_name(pl.col("ship_country")),
+            "Order ID": pl.col("order_id"),
+            "Variations": pl.lit(None, dtype=pl.String),
+            "Order Type": pl.lit("online"),
+            "Listings Type": pl.lit("listing"),
+            "Payment Type": pl.lit("online_cc"),
+            "InPerson Discount": pl.lit(None, dtype=pl.String),
+            "InPerson Location": pl.lit(None, dtype=pl.String),
+            "VAT Paid by Buyer": pl.lit("0"),
+            "SKU": pl.col("channel_sku"),
+        }
+    )
+    write_text(path, csv_text(out))
+
+
+ADAPTER = Adapter(
+    name="etsy_orders",
+    entity="order_lines",
+    folder="orders",
+    file_globs=("EtsySoldOrderItems*.csv",),
+    required_columns=REQUIRED,
+    map=map_orders,
+    pii_columns=PII,
+    write=write_orders,
+    doc="Etsy Sold Order Items CSV (one row per transaction, MM/DD/YY dates).",
+)

@@ -1,0 +1,306 @@
+"""Store point of sale: Square's "Item Sales" detail export CSV.
+
+Where: Square Dashboard → Reports → Item Sales → Export → "Item Detail CSV". Square names
+it ``items-2024-03-01-2024-03-02.csv``; our daily exports ``items-YYYY-MM-DD.csv``.
+
+Columns (header spellings from real exports as quoted by open-source tools that read this
+file; newer files append more columns, older ones lack the last few): ``Date, Time, Time
+Zone, Category, Item, Qty, Price Point Name, SKU, Modifiers Applied, Gross Sales,
+Discounts, Net Sales, Tax, Transaction ID, Payment ID, Device Name, Notes, Details, Event
+Type, Location, Dining Option, Customer ID, Customer Name, Customer Reference ID, Unit,
+Count, Itemization Type, Commission, Employee, Fulfillment Note, Channel, Token, Card Brand,
+PAN Suffix``. One row per item sold (a quantity of one catalogue item in one sale).
+
+Mapping:
+- ``order_id`` = Transaction ID; ``line_id`` = the row's 1-based position among the
+  transaction's sale rows in file order (Square has no item-row id);
+- a POS sale is placed, paid and handed over at once: ``status`` = ``delivered`` and
+  ``ordered_at`` = ``paid_at`` = ``shipped_at`` = ``delivered_at`` = the sale time (the goods
+  left the shelf then; shipped is set so no stock stays allocated to a finished sale);
+- ``quantity`` = Qty (Square writes ``1.0``); ``unit_price`` = Gross Sales ÷ Qty;
+  ``line_amount`` = Net Sales (gross − discounts, before tax);
+- money carries the account currency's sign (``$8.00``, ``€8.00``, ``-$1.00``); the currency
+  is read from it: ``€`` EUR, ``£`` GBP, ``¥`` JPY, ``$`` → ``DOLLAR_CURRENCY`` (USD; Square
+  prints a bare ``$`` for CAD and AUD accounts too: change it for such a store);
+- ``location_id`` = Location as written (name the Square location like the shelfwise
+  location id, or map it before landing); ``customer_key`` = hash of Customer ID.
+
+Time: Date ``2024-03-01`` + Time ``13:05:09`` are wall-clock time in the row's Time Zone,
+which Square writes as a Rails zone name (``Eastern Time (US & Canada)``, ``Berlin``,
+``London``): mapped to IANA (``ZONES``; an IANA name is accepted as is). A row with an
+unknown zone is rejected as ``unknown_time_zone``.
+
+Rejected:
+- ``refund_not_demand``: Event Type ``Refund`` rows (negative Qty). A refund is a return:
+  it belongs to the returns table, and returns are not negative demand (DESIGN.md);
+- ``not_a_product``: ``Itemization Type`` ``Custom Amount`` (a keyed-in amount, no item);
+- ``sku_missing``: an item without a SKU cannot be matched to stock;
+- ``quantity_not_a_number`` / ``quantity_not_positive`` / ``price_not_a_number``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest.adapters._orders import (
+    col_or_null,
+    combine_rejects,
+    csv_text,
+    finish,
+    local_text,
+    money_text,
+    order_rows,
+    without,
+    write_text,
+)
+from assets.ingest.adapters.base import LINE, Adapter, AdapterContext, Mapped
+from assets.ingest.parse import (
+    blank_to_null,
+    quoted,
+    rejects_where,
+    to_int,
+    to_number,
+    to_utc,
+)
+
+HEADER = (
+    "Date", "Time", "Time Zone", "Category", "Item", "Qty", "Price Point Name", "SKU",
+    "Modifiers Applied", "Gross Sales", "Discounts", "Net Sales", "Tax", "Transaction ID",
+    "Payment ID", "Device Name", "Notes", "Details", "Event Type", "Location",
+    "Dining Option", "Customer ID", "Customer Name", "Customer Reference ID", "Unit", "Count",
+    "Itemization Type", "Commission", "Employee", "Fulfillment Note", "Channel", "Token",
+    "Card Brand", "PAN Suffix",
+)  # fmt: skip
+REQUIRED = (
+    "Date", "Time", "Time Zone", "Qty", "SKU", "Gross Sales", "Net Sales", "Transaction ID",
+    "Event Type", "Location",
+)  # fmt: skip
+PII = ("Customer ID", "Customer Name", "Customer Reference ID", "Notes", "PAN Suffix",
+       "Employee")
+
+DOLLAR_CURRENCY = "USD"
+# Square's (Rails) time-zone names → IANA
+ZONES = {
+    "Pacific Time (US & Canada)": "America/Los_Angeles",
+    "Mountain Time (US & Canada)": "America/Denver",
+    "Central Time (US & Canada)": "America/Chicago",
+    "Eastern Time (US & Canada)": "America/New_York",
+    "Arizona": "America/Phoenix",
+    "Alaska": "America/Anchorage",
+    "Hawaii": "Pacific/Honolulu",
+    "Atlantic Time (Canada)": "America/Halifax",
+    "Newfoundland": "America/St_Johns",
+    "UTC": "UTC",
+    "London": "Europe/London",
+    "Edinburgh": "Europe/London",
+    "Dublin": "Europe/Dublin",
+    "Lisbon": "Europe/Lisbon",
+    "Madrid": "Europe/Madrid",
+    "Paris": "Europe/Paris",
+    "Brussels": "Europe/Brussels",
+    "Amsterdam": "Europe/Amsterdam",
+    "Berlin": "Europe/Berlin",
+    "Bern": "Europe/Zurich",
+    "Zurich": "Europe/Zurich",
+    "Vienna": "Europe/Vienna",
+    "Rome": "Europe/Rome",
+    "Copenhagen": "Europe/Copenhagen",
+    "Stockholm": "Europe/Stockholm",
+    "Warsaw": "Europe/Warsaw",
+    "Tokyo": "Asia/Tokyo",
+    "Sydney": "Australia/Sydney",
+    "Melbourne": "Australia/Melbourne",
+    "Brisbane": "Australia/Brisbane",
+    "Perth": "Australia/Perth",
+    "Adelaide": "Australia/Adelaide",
+    "Auckland": "Pacific/Auckland",
+}
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S")
+WRITE_TZ = "Europe/Berlin"  # the demo store's zone for written files
+
+
+def _iana(zone: str | None) -> str | None:
+    if zone is None:
+        return None
+    zone = zone.strip()
+    return ZONES.get(zone) or (zone if "/" in zone else None)
+
+
+def currency_of(amount: pl.Expr) -> pl.Expr:
+    """ISO currency of a Square amount from its sign (null for a bare number)."""
+    text = blank_to_null(amount)
+    return (
+        pl.when(text.str.contains("€")).then(pl.lit("EUR"))
+        .when(text.str.contains("£")).then(pl.lit("GBP"))
+        .when(text.str.contains("¥")).then(pl.lit("JPY"))
+        .when(text.str.contains(r"\$")).then(pl.lit(DOLLAR_CURRENCY))
+    )
+
+
+def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
+    """Item Sales detail rows → canonical ``order_lines`` (sales only; refunds rejected)."""
+    df = frame.with_columns(
+        col_or_null(frame, c).alias(c)
+        for c in ("Itemization Type", "Customer ID", "Item", "Discounts")
+    )
+    event = blank_to_null(pl.col("Event Type")).str.to_lowercase()
+    is_sale = event.is_null() | (event != "refund")
+    txn = blank_to_null(pl.col("Transaction ID"))
+    # positions count sale rows only, so a refund row never shifts a line id
+    df = df.with_columns(_sale=is_sale, _txn=txn).with_columns(
+        _pos=pl.when(pl.col("_sale")).then(
+            pl.int_range(1, pl.len() + 1).over(["_txn", "_sale"], order_by=LINE)
+        )
+    )
+    # wall-clock time per row in its own zone: one expression per distinct zone in the file
+    stamp = pl.concat_str([blank_to_null(pl.col("Date")), blank_to_null(pl.col("Time"))],
+                          separator=" ")
+    zone_text = blank_to_null(pl.col("Time Zone"))
+    when = pl.lit(None, dtype=pl.Datetime("us"))
+    zones = df.select(zone_text.unique()).to_series().drop_nulls().sort().to_list()
+    for name in zones:
+        tz = _iana(name)
+        if tz is not None:
+            when = pl.when(zone_text == name).then(to_utc(stamp, TIME_FORMATS, tz)).otherwise(when)
+    known_zone = zone_text.is_in([z for z in zones if _iana(z) is not None])
+
+    quantity = to_int(pl.col("Qty"))
+    gross = to_number(pl.col("Gross Sales"))
+    net = to_number(pl.col("Net Sales"))
+    sku = blank_to_null(pl.col("SKU"))
+    currency = pl.coalesce(currency_of(pl.col("Gross Sales")), currency_of(pl.col("Net Sales")))
+    rows = df.with_columns(
+        channel_id=pl.lit(ctx.channel_id),
+        order_id=pl.col("_txn"),
+        line_id=pl.col("_pos").cast(pl.String),
+        channel_sku=sku,
+        sku=sku,
+        quantity=pl.when(quantity > 0).then(quantity),
+        unit_price=pl.when((quantity > 0) & (gross >= 0)).then(gross / quantity),
+        currency=currency,
+        line_amount=net,
+        status=pl.lit("delivered"),
+        ordered_at=when,
+        paid_at=when,
+        shipped_at=when,
+        delivered_at=when,
+        location_id=blank_to_null(pl.col("Location")),
+    )
+    rejects = combine_rejects(
+        rejects_where(
+            df, ~pl.col("_sale"), "refund_not_demand",
+            pl.format("Event Type 'Refund' (Qty {}) of transaction {}: refunds are returns, "
+                      "recorded in the returns table, not negative demand",
+                      quoted(pl.col("Qty")), quoted(pl.col("Transaction ID"))),
+        ),
+        rejects_where(
+            df, blank_to_null(pl.col("Itemization Type")).str.to_lowercase() == "custom amount",
+            "not_a_product",
+            pl.format("Itemization Type 'Custom Amount' ({}) is a keyed-in amount, not an item",
+                      quoted(pl.col("Item"))),
+        ),
+        rejects_where(
+            df, sku.is_null(), "sku_missing",
+            pl.format("SKU is blank for item {}", quoted(pl.col("Item"))),
+        ),
+        rejects_where(
+            df, zone_text.is_not_null() & ~known_zone, "unknown_time_zone",
+            pl.format("Time Zone {} is not a known Square zone name", quoted(pl.col("Time Zone"))),
+        ),
+        rejects_where(
+            df, pl.col("Qty").is_not_null() & quantity.is_null(), "quantity_not_a_number",
+            pl.format("Qty {} is not a whole number", quoted(pl.col("Qty"))),
+        ),
+        rejects_where(
+            df, quantity <= 0, "quantity_not_positive",
+            pl.format("Qty {} on a sale row is not a positive number of units",
+                      quoted(pl.col("Qty"))),
+        ),
+        rejects_where(
+            df, blank_to_null(pl.col("Gross Sales")).is_not_null() & gross.is_null(),
+            "price_not_a_number",
+            pl.format("Gross Sales {} is not an amount", quoted(pl.col("Gross Sales"))),
+        ),
+    )
+    out = finish(
+        rows,
+        customer_identity=blank_to_null(pl.col("Customer ID")),
+        postal_code=None,
+        postal_chars=ctx.postal_prefix_chars,
+        salt=ctx.pii_salt,
+    )
+    return Mapped(rows=without(out, rejects), rejects=rejects)
+
+
+_SIGNS = {"EUR": "€", "GBP": "£", "JPY": "¥", "USD": "$", "CAD": "$", "AUD": "$"}
+_RAILS = {v: k for k, v in reversed(ZONES.items())}
+
+
+def write_orders(frame: pl.DataFrame, path: Path) -> None:
+    """Write export rows as a Square Item Sales detail CSV (sale rows; zone ``WRITE_TZ``).
+
+    Only finished sales appear in this export: cancelled lines are left out.
+    """
+    df = order_rows(frame.filter(pl.col("status") != "cancelled"))
+    sign = pl.col("currency").replace_strict(_SIGNS, default="$")
+
+    def amount(expr: pl.Expr) -> pl.Expr:
+        neg = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+        return neg + sign + money_text(expr.abs(), thousands=True)
+
+    gross = pl.col("quantity") * pl.col("unit_price")
+    discount = pl.col("discount_amount").fill_null(0)
+    out = df.select(
+        **{
+            "Date": local_text(pl.col("ordered_at"), "%Y-%m-%d", WRITE_TZ),
+            "Time": local_text(pl.col("ordered_at"), "%H:%M:%S", WRITE_TZ),
+            "Time Zone": pl.lit(_RAILS.get(WRITE_TZ, WRITE_TZ)),
+            "Category": pl.lit(None, dtype=pl.String),
+            "Item": pl.col("product_name"),
+            "Qty": pl.col("quantity").cast(pl.String) + pl.lit(".0"),
+            "Price Point Name": pl.lit("Regular"),
+            "SKU": pl.col("channel_sku"),
+            "Modifiers Applied": pl.lit(None, dtype=pl.String),
+            "Gross Sales": amount(gross),
+            "Discounts": amount(-discount),
+            "Net Sales": amount(gross - discount),
+            "Tax": amount(pl.col("tax_amount").fill_null(0) / pl.len().over("order_id")),
+            "Transaction ID": pl.col("order_id"),
+            "Payment ID": pl.lit("P") + pl.col("order_id"),
+            "Device Name": pl.lit("Counter 1"),
+            "Notes": pl.lit(None, dtype=pl.String),
+            "Details": pl.lit(None, dtype=pl.String),
+            "Event Type": pl.lit("Payment"),
+            "Location": pl.col("location_id"),
+            "Dining Option": pl.lit(None, dtype=pl.String),
+            "Customer ID": pl.col("customer_id"),
+            "Customer Name": pl.col("customer_name"),
+            "Customer Reference ID": pl.lit(None, dtype=pl.String),
+            "Unit": pl.lit(None, dtype=pl.String),
+            "Count": pl.lit(None, dtype=pl.String),
+            "Itemization Type": pl.lit("Physical Good"),
+            "Commission": amount(pl.lit(0.0)),
+            "Employee": pl.lit(None, dtype=pl.String),
+            "Fulfillment Note": pl.lit(None, dtype=pl.String),
+            "Channel": pl.lit("Point of Sale"),
+            "Token": pl.lit(None, dtype=pl.String),
+            "Card Brand": pl.lit("Visa"),
+            "PAN Suffix": pl.lit(None, dtype=pl.String),
+        }
+    )
+    write_text(path, csv_text(out))
+
+
+ADAPTER = Adapter(
+    name="square_item_sales",
+    entity="order_lines",
+    folder="orders",
+    file_globs=("items-*.csv", "item-sales*.csv"),
+    required_columns=REQUIRED,
+    map=map_orders,
+    pii_columns=PII,
+    write=write_orders,
+    doc="Square Item Sales detail CSV: store sales (refund rows rejected: returns).",
+)

@@ -1,0 +1,313 @@
+"""Shopify: the orders export CSV (Admin → Orders → Export → "Plain CSV file").
+
+Real file name ``orders_export_1.csv`` (``_2``, ... when Shopify splits a large export); our
+daily exports are ``orders_export_YYYY-MM-DD.csv``.
+
+Layout (header names as Shopify writes them; see Shopify's order export help and the
+column references of Matrixify/Excelify and open-source importers that read this file):
+``Name, Email, Financial Status, Paid at, Fulfillment Status, Fulfilled at, Accepts
+Marketing, Currency, Subtotal, Shipping, Taxes, Total, Discount Code, Discount Amount,
+Shipping Method, Created at, Lineitem quantity, Lineitem name, Lineitem price, Lineitem
+compare at price, Lineitem sku, Lineitem requires shipping, Lineitem taxable, Lineitem
+fulfillment status, Billing Name, Billing Street, Billing Address1, ..., Shipping Zip,
+Shipping Province, Shipping Country, Shipping Phone, Notes, Note Attributes, Cancelled at,
+Payment Method, Payment Reference, Refunded Amount, Vendor, Outstanding Balance, Employee,
+Location, Device ID, Id, Tags, Risk Level, Source, Lineitem discount, Tax 1 Name, ...``
+
+Quirks handled:
+- one row per line item; order-level fields (Email, statuses, times, money, addresses) are
+  only on the FIRST row of an order: they are forward-filled per ``Name`` (vectorised, a
+  window over the order);
+- ``Id`` is the ORDER id, not a line item id: the line id is the line's 1-based position
+  within its order in file order (a later export lists an order's lines in the same order);
+- times carry an offset (``2024-03-01 10:15:00 -0500``): honoured, stored in UTC;
+- ``Shipping Zip`` may carry Excel's leading apostrophe (``'75008``): ignored by the
+  postal prefix; ``Shipping Country`` is an ISO-2 code (names are mapped too).
+
+Status (canonical ← Shopify):
+- ``cancelled`` ← ``Cancelled at`` set, or Financial Status ``voided``/``expired`` (the
+  payment authorisation was voided or lapsed: the order will not ship);
+- ``shipped`` ← ``Lineitem fulfillment status`` = ``fulfilled`` or, when the line status is
+  blank, order Fulfillment Status = ``fulfilled``. The export has no delivery information;
+- ``paid`` ← Financial Status ``paid``, ``partially_paid``, ``partially_refunded``,
+  ``refunded`` (a refund is a return, recorded in ``returns``; the sale still happened);
+- ``placed`` ← anything else (``pending``, ``authorized``, blank).
+
+Amounts: ``unit_price`` = ``Lineitem price``; ``line_amount`` = quantity × price −
+``Lineitem discount``. Customer key: the salted hash of ``Email``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest.adapters._orders import (
+    combine_rejects,
+    without,
+    csv_text,
+    finish,
+    local_text,
+    money_text,
+    order_rows,
+    write_text,
+)
+from assets.ingest.adapters.base import LINE, Adapter, AdapterContext, Mapped
+from assets.ingest.parse import (
+    blank_to_null,
+    country_iso2,
+    quoted,
+    rejects_where,
+    to_int,
+    to_number,
+    to_utc,
+)
+
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S")
+# Shopify always prints an offset; a hand-edited file without one is read as UTC.
+ASSUME_TZ = "UTC"
+
+# Order-level columns Shopify fills only on an order's first row.
+ORDER_LEVEL = (
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Fulfillment Status",
+    "Fulfilled at",
+    "Currency",
+    "Created at",
+    "Cancelled at",
+    "Shipping Zip",
+    "Shipping Country",
+)
+
+PII = (
+    "Email",
+    "Billing Name",
+    "Billing Street",
+    "Billing Address1",
+    "Billing Address2",
+    "Billing Company",
+    "Billing City",
+    "Billing Zip",
+    "Billing Phone",
+    "Shipping Name",
+    "Shipping Street",
+    "Shipping Address1",
+    "Shipping Address2",
+    "Shipping Company",
+    "Shipping City",
+    "Shipping Zip",
+    "Shipping Phone",
+    "Phone",
+    "Notes",
+    "Note Attributes",
+    "Payment Reference",
+)
+
+REQUIRED = (
+    "Name",
+    "Email",
+    "Financial Status",
+    "Fulfillment Status",
+    "Currency",
+    "Created at",
+    "Lineitem quantity",
+    "Lineitem price",
+    "Lineitem sku",
+)
+
+
+def _opt(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(None, dtype=pl.String)
+
+
+def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
+    """Shopify order export rows → canonical ``order_lines`` (one row per line item)."""
+    order = blank_to_null(pl.col("Name"))
+    df = frame.with_columns(
+        _opt(frame, c).alias(c) for c in (*ORDER_LEVEL, "Lineitem discount",
+                                          "Lineitem fulfillment status")
+    ).with_columns(_order=order)
+    # Order-level fields: the first row of the order carries them, the others are blank.
+    df = df.with_columns(
+        blank_to_null(pl.col(c)).drop_nulls().first().over("_order").alias(c) for c in ORDER_LEVEL
+    ).with_columns(_pos=pl.int_range(1, pl.len() + 1).over("_order", order_by=LINE))
+
+    financial = pl.col("Financial Status").str.to_lowercase()
+    line_fulfilment = blank_to_null(pl.col("Lineitem fulfillment status")).str.to_lowercase()
+    fulfilled = pl.coalesce(line_fulfilment, pl.col("Fulfillment Status").str.to_lowercase())
+    times = {
+        "ordered_at": to_utc(pl.col("Created at"), TIME_FORMATS, ASSUME_TZ),
+        "paid_at": to_utc(pl.col("Paid at"), TIME_FORMATS, ASSUME_TZ),
+        "cancelled_at": to_utc(pl.col("Cancelled at"), TIME_FORMATS, ASSUME_TZ),
+        "shipped_at": to_utc(pl.col("Fulfilled at"), TIME_FORMATS, ASSUME_TZ),
+    }
+    quantity = to_int(pl.col("Lineitem quantity"))
+    price = to_number(pl.col("Lineitem price"))
+    discount = to_number(pl.col("Lineitem discount")).fill_null(0.0)
+    sku = blank_to_null(pl.col("Lineitem sku"))
+
+    rows = df.with_columns(
+        channel_id=pl.lit(ctx.channel_id),
+        order_id=pl.col("_order"),
+        line_id=pl.col("_pos").cast(pl.String),
+        channel_sku=sku,
+        sku=sku,
+        quantity=pl.when(quantity > 0).then(quantity),
+        unit_price=pl.when(price >= 0).then(price),
+        currency=blank_to_null(pl.col("Currency")).str.to_uppercase(),
+        line_amount=quantity * price - discount,
+        status=pl.when(
+            pl.col("Cancelled at").is_not_null() | financial.is_in(["voided", "expired"])
+        )
+        .then(pl.lit("cancelled"))
+        .when(fulfilled == "fulfilled")
+        .then(pl.lit("shipped"))
+        .when(financial.is_in(["paid", "partially_paid", "partially_refunded", "refunded"]))
+        .then(pl.lit("paid"))
+        .otherwise(pl.lit("placed")),
+        ship_country=country_iso2(pl.col("Shipping Country")),
+        **times,
+    )
+    # The order-level Fulfilled at only dates a shipped line (a partial fulfilment's later
+    # lines are not shipped yet).
+    rows = rows.with_columns(
+        shipped_at=pl.when(pl.col("status") == "shipped").then(pl.col("shipped_at"))
+    )
+
+    rejects = combine_rejects(
+        rejects_where(
+            df, order.is_null(), "order_id_missing", "Name is blank: no order to attach the line to"
+        ),
+        rejects_where(
+            df,
+            pl.col("Lineitem quantity").is_not_null() & quantity.is_null(),
+            "quantity_not_a_number",
+            pl.format(
+                "Lineitem quantity {} is not a whole number", quoted(pl.col("Lineitem quantity"))
+            ),
+        ),
+        rejects_where(
+            df,
+            quantity <= 0,
+            "quantity_not_positive",
+            pl.format(
+                "Lineitem quantity {} is not a positive number of units",
+                quoted(pl.col("Lineitem quantity")),
+            ),
+        ),
+        rejects_where(
+            df,
+            blank_to_null(pl.col("Lineitem price")).is_not_null() & price.is_null(),
+            "price_not_a_number",
+            pl.format("Lineitem price {} is not a number", quoted(pl.col("Lineitem price"))),
+        ),
+    )
+    out = finish(
+        rows,
+        customer_identity=pl.col("Email"),
+        postal_code=pl.col("Shipping Zip"),
+        postal_chars=ctx.postal_prefix_chars,
+        salt=ctx.pii_salt,
+    )
+    return Mapped(rows=without(out, rejects), rejects=rejects)
+
+
+# Canonical status → the Shopify fields that express it (financial, fulfillment).
+_FINANCIAL = {"placed": "pending", "paid": "paid", "shipped": "paid", "delivered": "paid",
+              "cancelled": "voided"}
+OFFSET_TZ = "America/New_York"  # the demo shop's zone for written times
+
+
+def write_orders(frame: pl.DataFrame, path: Path) -> None:
+    """Write export rows as a Shopify orders export (order fields on the first row only)."""
+    df = order_rows(frame)
+    first = pl.col("order_id").is_first_distinct()
+    fmt = "%Y-%m-%d %H:%M:%S %z"
+
+    def order_field(expr: pl.Expr) -> pl.Expr:
+        return pl.when(first).then(expr).otherwise(None)
+
+    shipped = pl.col("status").is_in(["shipped", "delivered"])
+    # The order's Fulfillment Status: fulfilled when every line shipped, partial when some.
+    all_shipped = shipped.all().over("order_id")
+    any_shipped = shipped.any().over("order_id")
+    line_total = pl.col("quantity") * pl.col("unit_price")
+    subtotal = (line_total - pl.col("discount_amount").fill_null(0)).sum().over("order_id")
+    shipping = pl.col("shipping_amount").fill_null(0).first().over("order_id")
+    taxes = pl.col("tax_amount").fill_null(0).first().over("order_id")
+    out = df.select(
+        Name=pl.col("order_id"),
+        Email=order_field(pl.col("customer_email")),
+        **{
+            "Financial Status": order_field(
+                pl.col("status").replace_strict(_FINANCIAL, default="pending")
+            ),
+            "Paid at": order_field(local_text(pl.col("paid_at"), fmt, OFFSET_TZ)),
+            "Fulfillment Status": order_field(
+                pl.when(all_shipped).then(pl.lit("fulfilled"))
+                .when(any_shipped).then(pl.lit("partial"))
+                .otherwise(pl.lit("unfulfilled"))
+            ),
+            "Fulfilled at": order_field(
+                local_text(pl.col("shipped_at").max().over("order_id"), fmt, OFFSET_TZ)
+            ),
+            "Accepts Marketing": order_field(pl.lit("no")),
+            "Currency": order_field(pl.col("currency")),
+            "Subtotal": order_field(money_text(subtotal)),
+            "Shipping": order_field(money_text(shipping)),
+            "Taxes": order_field(money_text(taxes)),
+            "Total": order_field(money_text(subtotal + shipping + taxes)),
+            "Discount Code": order_field(pl.lit(None, dtype=pl.String)),
+            "Discount Amount": order_field(
+                money_text(pl.col("discount_amount").fill_null(0).sum().over("order_id"))
+            ),
+            "Shipping Method": order_field(pl.lit("Standard")),
+            "Created at": order_field(local_text(pl.col("ordered_at"), fmt, OFFSET_TZ)),
+            "Lineitem quantity": pl.col("quantity").cast(pl.String),
+            "Lineitem name": pl.col("product_name"),
+            "Lineitem price": money_text(pl.col("unit_price")),
+            "Lineitem compare at price": pl.lit(None, dtype=pl.String),
+            "Lineitem sku": pl.col("channel_sku"),
+            "Lineitem requires shipping": pl.lit("true"),
+            "Lineitem taxable": pl.lit("true"),
+            "Lineitem fulfillment status": pl.when(shipped)
+            .then(pl.lit("fulfilled"))
+            .otherwise(pl.lit("pending")),
+            "Billing Name": order_field(pl.col("customer_name")),
+            "Billing Address1": order_field(pl.col("ship_address1")),
+            "Billing City": order_field(pl.col("ship_city")),
+            "Billing Zip": order_field(pl.col("ship_postal_code")),
+            "Billing Province": order_field(pl.col("ship_region")),
+            "Billing Country": order_field(pl.col("ship_country")),
+            "Shipping Name": order_field(pl.col("customer_name")),
+            "Shipping Address1": order_field(pl.col("ship_address1")),
+            "Shipping City": order_field(pl.col("ship_city")),
+            "Shipping Zip": order_field(pl.col("ship_postal_code")),
+            "Shipping Province": order_field(pl.col("ship_region")),
+            "Shipping Country": order_field(pl.col("ship_country")),
+            "Cancelled at": order_field(
+                local_text(pl.col("cancelled_at").max().over("order_id"), fmt, OFFSET_TZ)
+            ),
+            "Payment Method": order_field(pl.lit("Shopify Payments")),
+            "Id": order_field(pl.col("order_id").cast(pl.String).str.replace_all(r"\D", "")),
+            "Source": order_field(pl.lit("web")),
+            "Lineitem discount": money_text(pl.col("discount_amount").fill_null(0)),
+        },
+    )
+    write_text(path, csv_text(out))
+
+
+ADAPTER = Adapter(
+    name="shopify_orders",
+    entity="order_lines",
+    folder="orders",
+    file_globs=("orders_export*.csv",),
+    required_columns=REQUIRED,
+    map=map_orders,
+    pii_columns=PII,
+    write=write_orders,
+    doc="Shopify orders export CSV (one row per line item, order fields on the first row).",
+)

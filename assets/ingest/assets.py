@@ -1,0 +1,169 @@
+"""Dagster assets of the ingest domain: the inbox lands in ``core.*`` and ``quarantine.rows``.
+
+One ``multi_asset`` runs the engine once (it must: master data first, one writer) and
+materializes every ``core`` entity plus ``quarantine.rows``; downstream domains depend on
+``dg.AssetKey(["core", "<entity>"])``. Checks beside it: row accounting per file and key
+uniqueness per core table, with their numbers in metadata.
+"""
+
+import dagster as dg
+
+from assets.ingest.engine import IngestReport, ingest_inbox
+from assets.model import ENTITIES
+from assets.resources import SettingsResource
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+GROUP = "ingest"
+KINDS = {"duckdb", "polars"}
+QUARANTINE_KEY = dg.AssetKey(["quarantine", "rows"])
+CORE_KEYS = {name: dg.AssetKey(["core", name]) for name in ENTITIES}
+
+def _md_table(headers: list[str], rows: list[tuple]) -> str:
+    if not rows:
+        return "_none_"
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for r in rows:
+        out.append("| " + " | ".join("" if v is None else str(v).replace("|", "\\|") for v in r) + " |")
+    return "\n".join(out)
+
+@dg.multi_asset(
+    name="ingest_inbox",
+    specs=[
+        dg.AssetSpec(
+            key,
+            description=f"core.{name}: {ENTITIES[name].doc}",
+            group_name=GROUP,
+            kinds=KINDS,
+            skippable=False,
+        )
+        for name, key in CORE_KEYS.items()
+    ]
+    + [
+        dg.AssetSpec(
+            QUARANTINE_KEY,
+            description="Rejected inbox records, whole, with the file, line and rule.",
+            group_name=GROUP,
+            kinds=KINDS,
+        )
+    ],
+    pool=WAREHOUSE_POOL,
+    can_subset=False,
+)
+def ingest_inbox_assets(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, shelfwise: SettingsResource
+):
+    """Land new and corrected inbox files into raw, quarantine and core (idempotent)."""
+    settings = shelfwise.settings
+    with warehouse.connect() as con:
+        report: IngestReport = ingest_inbox(con, settings, settings.inbox)
+        core_counts = {
+            name: con.execute(f"SELECT count(*) FROM core.{name}").fetchall()[0][0]
+            for name in ENTITIES
+        }
+        by_rule = con.execute(
+            """SELECT entity, rule, count(*) AS records, count(DISTINCT source_file) AS files,
+                      any_value(source_file || ':' || source_line) AS example
+               FROM quarantine.rows WHERE batch_id = ?
+               GROUP BY ALL ORDER BY records DESC, entity, rule LIMIT 30""",
+            [report.batch_id],
+        ).fetchall()
+        quarantine_total = con.execute("SELECT count(*) FROM quarantine.rows").fetchall()[0][0]
+        failed = con.execute(
+            """SELECT source_file, message FROM ops.ingested_files
+               WHERE batch_id = ? AND status = 'failed' ORDER BY source_file LIMIT 20""",
+            [report.batch_id],
+        ).fetchall()
+    context.log.info(
+        f"batch {report.batch_id}: {report.files_seen} files seen, {report.files_skipped} "
+        f"skipped, {report.files_ingested} ingested, {report.files_failed} failed; "
+        f"{report.rows_loaded:,} records loaded, {report.rows_quarantined:,} quarantined "
+        f"in {report.seconds:.1f} s"
+    )
+    per_entity = report.rows_by_entity()
+    for name, key in CORE_KEYS.items():
+        stats = per_entity.get(name, {"files": 0, "read": 0, "loaded": 0, "quarantined": 0})
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                "batch_id": report.batch_id,
+                "files_ingested": stats["files"],
+                "rows_read": stats["read"],
+                "rows_loaded": stats["loaded"],
+                "rows_quarantined": stats["quarantined"],
+                "core_rows_written": report.core_rows_written.get(name, 0),
+                "dagster/row_count": core_counts[name],
+            },
+        )
+    yield dg.MaterializeResult(
+        asset_key=QUARANTINE_KEY,
+        metadata={
+            "batch_id": report.batch_id,
+            "files_seen": report.files_seen,
+            "files_ingested": report.files_ingested,
+            "files_skipped": report.files_skipped,
+            "files_failed": report.files_failed,
+            "files_replaced": len(report.replaced_files),
+            "rows_read": report.rows_read,
+            "rows_loaded": report.rows_loaded,
+            "rows_quarantined": report.rows_quarantined,
+            "seconds": round(report.seconds, 2),
+            "dagster/row_count": quarantine_total,
+            "rows_by_entity": dg.MetadataValue.md(
+                _md_table(
+                    ["entity", "files", "read", "loaded", "quarantined"],
+                    [(e, s["files"], s["read"], s["loaded"], s["quarantined"]) for e, s in per_entity.items()],
+                )
+            ),
+            "quarantine_by_rule": dg.MetadataValue.md(
+                _md_table(["entity", "rule", "records", "files", "example (file:line)"], by_rule)
+            ),
+            "failed_files": dg.MetadataValue.md(_md_table(["file", "why"], failed)),
+        },
+    )
+
+@dg.asset_check(
+    asset=QUARANTINE_KEY,
+    description="For every live file: records read = loaded + quarantined.",
+    pool=WAREHOUSE_POOL,
+)
+def row_accounting(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        files, bad, examples = con.execute(
+            """SELECT count(*),
+                      count(*) FILTER (WHERE rows_read <> rows_loaded + rows_quarantined),
+                      list(source_file) FILTER (WHERE rows_read <> rows_loaded + rows_quarantined)
+               FROM ops.ingested_files WHERE status = 'loaded'"""
+        ).fetchall()[0]
+    return dg.AssetCheckResult(
+        passed=bad == 0,
+        metadata={
+            "files_checked": files,
+            "files_unbalanced": bad,
+            "examples": dg.MetadataValue.md("\n".join(f"- {f}" for f in (examples or [])[:20]) or "_none_"),
+        },
+    )
+
+def _uniqueness_check(name: str):
+    entity = ENTITIES[name]
+    keys = ", ".join(entity.key)
+
+    @dg.asset_check(
+        asset=CORE_KEYS[name],
+        name="key_unique",
+        description=f"core.{name} has one row per ({keys}).",
+        pool=WAREHOUSE_POOL,
+    )
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            rows, distinct_keys = con.execute(
+                f"SELECT count(*), count(DISTINCT ({keys})) FROM core.{name}"
+            ).fetchall()[0]
+        return dg.AssetCheckResult(
+            passed=rows == distinct_keys,
+            metadata={"rows": rows, "distinct_keys": distinct_keys, "duplicates": rows - distinct_keys},
+        )
+
+    return _check
+
+ASSETS = [ingest_inbox_assets]
+ASSET_CHECKS = [row_accounting] + [_uniqueness_check(name) for name in ENTITIES]

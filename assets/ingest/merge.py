@@ -1,0 +1,170 @@
+"""raw → core: the current version of every key, as a deterministic function of ``raw``.
+
+For the keys a batch touched (new rows, or rows of a replaced file), :func:`merge_keys`
+deletes those keys from ``core.<entity>`` and inserts, per key, the winning version from
+``raw.<entity>``:
+
+    ORDER BY <version_by> DESC NULLS LAST,   -- the row's own notion of "later"
+             batch started_at DESC,          -- then the later batch
+             source_file DESC, source_line DESC   -- then the later file / line
+
+A key whose rows all left ``raw`` (its file was replaced by a version without it) leaves
+``core``. The cost follows the number of touched keys: ``raw`` is read through a semi join on
+them, never scanned whole for an incremental batch beyond that join.
+
+Money in the base currency (``<column>_base``, see ``assets.model.BASE_AMOUNTS``) is the
+amount times the FX rate of the business date (:data:`BUSINESS_DATE`), found with an ASOF
+join on ``core.fx_rates`` (the latest rate on or before that date). The base currency itself
+has rate 1. A date before a currency's first known rate uses that first rate; a currency
+without any rate gives a null base amount (the contract's ``unknown_currency`` rule keeps
+such rows out once FX rates exist). When FX rates change, :func:`refresh_base_amounts`
+recomputes the base amounts of the affected currencies and dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from assets.model import BASE_AMOUNTS, ENTITIES, Entity
+
+# the date whose FX rate converts an entity's money to the base currency
+BUSINESS_DATE = {
+    "order_lines": "ordered_at",
+    "returns": "requested_at",
+    "purchase_orders": "ordered_at",
+}
+
+
+def _key_match(left: str, right: str, keys: tuple[str, ...]) -> str:
+    return " AND ".join(f"{left}.{k} = {right}.{k}" for k in keys)
+
+
+def _base_select(entity: Entity, src: str) -> tuple[str, str]:
+    """(extra select list, joins) computing the ``_base`` columns of ``entity`` from ``src``."""
+    amounts = BASE_AMOUNTS.get(entity.name, {})
+    if not amounts:
+        return "", ""
+    day = BUSINESS_DATE[entity.name]
+    currency_cols = sorted(set(amounts.values()))
+    joins, rate = [], {}
+    for i, cur in enumerate(currency_cols):
+        joins.append(
+            f"ASOF LEFT JOIN core.fx_rates fx{i} ON fx{i}.currency = {src}.{cur} "
+            f"AND fx{i}.rate_date <= CAST({src}.{day} AS DATE)"
+        )
+        joins.append(
+            f"LEFT JOIN (SELECT currency, arg_min(rate_to_base, rate_date) AS rate "
+            f"FROM core.fx_rates GROUP BY currency) first{i} ON first{i}.currency = {src}.{cur}"
+        )
+        # $base is the base currency (a parameter, never formatted into the SQL)
+        rate[cur] = (
+            f"CASE WHEN {src}.{cur} = $base THEN 1.0 "
+            f"ELSE coalesce(fx{i}.rate_to_base, first{i}.rate) END"
+        )
+    cols = ", ".join(f"{src}.{m} * {rate[c]} AS {m}_base" for m, c in amounts.items())
+    return ", " + cols, "\n".join(joins)
+
+
+def merge_keys(
+    con: duckdb.DuckDBPyConnection, entity: Entity | str, keys: pl.DataFrame, base_currency: str
+) -> int:
+    """Re-derive ``core.<entity>`` for ``keys`` (a frame of the entity's key columns).
+
+    Returns the number of core rows written. Runs inside the caller's transaction.
+    """
+    entity = ENTITIES[entity] if isinstance(entity, str) else entity
+    keys = keys.select(entity.key).unique()
+    if keys.height == 0:
+        return 0
+    name = entity.name
+    con.register("_touched_keys", keys)
+    try:
+        con.execute(
+            f"DELETE FROM core.{name} USING _touched_keys t WHERE "
+            + _key_match(f"core.{name}", "t", entity.key)
+        ).fetchall()
+        order = ", ".join(
+            ([f"r.{entity.version_by} DESC NULLS LAST"] if entity.version_by else [])
+            + ["b.started_at DESC NULLS LAST", "r.source_file DESC", "r.source_line DESC"]
+        )
+        partition = ", ".join(f"r.{k}" for k in entity.key)
+        base_cols, base_joins = _base_select(entity, "latest")
+        sql = f"""
+        INSERT INTO core.{name} BY NAME
+        WITH candidates AS (
+            SELECT r.* FROM raw.{name} r SEMI JOIN _touched_keys t ON {_key_match("r", "t", entity.key)}
+        ),
+        latest AS (
+            SELECT r.*
+            FROM candidates r
+            LEFT JOIN ops.ingest_batches b ON b.batch_id = r.batch_id
+            QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {order}) = 1
+        )
+        SELECT latest.*{base_cols}
+        FROM latest
+        {base_joins}
+        """
+        params = {"base": base_currency} if base_cols else {}
+        con.execute(sql, params).fetchall()
+        return con.execute(
+            f"SELECT count(*) FROM core.{name} c SEMI JOIN _touched_keys t ON "
+            + _key_match("c", "t", entity.key)
+        ).fetchall()[0][0]
+    finally:
+        con.unregister("_touched_keys")
+
+
+def refresh_base_amounts(
+    con: duckdb.DuckDBPyConnection, fx_keys: pl.DataFrame, base_currency: str
+) -> dict[str, int]:
+    """Recompute ``<column>_base`` in core after FX rates for ``fx_keys`` changed.
+
+    ``fx_keys``: the touched (``rate_date``, ``currency``) pairs. For each currency, rows
+    dated on or after its earliest touched rate date are recomputed; when the touched rate is
+    (or precedes) the currency's first rate, all its rows are (the first rate also serves the
+    dates before it). Returns rows updated per entity.
+    """
+    if fx_keys.height == 0:
+        return {}
+    since = fx_keys.group_by("currency").agg(pl.col("rate_date").min().alias("since"))
+    firsts = con.sql(
+        "SELECT currency, min(rate_date) AS first_date FROM core.fx_rates GROUP BY currency"
+    ).pl()
+    since = since.join(firsts, on="currency", how="left").with_columns(
+        since=pl.when(pl.col("since") <= pl.col("first_date"))
+        .then(pl.lit(date(1, 1, 1)))
+        .otherwise(pl.col("since"))
+    ).select("currency", "since")
+    updated = {}
+    con.register("_fx_since", since)
+    try:
+        for name, amounts in BASE_AMOUNTS.items():
+            entity = ENTITIES[name]
+            day = BUSINESS_DATE[name]
+            base_cols, base_joins = _base_select(entity, "latest")
+            sets = ", ".join(f"{m}_base = s.{m}_base" for m in amounts)
+            currency_col = sorted(set(amounts.values()))[0]
+            sql = f"""
+            UPDATE core.{name} AS c SET {sets}
+            FROM (
+                SELECT {", ".join(f"latest.{k}" for k in entity.key)}{base_cols}
+                FROM (
+                    SELECT l.* FROM core.{name} l
+                    JOIN _fx_since f ON f.currency = l.{currency_col}
+                    WHERE CAST(l.{day} AS DATE) >= f.since
+                ) latest
+                {base_joins}
+            ) s
+            WHERE {_key_match("c", "s", entity.key)}
+            """
+            con.execute(sql, {"base": base_currency}).fetchall()
+            updated[name] = con.execute(
+                f"SELECT count(*) FROM core.{name} l JOIN _fx_since f "
+                f"ON f.currency = l.{currency_col} WHERE CAST(l.{day} AS DATE) >= f.since"
+            ).fetchall()[0][0]
+    finally:
+        con.unregister("_fx_since")
+    return updated

@@ -1,0 +1,258 @@
+"""Parsing helpers for text columns: Polars expressions in, typed expressions out.
+
+Every adapter receives its file as all-text columns (``pl.String``) and turns them into the
+canonical types with these helpers. They share one contract:
+
+- they are *expressions* (``pl.Expr`` in, ``pl.Expr`` out), so a mapping stays one vectorised
+  ``select`` with no Python loop over rows;
+- they never raise on bad input: a value that cannot be parsed becomes null, and the
+  canonical entity's pandera contract (or the adapter, through :func:`rejects_where`) rejects
+  the row with a named rule. Blank cells (empty or whitespace only) and the usual spellings of
+  "no value" (``NaN``, ``NA``, ``N/A``, ``null``, ``None``, ``-``) are null as well;
+- output dtypes are the canonical ones: ``Float64`` money, ``Int64`` counts, naive
+  ``Datetime("us")`` holding UTC, ``Date`` for business dates, ``String`` ISO codes.
+
+Example::
+
+    frame.select(
+        quantity=to_int(pl.col("Qty")),
+        unit_price=to_number(pl.col("Price")),
+        ordered_at=to_utc(pl.col("Created at"), ["%Y-%m-%d %H:%M:%S %z"], "UTC"),
+        ship_country=country_iso2(pl.col("Country")),
+    )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+# Spellings that mean "no value" in the exports we read (compared after trim, case-insensitive).
+NULL_TOKENS = ("", "nan", "na", "n/a", "null", "none", "-", "--")
+
+# Currency signs and ISO codes that exports glue to amounts ("$12.50", "£1,234.00",
+# "EUR 12,50", "12.50 USD", "US $12.50"). Removed before the number is read.
+_CURRENCY_NOISE = (
+    r"(?i)(US|AU|CA|C|A|NZ)?\s*\$|[£€¥₹₩₽¢]"
+    r"|\b(USD|EUR|GBP|CAD|AUD|JPY|CHF|SEK|NOK|DKK|PLN|CZK|NZD)\b"
+)
+
+
+def blank_to_null(expr: pl.Expr) -> pl.Expr:
+    """Trimmed text; empty cells and null tokens (``NaN``, ``N/A``, ``-``, ...) become null.
+
+    Only leading/trailing whitespace (including non-breaking spaces) is removed, never
+    inner spaces: ``"  RED  MUG "`` → ``"RED  MUG"``.
+    """
+    text = expr.cast(pl.String).str.strip_chars(" \t\r\n\u00a0")
+    return pl.when(text.str.to_lowercase().is_in(NULL_TOKENS)).then(None).otherwise(text)
+
+
+def to_number(expr: pl.Expr, *, decimal_comma: bool = False) -> pl.Expr:
+    """Money or measure text → ``Float64``; null when it is not a number.
+
+    Accepts (decimal point, the default):
+    - plain numbers ``"12.5"``, ``"-3"``, ``"+3"``, ``".5"``, ``"1e3"``;
+    - thousands separators ``"1,234.50"`` → 1234.5 (a comma is always a thousands separator
+      here, so ``"12,50"`` reads as 1250: pass ``decimal_comma=True`` for ``"1.234,50"``
+      style files, where dots are the thousands separators and the comma is the decimal);
+    - currency signs or codes before or after the number: ``"$12.50"``, ``"£1,234.00"``,
+      ``"US $9.99"``, ``"12.50 EUR"``, ``"-$3.00"`` and ``"$-3.00"`` (both → -3.0);
+    - accounting negatives ``"(12.50)"`` → -12.5;
+    - inner spaces used as thousands separators ``"1 234.50"`` → 1234.5.
+
+    Null for blanks, null tokens (``NaN``, ``N/A``, ``-``), text (``"free"``), two numbers in
+    one cell and ``inf``/``nan`` (never a real amount).
+    """
+    text = blank_to_null(expr).str.replace_all(_CURRENCY_NOISE, "")
+    text = text.str.replace_all(r"[\s\u00a0']", "")  # inner spaces and Swiss apostrophes
+    if decimal_comma:
+        text = text.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+    else:
+        text = text.str.replace_all(",", "", literal=True)
+    # accounting style: "(12.50)" means -12.50
+    text = (
+        pl.when(text.str.contains(r"^\(.*\)$"))
+        .then(pl.lit("-") + text.str.strip_chars("()"))
+        .otherwise(text)
+    )
+    # only a full number is accepted: this refuses "12.5.3", "abc", "inf", "nan"
+    valid = text.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+    return pl.when(valid).then(text.cast(pl.Float64, strict=False)).otherwise(None)
+
+
+def to_int(expr: pl.Expr) -> pl.Expr:
+    """Count text → ``Int64``; null unless the value is a whole number.
+
+    ``"6"``, ``"+6"``, ``"-6"``, ``"1,200"`` and float-typed text ``"17850.0"`` (exports
+    written through a float column) are whole numbers; ``"2.5"``, ``"abc"`` and blanks are
+    null. Values beyond ±2^53 are null (a float cannot hold them exactly).
+    """
+    number = to_number(expr)
+    whole = (number == number.floor()) & (number.abs() <= 2.0**53)
+    return pl.when(whole).then(number.cast(pl.Int64, strict=False)).otherwise(None)
+
+
+def to_id(expr: pl.Expr) -> pl.Expr:
+    """Identifier text: trimmed, blanks null, and a float artefact ``"17850.0"`` → ``"17850"``.
+
+    Spreadsheet round trips write integer ids as floats; the id is the same customer.
+    Other text is kept as it is (``"C536379"``, ``"#1001"``, ``"00123"`` keep their form).
+    """
+    text = blank_to_null(expr)
+    return text.str.replace(r"^(\d+)\.0+$", "${1}")
+
+
+def _has_zone(fmt: str) -> bool:
+    return any(z in fmt for z in ("%z", "%#z", "%:z", "%::z"))
+
+
+def to_utc(
+    expr: pl.Expr,
+    formats: Sequence[str],
+    assume_tz: str = "UTC",
+    *,
+    date_hour: int = 12,
+) -> pl.Expr:
+    """Timestamp text → naive ``Datetime("us")`` holding UTC; null when no format fits.
+
+    ``formats`` are chrono/strftime patterns tried in order; the first that parses the whole
+    cell wins (so list the most specific first). A format with an offset directive (``%z``,
+    ``%#z``, ``%:z``) honours the offset in the text: ``"2024-03-01 10:15:00 -0500"`` with
+    ``"%Y-%m-%d %H:%M:%S %z"`` → 2024-03-01 15:15. ``%#z`` also accepts ``Z`` and ``+05:00``.
+    A format without one reads local wall time in ``assume_tz`` (an IANA name such as
+    ``"Europe/London"``): in the hour that repeats when clocks go back the earlier instant is
+    taken; a wall time that does not exist (clocks go forward) is null.
+    ``%.f`` matches optional fractional seconds.
+
+    A date-only format (no hour directive) gives ``date_hour`` o'clock local time, noon by
+    default: midnight in a zone east of UTC is the previous day in UTC, and a business date
+    must stay the same date whatever the zone (noon does for every zone within ±12 h, i.e.
+    all but New Zealand's summer time and a few Pacific islands).
+    """
+    text = blank_to_null(expr)
+    parsed: list[pl.Expr] = []
+    for fmt in formats:
+        if _has_zone(fmt):
+            value = (
+                text.str.to_datetime(fmt, strict=False, time_unit="us")
+                .dt.convert_time_zone("UTC")
+                .dt.replace_time_zone(None)
+            )
+        else:
+            naive = (
+                text.str.to_datetime(fmt, strict=False, time_unit="us")
+                if _has_time(fmt)
+                else text.str.to_date(fmt, strict=False).cast(pl.Datetime("us"))
+                + pl.duration(hours=date_hour)
+            )
+            value = (
+                naive.dt.replace_time_zone(assume_tz, ambiguous="earliest", non_existent="null")
+                .dt.convert_time_zone("UTC")
+                .dt.replace_time_zone(None)
+            )
+        parsed.append(value)
+    return pl.coalesce(parsed).cast(pl.Datetime("us"))
+
+
+def _has_time(fmt: str) -> bool:
+    return any(d in fmt for d in ("%H", "%I", "%M", "%S", "%T", "%R", "%X", "%c", "%s"))
+
+
+def to_date(expr: pl.Expr, formats: Sequence[str]) -> pl.Expr:
+    """Date text → ``Date``; null when no format fits. Formats tried in order.
+
+    Two-digit years (``%y``) read as 1970–2069 (``"03/01/24"`` with ``"%m/%d/%y"`` →
+    2024-03-01). Single-digit months and days parse with the zero-padded directives
+    (``"3/1/24"``). A cell carrying a time as well does not match a date-only format: use
+    :func:`to_utc` and take ``.dt.date()`` if the time matters.
+    """
+    text = blank_to_null(expr)
+    return pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in formats])
+
+
+# Country names as the exports write them → ISO 3166-1 alpha-2. Keys are lower-case.
+# Regions without one code ("Channel Islands": Jersey or Guernsey, "European Community",
+# "Unspecified") are deliberately absent: they map to null, never to a guess.
+COUNTRY_NAMES: dict[str, str] = {
+    "united kingdom": "GB", "great britain": "GB", "uk": "GB", "england": "GB",
+    "scotland": "GB", "wales": "GB", "northern ireland": "GB", "gbr": "GB",
+    "ireland": "IE", "eire": "IE", "republic of ireland": "IE", "irl": "IE",
+    "united states": "US", "united states of america": "US", "usa": "US", "us": "US",
+    "u.s.a.": "US", "u.s.": "US", "america": "US",
+    "canada": "CA", "can": "CA", "mexico": "MX", "mex": "MX", "brazil": "BR", "bra": "BR",
+    "argentina": "AR", "chile": "CL", "colombia": "CO", "peru": "PE",
+    "france": "FR", "fra": "FR", "germany": "DE", "deutschland": "DE", "deu": "DE",
+    "netherlands": "NL", "the netherlands": "NL", "holland": "NL", "nld": "NL",
+    "belgium": "BE", "bel": "BE", "luxembourg": "LU", "switzerland": "CH", "che": "CH",
+    "austria": "AT", "aut": "AT", "italy": "IT", "ita": "IT", "spain": "ES", "esp": "ES",
+    "portugal": "PT", "prt": "PT", "greece": "GR", "grc": "GR", "malta": "MT", "cyprus": "CY",
+    "denmark": "DK", "dnk": "DK", "sweden": "SE", "swe": "SE", "norway": "NO", "nor": "NO",
+    "finland": "FI", "fin": "FI", "iceland": "IS", "isl": "IS",
+    "poland": "PL", "pol": "PL", "czech republic": "CZ", "czechia": "CZ", "cze": "CZ",
+    "slovakia": "SK", "hungary": "HU", "romania": "RO", "bulgaria": "BG", "croatia": "HR",
+    "slovenia": "SI", "estonia": "EE", "latvia": "LV", "lithuania": "LT", "ltu": "LT",
+    "ukraine": "UA", "russia": "RU", "russian federation": "RU", "turkey": "TR", "türkiye": "TR",
+    "israel": "IL", "isr": "IL", "lebanon": "LB", "lbn": "LB", "bahrain": "BH", "bhr": "BH",
+    "saudi arabia": "SA", "sau": "SA", "united arab emirates": "AE", "uae": "AE", "are": "AE",
+    "qatar": "QA", "kuwait": "KW", "egypt": "EG",
+    "south africa": "ZA", "rsa": "ZA", "zaf": "ZA", "nigeria": "NG", "kenya": "KE",
+    "japan": "JP", "jpn": "JP", "china": "CN", "chn": "CN", "hong kong": "HK", "hkg": "HK",
+    "taiwan": "TW", "south korea": "KR", "korea, republic of": "KR", "korea": "KR",
+    "singapore": "SG", "sgp": "SG", "malaysia": "MY", "thailand": "TH", "vietnam": "VN",
+    "indonesia": "ID", "philippines": "PH", "india": "IN", "ind": "IN",
+    "australia": "AU", "aus": "AU", "new zealand": "NZ", "nzl": "NZ",
+}
+
+
+def country_iso2(expr: pl.Expr) -> pl.Expr:
+    """Country name or code → ISO 3166-1 alpha-2 (upper case); null when unknown.
+
+    A two-letter cell is taken as a code already (``"gb"`` → ``"GB"``; note the UK's code is
+    ``GB``: a cell ``"UK"`` maps to ``GB`` too). Names and common alpha-3 codes are looked up
+    case-insensitively after trimming (``"United Kingdom"``, ``"EIRE"`` → ``IE``, ``"USA"``,
+    ``"RSA"`` → ``ZA``). Regions without a single code (``"Channel Islands"``,
+    ``"European Community"``, ``"Unspecified"``) and unknown names are null: an ISO column
+    must never hold a guess.
+    """
+    text = blank_to_null(expr)
+    lower = text.str.to_lowercase()
+    named = lower.replace_strict(COUNTRY_NAMES, default=None, return_dtype=pl.String)
+    two_letter = text.str.contains(r"^[A-Za-z]{2}$")
+    return (
+        pl.when(named.is_not_null())
+        .then(named)
+        .when(two_letter)
+        .then(text.str.to_uppercase())
+        .otherwise(None)
+    )
+
+
+def rejects_where(
+    frame: pl.DataFrame,
+    condition: pl.Expr,
+    rule: str,
+    message: pl.Expr | str,
+    line: str = "source_line",
+) -> pl.DataFrame:
+    """The rejects frame (``source_line``, ``rule``, ``message``) of the rows where
+    ``condition`` is true; null conditions count as false.
+
+    ``rule`` is a snake_case name (``quantity_not_a_number``); ``message`` is a text
+    expression evaluated per row so it can name the column and the bad value, e.g.
+    ``pl.format("Quantity {!r} is not a whole number", pl.col("Quantity"))``.
+    """
+    msg = pl.lit(message) if isinstance(message, str) else message
+    return frame.filter(condition.fill_null(False)).select(
+        pl.col(line).cast(pl.Int64),
+        pl.lit(rule, dtype=pl.String).alias("rule"),
+        msg.cast(pl.String).alias("message"),
+    )
+
+
+def quoted(expr: pl.Expr) -> pl.Expr:
+    """The cell value for a message: ``'abc'`` in quotes, or ``<blank>`` when null/empty."""
+    return pl.when(expr.is_null() | (expr.cast(pl.String).str.strip_chars() == "")).then(
+        pl.lit("<blank>")
+    ).otherwise(pl.lit("'") + expr.cast(pl.String) + pl.lit("'"))

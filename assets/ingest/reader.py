@@ -1,0 +1,614 @@
+"""Read one inbox file into all-text columns, with the physical line where each record starts.
+
+``read_records(path, adapter)`` is the only entry point. It owns everything about bytes and
+CSV syntax so that adapters see a clean, uniform frame:
+
+- encoding: a UTF-8 BOM is dropped (UTF-16 with BOM is decoded too); a file that is not valid
+  UTF-8 is decoded as cp1252 (Latin-1 for the five bytes cp1252 leaves undefined) and every row
+  is kept, with a warning ``encoding_fallback`` naming the first undecodable line;
+- ``adapter.skip_rows`` physical lines before the header are skipped; the header is the next
+  line; its names are trimmed;
+- header check: every ``adapter.required_columns`` must be there (else the file-level error
+  ``missing_columns``, naming expected and found columns and a delimiter hint); adapters that
+  carry ``allowed_columns`` (the generic canonical format) also reject unknown columns
+  (``unexpected_columns``); a name given twice is ``duplicate_columns``;
+- records: quoted fields may hold the separator, ``""`` and newlines; ``source_line`` is the
+  1-based *physical* line on which the record starts (header = line ``skip_rows + 1``). Blank
+  lines between records are ignored;
+- a record with more or fewer fields than the header is rejected whole with the rule
+  ``wrong_field_count`` (the other records load); a quote left open at the end of the file
+  rejects the last record with ``unterminated_quote``; records whose first field matches
+  ``adapter.trailer_pattern`` (a regex, searched; anchor it with ``^``) are report trailers:
+  dropped and not counted;
+- an empty file (``empty_file``) or a header without records (``no_records``) gives 0 rows
+  and a warning, never an exception;
+- Parquet files (``*.parquet``) are read with Polars, every column cast to text;
+  ``source_line`` is then the 1-based row number.
+
+Speed: the file is decoded once, split into physical lines inside Polars, and the quote state
+of every line is computed with vectorised expressions (cumulative quote parity). Files whose
+records are all single-line and well-formed go straight to Polars' CSV reader. Only files with
+non-RFC-4180 quoting (a stray ``"`` inside an unquoted field) take the fallback: Python's
+``csv`` module, record by record.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import polars as pl
+
+from assets.ingest.adapters.base import LINE, Adapter
+
+# the csv module refuses fields over 128 KiB by default; a long cell is the contract's business
+# (text_too_long), not a reason to lose the file
+csv.field_size_limit(2**31 - 1)
+
+# rejected records carry their original text as JSON (customer identity removed)
+REJECT_SCHEMA = {LINE: pl.Int64, "rule": pl.String, "message": pl.String, "row_json": pl.String}
+
+_QUOTE = '"'
+_BOM_UTF8 = b"\xef\xbb\xbf"
+_CANDIDATE_SEPARATORS = (",", ";", "\t", "|")
+# files up to this size are parsed record by record with the csv module (faster when small)
+SMALL_FILE_BYTES = 256 * 1024
+
+
+class Message(NamedTuple):
+    """A file-level finding (not a rejected record): ``line`` is None for the whole file."""
+
+    line: int | None
+    severity: str  # "warning" | "error"
+    rule: str
+    message: str
+
+
+@dataclass
+class ReadResult:
+    """What :func:`read_records` found in one file.
+
+    ``frame``: one row per accepted record, every column ``pl.String`` (empty field = null),
+    plus ``source_line`` (Int64). ``rows_read``: records read (header, blank lines and trailers
+    not counted) = ``frame.height + rejects.height``. ``rejects``: records refused before any
+    mapping (``source_line``, ``rule``, ``message``, ``row_json``). ``messages``: file-level
+    findings (``line`` None when about the whole file). ``failed``: an error made the whole
+    file unreadable (wrong header, not Parquet): no record was read.
+    """
+
+    frame: pl.DataFrame
+    rows_read: int
+    messages: list[Message]
+    encoding: str
+    rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
+    header: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(m.severity == "error" for m in self.messages)
+
+
+def read_records(path: Path, adapter: Adapter) -> ReadResult:
+    """Read ``path`` in ``adapter``'s CSV dialect (or Parquet) into all-text columns.
+
+    Never raises for bad content: every problem becomes a message or a rejected record. An
+    unreadable path (permissions, vanished file) still raises ``OSError``.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return _read_parquet(path, adapter)
+    data = path.read_bytes()
+    text, encoding, messages = decode(data)
+    return _read_text(
+        text,
+        adapter,
+        encoding,
+        messages,
+        ends_with_newline=data.endswith(b"\n"),
+        small=len(data) <= SMALL_FILE_BYTES,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# decoding
+
+
+def decode(data: bytes) -> tuple[str, str, list[Message]]:
+    """Bytes → text, the encoding used, and a warning when it was not UTF-8.
+
+    UTF-8 (BOM dropped) first; invalid UTF-8 falls back to cp1252, the encoding Excel and most
+    Windows exports use, and to Latin-1 where cp1252 leaves a byte undefined (Latin-1 decodes
+    every byte, so no row is ever lost to decoding).
+    """
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+        return data.decode("utf-16"), "utf-16", []
+    encoding = "utf-8"
+    if data.startswith(_BOM_UTF8):
+        data, encoding = data[len(_BOM_UTF8) :], "utf-8-sig"
+    try:
+        return data.decode("utf-8"), encoding, []
+    except UnicodeDecodeError as exc:
+        bad_line = data.count(b"\n", 0, exc.start) + 1
+    try:
+        text, encoding = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("latin-1"), "latin-1"
+    return text, encoding, [
+        Message(
+            bad_line,
+            "warning",
+            "encoding_fallback",
+            f"not valid UTF-8 (first bad byte on line {bad_line}); decoded as {encoding}, "
+            "every row kept — please export as UTF-8",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# header
+
+
+def _split_fields(text: str, separator: str) -> list[str]:
+    """CSV-aware split of one record's text (quotes, doubled quotes, embedded newlines)."""
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=False))
+    if not rows:
+        return []
+    # a record with embedded newlines is one csv row; anything else is one row anyway
+    return rows[0] if len(rows) == 1 else [f for r in rows for f in r]
+
+
+def _check_header(header: list[str], adapter: Adapter, line: int) -> list[Message]:
+    messages = []
+    missing = [c for c in adapter.required_columns if c not in header]
+    if missing:
+        found = ", ".join(repr(h) for h in header[:20]) + (" ..." if len(header) > 20 else "")
+        hint = ""
+        if len(header) == 1:
+            for sep in _CANDIDATE_SEPARATORS:
+                if sep != adapter.separator and sep in header[0]:
+                    hint = (
+                        f"; the header looks {sep!r}-separated but this format uses "
+                        f"{adapter.separator!r}"
+                    )
+                    break
+        messages.append(
+            Message(
+                line,
+                "error",
+                "missing_columns",
+                f"missing required column(s) {', '.join(missing)}; expected "
+                f"{', '.join(adapter.required_columns)}; found {found}{hint}",
+            )
+        )
+    allowed = getattr(adapter, "allowed_columns", None)
+    if allowed:
+        extra = [h for h in header if h not in allowed]
+        if extra:
+            messages.append(
+                Message(
+                    line,
+                    "error",
+                    "unexpected_columns",
+                    f"unknown column(s) {', '.join(repr(e) for e in extra)}; allowed: "
+                    f"{', '.join(allowed)}",
+                )
+            )
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        messages.append(
+            Message(line, "error", "duplicate_columns", f"column(s) {', '.join(dupes)} appear twice")
+        )
+    return messages
+
+
+def _empty(header: list[str], encoding: str, messages: list[Message], rows_read: int = 0):
+    schema = {h: pl.String for h in dict.fromkeys(header)} | {LINE: pl.Int64}
+    return ReadResult(pl.DataFrame(schema=schema), rows_read, messages, encoding, header=header)
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+
+
+def _read_text(
+    text: str,
+    adapter: Adapter,
+    encoding: str,
+    messages: list[Message],
+    *,
+    ends_with_newline: bool,
+    small: bool = False,
+) -> ReadResult:
+    sep = adapter.separator
+    lines = (
+        pl.Series("text", [text], dtype=pl.String)
+        .str.split("\n")
+        .explode()
+        .str.strip_suffix("\r")
+    )
+    skip = adapter.skip_rows
+    if lines.len() <= skip or not (lines[skip] or "").strip():
+        messages.append(Message(None, "warning", "empty_file", "the file has no header row"))
+        return _empty([], encoding, messages)
+
+    header_line_no = skip + 1
+    header = [h.strip() for h in _split_fields(lines[skip], sep)]
+    header_msgs = _check_header(header, adapter, header_line_no)
+    if header_msgs:
+        return _empty(header, encoding, messages + header_msgs)
+
+    body = pl.DataFrame({"text": lines.slice(skip + 1)}).with_row_index("idx")
+    del lines
+    body = body.with_columns((pl.col("idx").cast(pl.Int64) + header_line_no + 1).alias(LINE))
+    # Small files (most daily exports): Python's csv module beats the vectorised scan, whose
+    # fixed cost of a dozen Polars plans dominates below a few thousand lines.
+    scan = None if small else _scan_records(body, sep, len(header), adapter.trailer_pattern)
+    result = None
+    if small:
+        result = _read_with_csv_module(body, header, adapter, encoding, messages, warn=False)
+    elif scan is not None:
+        # the whole file, as read, is exactly header + good single-line records: hand the
+        # original text to Polars without rebuilding it
+        direct = text if skip == 0 and scan.clean else None
+        result = _read_scanned(body, scan, header, adapter, encoding, messages, direct)
+    del text
+    if result is None:  # unusual quoting, or Polars disagreed with the scan
+        result = _read_with_csv_module(body, header, adapter, encoding, messages)
+    if result.rows_read == 0:
+        result.messages.append(
+            Message(None, "warning", "no_records", "the file has a header but no records")
+        )
+    if not ends_with_newline and result.rejects.height:
+        last_bad = result.rejects.get_column(LINE).max()
+        last_good = result.frame.get_column(LINE).max() if result.frame.height else 0
+        if last_bad > (last_good or 0):
+            result.messages.append(
+                Message(
+                    int(last_bad),
+                    "warning",
+                    "truncated_file",
+                    f"the file ends without a newline inside a bad record (line {last_bad}): "
+                    "it may have been cut off while being written",
+                )
+            )
+    return result
+
+
+@dataclass
+class _Scan:
+    records: pl.DataFrame  # record_id, source_line, n_fields, trailer, unterminated
+    line_record: pl.DataFrame  # idx -> record_id for every physical line that belongs to one
+    multiline: bool
+    clean: bool  # no blank line, trailer, multi-line or bad record: the text parses as is
+
+
+def _scan_records(
+    body: pl.DataFrame, sep: str, n_header: int, trailer_pattern: str | None
+) -> _Scan | None:
+    """Find record boundaries and field counts with vectorised quote parity.
+
+    A physical line starts a record when the number of quotes before it is even (we are not
+    inside a quoted field) and it is not blank. Field counts: separators outside quoted
+    sections + 1. Returns None when the file has quotes *and* something unusual (a stray
+    quote, or a record whose field count is off): then only a real CSV parser knows where the
+    records are, and the caller falls back to the csv module.
+    """
+    text = pl.col("text")
+    has_quote = text.str.contains(_QUOTE, literal=True)
+    q = text.str.count_matches(_QUOTE, literal=True)
+    lines = body.select(
+        "idx", LINE, "text", has_quote.alias("has_quote"), (q.cum_sum() - q).alias("q_before")
+    ).with_columns(in_quote=pl.col("q_before") % 2 == 1)
+    any_quotes = bool(lines.get_column("has_quote").any())
+    lines = lines.with_columns(start=~pl.col("in_quote") & (text != "")).with_columns(
+        belongs=pl.col("start") | pl.col("in_quote"), record_id=pl.col("start").cum_sum()
+    )
+    multiline = bool(lines.get_column("in_quote").any())
+    # A stray quote (inside an unquoted field) flips the parity, so the records after it come
+    # out with wrong field counts, and Polars refuses such quotes: both send the file to the
+    # csv-module fallback below, so no separate check is needed.
+    belongs = lines.filter(pl.col("belongs"))
+    # blank lines between records (not the empty string after the final newline)
+    blank = (text == "") & ~pl.col("in_quote") & (pl.col("idx") < lines.height - 1)
+    blank_lines = bool(lines.select(blank.any()).item())
+    if any_quotes:
+        # remove quoted sections (a continuation line is prefixed with the quote that opened
+        # it on an earlier line); `""` inside a field removes as two adjacent sections
+        outside = (
+            pl.when(pl.col("in_quote")).then(pl.lit(_QUOTE) + text).otherwise(text)
+        ).str.replace_all(r'"[^"]*("|$)', "")
+        seps = pl.when(pl.col("has_quote") | pl.col("in_quote")).then(
+            outside.str.count_matches(sep, literal=True)
+        ).otherwise(text.str.count_matches(sep, literal=True))
+    else:
+        seps = text.str.count_matches(sep, literal=True)
+    belongs = belongs.with_columns(seps=seps)
+
+    if multiline:
+        records = belongs.group_by("record_id", maintain_order=True).agg(
+            pl.col(LINE).first(),
+            (pl.col("seps").sum() + 1).alias("n_fields"),
+            text.first().alias("first_line"),
+        )
+    else:
+        records = belongs.select(
+            "record_id", LINE, (pl.col("seps") + 1).alias("n_fields"), text.alias("first_line")
+        )
+    if trailer_pattern:
+        first_field = pl.col("first_line").str.extract(
+            rf'^\s*"?([^"{re.escape(sep)}]*)', 1
+        ).str.strip_chars()
+        trailer = first_field.str.contains(trailer_pattern).fill_null(False)
+    else:
+        trailer = pl.lit(False)
+    total_quotes_odd = bool(
+        lines.height and (lines["q_before"][-1] + lines["text"][-1].count(_QUOTE)) % 2
+    )
+    last_id = records.get_column("record_id").max() if records.height else -1
+    records = records.with_columns(
+        trailer=trailer,
+        # an odd number of quotes in the whole body: the last record's quote never closes
+        unterminated=(pl.col("record_id") == last_id) & pl.lit(total_quotes_odd),
+    ).drop("first_line")
+    n_bad = records.filter(
+        ~pl.col("trailer") & ((pl.col("n_fields") != n_header) | pl.col("unterminated"))
+    ).height
+    if any_quotes and n_bad:
+        # with quotes in play a miscounted record may be a quoting oddity: let the csv module
+        # decide (only files that have bad records pay for it)
+        return None
+    clean = not (multiline or blank_lines or n_bad or bool(records.get_column("trailer").any()))
+    return _Scan(records, belongs.select("idx", "record_id"), multiline, clean)
+
+
+def _record_texts(body: pl.DataFrame, line_record: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """Full text (physical lines joined by newline) of the given records."""
+    return (
+        line_record.filter(pl.col("record_id").is_in(ids.implode()))
+        .join(body.select("idx", "text", LINE), on="idx", how="left")
+        .group_by("record_id", maintain_order=True)
+        .agg(pl.col(LINE).first(), pl.col("text").str.join("\n"))
+    )
+
+
+def _read_scanned(
+    body: pl.DataFrame,
+    scan: _Scan,
+    header: list[str],
+    adapter: Adapter,
+    encoding: str,
+    messages: list[Message],
+    direct: str | None,
+) -> ReadResult | None:
+    n = len(header)
+    records = scan.records.filter(~pl.col("trailer"))
+    good = records.filter((pl.col("n_fields") == n) & ~pl.col("unterminated"))
+    bad = records.filter((pl.col("n_fields") != n) | pl.col("unterminated"))
+
+    if good.height == 0:
+        frame = pl.DataFrame(schema={h: pl.String for h in header})
+    else:
+        if direct is not None:
+            payload = direct.encode("utf-8")
+        else:
+            keep = scan.line_record.join(good.select("record_id"), on="record_id", how="semi")
+            good_text = body.join(keep.select("idx"), on="idx", how="semi").get_column("text")
+            payload = (
+                _join_header(header, adapter.separator) + "\n" + (good_text.str.join("\n")[0] or "")
+            ).encode("utf-8")
+        try:
+            frame = pl.read_csv(
+                io.BytesIO(payload),
+                separator=adapter.separator,
+                has_header=True,
+                new_columns=header,
+                infer_schema=False,
+                quote_char=_QUOTE,
+            )
+        except pl.exceptions.PolarsError:
+            return None
+        del payload
+    if frame.height != good.height:
+        return None
+    frame = frame.with_columns(good.get_column(LINE).alias(LINE))
+
+    rejects = pl.DataFrame(schema=REJECT_SCHEMA)
+    if bad.height:
+        texts = _record_texts(body, scan.line_record, bad.get_column("record_id"))
+        texts = texts.join(bad.select("record_id", "unterminated"), on="record_id")
+        rejects = _reject_rows(
+            texts.get_column(LINE).to_list(),
+            texts.get_column("text").to_list(),
+            texts.get_column("unterminated").to_list(),
+            header,
+            adapter,
+        )
+    return ReadResult(
+        frame, frame.height + rejects.height, messages, encoding, rejects=rejects, header=header
+    )
+
+
+def _join_header(header: list[str], sep: str) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=sep, lineterminator="").writerow(header)
+    return buf.getvalue()
+
+
+def _read_with_csv_module(
+    body: pl.DataFrame,
+    header: list[str],
+    adapter: Adapter,
+    encoding: str,
+    messages: list[Message],
+    *,
+    warn: bool = True,
+) -> ReadResult:
+    """Record-by-record parse: small files, and the fallback for files Polars cannot parse
+    (non-RFC-4180 quoting, which ``warn`` reports)."""
+    n = len(header)
+    first_line = int(body.get_column(LINE)[0]) if body.height else 0
+    text = "\n".join(body.get_column("text").to_list())
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=adapter.separator, strict=False)
+    trailer = re.compile(adapter.trailer_pattern) if adapter.trailer_pattern else None
+    good_lines: list[int] = []
+    columns: list[list[str | None]] = [[] for _ in range(n)]
+    bad: list[tuple[int, str, bool]] = []
+    physical = text.split("\n")
+    consumed = 0
+    while True:
+        start = consumed
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            # open quote at end of file: the rest of the file is one unterminated record
+            line_no = first_line + start
+            bad.append((line_no, "\n".join(physical[start:]), True))
+            break
+        consumed = reader.line_num
+        if not row or (len(row) == 1 and row[0] == ""):
+            continue
+        # blank lines before the record are counted in line_num; find the first non-blank
+        while start < consumed - 1 and physical[start] == "":
+            start += 1
+        line_no = first_line + start
+        if trailer and trailer.search(row[0].strip()):
+            continue
+        if len(row) != n:
+            bad.append((line_no, "\n".join(physical[start:consumed]), False))
+            continue
+        good_lines.append(line_no)
+        for i, value in enumerate(row):
+            columns[i].append(value if value != "" else None)
+    last_good = good_lines[-1] if good_lines else -1
+    last_bad = bad[-1][0] if bad else -1
+    last = max(last_good, last_bad)
+    if last >= 0 and _ends_inside_quote("\n".join(physical[last - first_line :]), adapter):
+        # the lenient reader silently closes a quote left open at the end of the file: the
+        # last record was cut off, whatever its field count says
+        if last_bad > last_good:
+            bad[-1] = (bad[-1][0], bad[-1][1], True)
+        else:
+            bad.append((last_good, "\n".join(physical[last_good - first_line :]), True))
+            good_lines.pop()
+            for col in columns:
+                col.pop()
+    frame = pl.DataFrame(
+        {h: pl.Series(h, col, dtype=pl.String) for h, col in zip(header, columns)}
+        | {LINE: pl.Series(LINE, good_lines, dtype=pl.Int64)}
+    )
+    rejects = _reject_rows(
+        [b[0] for b in bad], [b[1] for b in bad], [b[2] for b in bad], header, adapter
+    )
+    stray = re.compile(rf'[^{re.escape(adapter.separator)}"]"[^{re.escape(adapter.separator)}"]')
+    if warn or any(stray.search(line) for line in physical if _QUOTE in line):
+        messages = messages + [
+            Message(
+                None,
+                "warning",
+                "nonstandard_quoting",
+                "quotes inside unquoted fields (read as literal characters)",
+            )
+        ]
+    return ReadResult(
+        frame, frame.height + rejects.height, messages, encoding, rejects=rejects, header=header
+    )
+
+
+def _ends_inside_quote(record_text: str, adapter: Adapter) -> bool:
+    """True when a strict CSV parse of the record hits the end of data inside a quote."""
+    try:
+        list(csv.reader(io.StringIO(record_text, newline=""), delimiter=adapter.separator,
+                        strict=True))
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _reject_rows(
+    line_nos: list[int],
+    texts: list[str],
+    unterminated: list[bool],
+    header: list[str],
+    adapter: Adapter,
+) -> pl.DataFrame:
+    """Rejected records as (source_line, rule, message, row_json).
+
+    The fields are matched to header names by position. Because a missing or extra field
+    shifts every later value, a value is dropped when a customer-identity column lies within
+    the shift distance of its position: identity never reaches quarantine, even misaligned.
+    Only rejected records pass through here (per-record Python is fine: they are few).
+    """
+    pii = {i for i, h in enumerate(header) if h in set(adapter.pii_columns)}
+    out_lines, rules, msgs, jsons = [], [], [], []
+    n = len(header)
+    for line_no, text, open_quote in zip(line_nos, texts, unterminated):
+        fields = _split_fields(text, adapter.separator)
+        shift = abs(len(fields) - n)
+        row = {}
+        for i, value in enumerate(fields):
+            if any(j in pii for j in range(i - shift, i + shift + 1)):
+                continue
+            name = header[i] if i < n else f"_extra_{i - n + 1}"
+            row[name] = value
+        if open_quote:
+            rule = "unterminated_quote"
+            msg = (
+                f"line {line_no}: a quoted field opened here is never closed before the end of "
+                "the file (file truncated?)"
+            )
+        else:
+            rule = "wrong_field_count"
+            msg = f"line {line_no}: expected {n} fields (the header's), found {len(fields)}"
+        out_lines.append(line_no)
+        rules.append(rule)
+        msgs.append(msg)
+        jsons.append(json.dumps(row, ensure_ascii=False))
+    return pl.DataFrame(
+        {LINE: out_lines, "rule": rules, "message": msgs, "row_json": jsons}, schema=REJECT_SCHEMA
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Parquet
+
+
+def _read_parquet(path: Path, adapter: Adapter) -> ReadResult:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - any reader error is a file-level finding
+        return _empty(
+            [],
+            "parquet",
+            [Message(None, "error", "unreadable_file", f"not a readable Parquet file: {exc}")],
+        )
+    header = frame.columns
+    header_msgs = _check_header(header, adapter, 1)
+    if header_msgs:
+        return _empty(header, "parquet", header_msgs)
+    frame = frame.select([_as_text(c, frame.schema[c]) for c in header]).with_row_index(
+        LINE, offset=1
+    )
+    frame = frame.with_columns(pl.col(LINE).cast(pl.Int64)).select(header + [LINE])
+    messages = [] if frame.height else [
+        Message(None, "warning", "no_records", "the Parquet file has no rows")
+    ]
+    return ReadResult(frame, frame.height, messages, "parquet", header=header)
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A Parquet column as the text a CSV export would carry (ISO 8601 for times, UTC 'Z')."""
+    col = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone:
+            return col.dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")
+        return col.dt.to_string("%Y-%m-%dT%H:%M:%S%.f")
+    if isinstance(dtype, pl.Date):
+        return col.dt.to_string("%Y-%m-%d")
+    return col.cast(pl.String)

@@ -1,0 +1,60 @@
+"""Helpers shared by the ingestion engine tests (not a conftest: tests/ingest/adapters has its
+own ``conftest`` module that its tests import by name)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from assets.ingest.engine import IngestReport, ingest_inbox
+from assets.model import ENTITIES
+from assets.settings import Settings, load_settings
+from assets.warehouse import connect
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+GOOD_INBOX = FIXTURES / "inbox"
+BAD_INPUTS = FIXTURES / "bad_inputs"
+
+
+def make_home(tmp_path: Path, inbox_from: Path | None = GOOD_INBOX) -> Settings:
+    """A fresh shelfwise home under ``tmp_path`` with a copy of ``inbox_from`` as its inbox."""
+    home = tmp_path / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    if inbox_from is not None:
+        shutil.copytree(inbox_from, home / "inbox")
+    else:
+        (home / "inbox").mkdir()
+    return load_settings(home)
+
+
+def ingest(settings: Settings) -> IngestReport:
+    with connect(settings.warehouse_path) as con:
+        return ingest_inbox(con, settings, settings.inbox)
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return path
+
+
+def checksums(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    """(rows, sum of row hashes) of every raw, core and quarantine table."""
+    out = {}
+    tables = [f"{layer}.{name}" for name in ENTITIES for layer in ("raw", "core")]
+    for table in tables + ["quarantine.rows"]:
+        cols = "*" if table != "quarantine.rows" else "* EXCLUDE (quarantined_at)"
+        out[table] = con.execute(
+            f"SELECT count(*), sum(hash(t)) FROM (SELECT {cols} FROM {table}) t"
+        ).fetchall()[0]
+    return out
+
+
+def rows(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
+    with connect(settings.warehouse_path, read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()

@@ -1,0 +1,237 @@
+"""engine.ingest_inbox: idempotency, corrected files, later exports, accounting, PII."""
+
+from __future__ import annotations
+
+import fnmatch
+import shutil
+
+import pytest
+from ingest_testkit import FIXTURES, checksums, ingest, make_home, rows, write
+
+from assets.ingest.adapters import CHANNEL_ADAPTERS
+from assets.ingest.reader import read_records
+from assets.model import ENTITIES
+from assets.warehouse import connect
+
+ORDERS_HEADER = "order_id,line_id,channel_sku,quantity,unit_price,currency,line_amount,status,ordered_at,updated_at\n"
+
+
+def test_fixture_inbox_lands_everything(tmp_path):
+    settings = make_home(tmp_path)
+    report = ingest(settings)
+    assert report.files_failed == 0 and report.rows_quarantined == 0
+    assert report.files_ingested == report.files_seen == 17
+    counts = dict(rows(settings, "SELECT 'x', count(*) FROM core.order_lines"))
+    assert counts["x"] == 5  # 7 lines in 3 files, W1001's two lines exported twice
+    # channel SKUs resolve through listings, bundles stay bundle SKUs
+    skus = dict(rows(settings, "SELECT order_id || '/' || line_id, sku FROM core.order_lines"))
+    assert skus["W1001/1"] == "MUG-RED" and skus["W1001/2"] == "MUG-SET" and skus["A-1/1"] == "TEE-M"
+
+
+def test_ingesting_twice_changes_nothing(tmp_path):
+    settings = make_home(tmp_path)
+    ingest(settings)
+    with connect(settings.warehouse_path) as con:
+        before = checksums(con)
+    second = ingest(settings)
+    assert second.files_skipped == second.files_seen and second.files == []
+    with connect(settings.warehouse_path) as con:
+        assert checksums(con) == before
+
+
+def test_later_export_updates_status_without_duplicating(tmp_path):
+    settings = make_home(tmp_path)
+    ingest(settings)
+    got = rows(
+        settings,
+        "SELECT line_id, status, shipped_at IS NOT NULL, source_file FROM core.order_lines "
+        "WHERE order_id = 'W1001' ORDER BY line_id",
+    )
+    assert [(r[0], r[1], r[2]) for r in got] == [("1", "shipped", True), ("2", "shipped", True)]
+    assert {r[3] for r in got} == {"orders/web/2024-02-11.canonical.csv"}
+    assert rows(settings, "SELECT count(*) FROM raw.order_lines WHERE order_id = 'W1001'") == [(4,)]
+
+
+def test_a_later_export_in_a_later_batch_wins(tmp_path):
+    settings = make_home(tmp_path)
+    ingest(settings)
+    write(
+        settings.inbox / "orders/web/2024-02-12.canonical.csv",
+        ORDERS_HEADER
+        + "W1002,1,MUG-BLUE,3,9.90,EUR,29.70,cancelled,2024-02-10T12:00:00Z,2024-02-12T09:00:00Z\n",
+    )
+    ingest(settings)
+    assert rows(settings, "SELECT status FROM core.order_lines WHERE order_id = 'W1002'") == [("cancelled",)]
+    assert rows(settings, "SELECT count(*) FROM core.order_lines") == [(5,)]
+
+
+def test_corrected_file_replaces_its_earlier_version(tmp_path):
+    settings = make_home(tmp_path)
+    ingest(settings)
+    path = settings.inbox / "stock_snapshots/wh1/2024-02-11.csv"
+    # the corrected export drops TEE-M and fixes MUG-RED's count
+    write(
+        path,
+        "snapshot_date,location_id,sku,on_hand,reserved,counted,counted_at\n"
+        "2024-02-11,wh1,MUG-RED,118,0,true,2024-02-11T23:30:00Z\n"
+        "2024-02-11,wh1,MUG-BLUE,80,2,false,2024-02-11T23:00:00Z\n",
+    )
+    report = ingest(settings)
+    assert report.replaced_files == ["stock_snapshots/wh1/2024-02-11.csv"]
+    assert rows(settings, "SELECT sku, on_hand FROM core.stock_snapshots ORDER BY sku") == [
+        ("MUG-BLUE", 80),
+        ("MUG-RED", 118),
+    ]
+    assert rows(settings, "SELECT count(*) FROM raw.stock_snapshots") == [(2,)]
+    statuses = rows(
+        settings,
+        "SELECT status, count(*) FROM ops.ingested_files WHERE source_file = ? GROUP BY ALL ORDER BY 1",
+        ["stock_snapshots/wh1/2024-02-11.csv"],
+    )
+    assert statuses == [("loaded", 1), ("replaced", 1)]
+
+
+def test_reverting_a_file_to_its_first_content_is_a_change_again(tmp_path):
+    settings = make_home(tmp_path)
+    path = settings.inbox / "stock_snapshots/wh1/2024-02-11.csv"
+    original = path.read_bytes()
+    ingest(settings)
+    write(path, original.replace(b"MUG-RED,120", b"MUG-RED,7"))
+    ingest(settings)
+    write(path, original)
+    report = ingest(settings)
+    assert report.files_ingested == 1
+    assert rows(settings, "SELECT on_hand FROM core.stock_snapshots WHERE sku = 'MUG-RED'") == [(120,)]
+
+
+def test_row_accounting_holds_for_every_file(tmp_path):
+    settings = make_home(tmp_path)
+    write(
+        settings.inbox / "orders/web/2024-02-13.canonical.csv",
+        ORDERS_HEADER
+        + "W2001,1,MUG-BLUE,1,9.90,EUR,9.90,paid,2024-02-13T09:00:00Z,2024-02-13T09:00:00Z\n"
+        + "W2002,1,MUG-BLUE,0,9.90,EUR,9.90,paid,2024-02-13T09:00:00Z,2024-02-13T09:00:00Z\n"
+        + "W2003,1,MUG-BLUE,1,9.90\n",
+    )
+    ingest(settings)
+    unbalanced = rows(
+        settings,
+        "SELECT source_file FROM ops.ingested_files WHERE rows_read <> rows_loaded + rows_quarantined",
+    )
+    assert unbalanced == []
+    assert rows(
+        settings,
+        "SELECT rows_read, rows_loaded, rows_quarantined FROM ops.ingested_files WHERE source_file LIKE '%02-13%'",
+    ) == [(3, 1, 2)]
+    # and the raw/quarantine tables agree with the manifest
+    assert rows(
+        settings,
+        """SELECT (SELECT sum(rows_loaded) FROM ops.ingested_files),
+                  (SELECT count(*) FROM (SELECT DISTINCT source_file, source_line FROM raw.order_lines)
+                   ) + (SELECT sum(n) FROM (SELECT count(DISTINCT (source_file, source_line)) n FROM raw.products
+                        UNION ALL SELECT count(*) FROM raw.suppliers UNION ALL SELECT count(*) FROM raw.locations
+                        UNION ALL SELECT count(*) FROM raw.channels UNION ALL SELECT count(*) FROM raw.channel_locations
+                        UNION ALL SELECT count(*) FROM raw.bundle_components UNION ALL SELECT count(*) FROM raw.channel_listings
+                        UNION ALL SELECT count(*) FROM raw.fx_rates UNION ALL SELECT count(*) FROM raw.stock_snapshots
+                        UNION ALL SELECT count(*) FROM raw.purchase_orders UNION ALL SELECT count(*) FROM raw.receipts
+                        UNION ALL SELECT count(*) FROM raw.returns UNION ALL SELECT count(*) FROM raw.fulfillment_events
+                        UNION ALL SELECT count(*) FROM raw.stock_adjustments))""",
+    )[0][0] == rows(settings, "SELECT sum(rows_loaded) FROM ops.ingested_files")[0][0]
+
+
+def test_unknown_file_is_a_message_not_a_crash(tmp_path):
+    settings = make_home(tmp_path)
+    write(settings.inbox / "mystery/thing.xlsx", b"PK\x03\x04 not really")
+    write(settings.inbox / "products/notes.txt", "hello")
+    report = ingest(settings)
+    assert report.files_failed == 2
+    got = rows(
+        settings,
+        "SELECT source_file, rule FROM ops.ingest_messages WHERE rule = 'unknown_file_format' ORDER BY 1",
+    )
+    assert got == [("mystery/thing.xlsx", "unknown_file_format"), ("products/notes.txt", "unknown_file_format")]
+    assert rows(settings, "SELECT count(*) FROM core.products") == [(4,)]
+    # recorded once: the same bytes are not reported again
+    assert ingest(settings).files == []
+
+
+def test_hidden_and_partial_files_are_ignored(tmp_path):
+    settings = make_home(tmp_path)
+    write(settings.inbox / "products/.~lock.products.csv#", "x")
+    write(settings.inbox / "products/upload.csv.part", "x")
+    report = ingest(settings)
+    assert report.files_seen == 17
+
+
+def test_base_currency_amounts_follow_fx_and_its_corrections(tmp_path):
+    settings = make_home(tmp_path)
+    ingest(settings)
+    # A-1 ordered 2024-02-11 in USD: rate of 2024-02-01 (0.92) applies; EUR is rate 1
+    assert rows(settings, "SELECT line_amount_base FROM core.order_lines WHERE order_id = 'A-1'") == [
+        (pytest.approx(42.0 * 0.92),)
+    ]
+    assert rows(settings, "SELECT line_amount_base FROM core.order_lines WHERE order_id = 'W1003'") == [(9.9,)]
+    write(settings.inbox / "fx_rates/2024-02-10.csv", "rate_date,currency,rate_to_base\n2024-02-10,USD,1.0\n")
+    ingest(settings)
+    assert rows(settings, "SELECT line_amount_base FROM core.order_lines WHERE order_id = 'A-1'") == [(42.0,)]
+    po = rows(settings, "SELECT unit_cost_base FROM core.purchase_orders")[0][0]
+    assert po == pytest.approx(4.0 * 0.92)  # PO of 2024-02-01 keeps its date's rate
+
+
+def test_master_data_in_the_same_batch_resolves_references(tmp_path):
+    settings = make_home(tmp_path)
+    report = ingest(settings)
+    assert report.rows_quarantined == 0  # orders name SKUs that products (same batch) define
+
+
+def test_order_sku_unknown_once_master_data_exists(tmp_path):
+    settings = make_home(tmp_path)
+    write(
+        settings.inbox / "orders/web/2024-02-14.canonical.csv",
+        ORDERS_HEADER + "W3001,1,NOT-LISTED,1,9.90,EUR,9.90,paid,2024-02-14T09:00:00Z,2024-02-14T09:00:00Z\n",
+    )
+    ingest(settings)
+    assert rows(settings, "SELECT source_line, rule FROM quarantine.rows") == [(2, "unknown_sku")]
+
+
+def _pii_values() -> dict[str, set[str]]:
+    """Customer identity values of the committed channel fixtures, per fixture file."""
+    out = {}
+    for adapter in CHANNEL_ADAPTERS:
+        for path in sorted((FIXTURES / "channels").rglob("*")):
+            if not path.is_file():
+                continue
+            if not any(fnmatch.fnmatch(path.name.lower(), g.lower()) for g in adapter.file_globs):
+                continue
+            read = read_records(path, adapter)
+            values = set()
+            for col in adapter.pii_columns:
+                if col in read.frame.columns:
+                    # e-mails, names and street lines; a bare city name ("Hamburg") also
+                    # appears legitimately in a store's location id
+                    values |= {
+                        v.strip()
+                        for v in read.frame[col].drop_nulls().to_list()
+                        if len(v.strip()) >= 5 and ("@" in v or " " in v.strip())
+                    }
+            if values:
+                out[str(path)] = values
+    return out
+
+
+def test_customer_identity_never_lands(tmp_path):
+    settings = make_home(tmp_path, inbox_from=None)
+    for channel_dir in sorted((FIXTURES / "channels").iterdir()):
+        shutil.copytree(channel_dir, settings.inbox / "orders" / channel_dir.name)
+    pii = set().union(*_pii_values().values())
+    assert any("@" in v for v in pii), "fixtures should hold customer e-mails"
+    report = ingest(settings)
+    assert report.files_seen > 0
+    with connect(settings.warehouse_path, read_only=True) as con:
+        tables = [f"raw.{n}" for n in ENTITIES] + [f"core.{n}" for n in ENTITIES] + ["quarantine.rows", "ops.ingest_messages"]
+        leaks = []
+        for table in tables:
+            text = con.execute(f"SELECT string_agg(CAST(t AS VARCHAR), '\n') FROM {table} t").fetchall()[0][0] or ""
+            text = text.lower()
+            leaks += [(table, v) for v in pii if v.lower() in text]
+    assert leaks == []
