@@ -1,0 +1,134 @@
+"""The inventory knobs a retailer sets in ``shelfwise.toml``, with their defaults.
+
+::
+
+    [reconciliation]
+    tolerance_units = 2        # a difference of up to 2 units is within tolerance ...
+    tolerance_pct = 0.02       # ... or of up to 2 % of the expected quantity (the larger wins)
+    min_accuracy = 0.95        # the accuracy check fails below this share of SKU-locations
+    shrinkage_max_units = 5    # a negative counted difference up to 5 units ...
+    shrinkage_max_pct = 0.05   # ... or 5 % of expected is called "shrinkage"
+    cause_lookahead_days = 1   # a receipt/shipment posted up to N days later explains a difference
+    schedule_cron = "0 6 * * *"
+    schedule_timezone = "UTC"  # any tz database name, e.g. "Europe/Berlin"
+
+    [inventory]
+    payment_window_hours = 72  # a placed, unpaid order line holds stock this long, then releases
+
+    [channels.etsy]            # overrides core.channels for one channel
+    safety_buffer_units = 3
+    safety_buffer_pct = 0.10
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, fields
+
+import polars as pl
+
+from assets.settings import Settings
+
+
+class InventorySettingsError(ValueError):
+    """A value in shelfwise.toml that the inventory domain cannot use."""
+
+
+@dataclass(frozen=True)
+class ReconciliationSettings:
+    tolerance_units: int = 2
+    tolerance_pct: float = 0.02
+    min_accuracy: float = 0.95
+    shrinkage_max_units: int = 5
+    shrinkage_max_pct: float = 0.05
+    cause_lookahead_days: int = 1
+    schedule_cron: str = "0 6 * * *"
+    schedule_timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class AllocationSettings:
+    payment_window_hours: float = 72.0
+
+
+def _typed(section: str, cls, values: dict):
+    """Build the dataclass ``cls`` from a toml table, naming the key that is wrong."""
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise InventorySettingsError(
+            f"shelfwise.toml [{section}]: unknown key(s) {', '.join(unknown)}; "
+            f"known: {', '.join(known)}"
+        )
+    out = {}
+    for key, value in values.items():
+        want = type(getattr(cls(), key))
+        ok = isinstance(value, want) or (want is float and isinstance(value, int))
+        if not ok or isinstance(value, bool):
+            raise InventorySettingsError(
+                f"shelfwise.toml [{section}] {key} = {value!r}: expected a {want.__name__}"
+            )
+        out[key] = want(value)
+    return cls(**out)
+
+
+def reconciliation_settings(settings: Settings) -> ReconciliationSettings:
+    """The ``[reconciliation]`` table with defaults, validated."""
+    rec = _typed("reconciliation", ReconciliationSettings, settings.section("reconciliation"))
+    if rec.tolerance_units < 0 or not 0 <= rec.tolerance_pct < 1:
+        raise InventorySettingsError(
+            "shelfwise.toml [reconciliation]: tolerance_units must be >= 0 and tolerance_pct in [0, 1)"
+        )
+    if not 0 <= rec.min_accuracy <= 1:
+        raise InventorySettingsError("shelfwise.toml [reconciliation]: min_accuracy must be in [0, 1]")
+    try:
+        zoneinfo.ZoneInfo(rec.schedule_timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise InventorySettingsError(
+            f"shelfwise.toml [reconciliation] schedule_timezone = {rec.schedule_timezone!r}: "
+            "not a tz database name (e.g. 'Europe/Berlin')"
+        ) from exc
+    return rec
+
+
+def allocation_settings(settings: Settings) -> AllocationSettings:
+    """The ``[inventory]`` table with defaults, validated."""
+    alloc = _typed("inventory", AllocationSettings, settings.section("inventory"))
+    if alloc.payment_window_hours < 0:
+        raise InventorySettingsError("shelfwise.toml [inventory]: payment_window_hours must be >= 0")
+    return alloc
+
+
+BUFFER_OVERRIDE_SCHEMA = {
+    "channel_id": pl.String(),
+    "safety_buffer_units": pl.Int64(),
+    "safety_buffer_pct": pl.Float64(),
+}
+
+
+def channel_buffer_overrides(settings: Settings) -> pl.DataFrame:
+    """``[channels.<id>]`` safety-buffer overrides as a frame (null = keep core.channels' value)."""
+    rows = []
+    for channel_id, table in sorted(settings.section("channels").items()):
+        if not isinstance(table, dict):
+            raise InventorySettingsError(
+                f"shelfwise.toml [channels] {channel_id}: expected a table [channels.{channel_id}]"
+            )
+        picked = {k: table[k] for k in ("safety_buffer_units", "safety_buffer_pct") if k in table}
+        units = picked.get("safety_buffer_units")
+        pct = picked.get("safety_buffer_pct")
+        if units is not None and (not isinstance(units, int) or isinstance(units, bool) or units < 0):
+            raise InventorySettingsError(
+                f"shelfwise.toml [channels.{channel_id}] safety_buffer_units = {units!r}: "
+                "expected a whole number >= 0"
+            )
+        if pct is not None and (not isinstance(pct, (int, float)) or isinstance(pct, bool)
+                                or not 0 <= pct < 1):
+            raise InventorySettingsError(
+                f"shelfwise.toml [channels.{channel_id}] safety_buffer_pct = {pct!r}: "
+                "expected a share in [0, 1)"
+            )
+        if picked:
+            rows.append({"channel_id": str(channel_id), "safety_buffer_units": units,
+                         "safety_buffer_pct": None if pct is None else float(pct)})
+    return pl.DataFrame(rows, schema=BUFFER_OVERRIDE_SCHEMA)
