@@ -1,0 +1,194 @@
+"""The quality checks as Dagster asset checks.
+
+Each :class:`~assets.quality.specs.QualityCheck` becomes one ``@dg.asset_check`` on its asset,
+always registered with ``blocking=True``: Dagster then makes every asset downstream of the
+checked asset wait for the check in the same run, and skips it only when the check fails with
+severity ERROR. So:
+
+- blocking quality checks fail with severity ERROR: a channel with an empty day stops the
+  forecast before it is fitted on a hole;
+- warning quality checks fail with severity WARN: recorded and shown, nothing stops; but the
+  downstream steps still wait for them, so the serving snapshot published later in the run
+  carries this run's ``marts.quality_results``, not the previous run's.
+
+A check attaches only when its asset is defined by one of :data:`SOURCE_DOMAINS`: without it
+Dagster would invent a stub asset for the key and "materialize all" would run the check on a
+table nobody builds. So the marts checks appear by themselves once the inventory domain defines
+its marts. A check the owning domain already defines under the same name (ingest's
+``key_unique`` on every core table) is left to the owner.
+"""
+
+# no `from __future__ import annotations`: Dagster reads the check's annotations at runtime
+import datetime as dt
+import importlib
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets.quality.core_checks import CORE_CHECKS
+from assets.quality.marts_checks import MARTS_CHECKS
+from assets.quality.results import CheckReport, write_results
+from assets.quality.specs import BLOCKING, QualityCheck, QualitySettings
+from assets.resources import SettingsResource
+from assets.settings import Settings
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, connect
+
+ALL_CHECKS: list[QualityCheck] = [*CORE_CHECKS, *MARTS_CHECKS]
+
+# the domains whose assets these checks look at
+SOURCE_DOMAINS = ("assets.ingest", "assets.inventory")
+
+
+def evaluate(
+    check: QualityCheck, con: duckdb.DuckDBPyConnection, qs: QualitySettings, home: Path
+) -> CheckReport:
+    """Run one check's probe and its GX suite; nothing is written to the warehouse."""
+    from assets.quality.gx_runner import validate  # imports GX: only when a check runs
+
+    started = time.perf_counter()
+    run_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    probe = check.probe(con, qs)
+    if probe.unavailable:
+        return CheckReport(
+            check, run_at, [], probe.context, probe.unavailable, time.perf_counter() - started
+        )
+    outcomes = validate(check.suite, probe, home=home, keep_runs=qs.keep_runs)
+    return CheckReport(check, run_at, outcomes, probe.context, None, time.perf_counter() - started)
+
+
+def run_check(
+    check: QualityCheck, warehouse_path: str | Path, settings: Settings, run_id: str = ""
+) -> CheckReport:
+    """Evaluate a check on the warehouse and append its results to ``marts.quality_results``.
+
+    One read-write connection serves both: the check runs in the ``warehouse`` pool, so no
+    other step holds the file meanwhile.
+    """
+    qs = QualitySettings.from_settings(settings)
+    with connect(warehouse_path) as con:
+        report = evaluate(check, con, qs, settings.home)
+        write_results(con, report, run_id)
+    return report
+
+
+def to_check_result(report: CheckReport) -> dg.AssetCheckResult:
+    """The Dagster result: passed or not, severity, and the numbers behind it."""
+    check = report.check
+    rows = [
+        "| expectation | column | expected | observed | failing rows | ok |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {o.expectation.gx_type} | {o.expectation.column} | {o.expectation.expected} "
+            f"| {o.observed} | {o.failing_rows} | {'✅' if o.success else '❌'} |"
+            for o in report.outcomes
+        ],
+    ]
+    first = report.failures[0] if report.failures else None
+    metadata: dict = {
+        "message": dg.MetadataValue.text(report.message),
+        "severity": check.severity,
+        "suite": check.suite,
+        "expectations": dg.MetadataValue.md("\n".join(rows)),
+        "failing_rows": sum(o.failing_rows for o in report.outcomes),
+        "rows_checked": max((o.rows_checked for o in report.outcomes), default=0),
+        "seconds": round(report.seconds, 3),
+        **{f"context_{k}": str(v) for k, v in report.context.items()},
+    }
+    if first is not None:
+        metadata["observed_value"] = first.observed
+        metadata["expected"] = first.expectation.expected
+        metadata["sample"] = dg.MetadataValue.json(first.sample)
+    return dg.AssetCheckResult(
+        passed=report.passed,
+        severity=dg.AssetCheckSeverity.ERROR
+        if check.severity == BLOCKING
+        else dg.AssetCheckSeverity.WARN,
+        description=report.message,
+        metadata=metadata,
+    )
+
+
+def _asset_check(check: QualityCheck) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(list(check.asset)),
+        name=check.name,
+        description=f"[{check.severity}] {check.description}",
+        # always: downstream waits for every result; only severity ERROR stops it (see above)
+        blocking=True,
+        # reads the warehouse and appends to marts.quality_results: one writer at a time
+        pool=WAREHOUSE_POOL,
+        compute_kind="great_expectations",
+    )
+    def _quality_check(
+        context: dg.AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        shelfwise: SettingsResource,
+    ) -> dg.AssetCheckResult:
+        report = run_check(check, warehouse.path, shelfwise.settings, context.run.run_id)
+        context.log.info(f"{check.suite}: {report.message} ({report.seconds:.2f} s)")
+        return to_check_result(report)
+
+    return _quality_check
+
+
+def build_asset_checks(
+    available: Iterable[dg.AssetKey],
+    checks: Iterable[QualityCheck] = ALL_CHECKS,
+    existing: Iterable[dg.AssetCheckKey] = (),
+) -> list[dg.AssetChecksDefinition]:
+    """Asset checks for every quality check whose asset key is in ``available``.
+
+    A check whose key is in ``existing`` (the owning domain already checks the same thing under
+    the same name, e.g. ingest's ``key_unique``) is left out: the owner's check wins, and
+    Dagster refuses two checks with one key.
+    """
+    keys, taken = set(available), set(existing)
+    return [
+        _asset_check(c)
+        for c in checks
+        if dg.AssetKey(list(c.asset)) in keys
+        and dg.AssetCheckKey(dg.AssetKey(list(c.asset)), c.name) not in taken
+    ]
+
+
+def discover(
+    domains: Iterable[str] = SOURCE_DOMAINS,
+) -> tuple[set[dg.AssetKey], set[dg.AssetCheckKey]]:
+    """Asset keys and asset check keys the source domains define.
+
+    A domain not written yet contributes nothing. The raw lists are read, not the resolved
+    Definitions: resolving needs resources a domain gets only when pipelines/ binds them.
+    """
+    keys: set[dg.AssetKey] = set()
+    check_keys: set[dg.AssetCheckKey] = set()
+    for name in domains:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the domain exists but is broken: say so, loudly
+                raise
+            continue
+        defs = getattr(module, "defs", None)
+        if defs is None:
+            continue
+        for item in defs.assets or []:
+            if isinstance(item, dg.AssetsDefinition):
+                keys |= set(item.keys)
+                check_keys |= set(item.check_keys)
+            elif hasattr(item, "key"):  # AssetSpec, SourceAsset
+                keys.add(item.key)
+        for item in defs.asset_checks or []:
+            check_keys |= set(item.check_keys)
+    return keys, check_keys
+
+
+def build_quality_defs(
+    available: Iterable[dg.AssetKey] | None = None, existing: Iterable[dg.AssetCheckKey] = ()
+) -> dg.Definitions:
+    """The quality domain's definitions: checks for the available assets (default: discovered)."""
+    if available is None:
+        available, existing = discover()
+    return dg.Definitions(asset_checks=build_asset_checks(available, existing=existing))

@@ -1,0 +1,192 @@
+"""The checks inside Dagster: a blocking failure stops the forecast; results land as data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from quality_builder import JUDGED_DAY, get_check, sql
+
+from assets.quality.checks import ALL_CHECKS, build_asset_checks, run_check
+from assets.resources import SettingsResource
+from assets.settings import load_settings
+from assets.warehouse import WarehouseResource, connect
+
+ORDER_LINES = dg.AssetKey(["core", "order_lines"])
+
+
+@dg.asset(key=ORDER_LINES, group_name="ingest")
+def order_lines() -> dg.MaterializeResult:
+    """Stand-in for the ingest asset: the table is already in the test warehouse."""
+    return dg.MaterializeResult()
+
+
+@dg.asset(key=["marts", "demand_forecast"], deps=[ORDER_LINES])
+def demand_forecast() -> dg.MaterializeResult:
+    """Stand-in for the forecast: it must not run on a demand history with a hole in it."""
+    return dg.MaterializeResult(metadata={"fitted": True})
+
+
+def _materialize(home: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
+    (home / "shelfwise.toml").write_text(f'[quality]\nas_of = "{JUDGED_DAY}"\n')
+    checks = build_asset_checks({ORDER_LINES})
+    return dg.materialize(
+        [order_lines, demand_forecast, *checks],
+        resources={
+            "warehouse": WarehouseResource(path=str(warehouse)),
+            "shelfwise": SettingsResource(home=str(home)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def _materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
+    return {e.asset_key for e in result.get_asset_materialization_events()}
+
+
+def test_blocking_check_stops_the_forecast(tmp_path, warehouse):
+    sql(
+        warehouse,
+        f"DELETE FROM core.order_lines WHERE channel_id = 'ebay_uk' "
+        f"AND CAST(ordered_at AS DATE) = DATE '{JUDGED_DAY}'",
+    )
+    result = _materialize(tmp_path, warehouse)
+
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    volume = evaluations["daily_volume"]
+    assert not volume.passed
+    assert volume.severity == dg.AssetCheckSeverity.ERROR
+    assert "channel ebay_uk sent 0 order lines on" in volume.description
+    assert volume.metadata["failing_rows"].value == 1
+    assert volume.metadata["expected"].value == ">= 1"
+    assert volume.metadata["observed_value"].value == "1 of 3 rows fail (values: 0)"
+    assert volume.metadata["sample"].value[0]["channel_id"] == "ebay_uk"
+
+    assert ORDER_LINES in _materialized(result)
+    assert dg.AssetKey(["marts", "demand_forecast"]) not in _materialized(result)
+
+
+def test_healthy_run_reaches_the_forecast_and_keeps_results(tmp_path, warehouse):
+    result = _materialize(tmp_path, warehouse)
+    evaluations = result.get_asset_check_evaluations()
+    assert evaluations and all(e.passed for e in evaluations), [
+        (e.check_name, e.description) for e in evaluations if not e.passed
+    ]
+    assert dg.AssetKey(["marts", "demand_forecast"]) in _materialized(result)
+
+    with connect(warehouse, read_only=True) as con:
+        rows = con.execute(
+            "SELECT DISTINCT check_name, run_id FROM marts.quality_results"
+        ).fetchall()
+    assert {name for name, _ in rows} == {e.check_name for e in evaluations}
+    assert {run_id for _, run_id in rows} == {result.run_id}
+    assert (tmp_path / "quality" / "data_docs" / "index.html").exists()
+
+
+def test_a_warning_does_not_stop_the_forecast(tmp_path, warehouse):
+    sql(warehouse, "UPDATE core.order_lines SET sku = 'SKU-404' WHERE line_id = '2'")
+    result = _materialize(tmp_path, warehouse)
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert not evaluations["sku_in_products"].passed
+    assert evaluations["sku_in_products"].severity == dg.AssetCheckSeverity.WARN
+    assert dg.AssetKey(["marts", "demand_forecast"]) in _materialized(result)
+    # ... and it ran only after every check had written its results (the snapshot's turn)
+    done = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"]
+    forecast_step = next(k for k in done if "demand_forecast" in k)
+    check_steps = [k for k in done if "order_lines_" in k]
+    assert len(check_steps) >= 7
+    assert all(done.index(k) < done.index(forecast_step) for k in check_steps)
+
+
+def test_checks_attach_only_to_defined_assets():
+    core_only = build_asset_checks({ORDER_LINES})
+    assert {k.asset_key for c in core_only for k in c.check_keys} == {ORDER_LINES}
+    ats = dg.AssetKey(["marts", "ats_by_sku_location"])
+    with_mart = build_asset_checks({ORDER_LINES, ats})
+    assert {k.asset_key for c in with_mart for k in c.check_keys} == {ORDER_LINES, ats}
+    # every check makes downstream wait (Dagster's `blocking`); severity decides who stops it
+    assert all(spec.blocking for c in core_only for spec in c.check_specs)
+    stopping = {c.name for c in ALL_CHECKS if c.blocking}
+    assert stopping == {"daily_volume", "no_duplicate_lines", "quantity_positive"}
+
+
+def test_a_check_the_owning_domain_defines_is_left_to_it():
+    snapshots = dg.AssetKey(["core", "stock_snapshots"])
+    owned = {dg.AssetCheckKey(snapshots, "key_unique")}
+    names = {k.name for c in build_asset_checks({snapshots}, existing=owned) for k in c.check_keys}
+    assert names == {"values_in_range", "master_data_known"}
+    names = {k.name for c in build_asset_checks({snapshots}) for k in c.check_keys}
+    assert "key_unique" in names
+
+
+def test_results_table_keeps_numbers_and_failing_rows(tmp_path, warehouse):
+    sql(warehouse, "UPDATE core.products SET case_pack = 0 WHERE sku = 'SKU-3'")
+    settings = load_settings(tmp_path)
+    report = run_check(get_check("core.products.values_in_range"), warehouse, settings, "r1")
+    assert not report.passed
+    with connect(warehouse, read_only=True) as con:
+        rows = con.execute(
+            """SELECT column_name, success, observed_value, expected, failing_rows, severity,
+                      message, sample_json, suite, asset, expectation
+               FROM marts.quality_results ORDER BY column_name"""
+        ).fetchall()
+    by_column = {r[0]: r for r in rows}
+    assert set(by_column) == {"case_pack", "moq", "unit_cost", "list_price"}
+    case_pack = by_column["case_pack"]
+    assert case_pack[1:6] == (False, "1 of 6 rows fail (values: 0)", ">= 1", 1, "warning")
+    assert case_pack[6] == "product SKU-3: case_pack is 0, expected >= 1"
+    assert json.loads(case_pack[7])[0]["sku"] == "SKU-3"
+    assert case_pack[8:] == (
+        "core.products.values_in_range",
+        "core.products",
+        "expect_column_values_to_be_between",
+    )
+    assert by_column["moq"][1] is True
+
+
+def test_data_docs_list_every_suite_and_keep_a_bounded_history(tmp_path, warehouse):
+    (tmp_path / "shelfwise.toml").write_text("[quality]\nkeep_runs = 2\n")
+    settings = load_settings(tmp_path)
+    for _ in range(3):
+        run_check(get_check("core.products.values_in_range"), warehouse, settings)
+    run_check(get_check("core.receipts.po_known"), warehouse, settings)
+    docs = tmp_path / "quality" / "data_docs"
+    index = (docs / "index.html").read_text()
+    assert "core.products.values_in_range" in index and "core.receipts.po_known" in index
+    pages = list((docs / "validations" / "core" / "products" / "values_in_range").rglob("*.html"))
+    assert len(pages) == 2
+
+
+def test_unknown_quality_setting_is_refused(tmp_path, warehouse):
+    (tmp_path / "shelfwise.toml").write_text("[quality]\nmin_volume_ration = 0.2\n")
+    with pytest.raises(ValueError, match="unknown setting"):
+        run_check(ALL_CHECKS[0], warehouse, load_settings(tmp_path))
+
+
+def test_loading_the_definitions_does_not_import_great_expectations():
+    code = (
+        "import sys, assets.quality; "
+        "assert 'great_expectations' not in sys.modules, 'GX imported at load'; "
+        "print(len(assets.quality.defs.asset_checks or []))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_code_location_loads_with_the_quality_domain(tmp_path, monkeypatch):
+    """The real definitions (every domain) resolve: no duplicate check keys, no stub assets."""
+    monkeypatch.setenv("SHELFWISE_HOME", str(tmp_path))
+    from pipelines.definitions import build_definitions
+
+    graph = build_definitions(str(tmp_path)).resolve_asset_graph()
+    quality = {k for k in graph.asset_check_keys if k.name in {c.name for c in ALL_CHECKS}}
+    assert dg.AssetCheckKey(ORDER_LINES, "daily_volume") in quality
+    # a check on a key no domain builds would make Dagster invent a stub (non-materializable)
+    assert all(graph.get(k.asset_key).is_materializable for k in quality), [
+        k for k in quality if not graph.get(k.asset_key).is_materializable
+    ]
