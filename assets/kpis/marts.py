@@ -1,0 +1,172 @@
+"""The KPI marts as data: one entry per mart, its SQL statement, what it reads, its knobs.
+
+Each mart is one ``CREATE OR REPLACE TABLE marts.<name> AS ...`` statement in ``sql/<name>.sql``
+(CTEs named for what they hold, values as ``$parameters``). Names carry the grain
+(``kpi_fulfillment_time_daily``: one row per day and channel). The definitions are written
+down, as computed, in docs/kpis.md.
+
+This module knows nothing of Dagster: :func:`build_mart` runs one mart on a DuckDB
+connection, which is all the tests need; ``assets.kpis.assets`` wraps each mart in an asset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from assets.settings import Settings
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+
+@dataclass(frozen=True)
+class KpiSettings:
+    """The KPI knobs; override them in the ``[kpis]`` table of shelfwise.toml."""
+
+    base_currency: str = "EUR"
+    # a SKU with no sale for this many days is dead stock
+    dead_stock_days: int = 90
+    # SKUs that shipped fewer units than this are not ranked by return rate (too noisy)
+    min_return_volume: int = 20
+    # trailing window, in days, for inventory turnover and days of supply
+    turnover_window_days: int = 90
+    # a line without promised_ship_by is due this many days after it was ordered (fill rate)
+    settle_days: int = 2
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KpiSettings:
+        section = settings.section("kpis")
+        known = {k: v for k, v in section.items() if k in cls.__dataclass_fields__}
+        return cls(**{"base_currency": settings.base_currency, **known})
+
+
+@dataclass(frozen=True)
+class KpiMart:
+    name: str
+    doc: str  # one line: shown in the Dagster UI
+    core: tuple[str, ...] = ()  # core entities it reads
+    marts: tuple[str, ...] = ()  # marts it reads
+    params: tuple[str, ...] = ()  # KpiSettings fields passed as $parameters
+
+    @property
+    def sql(self) -> str:
+        return _sql(self.name)
+
+
+@cache
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+FACTS = "kpi_order_line_facts"
+UNIT_COST = "kpi_unit_cost_by_sku"
+
+# in dependency order: a mart comes after every mart it reads
+MARTS: tuple[KpiMart, ...] = (
+    KpiMart(
+        FACTS,
+        "One row per order line: ordered, shipped (when, where, which carrier), delivered, returned.",
+        core=("order_lines", "fulfillment_events", "returns", "products"),
+        params=("settle_days",),
+    ),
+    KpiMart(
+        "kpi_fulfillment_time_daily",
+        "Order placed -> shipped and -> delivered, median and p90 hours, per order day and channel.",
+        marts=(FACTS,),
+    ),
+    KpiMart(
+        "kpi_fulfillment_time_weekly",
+        "Order placed -> shipped and -> delivered, median and p90 hours, per order week and channel.",
+        marts=(FACTS,),
+    ),
+    KpiMart(
+        "kpi_fulfillment_time_by_dimension",
+        "Fulfillment time median and p90 by channel, by shipping location and by carrier.",
+        marts=(FACTS,),
+    ),
+    KpiMart(
+        "kpi_on_time_ship_daily",
+        "Share of due lines shipped by promised_ship_by, per promise day and channel.",
+        marts=(FACTS,),
+    ),
+    KpiMart(
+        "kpi_sales_daily",
+        "Orders, units, revenue and average order value (base currency) per order day and channel.",
+        marts=(FACTS,),
+    ),
+    KpiMart(
+        "kpi_fill_rate_daily",
+        "Shipped units / ordered units of due, non-cancelled lines, per order day and channel.",
+        marts=(FACTS,),
+    ),
+    KpiMart(
+        "kpi_return_rate_daily",
+        "Returned / shipped units and value, per ship-day cohort and channel.",
+        marts=(FACTS,),
+    ),
+    KpiMart(
+        "kpi_return_rate_by_sku",
+        "Return rate per SKU, ranked among SKUs with the minimum shipped volume.",
+        core=("products",),
+        marts=(FACTS,),
+        params=("min_return_volume",),
+    ),
+    KpiMart(
+        "kpi_returns_by_reason_daily",
+        "Returns, units and value per request day, channel and reason.",
+        core=("returns", "order_lines"),
+    ),
+    KpiMart(
+        "kpi_stockout_days_by_sku_location",
+        "Snapshot days with on_hand = 0 per SKU and location.",
+        core=("stock_snapshots", "products"),
+    ),
+    KpiMart(
+        "kpi_stockouts_daily",
+        "SKUs observed and SKUs out of stock per snapshot day and location.",
+        core=("stock_snapshots",),
+    ),
+    KpiMart(
+        UNIT_COST,
+        "Unit cost per SKU in the base currency (master data at latest FX, else latest PO).",
+        core=("products", "fx_rates", "purchase_orders"),
+        params=("base_currency",),
+    ),
+    KpiMart(
+        "kpi_inventory_turnover_by_sku",
+        "COGS, average inventory value, annualised turnover and days of supply per SKU.",
+        core=("stock_snapshots", "bundle_components"),
+        marts=(FACTS, UNIT_COST),
+        params=("turnover_window_days",),
+    ),
+    KpiMart(
+        "kpi_dead_stock_by_sku_location",
+        "Stock on hand, and its value, of SKUs with no sale in the configured number of days.",
+        core=("stock_snapshots", "order_lines", "bundle_components"),
+        marts=(UNIT_COST,),
+        params=("dead_stock_days",),
+    ),
+    KpiMart(
+        "kpi_supplier_on_time_monthly",
+        "PO lines received by their expected date (and in full), per expected month and supplier.",
+        core=("purchase_orders", "receipts"),
+    ),
+)
+
+MARTS_BY_NAME = {m.name: m for m in MARTS}
+
+
+def build_mart(con: duckdb.DuckDBPyConnection, mart: KpiMart, kpi: KpiSettings) -> int:
+    """Run one mart's statement on ``con``; return the mart's row count."""
+    values = asdict(kpi)
+    con.execute(mart.sql, {p: values[p] for p in mart.params})
+    return con.execute(f"SELECT count(*) FROM marts.{mart.name}").fetchall()[0][0]
+
+
+def build_all(con: duckdb.DuckDBPyConnection, kpi: KpiSettings | None = None) -> dict[str, int]:
+    """Every KPI mart in dependency order; row counts by mart name."""
+    kpi = kpi or KpiSettings()
+    return {mart.name: build_mart(con, mart, kpi) for mart in MARTS}

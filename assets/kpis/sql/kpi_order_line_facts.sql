@@ -1,0 +1,103 @@
+-- One row per order line (all statuses): what was ordered, what shipped and when, what came
+-- back. Every order-side KPI (fulfillment time, on-time ship, fill rate, revenue, returns)
+-- is computed from this table, so they all agree on what "shipped" and "returned" mean.
+CREATE OR REPLACE TABLE marts.kpi_order_line_facts AS
+WITH as_of AS (
+    -- the data's own "now": the latest lifecycle time shelfwise has seen (never the wall
+    -- clock, so the same warehouse always gives the same marts)
+    SELECT greatest(
+        (SELECT max(updated_at) FROM core.order_lines),
+        (SELECT max(event_at) FROM core.fulfillment_events)
+    ) AS as_of_at
+),
+shipment_events AS (
+    -- a line can ship in several parcels: it counts as shipped when its last parcel left
+    SELECT
+        channel_id, order_id, line_id,
+        sum(quantity) FILTER (WHERE event_type = 'shipped') AS shipped_units,
+        max(event_at) FILTER (WHERE event_type = 'shipped') AS shipped_at,
+        max(event_at) FILTER (WHERE event_type = 'delivered') AS delivered_at,
+        arg_max(location_id, event_at) FILTER (WHERE event_type = 'shipped') AS ship_location_id,
+        arg_max(carrier, event_at) FILTER (WHERE event_type = 'shipped') AS carrier
+    FROM core.fulfillment_events
+    GROUP BY ALL
+),
+returned AS (
+    -- refunds in the base currency; a return without a refund amount is valued at the
+    -- line's base unit price
+    SELECT
+        r.channel_id, r.order_id, r.line_id,
+        sum(r.quantity) AS returned_units,
+        sum(coalesce(r.refund_amount_base, r.quantity * l.unit_price_base)) AS returned_value_base
+    FROM core.returns AS r
+    LEFT JOIN core.order_lines AS l USING (channel_id, order_id, line_id)
+    GROUP BY ALL
+),
+line_lifecycle AS (
+    -- warehouse events win; a channel-reported shipment (marketplace-fulfilled, stores)
+    -- fills in where no event exists
+    SELECT
+        l.channel_id, l.order_id, l.line_id, l.sku,
+        p.category, p.supplier_id,
+        coalesce(e.ship_location_id, l.location_id) AS location_id,
+        e.carrier,
+        l.status,
+        l.status = 'cancelled' AS is_cancelled,
+        l.quantity AS ordered_units,
+        l.line_amount_base,
+        l.ordered_at,
+        l.promised_ship_by,
+        coalesce(e.shipped_at, l.shipped_at) AS shipped_at,
+        coalesce(e.delivered_at, l.delivered_at) AS delivered_at,
+        least(
+            l.quantity,
+            coalesce(
+                e.shipped_units,
+                CASE WHEN l.shipped_at IS NOT NULL OR l.status IN ('shipped', 'delivered')
+                     THEN l.quantity ELSE 0 END
+            )
+        ) AS shipped_units,
+        coalesce(r.returned_units, 0) AS returned_units,
+        coalesce(r.returned_value_base, 0) AS returned_value_base,
+        -- when a line is due: its promise, else ordered + the settle days
+        coalesce(l.promised_ship_by, l.ordered_at + to_days($settle_days)) AS due_at
+    FROM core.order_lines AS l
+    LEFT JOIN shipment_events AS e USING (channel_id, order_id, line_id)
+    LEFT JOIN returned AS r USING (channel_id, order_id, line_id)
+    LEFT JOIN core.products AS p ON p.sku = l.sku
+)
+SELECT
+    channel_id, order_id, line_id, sku, category, supplier_id, location_id,
+    coalesce(carrier, '(unknown)') AS carrier,
+    status, is_cancelled,
+    ordered_at,
+    ordered_at::DATE AS order_date,
+    date_trunc('week', ordered_at)::DATE AS order_week,
+    promised_ship_by,
+    shipped_at,
+    shipped_at::DATE AS ship_date,
+    delivered_at,
+    ordered_units,
+    shipped_units::BIGINT AS shipped_units,
+    line_amount_base,
+    -- the shipped share of the line's value (partial shipments ship part of the value)
+    CASE WHEN ordered_units > 0
+         THEN line_amount_base * shipped_units / ordered_units END AS shipped_value_base,
+    returned_units::BIGINT AS returned_units,
+    returned_value_base,
+    -- a shipment before the order (bad data) gives no duration rather than a negative one
+    CASE WHEN shipped_at >= ordered_at
+         THEN date_diff('second', ordered_at, shipped_at) / 3600.0 END AS hours_to_ship,
+    CASE WHEN delivered_at >= ordered_at
+         THEN date_diff('second', ordered_at, delivered_at) / 3600.0 END AS hours_to_deliver,
+    due_at,
+    due_at <= as_of_at AS is_due,
+    -- on time: shipped by the promise; unshipped past the promise is late; not yet due or
+    -- no promise: unknown (NULL)
+    CASE
+        WHEN is_cancelled OR promised_ship_by IS NULL THEN NULL
+        WHEN shipped_at IS NOT NULL THEN shipped_at <= promised_ship_by
+        WHEN promised_ship_by <= as_of_at THEN false
+    END AS shipped_on_time,
+    as_of_at
+FROM line_lifecycle, as_of

@@ -1,0 +1,24 @@
+-- Returns per request day, channel and reason: every RMA line in core.returns, including
+-- returns whose order line shelfwise never saw (they still say why customers return).
+CREATE OR REPLACE TABLE marts.kpi_returns_by_reason_daily AS
+WITH return_lines AS (
+    SELECT
+        r.requested_at::DATE AS request_date,
+        r.channel_id,
+        coalesce(r.reason, '(none)') AS reason,
+        r.rma_id,
+        r.quantity,
+        coalesce(r.refund_amount_base, r.quantity * l.unit_price_base) AS value_base
+    FROM core.returns AS r
+    LEFT JOIN core.order_lines AS l USING (channel_id, order_id, line_id)
+)
+SELECT
+    request_date,
+    channel_id,
+    reason,
+    count(DISTINCT rma_id) AS returns,
+    sum(quantity)::BIGINT AS units_returned,
+    sum(value_base) AS value_returned_base
+FROM return_lines
+GROUP BY ALL
+ORDER BY request_date, channel_id, reason

@@ -1,0 +1,274 @@
+"""KPIs (manager): headline numbers against the previous period, trends, breakdowns."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import data, ui
+
+st.title("KPIs")
+ui.snapshot_caption()
+
+if not data.has_table("marts.kpi_sales_daily"):
+    ui.not_computed("KPI marts", "KPI")
+    st.stop()
+
+bounds = data.date_bounds("marts.kpi_sales_daily", "order_date")
+if bounds is None:
+    st.info("No orders in the warehouse yet.")
+    st.stop()
+period = ui.period_filter(bounds, key="kpi_period")
+channels = ui.choice_filter("Channel", data.dimension("core.channels", "channel_id"),
+                            key="kpi_channels")
+# weekly points once a daily line would be too dense to read on a phone
+grain = "day" if period.days <= 62 else "week"
+IN_CHANNELS = data.one_of("channels", "channel_id")
+IN_CATEGORIES = data.one_of("categories", "category")
+st.caption(f"Orders placed {period.start} to {period.end} ({period.days} days), "
+           f"compared with the {period.days} days before.")
+
+HEADLINE_SQL = f"""
+WITH periods AS (
+    SELECT * FROM (VALUES ('now', $start::DATE, $end::DATE),
+                          ('before', $prev_start::DATE, $prev_end::DATE)) AS t(label, lo, hi)
+),
+sales AS (
+    SELECT label, sum(orders) AS orders, sum(revenue_base) AS revenue,
+           sum(revenue_base) / nullif(sum(orders), 0) AS aov
+    FROM periods JOIN marts.kpi_sales_daily ON order_date BETWEEN lo AND hi
+    WHERE {IN_CHANNELS} GROUP BY label
+),
+fill AS (
+    SELECT label, sum(units_shipped) / nullif(sum(units_ordered), 0) AS fill_rate
+    FROM periods JOIN marts.kpi_fill_rate_daily ON order_date BETWEEN lo AND hi
+    WHERE {IN_CHANNELS} GROUP BY label
+),
+on_time AS (
+    SELECT label, sum(lines_on_time) / nullif(sum(lines_due), 0) AS on_time_rate
+    FROM periods JOIN marts.kpi_on_time_ship_daily ON promise_date BETWEEN lo AND hi
+    WHERE {IN_CHANNELS} GROUP BY label
+),
+returned AS (
+    SELECT label, sum(units_returned) / nullif(sum(units_shipped), 0) AS return_rate
+    FROM periods JOIN marts.kpi_return_rate_daily ON ship_date BETWEEN lo AND hi
+    WHERE {IN_CHANNELS} GROUP BY label
+),
+fulfillment AS (
+    SELECT label, quantile_cont(hours_to_ship, 0.5) AS median_ship,
+           quantile_cont(hours_to_ship, 0.9) AS p90_ship,
+           quantile_cont(hours_to_deliver, 0.5) AS median_deliver
+    FROM periods JOIN marts.kpi_order_line_facts ON order_date BETWEEN lo AND hi
+    WHERE NOT is_cancelled AND {IN_CHANNELS} GROUP BY label
+)
+SELECT label, orders, revenue, aov, fill_rate, on_time_rate, return_rate,
+       median_ship, p90_ship, median_deliver
+FROM periods
+LEFT JOIN sales USING (label) LEFT JOIN fill USING (label) LEFT JOIN on_time USING (label)
+LEFT JOIN returned USING (label) LEFT JOIN fulfillment USING (label)
+"""
+
+# one query for both periods: every query opens the snapshot afresh, so fewer is faster
+by_label = {
+    r["label"]: r
+    for r in data.query(HEADLINE_SQL, {
+        "start": period.start, "end": period.end, "channels": channels,
+        "prev_start": period.previous.start, "prev_end": period.previous.end,
+    }).to_dicts()
+}
+now, before = by_label["now"], by_label["before"]
+
+row = st.columns(4)
+row[0].metric("Orders", ui.number(now["orders"]), ui.change(now["orders"], before["orders"]))
+row[1].metric("Revenue (base)", ui.number(now["revenue"]), ui.change(now["revenue"], before["revenue"]))
+row[2].metric("Average order value", ui.number(now["aov"], 2), ui.change(now["aov"], before["aov"]))
+row[3].metric("Fill rate", ui.pct(now["fill_rate"]),
+              ui.change(now["fill_rate"], before["fill_rate"], relative=False))
+row = st.columns(4)
+# shorter is better for time and returns: an increase shows red
+row[0].metric("Time to ship, median", ui.hours(now["median_ship"]),
+              ui.change(now["median_ship"], before["median_ship"]), delta_color="inverse")
+row[1].metric("Time to ship, p90", ui.hours(now["p90_ship"]),
+              ui.change(now["p90_ship"], before["p90_ship"]), delta_color="inverse")
+row[2].metric("On-time ship rate", ui.pct(now["on_time_rate"]),
+              ui.change(now["on_time_rate"], before["on_time_rate"], relative=False))
+row[3].metric("Return rate (units)", ui.pct(now["return_rate"]),
+              ui.change(now["return_rate"], before["return_rate"], relative=False),
+              delta_color="inverse")
+
+params = {"start": period.start, "end": period.end, "channels": channels, "grain": grain}
+
+st.subheader("Fulfillment time")
+trend = data.query(
+    f"""
+    SELECT date_trunc($grain, order_date)::DATE AS period,
+           quantile_cont(hours_to_ship, 0.5) AS "median hours to ship",
+           quantile_cont(hours_to_ship, 0.9) AS "p90 hours to ship",
+           quantile_cont(hours_to_deliver, 0.5) AS "median hours to deliver"
+    FROM marts.kpi_order_line_facts
+    WHERE NOT is_cancelled AND hours_to_ship IS NOT NULL
+      AND order_date BETWEEN $start AND $end AND {IN_CHANNELS}
+    GROUP BY ALL ORDER BY period
+    """,
+    params,
+)
+if trend.is_empty():
+    st.info("No shipped lines in this period.")
+else:
+    ui.chart(px.line(trend, x="period", y=trend.columns[1:], markers=True,
+                     title=f"Order placed to shipped / delivered, by order {grain}",
+                     labels={"value": "hours", "variable": ""}))
+
+BREAKDOWNS = {"Channel": "channel_id", "Location": "location_id", "Carrier": "carrier"}
+for tab, (label, column) in zip(st.tabs(list(BREAKDOWNS)), BREAKDOWNS.items()):
+    with tab:
+        by = data.query(
+            f"""
+            SELECT {column} AS "{column}", count(*) AS lines_shipped,
+                   quantile_cont(hours_to_ship, 0.5) AS median_hours_to_ship,
+                   quantile_cont(hours_to_ship, 0.9) AS p90_hours_to_ship,
+                   quantile_cont(hours_to_deliver, 0.5) AS median_hours_to_deliver
+            FROM marts.kpi_order_line_facts
+            WHERE NOT is_cancelled AND hours_to_ship IS NOT NULL
+              AND order_date BETWEEN $start AND $end AND {IN_CHANNELS}
+            GROUP BY ALL ORDER BY median_hours_to_ship DESC
+            """,
+            params,
+        )
+        if by.is_empty():
+            st.info("No shipped lines in this period.")
+            continue
+        fig = go.Figure([
+            go.Bar(name="median", x=by[column], y=by["median_hours_to_ship"]),
+            go.Bar(name="p90", x=by[column], y=by["p90_hours_to_ship"]),
+        ])
+        fig.update_layout(barmode="group", title=f"Hours to ship by {label.lower()}",
+                          yaxis_title="hours")
+        ui.chart(fig)
+        ui.table(by, name=f"fulfillment_time_by_{column}", key=f"dl_fulfillment_{column}")
+
+st.subheader("Revenue")
+revenue = data.query(
+    f"""
+    SELECT date_trunc($grain, order_date)::DATE AS period, channel_id,
+           sum(revenue_base) AS revenue_base, sum(orders) AS orders
+    FROM marts.kpi_sales_daily
+    WHERE order_date BETWEEN $start AND $end AND {IN_CHANNELS}
+    GROUP BY ALL ORDER BY period, channel_id
+    """,
+    params,
+)
+ui.chart(px.bar(revenue, x="period", y="revenue_base", color="channel_id",
+                title=f"Revenue (base currency) by {grain} and channel",
+                labels={"revenue_base": "revenue", "channel_id": "channel"}))
+
+st.subheader("Returns")
+left, right = st.columns(2)
+with left:
+    rate = data.query(
+        f"""
+        SELECT date_trunc($grain, ship_date)::DATE AS period,
+               sum(units_returned) / sum(units_shipped) AS "return rate (units)",
+               sum(value_returned_base) / nullif(sum(value_shipped_base), 0)
+                   AS "return rate (value)"
+        FROM marts.kpi_return_rate_daily
+        WHERE ship_date BETWEEN $start AND $end AND {IN_CHANNELS}
+        GROUP BY ALL ORDER BY period
+        """,
+        params,
+    )
+    fig = px.line(rate, x="period", y=rate.columns[1:], markers=True,
+                  title=f"Return rate by ship {grain} (recent weeks fill in as returns arrive)",
+                  labels={"value": "rate", "variable": ""})
+    fig.update_yaxes(tickformat=".0%")
+    ui.chart(fig)
+with right:
+    reasons = data.query(
+        f"""
+        SELECT reason, sum(units_returned) AS units_returned,
+               sum(value_returned_base) AS value_returned_base
+        FROM marts.kpi_returns_by_reason_daily
+        WHERE request_date BETWEEN $start AND $end AND {IN_CHANNELS}
+        GROUP BY ALL ORDER BY units_returned DESC
+        """,
+        params,
+    )
+    ui.chart(px.bar(reasons, x="units_returned", y="reason", orientation="h",
+                    title="Units returned by reason (requested in the period)"))
+
+categories = ui.choice_filter(
+    "Category (returns, stock)",
+    {c: c for c in data.query(
+        "SELECT DISTINCT category FROM core.products WHERE category IS NOT NULL ORDER BY 1"
+    )["category"].to_list()} if data.has_table("core.products") else {},
+    key="kpi_categories",
+)
+top = data.query(
+    f"""
+    SELECT return_rate_rank AS rank, sku, name, category, units_shipped, units_returned,
+           return_rate_units, return_rate_value
+    FROM marts.kpi_return_rate_by_sku
+    WHERE return_rate_rank IS NOT NULL AND {IN_CATEGORIES}
+    ORDER BY return_rate_rank LIMIT 15
+    """,
+    {"categories": categories},
+)
+st.markdown("**Top products by return rate** (all history, minimum shipped volume applies)")
+ui.table(top, name="top_returned_products", key="dl_top_returned")
+
+st.subheader("Stock and suppliers")
+stock = data.query(
+    f"""
+    WITH stockouts AS (
+        SELECT sum(skus_out_of_stock) / nullif(sum(skus_observed), 0) AS stockout_share,
+               sum(skus_out_of_stock) AS stockout_days
+        FROM marts.kpi_stockouts_daily WHERE snapshot_date BETWEEN $start AND $end
+    ),
+    turnover AS (
+        SELECT sum(cogs_base) * 365.0 / any_value(window_days)
+                   / nullif(sum(average_inventory_value_base), 0) AS turnover,
+               sum(inventory_value_base) / nullif(sum(cogs_base) / any_value(window_days), 0)
+                   AS days_of_supply,
+               any_value(window_days) AS window_days
+        FROM marts.kpi_inventory_turnover_by_sku
+        WHERE {IN_CATEGORIES}
+    ),
+    suppliers AS (
+        SELECT sum(po_lines_on_time) / nullif(sum(po_lines_due), 0) AS supplier_on_time
+        FROM marts.kpi_supplier_on_time_monthly
+        WHERE expected_month BETWEEN date_trunc('month', $start::DATE) AND $end
+    )
+    SELECT * FROM stockouts, turnover, suppliers
+    """,
+    {"start": period.start, "end": period.end, "categories": categories},
+).row(0, named=True)
+row = st.columns(4)
+row[0].metric("Stockout SKU-location days", ui.number(stock["stockout_days"]),
+              help="Snapshot days with on hand = 0, summed over SKU x location, in the period.")
+row[1].metric("Stockout share", ui.pct(stock["stockout_share"]))
+row[2].metric("Inventory turnover (annualised)", ui.number(stock["turnover"], 1),
+              help=f"COGS over average inventory value, trailing {stock['window_days']} days.")
+row[3].metric("Supplier on-time rate", ui.pct(stock["supplier_on_time"]),
+              help="PO lines received by their expected date, expected in the period.")
+
+if data.has_table("marts.kpi_inventory_record_accuracy_weekly"):
+    ira = data.query(
+        """
+        SELECT snapshot_week, sum(sku_locations_within_tolerance)
+                   / nullif(sum(sku_locations_reconciled), 0) AS record_accuracy
+        FROM marts.kpi_inventory_record_accuracy_weekly GROUP BY ALL ORDER BY snapshot_week
+        """
+    )
+    fig = px.line(ira, x="snapshot_week", y="record_accuracy", markers=True,
+                  title="Inventory record accuracy by week")
+    fig.update_yaxes(tickformat=".0%")
+    ui.chart(fig)
+else:
+    ui.not_computed("Inventory record accuracy", "inventory reconciliation")
+if data.has_table("marts.kpi_forecast_accuracy_summary"):
+    st.markdown("**Forecast accuracy** (mean over series)")
+    ui.table(data.query("FROM marts.kpi_forecast_accuracy_summary"),
+             name="forecast_accuracy_summary", key="dl_forecast_accuracy")
+else:
+    ui.not_computed("Forecast accuracy", "forecasting")

@@ -1,0 +1,225 @@
+"""KPI marts against numbers worked out by hand on the tiny core of conftest.py.
+
+The core, in short (all orders placed 2026-01-10 00:00, UTC):
+
+    line   sku qty  base    shipped after  promise     note
+    O1-1   A   2    40.0    1 h (DHL,WH1)  +24 h       delivered +25 h; 1 unit returned (20.0)
+    O1-2   A   1    20.0    2 h (UPS,WH1)  -           delivered 2026-01-12 12:00 (+60 h)
+    O2-1   B   4    57.6    3 h (DHL,WH1)  +2 h: late  2 units returned, no refund (2 x 14.4)
+    O2-2   B   1    14.4    4 h (DHL,WH1)  -
+    O3-1   A   1    20.0    10 h (DHL,WH2) -
+    O4-1   A   3    60.0    cancelled
+    O5-1   B   2    28.8    never          +5 h: overdue
+    O6-1   K   1    50.0    5 h (amz, DHL) -           K = 2 x A + 1 x D
+
+So ship hours are 1, 2, 3, 4, 5, 10: median 3.5, p90 = 5 + 0.5 x (10 - 5) = 7.5 (linear).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assets.kpis.marts import MARTS_BY_NAME, KpiSettings, build_all, build_mart
+
+SETTINGS = KpiSettings(dead_stock_days=4, min_return_volume=4, turnover_window_days=90)
+
+
+@pytest.fixture()
+def kpis(tiny_core):
+    build_all(tiny_core, SETTINGS)
+    return tiny_core
+
+
+def rows(con, sql: str, params=None) -> list[dict]:
+    frame = con.sql(sql, params=params).pl()
+    return frame.to_dicts()
+
+
+def one(con, sql: str, params=None) -> dict:
+    result = rows(con, sql, params)
+    assert len(result) == 1, result
+    return result[0]
+
+
+def test_fulfillment_time_median_and_p90_of_known_delays(kpis):
+    overall = one(kpis, """
+        SELECT quantile_cont(hours_to_ship, 0.5) AS median, quantile_cont(hours_to_ship, 0.9) AS p90
+        FROM marts.kpi_order_line_facts WHERE NOT is_cancelled""")
+    assert overall == pytest.approx({"median": 3.5, "p90": 7.5})
+
+    web = one(kpis, "FROM marts.kpi_fulfillment_time_daily WHERE channel_id = 'web'")
+    # web lines shipped after 1, 2, 3, 4, 10 hours; delivered after 25 and 60 hours
+    assert web["order_date"] == date(2026, 1, 10)
+    assert web["lines_shipped"] == 5
+    assert web["median_hours_to_ship"] == pytest.approx(3.0)
+    assert web["p90_hours_to_ship"] == pytest.approx(4 + 0.6 * (10 - 4))
+    assert web["lines_delivered"] == 2
+    assert web["median_hours_to_deliver"] == pytest.approx(42.5)
+    assert web["p90_hours_to_deliver"] == pytest.approx(25 + 0.9 * 35)
+
+    weekly = rows(kpis, "FROM marts.kpi_fulfillment_time_weekly ORDER BY channel_id")
+    assert [(r["order_week"], r["channel_id"], r["lines_shipped"]) for r in weekly] == [
+        (date(2026, 1, 5), "amz", 1), (date(2026, 1, 5), "web", 5)]
+
+
+def test_fulfillment_time_by_carrier_and_location(kpis):
+    by = {(r["dimension"], r["value"]): r
+          for r in rows(kpis, "FROM marts.kpi_fulfillment_time_by_dimension")}
+    assert by[("carrier", "DHL")]["median_hours_to_ship"] == pytest.approx(4.0)  # 1,3,4,5,10
+    assert by[("carrier", "UPS")]["lines_shipped"] == 1
+    assert by[("location", "WH1")]["median_hours_to_ship"] == pytest.approx(3.0)  # 1,2,3,4,5
+    assert by[("location", "WH2")]["median_hours_to_ship"] == pytest.approx(10.0)
+    assert by[("channel", "amz")]["lines_shipped"] == 1
+
+
+def test_on_time_ship_rate_counts_overdue_unshipped_lines_as_late(kpis):
+    total = one(kpis, """
+        SELECT sum(lines_due) AS due, sum(lines_on_time) AS on_time,
+               sum(lines_shipped_late) AS late, sum(lines_overdue_unshipped) AS overdue
+        FROM marts.kpi_on_time_ship_daily""")
+    assert total == {"due": 3, "on_time": 1, "late": 1, "overdue": 1}
+
+
+def test_fill_rate_is_shipped_over_ordered_units_of_due_lines(kpis):
+    total = one(kpis, """SELECT sum(units_ordered) AS ordered, sum(units_shipped) AS shipped,
+                                sum(lines_due) AS lines, sum(lines_filled) AS filled
+                         FROM marts.kpi_fill_rate_daily""")
+    # the cancelled O4 is out; the unshipped O5 is in (2 units ordered, 0 shipped)
+    assert total == {"ordered": 12, "shipped": 10, "lines": 7, "filled": 6}
+    web = one(kpis, "SELECT fill_rate FROM marts.kpi_fill_rate_daily WHERE channel_id = 'web'")
+    assert web["fill_rate"] == pytest.approx(9 / 11)
+
+
+def test_fill_rate_leaves_out_lines_still_in_their_shipping_window(kpis):
+    # with a 3-day settle time, lines without a promise are not due at 2026-01-12 12:00
+    build_mart(kpis, MARTS_BY_NAME["kpi_order_line_facts"], KpiSettings(settle_days=3))
+    build_mart(kpis, MARTS_BY_NAME["kpi_fill_rate_daily"], SETTINGS)
+    total = one(kpis, "SELECT sum(units_ordered) AS ordered FROM marts.kpi_fill_rate_daily")
+    assert total["ordered"] == 2 + 4 + 2  # O1-1, O2-1, O5-1: the lines with a promise
+
+
+def test_sales_orders_revenue_and_average_order_value(kpis):
+    web = one(kpis, "FROM marts.kpi_sales_daily WHERE channel_id = 'web'")
+    assert web["orders"] == 4  # O1, O2, O3, O5 (O4 is cancelled)
+    assert web["revenue_base"] == pytest.approx(40 + 20 + 57.6 + 14.4 + 20 + 28.8)
+    assert web["average_order_value_base"] == pytest.approx(180.8 / 4)
+    assert (web["lines_cancelled"], web["units_cancelled"]) == (1, 3)
+
+
+def test_return_rate_units_and_value(kpis):
+    web = one(kpis, "FROM marts.kpi_return_rate_daily WHERE channel_id = 'web'")
+    assert (web["units_shipped"], web["units_returned"]) == (9, 3)
+    assert web["return_rate_units"] == pytest.approx(3 / 9)
+    # returned value: the refund of R1 (20.0) and 2 x 14.4 for R2, which has no refund yet
+    assert web["value_returned_base"] == pytest.approx(48.8)
+    assert web["return_rate_value"] == pytest.approx(48.8 / 152.0)
+
+
+def test_top_returned_products_need_the_minimum_volume(kpis):
+    by_sku = {r["sku"]: r for r in rows(kpis, "FROM marts.kpi_return_rate_by_sku")}
+    assert by_sku["B"]["return_rate_units"] == pytest.approx(2 / 5)
+    assert by_sku["A"]["return_rate_units"] == pytest.approx(1 / 4)
+    assert (by_sku["B"]["return_rate_rank"], by_sku["A"]["return_rate_rank"]) == (1, 2)
+    assert by_sku["K"]["meets_min_volume"] is False and by_sku["K"]["return_rate_rank"] is None
+
+
+def test_returns_by_reason_include_returns_of_unknown_lines(kpis):
+    by_reason = {r["reason"]: r for r in rows(kpis, """
+        SELECT reason, sum(units_returned) AS units, sum(value_returned_base) AS value
+        FROM marts.kpi_returns_by_reason_daily GROUP BY reason""")}
+    assert by_reason["size"]["units"] == 2 and by_reason["size"]["value"] == pytest.approx(25.0)
+    assert by_reason["damaged"]["value"] == pytest.approx(28.8)
+
+
+def test_stockout_days_count_zero_snapshots(kpis):
+    a = one(kpis, "FROM marts.kpi_stockout_days_by_sku_location WHERE sku = 'A'")
+    assert (a["days_observed"], a["stockout_days"], a["stockout_share"]) == (4, 2, 0.5)
+    assert a["last_stockout_on"] == date(2026, 1, 12)
+    day = one(kpis, "FROM marts.kpi_stockouts_daily WHERE snapshot_date = DATE '2026-01-11'")
+    assert (day["skus_observed"], day["skus_out_of_stock"]) == (4, 1)
+
+
+def test_unit_cost_converts_master_data_and_falls_back_to_the_po(kpis):
+    cost = {r["sku"]: r for r in rows(kpis, "FROM marts.kpi_unit_cost_by_sku")}
+    assert cost["A"]["unit_cost_base"] == pytest.approx(10.0)
+    assert cost["B"]["unit_cost_base"] == pytest.approx(5.0 * 1.2)  # latest GBP rate
+    assert cost["E"]["unit_cost_base"] == pytest.approx(8.4)
+    assert cost["E"]["cost_source"] == "latest purchase order"
+
+
+def test_turnover_and_days_of_supply(kpis):
+    by_sku = {r["sku"]: r for r in rows(kpis, "FROM marts.kpi_inventory_turnover_by_sku")}
+    assert set(by_sku) == {"A", "B", "C", "D"}  # the bundle holds no stock; E neither
+    a = by_sku["A"]
+    # window 2026-01-08..13 (6 days); A ships 4 units itself + 2 inside the kit
+    assert (a["window_days"], a["units_shipped"], a["cogs_base"]) == (6, 6, 60.0)
+    assert a["average_on_hand_units"] == pytest.approx((5 + 0 + 0 + 4) / 6)
+    assert a["turnover_annualised"] == pytest.approx(60 * 365 / 6 / 15)
+    assert a["days_of_supply"] == pytest.approx(4 / (6 / 6))
+    b = by_sku["B"]
+    assert b["turnover_annualised"] == pytest.approx(30 * 365 / 6 / 40)
+    assert b["days_of_supply"] == pytest.approx(10 / (5 / 6))
+    assert by_sku["C"]["turnover_annualised"] == 0 and by_sku["C"]["days_of_supply"] is None
+    assert by_sku["D"]["units_shipped"] == 1
+
+
+def test_dead_stock_counts_bundle_sales_as_component_sales(kpis):
+    dead = rows(kpis, "FROM marts.kpi_dead_stock_by_sku_location")
+    # C never sold and has been stocked 5 days (>= 4); D sold inside the kit 3 days ago
+    assert [(r["sku"], r["on_hand_units"], r["dead_stock_value_base"]) for r in dead] == [
+        ("C", 7, 21.0)]
+
+
+def test_supplier_on_time_and_in_full(kpis):
+    s1 = one(kpis, "FROM marts.kpi_supplier_on_time_monthly")
+    assert s1["expected_month"] == date(2026, 1, 1) and s1["supplier_id"] == "S1"
+    assert (s1["po_lines_due"], s1["po_lines_on_time"], s1["po_lines_on_time_in_full"],
+            s1["po_lines_overdue_unreceived"]) == (4, 2, 1, 1)
+    assert s1["on_time_rate"] == pytest.approx(0.5)
+    assert s1["average_days_late_when_late"] == pytest.approx(2.0)
+
+
+def test_marts_are_deterministic(kpis):
+    before = rows(kpis, "FROM marts.kpi_order_line_facts ORDER BY channel_id, order_id, line_id")
+    build_all(kpis, SETTINGS)
+    after = rows(kpis, "FROM marts.kpi_order_line_facts ORDER BY channel_id, order_id, line_id")
+    assert before == after
+
+
+def test_accuracy_kpis_only_when_their_source_marts_exist(kpis):
+    from assets.kpis.accuracy import DERIVED, build_derived
+
+    record, forecast = DERIVED
+    assert build_derived(kpis, record)[0] is None  # no inventory mart yet: nothing computed
+    kpis.execute("""
+        CREATE TABLE marts.inventory_record_accuracy AS
+        SELECT * FROM (VALUES
+            (DATE '2026-01-12', 'WH1', 10, 9, 0.9, 5.0),
+            (DATE '2026-01-13', 'WH1', 10, 6, 0.6, 7.0),
+            (DATE '2026-01-13', 'WH2', 5, 5, 1.0, 0.0))
+        AS t(snapshot_date, location_id, sku_locations, within_tolerance, accuracy,
+             abs_difference_value_base)""")
+    rows, _ = build_derived(kpis, record)
+    assert rows == 2
+    wh1 = one(kpis, """FROM marts.kpi_inventory_record_accuracy_weekly
+                       WHERE location_id = 'WH1'""")
+    assert wh1["snapshot_week"] == date(2026, 1, 12)
+    assert wh1["record_accuracy"] == pytest.approx(15 / 20)  # pooled, not a mean of ratios
+
+    kpis.execute("""CREATE TABLE marts.forecast_accuracy AS SELECT * FROM (VALUES
+        ('ets', 'A', 0.2, 0.1), ('ets', 'B', 0.4, -0.1), ('croston', 'C', 0.5, 0.0))
+        AS t(model, sku, wape, bias)""")
+    assert build_derived(kpis, forecast)[0] == 2
+    ets = one(kpis, "FROM marts.kpi_forecast_accuracy_summary WHERE model = 'ets'")
+    assert (ets["series"], ets["mean_wape"]) == (2, pytest.approx(0.3))
+    kpis.execute("DROP TABLE marts.forecast_accuracy")
+    assert build_derived(kpis, forecast)[0] is None  # a stale summary is dropped, not served
+    assert not rows_exist(kpis, "kpi_forecast_accuracy_summary")
+
+
+def rows_exist(con, table: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
+        "AND table_name = ?", [table]).fetchall()[0][0])
