@@ -186,7 +186,18 @@ def rules_for(entity: Entity | str, refs: References) -> tuple[list[Rule], list[
             rules.append(
                 Rule("not_finite", col.name, "must be a finite number", lambda c: ~c.is_finite())
             )
-        if key in POSITIVE_QUANTITIES:
+        if key == ("order_lines", "quantity"):
+            # channels (Amazon) report a cancelled line with quantity 0: the cancellation is
+            # real news about the line and must land, so 0 is allowed on cancelled lines only
+            rules.append(
+                Rule(
+                    "quantity_not_positive",
+                    col.name,
+                    "must be > 0 (0 only on a cancelled line)",
+                    lambda c: (c < 0) | ((c == 0) & (pl.col("status") != "cancelled")),
+                )
+            )
+        elif key in POSITIVE_QUANTITIES:
             rules.append(Rule("quantity_not_positive", col.name, "must be > 0", lambda c: c <= 0))
         if key in SIGNED_NONZERO:
             rules.append(Rule("zero_quantity", col.name, "must not be 0", lambda c: c == 0))

@@ -109,7 +109,7 @@ def test_message_names_the_value():
     frame, refs = three_rows("order_lines")
     frame = frame.with_columns(quantity=pl.when(pl.col("source_line") == 2).then(-7).otherwise(pl.col("quantity")))
     result = validate(frame, "order_lines", refs)
-    assert result.rejects["message"][0] == "quantity '-7' must be > 0 [quantity_not_positive]"
+    assert result.rejects["message"][0] == "quantity '-7' must be > 0 (0 only on a cancelled line) [quantity_not_positive]"
 
 
 def test_conflicting_duplicates_are_all_rejected_exact_repeats_are_not():
@@ -191,3 +191,17 @@ def test_pandera_and_polars_paths_agree():
     ours = validate(frame, "order_lines", refs).rejects.select("source_line", "rule")
     theirs = validate_with_pandera(frame, "order_lines", refs)
     assert ours.sort("source_line").rows() == theirs.sort("source_line").rows()
+
+
+def test_zero_quantity_lands_only_on_a_cancelled_line():
+    # Amazon reports a cancelled line with quantity 0: the cancellation must land
+    frame, refs = three_rows("order_lines")
+    frame = frame.with_columns(
+        quantity=pl.when(pl.col("source_line") >= 2).then(0).otherwise(pl.col("quantity")),
+        status=pl.when(pl.col("source_line") == 2).then(pl.lit("cancelled")).otherwise(pl.col("status")),
+    )
+    result = validate(frame, "order_lines", refs)
+    # lines 2, 3, 4 all have quantity 0; only line 2 is cancelled
+    assert sorted(result.rejects["source_line"].to_list()) == [3, 4]
+    assert set(result.rejects["rule"].to_list()) == {"quantity_not_positive"}
+    assert result.good["source_line"].to_list() == [2]
