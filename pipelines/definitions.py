@@ -12,6 +12,7 @@ import dagster as dg
 from pipelines.domains import domain_definitions
 from pipelines.jobs import JOBS
 from pipelines.resources import build_resources
+from pipelines.schedules import SCHEDULES
 from pipelines.sensors import SENSORS
 
 
@@ -21,6 +22,7 @@ def build_definitions(home: str | None = None) -> dg.Definitions:
         *domain_definitions(),
         dg.Definitions(
             jobs=JOBS,
+            schedules=SCHEDULES,
             sensors=SENSORS,
             resources=build_resources(home),
             # warehouse steps run one after another in the run's own process; across runs

@@ -11,6 +11,10 @@ import dagster as dg
 
 DOMAINS = [
     "assets.ingest",
+    "assets.inventory",
+    "assets.kpis",
+    "assets.serving",
+    "assets.quality",
 ]
 
 

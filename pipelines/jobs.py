@@ -12,9 +12,26 @@ all_assets_job = dg.define_asset_job(
 )
 
 ingest_job = dg.define_asset_job(
-    "ingest_inbox",
+    "ingest",
     selection=dg.AssetSelection.groups("ingest"),
     description="Land new inbox files into raw and core (idempotent).",
 )
 
-JOBS = [all_assets_job, ingest_job]
+# the ledger rebuilt from core, every snapshot day reconciled, accuracy checked (the check runs
+# with its asset): what the daily schedule runs and `shelfwise reconcile` starts
+reconciliation_job = dg.define_asset_job(
+    "inventory_reconciliation",
+    selection=dg.AssetSelection.assets(
+        ["marts", "stock_ledger"], ["marts", "reconciliation"], ["marts", "inventory_record_accuracy"]
+    ),
+    description="Movement ledger, reconciliation of every snapshot day, record accuracy and its check.",
+)
+
+# available-to-sell through to the channel feeds (the ledger included: ATS needs today's book)
+inventory_job = dg.define_asset_job(
+    "inventory",
+    selection=dg.AssetSelection.groups("inventory"),
+    description="Every inventory asset: ledger, reconciliation, ATS, position, oversell, feeds.",
+)
+
+JOBS = [all_assets_job, ingest_job, reconciliation_job, inventory_job]

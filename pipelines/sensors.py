@@ -49,9 +49,9 @@ def listing_hash(listing: list[tuple[str, int, int]]) -> str:
 
 
 @dg.sensor(
-    job_name="ingest_inbox",
+    job_name="ingest",
     minimum_interval_seconds=30,
-    description="Runs ingest_inbox when inbox files appear or change (never opens the warehouse).",
+    description="Runs the ingest job when inbox files appear or change (never opens the warehouse).",
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, shelfwise: SettingsResource):

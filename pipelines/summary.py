@@ -34,10 +34,10 @@ def warehouse_summary(warehouse_path: Path) -> str:
     with connect(warehouse_path, read_only=True) as con:
         tables = con.execute(
             """
-            SELECT table_schema, table_name, estimated_size
+            SELECT schema_name, table_name, estimated_size
             FROM duckdb_tables()
-            WHERE table_schema IN ('raw', 'core', 'marts', 'quarantine')
-            ORDER BY CASE table_schema WHEN 'raw' THEN 1 WHEN 'core' THEN 2
+            WHERE schema_name IN ('raw', 'core', 'marts', 'quarantine')
+            ORDER BY CASE schema_name WHEN 'raw' THEN 1 WHEN 'core' THEN 2
                      WHEN 'marts' THEN 3 ELSE 4 END, table_name
             """
         ).fetchall()

@@ -17,10 +17,11 @@ def _settings(ctx: click.Context):
     return load_settings(ctx.obj["home"])
 
 
-def run_job(settings, job_name: str, *, raise_on_error: bool = True):
+def run_job(settings, job_name: str, *, raise_on_error: bool = True, log_level: str = "WARNING"):
     """Execute a job of the code location in this process on the home's Dagster instance.
 
-    The run is recorded in the instance, so it shows in the Dagster UI (`shelfwise ui`).
+    The run is recorded in the instance, so it shows in the Dagster UI (`shelfwise ui`) with
+    its full logs; the terminal gets only warnings and errors (``log_level``).
     """
     from pipelines.definitions import build_definitions
     from pipelines.instance import get_instance
@@ -28,7 +29,10 @@ def run_job(settings, job_name: str, *, raise_on_error: bool = True):
     instance = get_instance(settings)
     defs = build_definitions(str(settings.home))
     job = defs.resolve_job_def(job_name)
-    return job.execute_in_process(instance=instance, raise_on_error=raise_on_error)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    return job.execute_in_process(
+        instance=instance, raise_on_error=raise_on_error, run_config=run_config
+    )
 
 
 @click.command()
@@ -71,7 +75,7 @@ def ingest(ctx):
     from pipelines.summary import warehouse_summary
 
     settings = _settings(ctx)
-    result = run_job(settings, "ingest_inbox", raise_on_error=False)
+    result = run_job(settings, "ingest", raise_on_error=False)
     click.echo(warehouse_summary(settings.warehouse_path))
     if not result.success:
         raise click.ClickException("the ingest run failed: see `shelfwise ui` for its logs")

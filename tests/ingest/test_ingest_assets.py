@@ -64,8 +64,8 @@ def test_ingest_defs_expose_core_keys_in_group_ingest():
 def test_job_ingest_inbox_resolves(tmp_path):
     from pipelines.definitions import build_definitions
 
-    job = build_definitions(str(tmp_path)).resolve_job_def("ingest_inbox")
-    assert job.name == "ingest_inbox"
+    job = build_definitions(str(tmp_path)).resolve_job_def("ingest")
+    assert job.name == "ingest"
 
 
 def _evaluate(settings, cursor=None):

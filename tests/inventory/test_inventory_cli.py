@@ -65,7 +65,7 @@ def test_reconcile_finds_count_errors_injected_into_generated_ingested_data(tmp_
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     settings = load_settings(tmp_path)
     generate_demo(settings.inbox, seed=11, skus=30, warehouses=2, channels=3, days=45)
-    assert run_job(settings, "ingest_inbox", raise_on_error=False).success
+    assert run_job(settings, "ingest", raise_on_error=False).success
     # the schedule's job first, as the generator left the data
     assert run_job(settings, "inventory_reconciliation", raise_on_error=False).success
     with duckdb.connect(str(settings.warehouse_path)) as con:
