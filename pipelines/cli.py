@@ -16,6 +16,9 @@ from assets.settings import home_dir
 # command modules under pipelines/commands, each exposing COMMANDS: list[click.Command]
 COMMAND_MODULES = [
     "pipelines.commands.core",
+    "pipelines.commands.inventory",
+    "pipelines.commands.dashboards",
+    "pipelines.commands.forecast",
 ]
 
 
@@ -42,11 +45,21 @@ def main(ctx: click.Context, home: str) -> None:
     Quick start:
       shelfwise demo            generate demo data, run every asset, print a summary
       shelfwise ui              open the Dagster UI on http://127.0.0.1:3000
+      shelfwise dashboards      open the dashboards on http://127.0.0.1:8501
     \b
     Data in:
       shelfwise generate        write a deterministic demo inbox (channels, warehouses, suppliers)
       shelfwise ingest          land new inbox files into the DuckDB warehouse
       shelfwise status          rows per table, quarantined rows by rule
+    \b
+    Inventory:
+      shelfwise ats             available-to-sell per channel (--channel, --sku, --location)
+      shelfwise reconcile       rebuild the ledger, reconcile snapshots, print discrepancies
+      shelfwise feeds           channel availability feed files in the outbox, with sha256
+    \b
+    Planning:
+      shelfwise forecast        daily demand forecast with quantiles per SKU, from a demand file
+      shelfwise backtest        rolling-origin accuracy of the forecast against simple baselines
     """
     ctx.obj = {"home": str(home_dir(home))}
 

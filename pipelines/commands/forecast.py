@@ -1,0 +1,309 @@
+"""Planning commands: forecast, backtest. They work on plain files, without the warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+DEFAULT_QUANTILES = "0.5,0.8,0.9,0.95,0.99"
+
+
+def _read_table(path: str, required: dict[str, str]):
+    """Read a CSV or Parquet file (by extension) and check ``required`` columns.
+
+    ``required``: column → kind (``str``, ``date``, ``units``, ``bool``). Errors name the file,
+    the line (CSV: header is line 1) and what is wrong.
+    """
+    import polars as pl
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pl.read_parquet(p)
+            first_line = 1  # parquet has no header line: rows count from 1
+        elif suffix in (".csv", ".txt"):
+            frame = pl.read_csv(p, infer_schema=False)  # all strings: we parse and report ourselves
+            first_line = 2
+        else:
+            raise click.UsageError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise click.ClickException(f"{path}: cannot read: {exc}") from exc
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise click.ClickException(
+            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns) or 'none'}. "
+            f"Expected columns: {', '.join(required)}"
+        )
+    frame = frame.with_row_index("_line", offset=first_line)
+    casts = []
+    for col, kind in required.items():
+        src = pl.col(col)
+        if kind == "date":
+            expr = (
+                src
+                if frame[col].dtype == pl.Date
+                else src.cast(pl.String).str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+            )
+        elif kind == "units":
+            expr = src.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+        elif kind == "bool":
+            expr = (
+                src.cast(pl.String)
+                .str.strip_chars()
+                .str.to_lowercase()
+                .replace_strict(
+                    {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False},
+                    default=None,
+                    return_dtype=pl.Boolean,
+                )
+            )
+        else:
+            expr = src.cast(pl.String).str.strip_chars()
+        casts.append(expr.alias(col))
+    parsed = frame.with_columns(casts)
+    for col, kind in required.items():
+        bad = parsed.with_columns(frame[col].alias("_raw")).filter(pl.col(col).is_null())
+        if len(bad):
+            row = bad.row(0, named=True)
+            what = {
+                "date": "is not a date (YYYY-MM-DD)",
+                "units": "is not a number",
+                "bool": "is not true/false",
+                "str": "is empty",
+            }[kind]
+            more = f" (and {len(bad) - 1} more line(s))" if len(bad) > 1 else ""
+            raise click.ClickException(
+                f"{path}: line {row['_line']}: {col} {row['_raw']!r} {what}{more}"
+            )
+        if kind == "units":
+            neg = parsed.filter(pl.col(col) < 0)
+            if len(neg):
+                row = neg.row(0, named=True)
+                more = f" (and {len(neg) - 1} more line(s))" if len(neg) > 1 else ""
+                raise click.ClickException(
+                    f"{path}: line {row['_line']}: {col} {row[col]:g} is negative; demand counts units "
+                    f"ordered (returns are not negative demand){more}"
+                )
+    return parsed.select(list(required))
+
+
+def _parse_quantiles(text: str) -> list[float]:
+    try:
+        qs = sorted({float(x) for x in text.split(",") if x.strip()})
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r}: give numbers like 0.5,0.9") from exc
+    if not qs or any(not 0 < q < 1 for q in qs):
+        raise click.BadParameter(f"{text!r}: quantiles lie strictly between 0 and 1")
+    return qs
+
+
+def _load_grid(demand: str, stockouts: str | None):
+    from forecasting import daily_grid
+
+    frame = _read_table(demand, {"sku": "str", "date": "date", "units": "units"})
+    if frame.is_empty():
+        raise click.ClickException(f"{demand}: no rows")
+    stock = (
+        _read_table(stockouts, {"sku": "str", "date": "date", "stockout": "bool"})
+        if stockouts
+        else None
+    )
+    return daily_grid(frame, stock)
+
+
+def _show_progress(flag: bool) -> bool:
+    return flag or sys.stderr.isatty()
+
+
+def _write(frame, out: str) -> None:
+    """Write CSV or Parquet (by extension) to a temporary name, then rename."""
+    p = Path(out)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.tmp")
+    if p.suffix.lower() == ".parquet":
+        frame.write_parquet(tmp)
+    elif p.suffix.lower() == ".csv":
+        frame.write_csv(tmp)
+    else:
+        raise click.UsageError(f"{out}: unknown file type {p.suffix!r}; use .csv or .parquet")
+    tmp.replace(p)
+
+
+@click.command()
+@click.option(
+    "--demand",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="long daily demand: sku, date (YYYY-MM-DD), units; .csv or .parquet",
+)
+@click.option(
+    "--horizon", default=56, show_default=True, type=click.IntRange(1, 730), help="days to forecast"
+)
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help="forecast file (.csv or .parquet)"
+)
+@click.option(
+    "--quantiles", default=DEFAULT_QUANTILES, show_default=True, help="comma-separated levels"
+)
+@click.option(
+    "--stockouts",
+    type=click.Path(exists=True, dir_okay=False),
+    help="optional: sku, date, stockout (true/false); stockout days are censored",
+)
+@click.option(
+    "--categories",
+    type=click.Path(exists=True, dir_okay=False),
+    help="optional: sku, category; new SKUs borrow their category's rate",
+)
+@click.option("--n-jobs", default=1, show_default=True, help="processes for statsforecast")
+@click.option(
+    "--progress", is_flag=True, help="progress bar on stderr even when it is not a terminal"
+)
+def forecast(demand, horizon, out, quantiles, stockouts, categories, n_jobs, progress):
+    """Forecast daily demand per SKU with quantiles and the chosen model.
+
+    Writes one row per SKU and day: sku, date, forecast (the median), one column per other
+    quantile (q0.8, q0.9, ...), mean (expected units/day), model, segment.
+
+    \b
+    Example:
+      shelfwise forecast --demand demand.csv --horizon 56 --out forecast.csv
+      shelfwise forecast --demand demand.parquet --stockouts stockouts.csv \\
+          --quantiles 0.5,0.9,0.99 --out forecast.parquet
+    """
+    import polars as pl
+
+    from forecasting import ForecastConfig, forecast_demand, quantile_name
+
+    qs = _parse_quantiles(quantiles)
+    started = time.perf_counter()
+    grid = _load_grid(demand, stockouts)
+    cats = _read_table(categories, {"sku": "str", "category": "str"}) if categories else None
+    config = ForecastConfig(n_jobs=n_jobs, progress=_show_progress(progress))
+    result = forecast_demand(grid, horizon=horizon, quantiles=qs, config=config, categories=cats)
+    others = [quantile_name(q) for q in qs if q != 0.5]
+    table = result.forecast.select(
+        "sku", "date", pl.col("q0.5").alias("forecast"), *others, "mean", "model", "segment"
+    )
+    _write(table, out)
+    seg = result.selection.group_by("segment").agg(pl.len().alias("skus")).sort("segment")
+    click.echo(f"{'segment':<14}{'skus':>8}")
+    for row in seg.iter_rows(named=True):
+        click.echo(f"{row['segment']:<14}{row['skus']:>8,}")
+    click.echo(
+        f"\nwrote {len(table):,} rows ({result.selection.height:,} SKUs × {horizon} days) "
+        f"to {out} in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@click.command()
+@click.option(
+    "--demand",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="long daily demand: sku, date (YYYY-MM-DD), units; .csv or .parquet",
+)
+@click.option(
+    "--horizon", default=28, show_default=True, type=click.IntRange(1, 365), help="days per cut-off"
+)
+@click.option(
+    "--cutoffs",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 52),
+    help="number of cut-offs, `horizon` days apart, the newest `horizon` days before the end",
+)
+@click.option(
+    "--stockouts",
+    type=click.Path(exists=True, dir_okay=False),
+    help="optional: sku, date, stockout; censored days are not scored",
+)
+@click.option(
+    "--baselines",
+    default="SeasonalNaive7,ADIDA,TSB,SES",
+    show_default=True,
+    help="single statsforecast models to compare against (names in forecasting.BASE_MODELS)",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="optional JSON report")
+@click.option("--n-jobs", default=1, show_default=True, help="processes for statsforecast")
+@click.option(
+    "--progress", is_flag=True, help="progress bar on stderr even when it is not a terminal"
+)
+def backtest(demand, horizon, cutoffs, stockouts, baselines, out, n_jobs, progress):
+    """Rolling-origin evaluation: shelfwise's selection against single-model baselines.
+
+    Prints WAPE, 28-day-total WAPE, bias, mean RMSSE and q0.9 coverage by model, then by
+    model and segment.
+
+    \b
+    Example:
+      shelfwise backtest --demand demand.csv --horizon 28 --cutoffs 4 --out report.json
+    """
+    import polars as pl
+
+    from forecasting import BASE_MODELS, ForecastConfig, single_model_candidates, summarize_backtest
+    from forecasting import backtest as run_backtest
+
+    names = [b.strip() for b in baselines.split(",") if b.strip()]
+    unknown = [b for b in names if b not in BASE_MODELS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown model(s) {unknown}; choose from {', '.join(BASE_MODELS)}",
+            param_hint="--baselines",
+        )
+    started = time.perf_counter()
+    grid = _load_grid(demand, stockouts)
+    days = (grid["date"].max() - grid["date"].min()).days + 1
+    if days <= horizon * cutoffs:
+        raise click.ClickException(
+            f"{demand}: {days} days of history cannot hold {cutoffs} cut-offs × {horizon} days"
+        )
+    result = run_backtest(
+        grid,
+        horizon=horizon,
+        cutoffs=cutoffs,
+        config=ForecastConfig(n_jobs=n_jobs),
+        baselines={b: single_model_candidates(b) for b in names},
+        progress=_show_progress(progress),
+    )
+    metrics = ["skus", "wape", "total_wape", "bias", "rmsse", "coverage_q0.9"]
+    by_model = summarize_backtest(result.scores, by=("model",))
+    by_class = summarize_backtest(result.scores, by=("model", "segment"))
+    with pl.Config(
+        tbl_rows=200,
+        tbl_hide_dataframe_shape=True,
+        float_precision=3,
+        tbl_hide_column_data_types=True,
+    ):
+        click.echo(
+            f"{cutoffs} cut-off(s) × {horizon} days; total_wape = error of the {horizon}-day total\n"
+        )
+        click.echo(by_model.select("model", *metrics))
+        click.echo("\nby segment:")
+        click.echo(by_class.select("model", "segment", *metrics))
+    if out:
+        report = {
+            "demand": str(demand),
+            "horizon": horizon,
+            "cutoffs": sorted({str(c) for c in result.scores["cutoff"]}),
+            "by_model": by_model.to_dicts(),
+            "by_model_and_segment": by_class.to_dicts(),
+            "selection": result.selection.with_columns(pl.col("cutoff").cast(pl.String)).to_dicts(),
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        p = Path(out)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(f".{p.name}.tmp")
+        tmp.write_text(json.dumps(report, indent=1, default=str))
+        tmp.replace(p)
+        click.echo(f"\nwrote {out}")
+    click.echo(f"done in {time.perf_counter() - started:.1f} s")
+
+
+COMMANDS = [forecast, backtest]
