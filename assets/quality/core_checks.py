@@ -233,7 +233,9 @@ def _order_line_day_counts(con: duckdb.DuckDBPyConnection) -> Any:
         SELECT channel_id,
                CAST(ordered_at AS DATE) AS day,
                count(*) AS lines,
-               count(*) FILTER (WHERE quantity IS NULL OR quantity <= 0) AS bad_quantity_lines,
+               -- a cancelled line may carry 0 (Amazon reports cancellations so); nothing else may
+               count(*) FILTER (WHERE quantity IS NULL OR quantity < 0
+                                OR (quantity = 0 AND status <> 'cancelled')) AS bad_quantity_lines,
                min(quantity) AS min_quantity,
                count(*) FILTER (WHERE unit_price < 0 OR unit_price_base < 0)
                    AS negative_price_lines,
@@ -259,7 +261,7 @@ def probe_quantities(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Pro
                 "order lines with a quantity of 0, below 0 or missing",
                 lambda r: (
                     f"channel {r['channel_id']}: {num_text(r['bad_quantity_lines'])} order "
-                    f"lines on {day_text(r['day'])} with quantity <= 0 or missing "
+                    f"lines on {day_text(r['day'])} with quantity <= 0 (not cancelled) or missing "
                     f"(lowest {num_text(r['min_quantity'])})"
                 ),
             )
@@ -728,7 +730,7 @@ CORE_CHECKS: list[QualityCheck] = [
     _ol(
         "quantity_positive",
         True,
-        "Every order line has a quantity of at least 1.",
+        "Every order line has a quantity of at least 1 (0 only on a cancelled line).",
         probe_quantities,
     ),
     # warnings: wrong, worth a look, but demand in units stays right

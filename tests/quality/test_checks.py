@@ -78,7 +78,17 @@ BREAKS = [
         ],
         "core.order_lines.quantity_positive",
         {"bad_quantity_lines"},
-        f"channel web: 1 order lines on {DAY} with quantity <= 0 or missing (lowest -2)",
+        f"channel web: 1 order lines on {DAY} with quantity <= 0 (not cancelled) or missing (lowest -2)",
+    ),
+    (
+        "a quantity of 0 on a line that is not cancelled",
+        [
+            f"UPDATE core.order_lines SET quantity = 0, status = 'paid' WHERE channel_id = 'web' "
+            f"AND order_id = 'web-{JUDGED_DAY:%m%d}-0' AND line_id = '1'"
+        ],
+        "core.order_lines.quantity_positive",
+        {"bad_quantity_lines"},
+        f"channel web: 1 order lines on {DAY} with quantity <= 0 (not cancelled) or missing (lowest 0)",
     ),
     (
         "an order line dated in the future",
@@ -428,3 +438,14 @@ def test_a_missing_mart_says_so(warehouse, qs):
     sql(warehouse, "DROP TABLE marts.ats_by_sku_channel")
     report = run(warehouse, "marts.ats_by_sku_channel.ats_within_on_hand", qs)
     assert "table marts.ats_by_sku_channel does not exist" in report.message
+
+
+def test_a_cancelled_line_with_quantity_zero_passes(warehouse, qs):
+    # Amazon reports a cancelled line with quantity 0; that is news, not bad data
+    sql(
+        warehouse,
+        f"UPDATE core.order_lines SET quantity = 0, status = 'cancelled' WHERE channel_id = 'web' "
+        f"AND order_id = 'web-{JUDGED_DAY:%m%d}-0' AND line_id = '1'",
+    )
+    report = run(warehouse, "core.order_lines.quantity_positive", qs)
+    assert report.passed, report.message
