@@ -60,6 +60,7 @@ def main(ctx: click.Context, home: str) -> None:
     Planning:
       shelfwise forecast        daily demand forecast with quantiles per SKU, from a demand file
       shelfwise backtest        rolling-origin accuracy of the forecast against simple baselines
+      shelfwise override        adjust a SKU's forecast for some days (--list shows them all)
     """
     ctx.obj = {"home": str(home_dir(home))}
 

@@ -13,6 +13,7 @@ DOMAINS = [
     "assets.ingest",
     "assets.inventory",
     "assets.kpis",
+    "assets.forecast",
     "assets.serving",
     "assets.quality",
 ]

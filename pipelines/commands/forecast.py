@@ -1,4 +1,5 @@
-"""Planning commands: forecast, backtest. They work on plain files, without the warehouse."""
+"""Planning commands: forecast, backtest (plain files, no warehouse) and override (planner
+adjustments stored in the warehouse, applied at the next forecast run)."""
 
 from __future__ import annotations
 
@@ -306,4 +307,84 @@ def backtest(demand, horizon, cutoffs, stockouts, baselines, out, n_jobs, progre
     click.echo(f"done in {time.perf_counter() - started:.1f} s")
 
 
-COMMANDS = [forecast, backtest]
+def _print_overrides(frame) -> None:
+    from pipelines.summary import format_table
+
+    rows = [
+        (r["sku"], str(r["start_date"]), str(r["end_date"]),
+         "" if r["multiplier"] is None else f"× {r['multiplier']:g}",
+         "" if r["quantity"] is None else f"{r['quantity']:g}/day",
+         r["note"] or "", str(r["created_at"])[:19], r["created_by"] or "")
+        for r in frame.iter_rows(named=True)
+    ]
+    click.echo(format_table(
+        ["sku", "from", "to", "multiplier", "quantity", "note", "created at (UTC)", "by"], rows))
+
+
+@click.command()
+@click.option("--sku", help="the SKU whose forecast to adjust (a component, not a bundle)")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="first day (YYYY-MM-DD)")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="last day, inclusive")
+@click.option("--multiplier", type=click.FloatRange(min=0), help="× the statistical forecast")
+@click.option("--quantity", type=click.FloatRange(min=0), help="units per day instead")
+@click.option("--note", help="why (shown in the forecast as override_source)")
+@click.option("--by", "created_by", help="who decided  [default: your login name]")
+@click.option("--list", "list_only", is_flag=True, help="print every override and exit")
+@click.pass_context
+def override(ctx, sku, start, end, multiplier, quantity, note, created_by, list_only):
+    """Adjust the demand forecast of one SKU for some days, or list the adjustments.
+
+    A multiplier scales the statistical forecast (mean and every quantile); a quantity sets
+    the expected units per day. Overrides are kept in the warehouse (ops.forecast_overrides)
+    and applied at the next forecast run; marts.demand_forecast then shows is_override and
+    override_source, and keeps the statistical numbers beside them. Where overrides overlap,
+    the latest wins.
+
+    \b
+    Examples:
+      shelfwise override --sku SHIRT-M --from 2026-12-01 --to 2026-12-24 --multiplier 1.5 \\
+          --note "Christmas campaign"
+      shelfwise override --sku MUG-01 --from 2026-12-01 --to 2026-12-07 --quantity 0 \\
+          --note "delisted for a week"
+      shelfwise override --list
+    """
+    from assets.forecast import sql
+    from assets.settings import load_settings
+    from assets.warehouse import connect
+
+    settings = load_settings(ctx.obj["home"])
+    if not Path(settings.warehouse_path).exists():
+        raise click.ClickException(
+            f"no warehouse at {settings.warehouse_path}: run `shelfwise ingest` or `shelfwise demo` first")
+    if list_only:
+        with connect(settings.warehouse_path, read_only=True, wait_seconds=30) as con:
+            frame = sql.read_overrides(con)
+        if frame.is_empty():
+            click.echo("no overrides yet")
+        else:
+            _print_overrides(frame)
+        return
+    missing = [name for name, v in (("--sku", sku), ("--from", start), ("--to", end)) if v is None]
+    if missing:
+        raise click.UsageError(f"missing {', '.join(missing)} (or use --list)")
+    if (multiplier is None) == (quantity is None):
+        raise click.UsageError("give exactly one of --multiplier or --quantity")
+    start, end = start.date(), end.date()
+    if start > end:
+        raise click.UsageError(f"--from {start} is after --to {end}")
+    with connect(settings.warehouse_path) as con:
+        known = con.execute("SELECT is_bundle FROM core.products WHERE sku = ?", [sku]).fetchall()
+        if not known:
+            raise click.ClickException(f"unknown SKU {sku!r}: not in core.products")
+        if known[0][0]:
+            raise click.ClickException(
+                f"{sku} is a bundle: its sales are forecast as demand for its components "
+                "(core.bundle_components); override those SKUs instead")
+        sql.add_override(con, sku, start, end, multiplier=multiplier, quantity=quantity,
+                         note=note, created_by=created_by)
+        frame = sql.read_overrides(con).tail(1)
+    _print_overrides(frame)
+    click.echo("\nsaved; applied at the next forecast run (asset marts/demand_forecast)")
+
+
+COMMANDS = [forecast, backtest, override]

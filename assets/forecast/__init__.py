@@ -1,0 +1,12 @@
+"""Demand forecasting: demand history from core, segments, forecasts with overrides, accuracy.
+
+``defs`` holds the assets (group ``forecast``); the demand SQL and the warehouse reads and
+writes live in :mod:`assets.forecast.sql`, the numbers in the :mod:`forecasting` library.
+See docs/forecasting.md, "In the warehouse".
+"""
+
+import dagster as dg
+
+from assets.forecast.assets import ASSETS
+
+defs = dg.Definitions(assets=ASSETS)

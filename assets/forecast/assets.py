@@ -1,0 +1,267 @@
+"""Demand forecasting as Dagster assets: demand history, segments, forecasts, accuracy.
+
+Thin on purpose: the demand model is one SQL statement (:mod:`assets.forecast.sql`); everything
+numeric is the library's (:mod:`forecasting`); these assets read the warehouse, call it, write
+``marts`` tables and report what a planner wants to see. Every asset depends on
+``core.order_lines`` directly, so a failing blocking quality check on it stops the forecast.
+See docs/forecasting.md, "In the warehouse".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import dagster as dg
+import polars as pl
+
+from assets.forecast import sql
+from assets.forecast.config import ForecastSettings, forecast_settings
+from assets.resources import SettingsResource
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+GROUP = "forecast"
+SQL_KINDS = {"duckdb"}
+FRAME_KINDS = {"duckdb", "polars"}
+MODEL_KINDS = {"duckdb", "polars", "statsforecast"}
+PREVIEW_ROWS = 10
+
+
+def core(entity: str) -> dg.AssetKey:
+    return dg.AssetKey(["core", entity])
+
+
+def mart(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["marts", name])
+
+
+ORDER_LINES = core("order_lines")
+DAILY_DEMAND = mart("daily_demand_by_sku")
+DEMAND_SEGMENTS = mart("demand_segments")
+DEMAND_FORECAST = mart("demand_forecast")
+FORECAST_SELECTION = mart("forecast_selection")
+FORECAST_ACCURACY = mart("forecast_accuracy")
+# what every model reads besides the demand mart; order_lines keeps the blocking check in front
+MODEL_DEPS = [DAILY_DEMAND, ORDER_LINES, core("products"), core("fx_rates")]
+
+
+def frame_md(frame: pl.DataFrame, limit: int = PREVIEW_ROWS) -> dg.MetadataValue:
+    """A markdown table of a frame's first rows, for the asset page."""
+
+    def cell(v: object) -> str:
+        if isinstance(v, float):
+            return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+        return "" if v is None else str(v).replace("|", "\\|")
+
+    head = frame.head(limit)
+    lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * head.width]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in head.iter_rows()]
+    return dg.MetadataValue.md("\n".join(lines) if head.height else "_no rows_")
+
+
+def _history(con, fs: ForecastSettings, extra_days: int = 0):
+    """``(as_of, grid)``: the demand grid the library fits, ``history_days`` (+ extra) long."""
+    as_of = sql.demand_as_of(con)
+    if as_of is None:
+        return None, None
+    return as_of, sql.demand_grid(con, as_of, fs.history_days + extra_days)
+
+
+def _no_demand(table: str) -> dict:
+    return {"dagster/row_count": 0,
+            "note": f"no demand in marts.daily_demand_by_sku: marts.{table} not built"}
+
+
+@dg.asset(key=DAILY_DEMAND, deps=[ORDER_LINES, core("bundle_components"), core("stock_snapshots")],
+          group_name=GROUP, kinds=SQL_KINDS, pool=WAREHOUSE_POOL)
+def daily_demand_by_sku(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Units ordered per SKU-day (no cancellations, bundles as components) and stockout flags."""
+    with warehouse.connect() as con:
+        rows = sql.build_daily_demand(con)
+        stats = con.execute(
+            """SELECT count(DISTINCT sku) FILTER (WHERE units > 0), min(date), max(date),
+                      coalesce(sum(units), 0), coalesce(sum(units_from_bundles), 0),
+                      count(*) FILTER (WHERE stockout), count(*) FILTER (WHERE units > 0 AND stockout)
+               FROM marts.daily_demand_by_sku"""
+        ).fetchall()[0]
+        latest = con.sql(
+            """SELECT sku, date, units, units_direct, units_from_bundles, order_lines,
+                      free_stock_units, stockout
+               FROM marts.daily_demand_by_sku
+               WHERE date = (SELECT max(date) FROM marts.daily_demand_by_sku WHERE units > 0)
+               ORDER BY units DESC, sku LIMIT 10"""
+        ).pl()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows,
+        "skus_with_demand": stats[0], "first_day": str(stats[1]), "last_day": str(stats[2]),
+        "units": int(stats[3]), "units_from_bundles": int(stats[4]),
+        "stockout_sku_days": stats[5], "stockout_days_with_sales": stats[6],
+        "latest_day": frame_md(latest),
+    })
+
+
+@dg.asset(key=DEMAND_SEGMENTS, deps=MODEL_DEPS, group_name=GROUP, kinds=FRAME_KINDS,
+          pool=WAREHOUSE_POOL)
+def demand_segments(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.MaterializeResult:
+    """Per SKU: Syntetos–Boylan class, ABC by value, XYZ, new/dead, over the forecast window."""
+    from forecasting import segment
+
+    settings = shelfwise.settings
+    fs = forecast_settings(settings)
+    with warehouse.connect() as con:
+        as_of, grid = _history(con, fs)
+        if grid is None or grid.is_empty():
+            con.execute("DROP TABLE IF EXISTS marts.demand_segments")
+            return dg.MaterializeResult(metadata=_no_demand("demand_segments"))
+        values = sql.unit_values(con, settings.base_currency, as_of)
+        censored = grid.group_by("sku").agg(pl.col("censored").sum().cast(pl.Int64).alias("censored_days"))
+        table = (
+            segment(grid, values.select("sku", "unit_value"),
+                    new_days=fs.config().new_days, dead_days=fs.config().dead_days)
+            .join(censored, on="sku", how="left")
+            .join(values, on="sku", how="left")
+            .with_columns(pl.lit(as_of).alias("as_of"))
+        )
+        front = ["sku", "segment", "demand_class", "abc", "xyz", "lifecycle"]
+        table = table.select(front + [c for c in table.columns if c not in front])
+        rows = sql.replace_table(con, "marts.demand_segments", table)
+    counts = (table.group_by("segment", "abc").agg(pl.len().alias("skus"), pl.col("value").sum())
+              .sort("segment", "abc"))
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "as_of": str(as_of),
+        "by_segment_and_abc": frame_md(counts, limit=50),
+        "skus_without_unit_value": table.filter(pl.col("unit_value").is_null()).height,
+    })
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(DEMAND_FORECAST, deps=MODEL_DEPS, group_name=GROUP, kinds=MODEL_KINDS,
+                     description="Daily demand forecast per SKU with quantiles and planner "
+                                 "overrides applied (is_override, override_source)."),
+        dg.AssetSpec(FORECAST_SELECTION, deps=MODEL_DEPS, group_name=GROUP, kinds=MODEL_KINDS,
+                     description="The model chosen per SKU, its CV score, the runner-up and why."),
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def demand_forecast(context, warehouse: WarehouseResource,
+                    shelfwise: SettingsResource):
+    """Forecast every SKU with demand history `horizon` days ahead; apply planner overrides."""
+    from forecasting import apply_overrides, forecast_demand
+
+    settings = shelfwise.settings
+    fs = forecast_settings(settings)
+    with warehouse.connect() as con:
+        as_of, grid = _history(con, fs)
+        if grid is None or grid.is_empty():
+            for table in ("demand_forecast", "forecast_selection"):
+                con.execute(f"DROP TABLE IF EXISTS marts.{table}")
+            yield dg.MaterializeResult(asset_key=DEMAND_FORECAST, metadata=_no_demand("demand_forecast"))
+            yield dg.MaterializeResult(asset_key=FORECAST_SELECTION,
+                                       metadata=_no_demand("forecast_selection"))
+            return
+        categories = sql.unit_values(con, settings.base_currency, as_of).select("sku", "category")
+        overrides = sql.read_overrides(con)
+        started = time.perf_counter()
+        result = forecast_demand(grid, horizon=fs.horizon, config=fs.config(),
+                                 categories=categories.drop_nulls())
+        seconds = time.perf_counter() - started
+        planned = apply_overrides(result.forecast, overrides)
+        qcols = [c for c in result.forecast.columns if c.startswith("q")]
+        forecast = planned.select(
+            "sku", "date",
+            ((pl.col("date") - pl.lit(as_of)).dt.total_days()).cast(pl.Int32).alias("horizon_day"),
+            "mean", *qcols, "is_override", "override_source", "model", "segment", "vmr",
+            "statistical_mean", *[f"statistical_{c}" for c in qcols],
+            pl.lit(as_of).alias("as_of"),
+        )
+        selection = result.selection.with_columns(pl.lit(as_of).alias("as_of"))
+        rows = sql.replace_table(con, "marts.demand_forecast", forecast)
+        sql.replace_table(con, "marts.forecast_selection", selection)
+    context.log.info(f"forecast {selection.height} SKUs × {fs.horizon} days in {seconds:.1f} s")
+    totals = (forecast.group_by("sku", "segment", "model")
+              .agg(pl.col("mean").sum().alias(f"units_{fs.horizon}d"),
+                   pl.col("q0.9").sum().alias("sum_daily_q0.9"), pl.col("is_override").any())
+              .sort(f"units_{fs.horizon}d", descending=True))
+    by_model = selection.group_by("segment", "model").agg(pl.len().alias("skus")).sort("segment", "skus", descending=[False, True])
+    yield dg.MaterializeResult(asset_key=DEMAND_FORECAST, metadata={
+        "dagster/row_count": rows, "skus": selection.height, "horizon_days": fs.horizon,
+        "as_of": str(as_of), "first_day": str(as_of + dt.timedelta(days=1)),
+        "override_rows": forecast.filter(pl.col("is_override")).height,
+        "overrides_on_file": overrides.height, "fit_seconds": round(seconds, 2),
+        "largest": frame_md(totals),
+    })
+    yield dg.MaterializeResult(asset_key=FORECAST_SELECTION, metadata={
+        "dagster/row_count": selection.height, "by_segment_and_model": frame_md(by_model, limit=50),
+        "sample": frame_md(selection.select("sku", "segment", "model", "reason")),
+    })
+
+
+def backtest_cutoffs(grid: pl.DataFrame, fs: ForecastSettings) -> int:
+    """Cut-offs that fit the history: each leaves at least ``new_days`` days to train on."""
+    days = (grid["date"].max() - grid["date"].min()).days + 1
+    return max(0, min(fs.backtest_cutoffs, (days - fs.config().new_days) // fs.backtest_horizon))
+
+
+def accuracy_table(scores: pl.DataFrame, selection: pl.DataFrame, horizon: int) -> pl.DataFrame:
+    """Backtest scores per sku × cutoff in the shape the KPI and dashboard read: ``model`` is
+    the model the selection chose at that cut-off, ``method`` the pipeline (``shelfwise``),
+    ``demand_class`` the SKU's segment then; plus ``mae`` and ``horizon``."""
+    chosen = selection.select("sku", "cutoff", pl.col("model").alias("chosen_model"))
+    table = (
+        scores.rename({"model": "method", "segment": "demand_class"})
+        .join(chosen, on=["sku", "cutoff"], how="left")
+        .with_columns(
+            pl.col("chosen_model").fill_null(pl.col("method")).alias("model"),
+            (pl.col("abs_error") / pl.col("n_days")).alias("mae"),
+            pl.lit(horizon, pl.Int32).alias("horizon"),
+        )
+        .drop("chosen_model")
+    )
+    front = ["sku", "cutoff", "horizon", "model", "method", "demand_class", "n_days",
+             "wape", "bias", "rmsse", "mae"]
+    return table.select(front + [c for c in table.columns if c not in front]).sort("cutoff", "sku")
+
+
+@dg.asset(key=FORECAST_ACCURACY, deps=MODEL_DEPS, group_name=GROUP, kinds=MODEL_KINDS,
+          pool=WAREHOUSE_POOL)
+def forecast_accuracy(context, warehouse: WarehouseResource,
+                      shelfwise: SettingsResource) -> dg.MaterializeResult:
+    """Rolling-origin backtest: WAPE, bias, RMSSE, MAE, coverage per SKU, model and cut-off."""
+    from forecasting import backtest, summarize_backtest
+
+    settings = shelfwise.settings
+    fs = forecast_settings(settings)
+    with warehouse.connect() as con:
+        as_of, grid = _history(con, fs, extra_days=fs.backtest_horizon * fs.backtest_cutoffs)
+        n = backtest_cutoffs(grid, fs) if grid is not None and not grid.is_empty() else 0
+        if n == 0:
+            con.execute("DROP TABLE IF EXISTS marts.forecast_accuracy")
+            note = ("no demand history" if grid is None or grid.is_empty() else
+                    f"history too short for a {fs.backtest_horizon}-day backtest"
+                    if fs.backtest_cutoffs else "backtest_cutoffs = 0 in shelfwise.toml")
+            context.log.info(f"forecast accuracy not computed: {note}")
+            return dg.MaterializeResult(metadata={"dagster/row_count": 0, "note": note})
+        categories = sql.unit_values(con, settings.base_currency, as_of).select("sku", "category")
+        started = time.perf_counter()
+        result = backtest(grid, horizon=fs.backtest_horizon, cutoffs=n, config=fs.config(),
+                          categories=categories.drop_nulls())
+        seconds = time.perf_counter() - started
+        table = accuracy_table(result.scores, result.selection, fs.backtest_horizon)
+        rows = sql.replace_table(con, "marts.forecast_accuracy", table)
+    pooled = summarize_backtest(result.scores, by=("segment",)).rename({"segment": "demand_class"})
+    overall = summarize_backtest(result.scores, by=("model",))
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "cutoffs": n,
+        "cutoff_dates": ", ".join(str(c) for c in sorted(table["cutoff"].unique())),
+        "horizon_days": fs.backtest_horizon, "backtest_seconds": round(seconds, 2),
+        "wape": float(overall["wape"][0]), "total_wape": float(overall["total_wape"][0]),
+        "bias": float(overall["bias"][0]), "mean_rmsse": float(overall["rmsse"][0] or 0.0),
+        "coverage_q0.9": float(overall["coverage_q0.9"][0]),
+        "by_demand_class": frame_md(
+            pooled.select("demand_class", "skus", "wape", "total_wape", "bias", "rmsse",
+                          "coverage_q0.9"), limit=20),
+    })
+
+
+ASSETS = [daily_demand_by_sku, demand_segments, demand_forecast, forecast_accuracy]
