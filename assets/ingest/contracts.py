@@ -31,11 +31,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-import pandera.polars as pa
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from assets.ingest.adapters.base import LINE
 from assets.model import ENTITIES, Entity
+
+if TYPE_CHECKING:  # pandera (and pandas with it) costs ~1.3 s to import: only where used
+    import pandera.polars as pa
 
 # Business dates and timestamps before this are typos or epoch defaults (1970-01-01).
 MIN_DATE = date(2000, 1, 1)
@@ -413,6 +417,8 @@ def pandera_schema(entity: Entity | str, refs: References) -> pa.DataFrameSchema
     ``error`` are the rule name, so failure cases map back to rule names. The frame-level
     ``conflicting_duplicate`` rule is not part of it (it compares rows, not values).
     """
+    import pandera.polars as pa
+
     entity = ENTITIES[entity] if isinstance(entity, str) else entity
     rules, _ = rules_for(entity, refs)
     columns = {}
@@ -441,6 +447,8 @@ def validate_with_pandera(
 
     Used to prove that the schema and :func:`validate` agree, and to measure pandera's cost.
     """
+    import pandera.polars as pa
+
     schema = pandera_schema(entity, refs)
     try:
         schema.validate(frame, lazy=True)

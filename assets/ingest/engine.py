@@ -20,9 +20,12 @@
 5. record every file in ``ops.ingested_files`` with its row accounting, in records:
    ``rows_read = rows_loaded + rows_quarantined``.
 
-Files of one entity are processed in chunks of about :data:`CHUNK_ROWS` canonical rows:
-one contract pass and one INSERT per chunk (fast for thousands of small daily files), and
-memory stays bounded by the chunk, not the inbox. Each entity's work is one transaction
+Consecutive files of one adapter and folder are a batch (:func:`_map_groups`): read with one
+scan and one Polars parse (:func:`reader.read_many`), mapped with one adapter call (the frame
+carries each record's file in ``source_file``), checked with one contract pass. Batches are
+written in chunks of about :data:`CHUNK_ROWS` canonical rows: one INSERT per table per chunk
+(fast for thousands of small daily files), and memory stays bounded by the chunk, not the
+inbox. Each entity's work is one transaction
 with its manifest rows, so a crash never leaves rows without their manifest entry.
 """
 
@@ -31,6 +34,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import hashlib
+import os
 import re
 import time
 import uuid
@@ -39,14 +43,14 @@ from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from assets.ingest.adapters import ADAPTERS
-from assets.ingest.adapters.base import LINE, Adapter, AdapterContext
+from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext
 from assets.ingest.contracts import References, validate
-from assets.ingest.generic import GenericAdapter
 from assets.ingest.merge import merge_keys, refresh_base_amounts
-from assets.ingest.reader import Message, ReadResult, decode, read_records
+from assets.ingest.reader import REJECT_SCHEMA, Message, ReadResult, decode, read_many
 from assets.model import ENTITIES
 from assets.settings import Settings
 from assets.warehouse import ensure_schema
@@ -140,19 +144,23 @@ class IngestReport:
 # discovery and adapter choice
 
 
+_IGNORED = re.compile("|".join(fnmatch.translate(p) for p in IGNORED_NAMES))
+
+
 def discover(inbox: Path) -> list[Path]:
     """Every ingestible file under ``inbox`` (sorted, hidden/partial files left out)."""
     inbox = Path(inbox)
     if not inbox.exists():
         return []
     out = []
-    for path in inbox.rglob("*"):
-        rel = path.relative_to(inbox)
-        if not path.is_file() or any(
-            fnmatch.fnmatch(part, pat) for part in rel.parts for pat in IGNORED_NAMES
-        ):
-            continue
-        out.append(path)
+    for root, dirs, names in os.walk(inbox):
+        # an ignored folder hides everything below it
+        dirs[:] = [d for d in dirs if not _IGNORED.match(os.path.normcase(d))]
+        for name in names:
+            if not _IGNORED.match(os.path.normcase(name)):
+                path = Path(root, name)
+                if path.is_file():
+                    out.append(path)
     return sorted(out)
 
 
@@ -228,14 +236,13 @@ def _context(path: Path, rel: PurePosixPath, adapter: Adapter, settings: Setting
 
 @dataclass
 class _Pending:
-    """A file read and mapped, waiting for its chunk's contract pass."""
+    """Files read, mapped and checked together, waiting for their chunk's INSERT."""
 
-    result: FileResult
     adapter: Adapter
-    text: pl.DataFrame  # the records as read (all text), for quarantine JSON
-    rows: pl.DataFrame  # canonical rows + source_line + source_file
-    rejects: pl.DataFrame  # source_line, rule, message, row_json (reader + adapter rejects)
-    messages: list[Message]
+    files: list[tuple[FileResult, list[Message]]]  # each file with its messages
+    rows: pl.DataFrame  # good canonical rows + source_line + source_file
+    rejects: pl.DataFrame  # source_file, source_line, rule, message, row_json
+    notes: list[str] = field(default_factory=list)  # checks the contract skipped
 
 
 def new_batch_id() -> str:
@@ -407,19 +414,15 @@ def _ingest_entity(con, settings, entity_name, files, by_name, earlier, report, 
     pending: list[_Pending] = []
     pending_rows = 0
     for group in _map_groups(files, by_name):
-        if len(group) > 1:
-            items = _read_and_map_generic(group, by_name[group[0][2].adapter], settings, listings)
-        else:
-            path, rel, fr = group[0]
-            items = [_read_and_map(path, rel, fr, by_name[fr.adapter], settings, listings)]
+        items = _read_and_map_group(group, by_name[group[0][2].adapter], settings, listings, refs)
         pending += items
-        pending_rows += sum(i.rows.height for i in items)
+        pending_rows += sum(i.rows.height + i.rejects.height for i in items)
         if pending_rows >= CHUNK_ROWS:
-            touched.append(_flush(con, entity, pending, refs, batch_id, report, not notes_logged))
+            touched.append(_flush(con, entity, pending, batch_id, report, not notes_logged))
             notes_logged = True
             pending, pending_rows = [], 0
     if pending:
-        touched.append(_flush(con, entity, pending, refs, batch_id, report, not notes_logged))
+        touched.append(_flush(con, entity, pending, batch_id, report, not notes_logged))
     keys = [t for t in touched if t.height]
     if keys:
         all_keys = pl.concat([k.select(entity.key) for k in keys], how="vertical_relaxed")
@@ -430,131 +433,133 @@ def _ingest_entity(con, settings, entity_name, files, by_name, earlier, report, 
             refresh_base_amounts(con, all_keys, settings.base_currency)
 
 
-# generic files are mapped many at a time (one Polars plan instead of one per small file)
-MAP_GROUP_FILES = 200
-_FILE_STRIDE = 1 << 32  # line + file index × 2^32 keeps the lines of many files apart
+# Files of one format and folder are read and mapped many at a time: one vectorised scan,
+# one Polars CSV parse, one adapter `map` and one contract pass per batch instead of per
+# file. Lines of different files are kept apart as `file index × 2^32 + line` while mapping,
+# and the adapters see each record's file in the `source_file` column (see adapters/base.py).
+MAP_GROUP_FILES = 2000
+MAP_GROUP_BYTES = 48 << 20
+_FILE_STRIDE = 1 << 32
 
 
 def _map_groups(files, by_name):
-    """Consecutive files that can share one ``map`` call: generic format, same folder (the
-    channel of canonical orders), at most MAP_GROUP_FILES. Channel adapters may group rows
-    across a file (orders spread over lines), so their files are always mapped one by one."""
+    """Consecutive files that share one read and one ``map`` call: same adapter (and, for
+    orders, the same channel folder), CSV, at most MAP_GROUP_FILES files and MAP_GROUP_BYTES
+    bytes. Parquet files are mapped one by one."""
     group: list = []
+    key = None
+    size = 0
     for item in files:
         path, rel, fr = item
         adapter = by_name[fr.adapter]
-        batchable = isinstance(adapter, GenericAdapter) and path.suffix.lower() == ".csv"
-        key = (fr.adapter, rel.parent) if batchable else None
-        if group and (key is None or key != group[0][0] or len(group) >= MAP_GROUP_FILES):
-            yield [g[1] for g in group]
-            group = []
-        if key is None:
+        # the folder matters to order formats (it names the channel); generic files of other
+        # entities may share a batch across folders (snapshots of every location)
+        folder = rel.parent if adapter.folder == "orders" else None
+        k = (fr.adapter, folder) if path.suffix.lower() != ".parquet" else None
+        if group and (
+            k is None
+            or k != key
+            or len(group) >= MAP_GROUP_FILES
+            or size + fr.size_bytes > MAP_GROUP_BYTES
+        ):
+            yield group
+            group, size = [], 0
+        if k is None:
             yield [item]
-        else:
-            group.append((key, item))
+            continue
+        group.append(item)
+        key = k
+        size += fr.size_bytes
     if group:
-        yield [g[1] for g in group]
+        yield group
 
 
-def _read_and_map_generic(group, adapter: Adapter, settings, listings) -> list[_Pending]:
-    """Read each file, map all of them in one call, split the result back per file.
-
-    Files with a header other than the first readable file's are mapped on their own."""
-    reads, out = [], []
-    for i, (path, rel, fr) in enumerate(group):
-        read = _read(path, fr, adapter)
-        reads.append((i, path, rel, fr, read))
-    usable = [r for r in reads if not r[4].failed and r[4].frame.height]
-    header = usable[0][4].frame.columns if usable else None
-    together = [r for r in usable if r[4].frame.columns == header]
-    alone = [r for r in reads if r not in together]
-    for _, path, rel, fr, read in alone:
-        out.append(_map_one(path, rel, fr, adapter, settings, listings, read))
-    if together:
-        first_path, first_rel = together[0][1], together[0][2]
-        frame = pl.concat(
-            [
-                r[4].frame.with_columns((pl.col(LINE) + r[0] * _FILE_STRIDE).alias(LINE))
-                for r in together
-            ]
-        )
-        ctx = _context(first_path, first_rel, adapter, settings)
-        try:
-            mapped = adapter.map(frame, ctx)
-        except Exception:  # noqa: BLE001 - map file by file: each failure is then its own
-            return [
-                _map_one(path, rel, fr, adapter, settings, listings, read)
-                for _, path, rel, fr, read in reads
-            ]
-        file_of = (pl.col(LINE) // _FILE_STRIDE).alias("_file")
-        rows = mapped.rows.with_columns(file_of).partition_by("_file", as_dict=True, include_key=False)
-        rejects = mapped.rejects.with_columns(file_of).partition_by("_file", as_dict=True, include_key=False)
-        for i, path, rel, fr, read in together:
-            def local(df):
-                return df.with_columns(pl.col(LINE) % _FILE_STRIDE) if df is not None else None
-
-            part_rows = local(rows.get((i,)))
-            part_rejects = local(rejects.get((i,)))
-            out.append(
-                _map_one(
-                    path, rel, fr, adapter, settings, listings, read,
-                    premapped=(
-                        part_rows if part_rows is not None else mapped.rows.clear(),
-                        part_rejects if part_rejects is not None else mapped.rejects.clear(),
-                    ),
-                )
-            )
-    order = {id(fr): i for i, (_, _, fr) in enumerate(group)}
-    return sorted(out, key=lambda p: order[id(p.result)])
-
-
-def _read(path, fr: FileResult, adapter: Adapter) -> ReadResult:
-    try:
-        read = read_records(path, adapter)
-    except OSError as exc:
-        read = ReadResult(pl.DataFrame(schema={LINE: pl.Int64}), 0, [
-            Message(None, "error", "unreadable_file", f"cannot read the file: {exc}")
-        ], "")
-    fr.rows_read = read.rows_read
-    return read
-
-
-def _read_and_map(path, rel, fr: FileResult, adapter: Adapter, settings, listings) -> _Pending:
-    return _map_one(path, rel, fr, adapter, settings, listings, _read(path, fr, adapter))
-
-
-def _map_one(
-    path, rel, fr: FileResult, adapter: Adapter, settings, listings, read: ReadResult, premapped=None
-) -> _Pending:
-    empty_rows = pl.DataFrame(
-        schema=ENTITIES[adapter.entity].polars_schema | {LINE: pl.Int64, "source_file": pl.String}
-    )
-    messages = list(read.messages)
-    rejects = read.rejects
-    if read.failed:
-        fr.status = "failed"
-        fr.message = next(m.message for m in messages if m.severity == "error")
-        return _Pending(fr, adapter, read.frame, empty_rows, rejects, messages)
-    ctx = _context(path, rel, adapter, settings)
-    try:
-        if premapped is not None:
-            rows, adapter_rejects = premapped
+def _read_and_map_group(group, adapter: Adapter, settings, listings, refs) -> list[_Pending]:
+    """Read the files of ``group`` together, map those with one header in one call, check
+    the contract, and hand back the batches (rows and rejects per file, by ``source_file``)."""
+    reads = read_many([path for path, _, _ in group], adapter)
+    failed: list = []
+    by_header: dict[tuple[str, ...], list] = {}
+    for (path, rel, fr), read in zip(group, reads):
+        if isinstance(read, OSError):
+            read = ReadResult(pl.DataFrame(schema={LINE: pl.Int64}), 0, [
+                Message(None, "error", "unreadable_file", f"cannot read the file: {read}")
+            ], "")
+        fr.rows_read = read.rows_read
+        if read.failed:
+            fr.status = "failed"
+            fr.message = next(m.message for m in read.messages if m.severity == "error")
+            failed.append((path, rel, fr, read))
+        elif FILE in read.frame.columns:  # a column of that name: no room for the file key
+            by_header.setdefault((id(fr),), []).append((path, rel, fr, read))
         else:
-            mapped = adapter.map(read.frame, ctx)
-            rows, adapter_rejects = mapped.rows, mapped.rejects
+            by_header.setdefault(tuple(read.frame.columns), []).append((path, rel, fr, read))
+    out = []
+    if failed:
+        out.append(_Pending(adapter, [(fr, list(read.messages)) for _, _, fr, read in failed],
+                            _empty_rows(adapter), _empty_rejects()))
+    for items in by_header.values():
+        out += _map_batch(items, adapter, settings, listings, refs)
+    return out
+
+
+def _empty_rows(adapter: Adapter) -> pl.DataFrame:
+    return pl.DataFrame(
+        schema=ENTITIES[adapter.entity].polars_schema | {LINE: pl.Int64, FILE: pl.String}
+    )
+
+
+def _empty_rejects() -> pl.DataFrame:
+    return pl.DataFrame(schema={FILE: pl.String} | REJECT_SCHEMA)
+
+
+def _map_batch(items, adapter: Adapter, settings, listings, refs) -> list[_Pending]:
+    """Map files that share a header in one ``map`` call (a failing batch is retried file by
+    file, so a broken file costs only its own records), then resolve SKUs and check the
+    contract. Everything is keyed by (``source_file``, ``source_line``) afterwards."""
+    names = [fr.source_file for _, _, fr, _ in items]
+    batched = len(items) > 1 or FILE not in items[0][3].frame.columns
+    frame = (
+        pl.concat([read.frame for _, _, _, read in items], how="vertical")
+        if len(items) > 1 else items[0][3].frame
+    )
+    # file k's lines become k × 2^32 + line (one column operation for the whole batch)
+    heights = [read.frame.height for _, _, _, read in items]
+    file_index = pl.Series("_f", np.repeat(np.arange(len(items), dtype=np.int64), heights))
+    frame = frame.with_columns(pl.col(LINE) + file_index * _FILE_STRIDE)
+    if batched:
+        frame = frame.with_columns(
+            pl.Series(FILE, names, dtype=pl.String).gather(file_index).alias(FILE)
+        )
+    path, rel = items[0][0], items[0][1]
+    messages = {fr.source_file: list(read.messages) for _, _, fr, read in items}
+    try:
+        mapped = adapter.map(frame, _context(path, rel, adapter, settings))
+        rows, adapter_rejects = mapped.rows, mapped.rejects
     except Exception as exc:  # noqa: BLE001 - one broken file must not stop the batch
+        if len(items) > 1:
+            return [p for item in items for p in _map_batch([item], adapter, settings, listings, refs)]
         # every record is quarantined under one rule: accounting holds, nothing is lost
-        messages.append(Message(None, "error", "adapter_error", f"{adapter.name} failed: {exc!r}"))
-        rows = empty_rows.drop("source_file")
-        adapter_rejects = read.frame.select(
+        messages[names[0]].append(
+            Message(None, "error", "adapter_error", f"{adapter.name} failed: {exc!r}")
+        )
+        rows = _empty_rows(adapter).drop(FILE)
+        adapter_rejects = frame.select(
             pl.col(LINE),
             pl.lit("adapter_error").alias("rule"),
             pl.lit(f"the {adapter.name} adapter failed on this file: {exc!r}"[:500]).alias("message"),
         )
+    reader_rejects = [
+        read.rejects.with_columns(pl.col(LINE) + k * _FILE_STRIDE)
+        for k, (_, _, _, read) in enumerate(items)
+        if read.rejects.height
+    ]
     if adapter_rejects.height:
-        rejects = pl.concat(
-            [rejects, _with_json(adapter_rejects, read.frame, adapter)], how="vertical_relaxed"
-        )
+        reader_rejects.append(_with_json(adapter_rejects.select(LINE, "rule", "message"), frame, adapter))
+    rejects = (
+        pl.concat(reader_rejects, how="vertical_relaxed") if reader_rejects
+        else pl.DataFrame(schema=REJECT_SCHEMA)
+    )
     if rejects.height:
         rows = rows.join(rejects.select(LINE), on=LINE, how="anti")
     if listings is not None and listings.height and rows.height:
@@ -563,95 +568,117 @@ def _map_one(
             sku=pl.coalesce(pl.col("_listed_sku"), pl.col("sku"))
         ).drop("_listed_sku")
     schema = ENTITIES[adapter.entity].polars_schema
+    file_of = (pl.col(LINE) // _FILE_STRIDE).replace_strict(
+        list(range(len(names))), names, return_dtype=pl.String
+    ).alias(FILE)
+    local = (pl.col(LINE) % _FILE_STRIDE).cast(pl.Int64).alias(LINE)
     rows = rows.select(
         *[pl.col(c).cast(t) if c in rows.columns else pl.lit(None, t).alias(c) for c, t in schema.items()],
-        pl.col(LINE).cast(pl.Int64),
-        pl.lit(fr.source_file).alias("source_file"),
+        local,
+        file_of,
     )
-    return _Pending(fr, adapter, read.frame, rows, rejects, messages)
+    rejects = rejects.select(file_of, local, "rule", "message", "row_json")
+    # the contract, while the records' text is at hand for the quarantine JSON
+    check = validate(rows, ENTITIES[adapter.entity], refs)
+    if check.rejects.height:
+        text = frame.with_columns(local, file_of) if batched else frame.with_columns(
+            local, pl.lit(names[0]).alias(FILE))
+        rejects = pl.concat(
+            [rejects, _with_json(check.rejects, text, adapter, on=[FILE, LINE])],
+            how="vertical_relaxed",
+        )
+    files = [(fr, messages[fr.source_file]) for _, _, fr, _ in items]
+    return [_Pending(adapter, files, check.good, rejects, check.messages)]
 
 
-def _with_json(rejects: pl.DataFrame, text: pl.DataFrame, adapter: Adapter) -> pl.DataFrame:
+def _with_json(rejects: pl.DataFrame, text: pl.DataFrame, adapter: Adapter, on=(LINE,)) -> pl.DataFrame:
     """Attach each rejected record's original text (identity columns removed) as JSON."""
-    lines = rejects.select(LINE).unique()
-    if text.height == 0 or lines.height == 0:
-        return rejects.with_columns(row_json=pl.lit("{}")).select(LINE, "rule", "message", "row_json")
-    keep = [c for c in text.columns if c != LINE and c not in set(adapter.pii_columns)]
-    payload = text.join(lines, on=LINE, how="semi").select(
-        pl.col(LINE),
-        (pl.struct(keep).struct.json_encode() if keep else pl.lit("{}")).alias("row_json"),
+    on = list(on)
+    out_cols = [*on, "rule", "message"]
+    keys = rejects.select(on).unique()
+    if text.height == 0 or keys.height == 0:
+        return rejects.select(*out_cols, row_json=pl.lit("{}"))
+    keep = [c for c in text.columns if c not in (LINE, FILE) and c not in set(adapter.pii_columns)]
+    payload = text.join(keys, on=on, how="semi").select(
+        *on, (pl.struct(keep).struct.json_encode() if keep else pl.lit("{}")).alias("row_json"),
     )
-    return rejects.join(payload, on=LINE, how="left").select(
-        LINE, "rule", "message", pl.col("row_json").fill_null("{}")
+    return rejects.join(payload, on=on, how="left").select(
+        *out_cols, pl.col("row_json").fill_null("{}")
     )
 
 
-def _flush(con, entity, pending: list[_Pending], refs, batch_id, report, log_notes) -> pl.DataFrame:
-    """Contract, raw insert, quarantine, messages and manifest for a chunk of files of one
+def _flush(con, entity, pending: list[_Pending], batch_id, report, log_notes) -> pl.DataFrame:
+    """Raw insert, quarantine, messages and manifest for a chunk of checked batches of one
     entity — one statement per table for the whole chunk, not per file.
 
     Returns the keys landed (for the merge)."""
-    rows = pl.concat([p.rows for p in pending], how="vertical_relaxed")
-    check = validate(rows, entity, refs)
-    del rows
-    good = check.good.with_columns(pl.lit(batch_id).alias("batch_id"))
+    good = pl.concat([p.rows for p in pending], how="vertical_relaxed").with_columns(
+        pl.lit(batch_id).alias("batch_id")
+    )
     _insert(con, f"raw.{entity.name}", good)
-    if log_notes and check.messages:
+    notes = next((p.notes for p in pending if p.notes), [])
+    if log_notes and notes:
         _log(
             con,
             batch_id,
             None,
-            [Message(None, "warning", "reference_check_skipped", n) for n in check.messages],
+            [Message(None, "warning", "reference_check_skipped", n) for n in notes],
         )
-    loaded = dict(good.group_by("source_file").agg(pl.col(LINE).n_unique()).iter_rows())
-    by_file = check.rejects.partition_by("source_file", as_dict=True, include_key=False)
+    loaded = dict(good.group_by(FILE).agg(pl.col(LINE).n_unique()).iter_rows())
     now = _now()
-    quarantine, messages, manifest = [], [], []
-    for p in pending:
-        fr = p.result
-        rejected = p.rejects
-        mine = by_file.get((fr.source_file,))
-        if mine is not None:
-            rejected = pl.concat([rejected, _with_json(mine, p.text, p.adapter)], how="vertical_relaxed")
+    rejected = pl.concat(
+        [p.rejects.with_columns(pl.lit(p.adapter.name).alias("adapter")) for p in pending],
+        how="vertical_relaxed",
+    )
+    quarantined: dict[str, int] = {}
+    if rejected.height:
         # one quarantine row per rejected record: its first rule, all its messages
         rejected = (
-            rejected.group_by(LINE, maintain_order=True)
-            .agg(pl.col("rule").first(), pl.col("message").str.join("; "), pl.col("row_json").first())
-            .sort(LINE)
+            rejected.group_by(FILE, LINE, maintain_order=True)
+            .agg(
+                pl.col("rule").first(),
+                pl.col("message").str.join("; "),
+                pl.col("row_json").first(),
+                pl.col("adapter").first(),
+            )
+            .sort(FILE, LINE)
         )
-        fr.rows_quarantined = rejected.height
-        fr.rows_loaded = loaded.get(fr.source_file, 0)
-        if fr.status != "failed" and fr.rows_loaded + fr.rows_quarantined != fr.rows_read:
-            p.messages.append(
-                Message(
-                    None,
-                    "warning",
-                    "unaccounted_records",
-                    f"{fr.rows_read} records read but {fr.rows_loaded} loaded + "
-                    f"{fr.rows_quarantined} quarantined (adapter {p.adapter.name})",
+        quarantined = dict(rejected.group_by(FILE).len().iter_rows())
+        _insert(
+            con,
+            "quarantine.rows",
+            rejected.select(
+                pl.lit(batch_id).alias("batch_id"),
+                FILE,
+                pl.col(LINE).alias("source_line"),
+                "adapter",
+                pl.lit(entity.name).alias("entity"),
+                "rule",
+                "message",
+                "row_json",
+                pl.lit(now).alias("quarantined_at"),
+            ),
+        )
+    messages, manifest = [], []
+    for p in pending:
+        for fr, file_messages in p.files:
+            fr.rows_quarantined = quarantined.get(fr.source_file, 0)
+            fr.rows_loaded = loaded.get(fr.source_file, 0)
+            if fr.status != "failed" and fr.rows_loaded + fr.rows_quarantined != fr.rows_read:
+                file_messages.append(
+                    Message(
+                        None,
+                        "warning",
+                        "unaccounted_records",
+                        f"{fr.rows_read} records read but {fr.rows_loaded} loaded + "
+                        f"{fr.rows_quarantined} quarantined (adapter {p.adapter.name})",
+                    )
                 )
-            )
-        if rejected.height:
-            quarantine.append(
-                rejected.select(
-                    pl.lit(batch_id).alias("batch_id"),
-                    pl.lit(fr.source_file).alias("source_file"),
-                    pl.col(LINE).alias("source_line"),
-                    pl.lit(p.adapter.name).alias("adapter"),
-                    pl.lit(entity.name).alias("entity"),
-                    "rule",
-                    "message",
-                    "row_json",
-                    pl.lit(now).alias("quarantined_at"),
-                )
-            )
-        if fr.status == "loaded" and fr.rows_read and fr.rows_quarantined == fr.rows_read:
-            fr.message = "every record was quarantined"
-        messages += [(fr.source_file, m) for m in p.messages]
-        manifest.append(fr)
-        report.files.append(fr)
-    if quarantine:
-        _insert(con, "quarantine.rows", pl.concat(quarantine, how="vertical_relaxed"))
+            if fr.status == "loaded" and fr.rows_read and fr.rows_quarantined == fr.rows_read:
+                fr.message = "every record was quarantined"
+            messages += [(fr.source_file, m) for m in file_messages]
+            manifest.append(fr)
+            report.files.append(fr)
     _log_many(con, batch_id, messages)
     _manifest_many(con, batch_id, manifest)
     return good.select(entity.key).unique()

@@ -82,10 +82,12 @@ def merge_keys(
     name = entity.name
     con.register("_touched_keys", keys)
     try:
-        con.execute(
-            f"DELETE FROM core.{name} USING _touched_keys t WHERE "
-            + _key_match(f"core.{name}", "t", entity.key)
-        ).fetchall()
+        # (a first load finds core empty: nothing to delete)
+        if con.execute(f"SELECT EXISTS (SELECT 1 FROM core.{name})").fetchall()[0][0]:
+            con.execute(
+                f"DELETE FROM core.{name} USING _touched_keys t WHERE "
+                + _key_match(f"core.{name}", "t", entity.key)
+            ).fetchall()
         order = ", ".join(
             ([f"r.{entity.version_by} DESC NULLS LAST"] if entity.version_by else [])
             + ["b.started_at DESC NULLS LAST", "r.source_file DESC", "r.source_line DESC"]
@@ -108,11 +110,8 @@ def merge_keys(
         {base_joins}
         """
         params = {"base": base_currency} if base_cols else {}
-        con.execute(sql, params).fetchall()
-        return con.execute(
-            f"SELECT count(*) FROM core.{name} c SEMI JOIN _touched_keys t ON "
-            + _key_match("c", "t", entity.key)
-        ).fetchall()[0][0]
+        # every touched key left core above, so the rows inserted are its rows for them
+        return con.execute(sql, params).fetchall()[0][0]
     finally:
         con.unregister("_touched_keys")
 

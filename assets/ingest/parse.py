@@ -65,20 +65,39 @@ def to_number(expr: pl.Expr, *, decimal_comma: bool = False) -> pl.Expr:
     Null for blanks, null tokens (``NaN``, ``N/A``, ``-``), text (``"free"``), two numbers in
     one cell and ``inf``/``nan`` (never a real amount).
     """
-    text = blank_to_null(expr).str.replace_all(_CURRENCY_NOISE, "")
+    text = blank_to_null(expr)
+    if decimal_comma:
+        return _number_from(_cleaned(text, decimal_comma=True))
+    # Most cells are plain numbers already: only the others go through the clean-up
+    # regexes (their input is null for plain cells, and a null skips the regex work).
+    plain = text.str.contains(_PLAIN_NUMBER)
+    messy = _cleaned(pl.when(~plain).then(text), decimal_comma=False)
+    return pl.when(plain).then(text.cast(pl.Float64, strict=False)).otherwise(_number_from(messy))
+
+
+_PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+_PLAIN_INT = r"^-?\d{1,15}$"
+
+
+def _cleaned(text: pl.Expr, *, decimal_comma: bool) -> pl.Expr:
+    """Number text without currency noise, inner spaces and thousands separators."""
+    text = text.str.replace_all(_CURRENCY_NOISE, "")
     text = text.str.replace_all(r"[\s\u00a0']", "")  # inner spaces and Swiss apostrophes
     if decimal_comma:
         text = text.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
     else:
         text = text.str.replace_all(",", "", literal=True)
     # accounting style: "(12.50)" means -12.50
-    text = (
+    return (
         pl.when(text.str.contains(r"^\(.*\)$"))
         .then(pl.lit("-") + text.str.strip_chars("()"))
         .otherwise(text)
     )
+
+
+def _number_from(text: pl.Expr) -> pl.Expr:
     # only a full number is accepted: this refuses "12.5.3", "abc", "inf", "nan"
-    valid = text.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+    valid = text.str.contains(_PLAIN_NUMBER)
     return pl.when(valid).then(text.cast(pl.Float64, strict=False)).otherwise(None)
 
 
@@ -89,9 +108,16 @@ def to_int(expr: pl.Expr) -> pl.Expr:
     written through a float column) are whole numbers; ``"2.5"``, ``"abc"`` and blanks are
     null. Values beyond ±2^53 are null (a float cannot hold them exactly).
     """
-    number = to_number(expr)
+    text = blank_to_null(expr)
+    # plain whole numbers (almost every cell) are cast directly; the rest as numbers
+    plain = text.str.contains(_PLAIN_INT)
+    number = to_number(pl.when(~plain).then(text))
     whole = (number == number.floor()) & (number.abs() <= 2.0**53)
-    return pl.when(whole).then(number.cast(pl.Int64, strict=False)).otherwise(None)
+    return (
+        pl.when(plain).then(text.cast(pl.Int64, strict=False))
+        .when(whole).then(number.cast(pl.Int64, strict=False))
+        .otherwise(None)
+    )
 
 
 def to_id(expr: pl.Expr) -> pl.Expr:
@@ -244,11 +270,12 @@ def rejects_where(
     ``pl.format("Quantity {!r} is not a whole number", pl.col("Quantity"))``.
     """
     msg = pl.lit(message) if isinstance(message, str) else message
-    return frame.filter(condition.fill_null(False)).select(
+    # lazily: the optimiser evaluates a sub-expression used twice (a parsed value) once
+    return frame.lazy().filter(condition.fill_null(False)).select(
         pl.col(line).cast(pl.Int64),
         pl.lit(rule, dtype=pl.String).alias("rule"),
         msg.cast(pl.String).alias("message"),
-    )
+    ).collect()
 
 
 def quoted(expr: pl.Expr) -> pl.Expr:

@@ -30,6 +30,11 @@ of every line is computed with vectorised expressions (cumulative quote parity).
 records are all single-line and well-formed go straight to Polars' CSV reader. Only files with
 non-RFC-4180 quoting (a stray ``"`` inside an unquoted field) take the fallback: Python's
 ``csv`` module, record by record.
+
+``read_many(paths, adapter)`` is what the engine calls: the same result per file, but one
+scan and one Polars parse for a whole batch of files (the fixed cost of the Polars plans is
+paid per batch, not per file); unusual files (stray quotes, Parquet) are read by
+``read_records`` on their own.
 """
 
 from __future__ import annotations
@@ -259,6 +264,12 @@ def _read_text(
     del text
     if result is None:  # unusual quoting, or Polars disagreed with the scan
         result = _read_with_csv_module(body, header, adapter, encoding, messages)
+    _end_of_file_warnings(result, ends_with_newline)
+    return result
+
+
+def _end_of_file_warnings(result: "ReadResult", ends_with_newline: bool) -> None:
+    """Warn about a file with no records, or one cut off inside a bad last record."""
     if result.rows_read == 0:
         result.messages.append(
             Message(None, "warning", "no_records", "the file has a header but no records")
@@ -276,7 +287,6 @@ def _read_text(
                     "it may have been cut off while being written",
                 )
             )
-    return result
 
 
 @dataclass
@@ -409,6 +419,7 @@ def _read_scanned(
                 new_columns=header,
                 infer_schema=False,
                 quote_char=_QUOTE,
+                null_values=[""],  # a quoted empty field ("") is empty too, as in the csv path
             )
         except pl.exceptions.PolarsError:
             return None
@@ -612,3 +623,221 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Date):
         return col.dt.to_string("%Y-%m-%d")
     return col.cast(pl.String)
+
+
+# --------------------------------------------------------------------------------------------
+# many files at once
+
+
+def read_many(paths: list[Path], adapter: Adapter) -> list[ReadResult | OSError]:
+    """:func:`read_records` for many files of one format, with one vectorised scan and one
+    Polars CSV parse for all of them (the fixed cost of a dozen Polars plans is paid once
+    per batch, not once per file).
+
+    Returns one result per path, in order; each frame is a zero-copy slice of the batch.
+    A path that cannot be opened gives its ``OSError`` instead of a result. Files this path
+    cannot settle on its own — Parquet, quoting that is not RFC 4180 (a stray quote), a
+    record of the wrong width in a file that has quotes — are read with :func:`read_records`,
+    so every file gets exactly the result it would get alone.
+    """
+    out: list[ReadResult | OSError | None] = [None] * len(paths)
+    sep, skip = adapter.separator, adapter.skip_rows
+    pending: list[tuple[int, list[str], str, str, list[Message], bool]] = []
+    for i, path in enumerate(paths):
+        path = Path(path)
+        if path.suffix.lower() == ".parquet":
+            out[i] = _read_alone(path, adapter)
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            out[i] = exc
+            continue
+        text, encoding, messages = decode(data)
+        parts = text.split("\n", skip + 1)
+        header_text = parts[skip].removesuffix("\r") if len(parts) > skip else ""
+        if not header_text.strip():
+            messages.append(Message(None, "warning", "empty_file", "the file has no header row"))
+            out[i] = _empty([], encoding, messages)
+            continue
+        header = [h.strip() for h in _split_fields(header_text, sep)]
+        header_msgs = _check_header(header, adapter, skip + 1)
+        if header_msgs:
+            out[i] = _empty(header, encoding, messages + header_msgs)
+            continue
+        body = parts[skip + 1] if len(parts) > skip + 1 else ""
+        pending.append((i, header, body, encoding, messages, data.endswith(b"\n")))
+    if pending:
+        fallback = _read_batch(pending, adapter, out)
+        for i in fallback:
+            out[i] = _read_alone(Path(paths[i]), adapter)
+    return out  # type: ignore[return-value]
+
+
+def _read_alone(path: Path, adapter: Adapter) -> ReadResult | OSError:
+    try:
+        return read_records(path, adapter)
+    except OSError as exc:
+        return exc
+
+
+def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
+    """Scan and parse the bodies of ``pending`` files together; fill ``out``; return the
+    indices of files to read alone."""
+    sep, first_line = adapter.separator, adapter.skip_rows + 2
+    n_files = len(pending)
+    text = pl.col("text")
+    lines = (
+        pl.DataFrame(
+            {
+                "f": pl.Series(range(n_files), dtype=pl.Int32),
+                "text": pl.Series([p[2] for p in pending], dtype=pl.String),
+                "n_header": pl.Series([len(p[1]) for p in pending], dtype=pl.Int64),
+            }
+        )
+        .with_columns(text.str.split("\n"))
+        .explode("text")
+        .with_columns(text.str.strip_suffix("\r"))
+        .with_columns(idx=pl.int_range(pl.len()).over("f"))
+    )
+    q = text.str.count_matches(_QUOTE, literal=True)
+    lines = lines.with_columns(q=q).with_columns(
+        has_quote=pl.col("q") > 0,
+        q_before=pl.col("q").cum_sum().over("f") - pl.col("q"),
+    ).with_columns(in_quote=pl.col("q_before") % 2 == 1)
+    lines = lines.with_columns(
+        start=~pl.col("in_quote") & (text != ""),
+    ).with_columns(
+        belongs=pl.col("start") | pl.col("in_quote"),
+        record_id=pl.col("start").cum_sum(),
+        LINE=(pl.col("idx") + first_line).cast(pl.Int64),
+    )
+    stray = rf'[^{re.escape(sep)}"]"[^{re.escape(sep)}"]'
+    outside = (
+        pl.when(pl.col("in_quote")).then(pl.lit(_QUOTE) + text).otherwise(text)
+    ).str.replace_all(r'"[^"]*("|$)', "")
+    seps = (
+        pl.when(pl.col("has_quote") | pl.col("in_quote"))
+        .then(outside.str.count_matches(sep, literal=True))
+        .otherwise(text.str.count_matches(sep, literal=True))
+    )
+    per_file = lines.group_by("f").agg(
+        any_quotes=pl.col("has_quote").any(),
+        stray=(pl.col("has_quote") & text.str.contains(stray)).any(),
+        quotes_odd=(pl.col("q").sum() % 2 == 1),
+    )
+    belongs = lines.filter(pl.col("belongs")).with_columns(seps=seps)
+    records = belongs.group_by("record_id", maintain_order=True).agg(
+        pl.col("f").first(),
+        pl.col("LINE").first(),
+        pl.col("n_header").first(),
+        (pl.col("seps").sum() + 1).alias("n_fields"),
+        text.first().alias("first_line"),
+    )
+    if adapter.trailer_pattern:
+        first_field = pl.col("first_line").str.extract(
+            rf'^\s*"?([^"{re.escape(sep)}]*)', 1
+        ).str.strip_chars()
+        trailer = first_field.str.contains(adapter.trailer_pattern).fill_null(False)
+    else:
+        trailer = pl.lit(False)
+    records = (
+        records.join(per_file, on="f", how="left")
+        .with_columns(
+            trailer=trailer,
+            unterminated=(pl.col("record_id") == pl.col("record_id").max().over("f"))
+            & pl.col("quotes_odd"),
+        )
+        .filter(~pl.col("trailer"))
+        .with_columns(
+            bad=(pl.col("n_fields") != pl.col("n_header")) | pl.col("unterminated")
+        )
+        .drop("first_line")
+    )
+    # a stray quote, or a miscounted record in a file with quotes: only a real CSV parser
+    # knows where its records are — such files are read alone (csv-module fallback)
+    alone = set(
+        per_file.filter(pl.col("stray")).get_column("f").to_list()
+        + records.filter(pl.col("bad") & pl.col("any_quotes")).get_column("f").to_list()
+    )
+    if alone:
+        records = records.filter(~pl.col("f").is_in(sorted(alone)))
+    good = records.filter(~pl.col("bad"))
+    bad = records.filter(pl.col("bad"))
+
+    # one Polars parse per distinct header
+    headers: dict[tuple[str, ...], list[int]] = {}
+    for f, p in enumerate(pending):
+        if f not in alone:
+            headers.setdefault(tuple(p[1]), []).append(f)
+    frames: dict[int, pl.DataFrame] = {}
+    line_record = belongs.select("idx", "f", "record_id", "text")
+    for header, files in headers.items():
+        g = good.filter(pl.col("f").is_in(files))
+        if g.height == 0:
+            for f in files:
+                frames[f] = pl.DataFrame(schema={h: pl.String for h in header} | {LINE: pl.Int64})
+            continue
+        body = line_record.filter(pl.col("record_id").is_in(g.get_column("record_id").implode()))
+        payload = (
+            _join_header(list(header), sep) + "\n" + (body.get_column("text").str.join("\n")[0] or "")
+        ).encode("utf-8")
+        try:
+            frame = pl.read_csv(
+                io.BytesIO(payload),
+                separator=sep,
+                has_header=True,
+                new_columns=list(header),
+                infer_schema=False,
+                quote_char=_QUOTE,
+                null_values=[""],  # a quoted empty field ("") is empty too, as in the csv path
+            )
+        except pl.exceptions.PolarsError:
+            frame = None
+        del payload
+        if frame is None or frame.height != g.height:
+            alone.update(files)
+            continue
+        frame = frame.with_columns(g.get_column("LINE").alias(LINE))
+        counts = dict(g.group_by("f").len().iter_rows())
+        offset = 0
+        for f in files:  # records are in file order, files in batch order
+            n = counts.get(f, 0)
+            frames[f] = frame.slice(offset, n)
+            offset += n
+
+    bad_by_file: dict[int, pl.DataFrame] = {}
+    if bad.height:
+        bad = bad.filter(~pl.col("f").is_in(sorted(alone)))
+        texts = (
+            line_record.join(bad.select("record_id", "unterminated"), on="record_id")
+            .sort("f", "idx")
+            .group_by("record_id", maintain_order=True)
+            .agg(pl.col("f").first(), pl.col("idx").first(), pl.col("text").str.join("\n"),
+                 pl.col("unterminated").first())
+            .with_columns(LINE=(pl.col("idx") + first_line).cast(pl.Int64))
+            .sort("f", "LINE")
+        )
+        for (f,), part in texts.partition_by("f", as_dict=True).items():
+            bad_by_file[f] = part
+    for f, (i, header, _, encoding, messages, ends_nl) in enumerate(pending):
+        if f in alone:
+            continue
+        frame = frames[f]
+        rejects = pl.DataFrame(schema=REJECT_SCHEMA)
+        if f in bad_by_file:
+            part = bad_by_file[f]
+            rejects = _reject_rows(
+                part.get_column("LINE").to_list(),
+                part.get_column("text").to_list(),
+                part.get_column("unterminated").to_list(),
+                header,
+                adapter,
+            )
+        result = ReadResult(
+            frame, frame.height + rejects.height, messages, encoding, rejects=rejects,
+            header=header,
+        )
+        _end_of_file_warnings(result, ends_nl)
+        out[i] = result
+    return [pending[f][0] for f in sorted(alone)]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.ingest.adapters._orders import csv_parts
+from assets.ingest.adapters.base import FILE
 from assets.model import ENTITIES
 
 
@@ -55,3 +57,18 @@ def write_canonical(frame: pl.DataFrame, entity: str, path: Path) -> int:
     out = canonical_frame(frame, entity)
     write_atomic(Path(path), lambda p: out.write_csv(p, line_terminator="\n"))
     return out.height
+
+
+def write_canonical_files(frame: pl.DataFrame, entity: str) -> dict[str, int]:
+    """:func:`write_canonical` for many files at once: each row goes to the file named in
+    its ``source_file`` column (rows keep their order within a file; files come in order of
+    first appearance). One format pass and one ``write_csv`` for all of them, the same bytes
+    as file by file. Returns the rows written per file."""
+    frame = frame.sort(pl.int_range(pl.len()).first().over(FILE), maintain_order=True)
+    out = canonical_frame(frame, entity).with_columns(frame.get_column(FILE))
+    header, parts = csv_parts(out)
+    counts = dict(out.group_by(FILE, maintain_order=True).len().iter_rows())
+    for name in counts:
+        data = (header + "\n" + parts[name]).encode("utf-8")
+        write_atomic(Path(name), lambda p, data=data: p.write_bytes(data))
+    return counts

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from assets.ingest.adapters.base import ORDER_EXPORT_EXTRA, postal_prefix
+from assets.ingest.adapters.base import FILE, ORDER_EXPORT_EXTRA, postal_prefix
 from assets.model import ENTITIES
 
-from .canonical import write_atomic, write_canonical
+from .canonical import write_atomic, write_canonical, write_canonical_files
 from .catalog import DEMAND_CLASSES
 from .config import CARRIERS, ORDER_FILE_NAMES, POSTAL_PREFIX_CHARS, SECONDS_PER_DAY
 from .simulate import ADJ_REASONS, CONDITIONS, REASONS, Simulation
@@ -138,6 +138,20 @@ def _tracking(sim: Simulation) -> pl.Series:
 
 # -- writers -------------------------------------------------------------------------------
 
+def _write_split(frame: pl.DataFrame, entity: str, keys: list[str], locate, tally: Tally) -> None:
+    """Write ``frame`` as one canonical file per distinct ``keys`` (in order of first
+    appearance): ``locate(*key) -> (path, tally part)``. One format pass for all files."""
+    groups = frame.select(keys).unique(maintain_order=True)
+    paths, parts = {}, {}
+    for key in groups.iter_rows():
+        path, part = locate(*(int(k) for k in key))
+        paths[key], parts[str(path)] = str(path), part
+    lookup = groups.with_columns(pl.Series(FILE, list(paths.values()), dtype=pl.String))
+    frame = frame.join(lookup, on=keys, how="left", maintain_order="left")
+    for name, rows in write_canonical_files(frame, entity).items():
+        tally.add(entity, parts[name], rows)
+
+
 def write_master(sim: Simulation, out: Path, tally: Tally) -> None:
     for entity, frame in sim.cat.frames.items():
         rows = write_canonical(frame, entity, out / entity / f"{entity}.csv")
@@ -218,7 +232,7 @@ def _order_writer(channel_type: str):
         # the adapter decides its own file names: follow its first glob
         glob = adapter.file_globs[0]
         pattern = glob.replace("*", "{date}", 1).replace("*", "")
-    return adapter.write, pattern
+    return adapter.write, adapter.write_many, pattern
 
 
 def write_orders(sim: Simulation, out: Path, tally: Tally, pool: pl.DataFrame,
@@ -330,23 +344,32 @@ def write_orders(sim: Simulation, out: Path, tally: Tally, pool: pl.DataFrame,
                     pl.lit(None, pl.String).alias(k) for k in
                     ("ship_address1", "ship_city", "ship_region", "ship_postal_code",
                      "ship_postal_prefix"))
-            for (d,), part in frame.partition_by("_day", as_dict=True,
-                                                 maintain_order=True).items():
-                part = part.drop("_day")
-                date_s = _day_name(sim, int(d))
-                folder = out / "orders" / c.channel_id
-                if writer is None:
-                    n = write_canonical(part, "order_lines",
-                                        folder / f"orders_{date_s}.canonical.csv")
-                else:
-                    write, pattern = writer
-                    cols = ENTITIES["order_lines"].column_names + [
-                        x for x in ORDER_EXPORT_EXTRA
-                        if x not in ENTITIES["order_lines"].column_names]
-                    write_atomic(folder / pattern.format(date=date_s),
+            folder = out / "orders" / c.channel_id
+            if writer is None:
+                for (d,), part in frame.partition_by("_day", as_dict=True,
+                                                     maintain_order=True).items():
+                    n = write_canonical(part.drop("_day"), "order_lines",
+                                        folder / f"orders_{_day_name(sim, int(d))}.canonical.csv")
+                    tally.add("order_lines", c.channel_id, n)
+                continue
+            write, write_many, pattern = writer
+            cols = ENTITIES["order_lines"].column_names + [
+                x for x in ORDER_EXPORT_EXTRA if x not in ENTITIES["order_lines"].column_names]
+            days = np.unique(dd)
+            file_names = [str(folder / pattern.format(date=_day_name(sim, int(d)))) for d in days]
+            if write_many is not None:
+                # a week of daily files in one call (the adapter cuts them per file)
+                frame = frame.with_columns(pl.col("_day").replace_strict(
+                    days.tolist(), file_names, return_dtype=pl.String).alias(FILE))
+                folder.mkdir(parents=True, exist_ok=True)
+                write_many(frame.select(*cols, FILE))
+            else:
+                for (d,), part in frame.partition_by("_day", as_dict=True,
+                                                     maintain_order=True).items():
+                    write_atomic(folder / pattern.format(date=_day_name(sim, int(d))),
                                  lambda p, part=part: write(part.select(cols), p))
-                    n = part.height
-                tally.add("order_lines", c.channel_id, n)
+            for d, n in zip(*np.unique(dd, return_counts=True)):
+                tally.add("order_lines", c.channel_id, int(n))
 
 
 def write_fulfillment(sim: Simulation, out: Path, tally: Tally, order_ids: pl.Series,
@@ -390,12 +413,12 @@ def write_fulfillment(sim: Simulation, out: Path, tally: Tally, order_ids: pl.Se
             }))
         frame = pl.concat(frames).sort("_loc", "_day", "event_at", "shipment_id", "line_id",
                                        "event_type", maintain_order=True)
-        for (loc, d), part in frame.partition_by("_loc", "_day", as_dict=True,
-                                                 maintain_order=True).items():
-            loc_id = cat.locations[int(loc)].location_id
-            n = write_canonical(part, "fulfillment_events", out / "fulfillment_events" / loc_id
-                                / f"shipments_{_day_name(sim, int(d))}.csv")
-            tally.add("fulfillment_events", loc_id, n)
+        def locate(loc, d):
+            loc_id = cat.locations[loc].location_id
+            return (out / "fulfillment_events" / loc_id / f"shipments_{_day_name(sim, d)}.csv",
+                    loc_id)
+
+        _write_split(frame, "fulfillment_events", ["_loc", "_day"], locate, tally)
 
 
 def write_returns(sim: Simulation, out: Path, tally: Tally, order_ids: pl.Series,
@@ -442,10 +465,8 @@ def write_returns(sim: Simulation, out: Path, tally: Tally, order_ids: pl.Series
     requested = requested.filter(~same_day)
     frame = pl.concat([requested, done]).filter(pl.col("_t") < cat.days * DAY).with_columns(
         _day=pl.col("_t") // DAY).sort("_day", "_t", "rma_id", maintain_order=True)
-    for (d,), part in frame.partition_by("_day", as_dict=True, maintain_order=True).items():
-        rows = write_canonical(part, "returns", out / "returns"
-                               / f"returns_{_day_name(sim, int(d))}.csv")
-        tally.add("returns", "", rows)
+    _write_split(frame, "returns", ["_day"],
+                 lambda d: (out / "returns" / f"returns_{_day_name(sim, d)}.csv", ""), tally)
 
 
 def write_stock(sim: Simulation, out: Path, tally: Tally) -> None:
@@ -491,11 +512,9 @@ def write_stock(sim: Simulation, out: Path, tally: Tally) -> None:
                 "counted_at": _ts(sim, t),
                 "_day": d,
             })
-            for (day,), part in frame.partition_by("_day", as_dict=True,
-                                                   maintain_order=True).items():
-                n = write_canonical(part, "stock_snapshots", out / "stock_snapshots"
-                                    / loc.location_id / f"stock_{_day_name(sim, int(day))}.csv")
-                tally.add("stock_snapshots", loc.location_id, n)
+            _write_split(frame, "stock_snapshots", ["_day"], lambda day, loc=loc: (
+                out / "stock_snapshots" / loc.location_id / f"stock_{_day_name(sim, day)}.csv",
+                loc.location_id), tally)
     a = sim.adjustments
     if len(a["qty"]):
         frame = pl.DataFrame({
@@ -509,12 +528,12 @@ def write_stock(sim: Simulation, out: Path, tally: Tally) -> None:
             "adjusted_at": _ts(sim, a["at"]),
             "_day": a["at"] // DAY, "_loc": a["loc"],
         }).sort("_loc", "_day", "adjusted_at", "adjustment_id")
-        for (li, d), part in frame.partition_by("_loc", "_day", as_dict=True,
-                                                maintain_order=True).items():
-            loc_id = cat.locations[int(li)].location_id
-            n = write_canonical(part, "stock_adjustments", out / "stock_adjustments" / loc_id
-                                / f"adjustments_{_day_name(sim, int(d))}.csv")
-            tally.add("stock_adjustments", loc_id, n)
+        def locate(li, d):
+            loc_id = cat.locations[li].location_id
+            return (out / "stock_adjustments" / loc_id / f"adjustments_{_day_name(sim, d)}.csv",
+                    loc_id)
+
+        _write_split(frame, "stock_adjustments", ["_loc", "_day"], locate, tally)
 
 
 def write_purchasing(sim: Simulation, out: Path, tally: Tally) -> None:
@@ -544,10 +563,8 @@ def write_purchasing(sim: Simulation, out: Path, tally: Tally) -> None:
                                updated_at=_ts(sim, po["closed"]), _t=po["closed"])
     frame = pl.concat([opened, closed]).filter(pl.col("_t") < cat.days * DAY).with_columns(
         _day=pl.col("_t") // DAY).sort("_day", "_t", "po_number", "sku", maintain_order=True)
-    for (d,), part in frame.partition_by("_day", as_dict=True, maintain_order=True).items():
-        n = write_canonical(part, "purchase_orders", out / "purchase_orders"
-                            / f"purchase_orders_{_day_name(sim, int(d))}.csv")
-        tally.add("purchase_orders", "", n)
+    _write_split(frame, "purchase_orders", ["_day"], lambda d: (
+        out / "purchase_orders" / f"purchase_orders_{_day_name(sim, d)}.csv", ""), tally)
     pl_idx = rc["po_line"]
     rec = pl.DataFrame({
         "receipt_id": _zfill("GR-", rc["receipt"] + 1, 7),
@@ -559,10 +576,8 @@ def write_purchasing(sim: Simulation, out: Path, tally: Tally) -> None:
         "_t": rc["at"],
     }).filter(pl.col("_t") < cat.days * DAY).with_columns(_day=pl.col("_t") // DAY).sort(
         "_day", "_t", "receipt_id", "po_number", "sku", maintain_order=True)
-    for (d,), part in rec.partition_by("_day", as_dict=True, maintain_order=True).items():
-        n = write_canonical(part, "receipts", out / "receipts"
-                            / f"receipts_{_day_name(sim, int(d))}.csv")
-        tally.add("receipts", "", n)
+    _write_split(rec, "receipts", ["_day"], lambda d: (
+        out / "receipts" / f"receipts_{_day_name(sim, d)}.csv", ""), tally)
 
 
 def write_truth(sim: Simulation, truth: Path) -> list[Path]:

@@ -23,18 +23,37 @@ ADAPTER = Adapter(
 )
 
 
-@pytest.fixture(autouse=True, params=["vectorised", "record_by_record"])
+_MODE = {"batch": False}
+
+
+@pytest.fixture(autouse=True, params=["vectorised", "record_by_record", "batch"])
 def parse_path(request, monkeypatch):
-    """Every test runs through both parsers: the vectorised scan + Polars (large files) and
-    the csv module (small files); they must agree."""
+    """Every test runs through every parser: the vectorised scan + Polars (large files), the
+    csv module (small files) and ``read_many`` (many files in one scan, as the engine reads
+    them: here the file under test between two ordinary files); they must agree."""
     monkeypatch.setattr(reader, "SMALL_FILE_BYTES", 0 if request.param == "vectorised" else 1 << 30)
+    monkeypatch.setitem(_MODE, "batch", request.param == "batch")
     return request.param
 
 
 def read(tmp_path, data: bytes | str, adapter: Adapter = ADAPTER, name: str = "f.csv"):
     path = tmp_path / name
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return read_records(path, adapter)
+    if not _MODE["batch"]:
+        return read_records(path, adapter)
+    # neighbours with a quote-free and a quoted body, so quote parity must not leak
+    before = tmp_path / "_before.csv"
+    before.write_text("a,b,c\nx,y,z\n", encoding="utf-8")
+    after = tmp_path / "_after.csv"
+    after.write_text('a,b,c\n"p,q",r,s\n', encoding="utf-8")
+    results = reader.read_many([before, path, after], adapter)
+    if adapter.skip_rows == 0 and tuple(adapter.required_columns) == ("a", "b", "c"):
+        assert [r.rows_read for r in (results[0], results[2])] == [1, 1]
+        assert results[2].frame.select("a", "source_line").rows() == [("p,q", 2)]
+    result = results[1]
+    if isinstance(result, OSError):
+        raise result
+    return result
 
 
 def records(result) -> list[tuple]:
@@ -50,6 +69,11 @@ def test_plain_file_all_text_with_lines(tmp_path):
     assert records(r) == [("1", "2", "3", 2), ("4", None, "6", 3)]
     assert r.frame.schema["a"] == pl.String and r.frame.schema["source_line"] == pl.Int64
     assert r.rows_read == 2 and r.messages == [] and r.encoding == "utf-8"
+
+
+def test_quoted_empty_field_is_null_like_an_empty_one(tmp_path):
+    r = read(tmp_path, 'a,b,c\n"","x",\n1,"",""\n')
+    assert records(r) == [(None, "x", None, 2), ("1", None, None, 3)]
 
 
 def test_utf8_bom_and_crlf(tmp_path):

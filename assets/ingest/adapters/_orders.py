@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.ingest.adapters.base import LINE, customer_key, postal_prefix
+from assets.ingest.adapters.base import FILE, LINE, customer_key, postal_prefix
 from assets.ingest.parse import COUNTRY_NAMES, blank_to_null
 from assets.model import ENTITIES
 
@@ -133,14 +133,79 @@ def country_name(expr: pl.Expr) -> pl.Expr:
 
 
 def order_rows(frame: pl.DataFrame) -> pl.DataFrame:
-    """Export rows in a stable order: by order, then line (numeric line ids numerically).
+    """Export rows in a stable order: by file (when the frame has :data:`FILE`), by order,
+    then line (numeric line ids numerically).
 
     Positional formats (Shopify, Square) derive the line id from this order, so a frame
     whose line ids are 1..n per order round-trips exactly.
     """
+    keys = ([FILE] if FILE in frame.columns else []) + ["order_id", "_line_num", "line_id"]
     return frame.with_columns(
         _line_num=pl.col("line_id").cast(pl.String).str.to_integer(strict=False)
-    ).sort(["order_id", "_line_num", "line_id"], nulls_last=True).drop("_line_num")
+    ).sort(keys, nulls_last=True, maintain_order=True).drop("_line_num")
+
+
+def targeted(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """``frame`` with every row aimed at ``path`` (the :data:`FILE` column of ``write_many``)."""
+    return frame.with_columns(pl.lit(str(path), dtype=pl.String).alias(FILE))
+
+
+def targets(frame: pl.DataFrame) -> list[str]:
+    """The files a ``write_many`` frame asks for, in order of first appearance."""
+    return frame.get_column(FILE).unique(maintain_order=True).to_list()
+
+
+def csv_parts(
+    out: pl.DataFrame, *, separator: str = ",", quote_style: str = "necessary"
+) -> tuple[str, dict[str, str]]:
+    """CSV of a frame whose rows go to several files, written once and cut per file.
+
+    ``out``: the output columns plus :data:`FILE`; each file's rows together, in order.
+    Returns the header line (no newline) and each file's body (its rows, each line ending
+    in ``\n``). One ``write_csv`` for the whole frame instead of one per file: a value with
+    a newline (quoted) spans several physical lines, so the cut counts them per row.
+    """
+    cols = [c for c in out.columns if c != FILE]
+    text = out.select(cols).write_csv(
+        separator=separator, quote_style=quote_style, null_value="", line_terminator="\n"
+    )
+    header, _, body = text.partition("\n")
+    strings = [c for c in cols if out.schema[c] == pl.String]
+    per_row = pl.lit(1, dtype=pl.Int64)
+    if strings:
+        per_row = per_row + pl.sum_horizontal(
+            pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in strings
+        )
+    runs = (
+        out.select(FILE, per_row.alias("_n"))
+        .with_columns(_run=(pl.col(FILE) != pl.col(FILE).shift()).fill_null(True).cum_sum())
+        .group_by("_run", maintain_order=True)
+        .agg(pl.col(FILE).first(), pl.col("_n").sum())
+    )
+    lines = body.split("\n")
+    parts: dict[str, str] = {}
+    start = 0
+    for name, n in runs.select(FILE, "_n").iter_rows():
+        if name in parts:
+            raise ValueError(f"rows of {name} are not together")
+        parts[name] = "".join(line + "\n" for line in lines[start : start + n])
+        start += n
+    return header, parts
+
+
+def write_csv_files(
+    out: pl.DataFrame,
+    files: list[str],
+    *,
+    separator: str = ",",
+    quote_style: str = "necessary",
+    bom: bool = False,
+) -> None:
+    """Write each of ``files`` as header + its rows of ``out`` (a file without rows gets
+    the header alone), as :func:`csv_text` would write each file's rows."""
+    header, parts = csv_parts(out, separator=separator, quote_style=quote_style)
+    for name in files:
+        write_text(Path(name), header + "\n" + parts.get(name, ""), bom=bom)
 
 
 def write_text(path: Path, text: str, *, bom: bool = False) -> None:

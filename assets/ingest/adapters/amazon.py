@@ -58,15 +58,16 @@ import polars as pl
 from assets.ingest.adapters._orders import (
     col_or_null,
     combine_rejects,
-    csv_text,
     finish,
     local_text,
     money_text,
     order_rows,
+    targeted,
+    targets,
+    write_csv_files,
     without,
-    write_text,
 )
-from assets.ingest.adapters.base import Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, Adapter, AdapterContext, Mapped
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
@@ -138,7 +139,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         .when(quantity == 0).then(item_price)
     )
     sku = blank_to_null(pl.col("sku"))
-    rows = df.with_columns(
+    rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=blank_to_null(pl.col("amazon-order-id")),
         line_id=sku,
@@ -154,7 +155,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         cancelled_at=pl.when(cancelled).then(updated),
         updated_at=updated,
         ship_country=country_iso2(pl.col("ship-country")),
-    )
+    ).collect()
     rejects = combine_rejects(
         rejects_where(
             df,
@@ -223,6 +224,13 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
     Reproduces Amazon's habits: cancelled lines with quantity 0 and blank prices, Pending
     merchant orders without item-price, ``last-updated-date`` = the latest lifecycle time.
     """
+    write_many(targeted(frame, path))
+
+
+def write_many(frame: pl.DataFrame) -> None:
+    """:func:`write_orders` for many files at once: each row goes to the file in its
+    ``source_file`` column."""
+    files = targets(frame)
     df = order_rows(frame)
     status = pl.col("status")
     latest = pl.max_horizontal(
@@ -232,8 +240,9 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
     line_total = pl.col("quantity") * pl.col("unit_price")
     hidden_price = cancelled | (status == "placed")
     discount = pl.col("discount_amount").fill_null(0)
-    n_lines = pl.len().over("order_id")
+    n_lines = pl.len().over(FILE, "order_id")
     out = df.select(
+        pl.col(FILE),
         **{
             "amazon-order-id": pl.col("order_id"),
             "merchant-order-id": pl.lit(""),
@@ -278,8 +287,8 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
         }
     )
     # Amazon writes tabs and never quotes: tabs/newlines inside a product name become spaces
-    out = out.with_columns(pl.col(pl.String).str.replace_all(r"[\t\r\n]", " "))
-    write_text(path, csv_text(out, separator="\t", quote_style="never"))
+    out = out.with_columns(pl.col(pl.String).exclude(FILE).str.replace_all(r"[\t\r\n]", " "))
+    write_csv_files(out, files, separator="\t", quote_style="never")
 
 
 ADAPTER = Adapter(
@@ -292,5 +301,6 @@ ADAPTER = Adapter(
     separator="\t",
     pii_columns=PII,
     write=write_orders,
+    write_many=write_many,
     doc="Amazon All Orders report (tab-separated flat file, one row per order item).",
 )

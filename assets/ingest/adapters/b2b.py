@@ -59,15 +59,16 @@ import polars as pl
 from assets.ingest.adapters._orders import (
     col_or_null,
     combine_rejects,
-    csv_text,
     finish,
     local_text,
     money_text,
     order_rows,
+    targeted,
+    targets,
+    write_csv_files,
     without,
-    write_text,
 )
-from assets.ingest.adapters.base import Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, Adapter, AdapterContext, Mapped
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
@@ -123,7 +124,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     price = to_number(pl.col("Unit Price")) / per_uom
     event_at = to_utc(pl.col("Status Date"), TIME_FORMATS, ASSUME_TZ)
     sku = blank_to_null(pl.col("Vendor Item Number"))
-    rows = df.with_columns(
+    rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=blank_to_null(pl.col("PO Number")),
         line_id=blank_to_null(pl.col("Line Number")).str.replace(r"^0+(\d)", "${1}"),
@@ -141,7 +142,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         cancelled_at=pl.when(status == "cancelled").then(event_at),
         promised_ship_by=to_utc(pl.col("Requested Ship Date"), TIME_FORMATS, ASSUME_TZ),
         ship_country=country_iso2(pl.col("Ship To Country")),
-    )
+    ).collect()
     rejects = combine_rejects(
         rejects_where(
             df, raw_status.is_not_null() & status.is_null(), "unknown_status",
@@ -185,6 +186,13 @@ _WRITE_STATUS = {"placed": "Acknowledged", "paid": "Paid", "shipped": "Shipped",
 
 def write_orders(frame: pl.DataFrame, path: Path) -> None:
     """Write export rows as the flattened 850 CSV (each unit line as UOM EA)."""
+    write_many(targeted(frame, path))
+
+
+def write_many(frame: pl.DataFrame) -> None:
+    """:func:`write_orders` for many files at once: each row goes to the file in its
+    ``source_file`` column."""
+    files = targets(frame)
     df = order_rows(frame)
     fmt = "%Y-%m-%d %H:%M:%S"
     event = (
@@ -194,6 +202,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
         .when(pl.col("status") == "paid").then(pl.col("paid_at"))
     )
     out = df.select(
+        pl.col(FILE),
         **{
             "PO Number": pl.col("order_id"),
             "PO Date": local_text(pl.col("ordered_at"), fmt, ASSUME_TZ),
@@ -219,7 +228,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
             "Contact Email": pl.col("customer_email"),
         }
     )
-    write_text(path, csv_text(out))
+    write_csv_files(out, files)
 
 
 ADAPTER = Adapter(
@@ -231,5 +240,6 @@ ADAPTER = Adapter(
     map=map_orders,
     pii_columns=PII,
     write=write_orders,
+    write_many=write_many,
     doc="B2B purchase orders as a flattened EDI 850 CSV (one row per PO line).",
 )

@@ -30,6 +30,16 @@ import polars as pl
 # record starts (a quoted newline makes a record span several lines).
 LINE = "source_line"
 
+# The column the engine adds when it maps many files of one folder in one ``map`` call: the
+# file each record comes from (its path relative to the inbox, what ``source_file`` records).
+# Records of different files also have different ``source_line`` values within a call (the
+# engine offsets them), but an adapter that groups rows within a file (order fields on an
+# order's first row, line positions, duplicate lines) must group by this column as well:
+# ``#1001`` in Monday's export and ``#1001`` in Tuesday's are two exports of an order, not
+# one. A frame without the column (one file, as in the adapter tests) is one file:
+# :func:`with_file` adds it then.
+FILE = "source_file"
+
 # Columns of the frame the demo generator hands to an order format's writer: the canonical
 # order_lines columns plus what real exports carry and the warehouse must never keep or
 # must derive (customer identity, full address, order-level amounts, product title).
@@ -51,9 +61,22 @@ ORDER_EXPORT_EXTRA = (
 )
 
 
+def with_file(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the :data:`FILE` column (null, i.e. one file, when it has none)."""
+    if FILE in frame.columns:
+        return frame
+    return frame.with_columns(pl.lit(None, dtype=pl.String).alias(FILE))
+
+
 @dataclass(frozen=True)
 class AdapterContext:
-    """What an adapter knows about the file it maps."""
+    """What an adapter knows about the files it maps.
+
+    The engine maps many files of one folder in one call: ``channel_id``, ``location_id``,
+    ``pii_salt`` and ``postal_prefix_chars`` are the same for all of them; ``path``,
+    ``relative_path`` and ``export_date`` describe the first file of the call. What differs
+    per file is the :data:`FILE` column of the frame.
+    """
 
     path: Path  # the file
     relative_path: str  # path relative to the inbox: what `source_file` records
@@ -97,6 +120,9 @@ class Adapter:
     # drop rows whose first column matches (report trailers like "12 record(s) downloaded")
     trailer_pattern: str | None = None
     write: Callable[[pl.DataFrame, Path], None] | None = None
+    # ``write`` for many files in one call: each row names its file in the FILE column
+    # (the demo generator writes a week of daily exports at once)
+    write_many: Callable[[pl.DataFrame], None] | None = None
     doc: str = ""
 
 

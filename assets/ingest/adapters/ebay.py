@@ -56,15 +56,17 @@ from assets.ingest.adapters._orders import (
     col_or_null,
     combine_rejects,
     country_name,
-    csv_text,
     finish,
     local_text,
     money_text,
     order_rows,
+    csv_parts,
+    targeted,
+    targets,
     without,
     write_text,
 )
-from assets.ingest.adapters.base import LINE, Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext, Mapped, with_file
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
@@ -158,6 +160,7 @@ def _local_time(expr: pl.Expr, currency: pl.Expr) -> pl.Expr:
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """Orders report rows → canonical ``order_lines`` (summary rows rejected)."""
+    frame = with_file(frame)
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
         for c in ("Buyer Email", "Ship To Zip", "Ship To Country", "Ship By Date",
@@ -165,12 +168,12 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     ).with_columns(_record=blank_to_null(pl.col("Sales Record Number")))
     item = blank_to_null(pl.col("Item Number"))
     df = df.with_columns(
-        _rows=pl.len().over("_record"),
+        _rows=pl.len().over(FILE, "_record"),
         _item=item,
         **{
             c: pl.coalesce(
                 blank_to_null(pl.col(c)),
-                blank_to_null(pl.col(c)).drop_nulls().first().over("_record"),
+                blank_to_null(pl.col(c)).drop_nulls().first().over(FILE, "_record"),
             )
             for c in ORDER_LEVEL
         },
@@ -179,7 +182,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     # item rows of a multi-item order may carry no amount sign: take the order's
     df = df.with_columns(_currency=currency).with_columns(
         _currency=pl.coalesce(
-            pl.col("_currency"), pl.col("_currency").drop_nulls().first().over("_record")
+            pl.col("_currency"), pl.col("_currency").drop_nulls().first().over(FILE, "_record")
         )
     )
     quantity = to_int(pl.col("Quantity"))
@@ -188,7 +191,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     ordered = _local_time(pl.col("Sale Date"), pl.col("_currency"))
     paid = _local_time(pl.col("Paid On Date"), pl.col("_currency"))
     shipped = _local_time(pl.col("Shipped On Date"), pl.col("_currency"))
-    rows = df.with_columns(
+    rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=pl.col("Order Number"),
         line_id=pl.coalesce(blank_to_null(pl.col("Transaction ID")), item),
@@ -206,7 +209,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         shipped_at=shipped,
         promised_ship_by=_local_time(pl.col("Ship By Date"), pl.col("_currency")),
         ship_country=country_iso2(pl.col("Ship To Country")),
-    )
+    ).collect()
     trailer = pl.concat_str(
         [pl.col("Sales Record Number"), pl.col("Order Number")], separator=" ", ignore_nulls=True
     ).str.contains(r"(?i)record\(s\) downloaded|^seller id\s*:")
@@ -260,8 +263,16 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
     Sales Record Numbers count from 1001 in order-id order; Item Numbers are stand-ins
     derived from the SKU's rank in the frame (deterministic for the same frame).
     """
+    write_many(targeted(frame, path))
+
+
+def write_many(frame: pl.DataFrame) -> None:
+    """:func:`write_orders` for many files at once: each row goes to the file in its
+    ``source_file`` column (numbering, summaries and footers per file)."""
+    files = targets(frame)
     df = order_rows(frame.filter(pl.col("status") != "cancelled"))
-    currency = pl.col("currency").first().over("order_id")
+    order = [FILE, "order_id"]
+    currency = pl.col("currency").first().over(order)
     sign = currency.replace_strict({k: v[0] for k, v in CURRENCIES.items()}, default="$")
     tz = df.get_column("currency").replace_strict(
         {k: v[1] for k, v in CURRENCIES.items()}, default="America/Los_Angeles"
@@ -269,9 +280,9 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
     df = df.with_columns(
         _tz=tz,
         _sign=sign,
-        _record=(pl.col("order_id").rank("dense") + 1000).cast(pl.Int64),
-        _n=pl.len().over("order_id"),
-        _item=(pl.col("channel_sku").rank("dense") + 110_000_000_000)
+        _record=(pl.col("order_id").rank("dense").over(FILE) + 1000).cast(pl.Int64),
+        _n=pl.len().over(order),
+        _item=(pl.col("channel_sku").rank("dense").over(FILE) + 110_000_000_000)
         .cast(pl.Int64)
         .cast(pl.String),
     )
@@ -290,9 +301,9 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
         return pl.when(expr.is_null()).then(None).otherwise(neg + pl.col("_sign") + text)
 
     line_total = pl.col("quantity") * pl.col("unit_price")
-    order_total = line_total.sum().over("order_id")
-    shipping = pl.col("shipping_amount").fill_null(0).first().over("order_id")
-    tax = pl.col("tax_amount").fill_null(0).first().over("order_id")
+    order_total = line_total.sum().over(order)
+    shipping = pl.col("shipping_amount").fill_null(0).first().over(order)
+    tax = pl.col("tax_amount").fill_null(0).first().over(order)
     buyer = {
         "Sales Record Number": pl.col("_record").cast(pl.String),
         "Order Number": pl.col("order_id"),
@@ -336,38 +347,42 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
     }
     base = {h: pl.lit(None, dtype=pl.String) for h in HEADER}
     # a single-item order: one row with everything
+    keys = (pl.col(FILE), pl.col("order_id").alias("_o"))
     single = df.filter(pl.col("_n") == 1).select(
-        pl.col("order_id").alias("_o"), pl.lit(1).alias("_k"), pl.col("line_id").alias("_l"),
+        *keys, pl.lit(1).alias("_k"), pl.col("line_id").alias("_l"),
         **(base | buyer | item | order_money),
     )
     multi = df.filter(pl.col("_n") > 1)
-    summary = multi.filter(pl.col("order_id").is_first_distinct()).select(
-        pl.col("order_id").alias("_o"), pl.lit(0).alias("_k"), pl.col("line_id").alias("_l"),
+    summary = multi.filter(pl.int_range(pl.len()).over(order) == 0).select(
+        *keys, pl.lit(0).alias("_k"), pl.col("line_id").alias("_l"),
         **(base | buyer | order_money | {
-            "Quantity": pl.col("quantity").sum().over("order_id").cast(pl.String),
+            "Quantity": pl.col("quantity").sum().over(order).cast(pl.String),
             "Sold For": with_sign(order_total),
         }),
     )
     items = multi.select(
-        pl.col("order_id").alias("_o"), pl.lit(1).alias("_k"), pl.col("line_id").alias("_l"),
+        *keys, pl.lit(1).alias("_k"), pl.col("line_id").alias("_l"),
         **(base | {"Sales Record Number": buyer["Sales Record Number"],
                    "Order Number": buyer["Order Number"],
                    "Buyer Username": buyer["Buyer Username"]} | item),
     )
     # keep the export order: each order's summary first, then its items in line order
-    body = pl.concat([single, summary, items]).with_row_index("_i").sort(["_o", "_k", "_i"])
-    body = body.select(HEADER)
+    body = pl.concat([single, summary, items]).with_row_index("_i").sort(
+        [FILE, "_o", "_k", "_i"]
+    )
+    body = body.select(FILE, *HEADER)
     width = len(HEADER)
     bare = "," * (width - 1)
-    records = df.get_column("order_id").n_unique()
-    footer = [
-        f"{records} record(s) downloaded" + "," * (width - 1),
-        f"Seller ID : {SELLER_ID}" + "," * (width - 1),
-    ]
-    table = csv_text(body, quote_style="always").rstrip("\n")
-    header, _, rows = table.partition("\n")
-    text = "\n".join([bare, header, bare, *([rows] if rows else []), "", *footer]) + "\n"
-    write_text(path, text)
+    records = dict(df.group_by(FILE).agg(pl.col("order_id").n_unique()).iter_rows())
+    header, parts = csv_parts(body, quote_style="always")
+    for name in files:
+        footer = [
+            f"{records.get(name, 0)} record(s) downloaded" + "," * (width - 1),
+            f"Seller ID : {SELLER_ID}" + "," * (width - 1),
+        ]
+        rows = parts.get(name, "").rstrip("\n")
+        text = "\n".join([bare, header, bare, *([rows] if rows else []), "", *footer]) + "\n"
+        write_text(Path(name), text)
 
 
 ADAPTER = Adapter(
@@ -382,5 +397,6 @@ ADAPTER = Adapter(
     trailer_pattern=r"(?i)^$|record\(s\) downloaded|^seller id\s*:",
     pii_columns=PII,
     write=write_orders,
+    write_many=write_many,
     doc="eBay Seller Hub Orders report CSV (blank first line, summary rows, footer).",
 )

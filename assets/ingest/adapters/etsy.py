@@ -40,15 +40,16 @@ from assets.ingest.adapters._orders import (
     col_or_null,
     combine_rejects,
     country_name,
-    csv_text,
     finish,
     local_text,
     money_text,
     order_rows,
+    targeted,
+    targets,
+    write_csv_files,
     without,
-    write_text,
 )
-from assets.ingest.adapters.base import Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, Adapter, AdapterContext, Mapped
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
@@ -93,7 +94,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     )
     buyer = blank_to_null(pl.col("Buyer"))
     username = buyer.str.extract(r"\(([^()]+)\)\s*$", 1)
-    rows = df.with_columns(
+    rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=blank_to_null(pl.col("Order ID")),
         line_id=blank_to_null(pl.col("Transaction ID")),
@@ -110,7 +111,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         paid_at=to_utc(pl.col("Date Paid"), DATE_FORMATS, ASSUME_TZ),
         shipped_at=to_utc(pl.col("Date Shipped"), DATE_FORMATS, ASSUME_TZ),
         ship_country=country_iso2(pl.col("Ship Country")),
-    )
+    ).collect()
     rejects = combine_rejects(
         rejects_where(
             df, pl.col("Quantity").is_not_null() & quantity.is_null(), "quantity_not_a_number",
@@ -142,11 +143,19 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
 
     Cancelled lines are left out: Etsy drops cancelled orders from this file.
     """
+    write_many(targeted(frame, path))
+
+
+def write_many(frame: pl.DataFrame) -> None:
+    """:func:`write_orders` for many files at once: each row goes to the file in its
+    ``source_file`` column."""
+    files = targets(frame)
     df = order_rows(frame.filter(pl.col("status") != "cancelled"))
     fmt = "%m/%d/%y"
     line_total = pl.col("quantity") * pl.col("unit_price")
     discount = pl.col("discount_amount").fill_null(0)
     out = df.select(
+        pl.col(FILE),
         **{
             "Sale Date": local_text(pl.col("ordered_at"), fmt, ASSUME_TZ),
             "Item Name": pl.col("product_name"),
@@ -183,7 +192,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
             "SKU": pl.col("channel_sku"),
         }
     )
-    write_text(path, csv_text(out))
+    write_csv_files(out, files)
 
 
 ADAPTER = Adapter(
@@ -195,5 +204,6 @@ ADAPTER = Adapter(
     map=map_orders,
     pii_columns=PII,
     write=write_orders,
+    write_many=write_many,
     doc="Etsy Sold Order Items CSV (one row per transaction, MM/DD/YY dates).",
 )

@@ -49,14 +49,15 @@ import polars as pl
 from assets.ingest.adapters._orders import (
     combine_rejects,
     country_name,
-    csv_text,
     finish,
     local_text,
     order_rows,
+    targeted,
+    targets,
+    write_csv_files,
     without,
-    write_text,
 )
-from assets.ingest.adapters.base import LINE, Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext, Mapped, with_file
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
@@ -79,10 +80,11 @@ NOT_PRODUCTS = ("POST", "DOT", "C2", "M", "D", "S", "BANK CHARGES", "AMAZONFEE",
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """Invoice lines → canonical ``order_lines`` (see the module doc for the rejections)."""
+    frame = with_file(frame)
     cols = [c for c in HEADER if c in frame.columns]
     df = frame.with_columns(
         # the k-th copy of an identical row in the file (1 = the first)
-        _copy=pl.int_range(1, pl.len() + 1).over(cols, order_by=LINE),
+        _copy=pl.int_range(1, pl.len() + 1).over([FILE, *cols], order_by=LINE),
     )
     invoice = blank_to_null(pl.col("InvoiceNo"))
     code = blank_to_null(pl.col("StockCode"))
@@ -92,12 +94,12 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     # line id: the stock code, suffixed for the 2nd.. distinct line of the same code
     distinct_rank = (
         df.filter(pl.col("_copy") == 1)
-        .select(LINE, _k=pl.int_range(1, pl.len() + 1).over([invoice, code], order_by=LINE))
+        .select(LINE, _k=pl.int_range(1, pl.len() + 1).over([pl.col(FILE), invoice, code], order_by=LINE))
     )
     df = df.join(distinct_rank, on=LINE, how="left")
     line_id = pl.when(pl.col("_k") > 1).then(pl.format("{}~{}", code, pl.col("_k"))).otherwise(code)
     when = to_utc(pl.col("InvoiceDate"), TIME_FORMATS, ZONE)
-    rows = df.with_columns(
+    rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=invoice,
         line_id=line_id,
@@ -112,7 +114,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         paid_at=when,
         shipped_at=when,
         ship_country=country_iso2(pl.col("Country")),
-    )
+    ).collect()
     upper_code = code.str.to_uppercase()
     rejects = combine_rejects(
         rejects_where(
@@ -173,8 +175,16 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
     Cancelled lines are left out: the shop's cancellations are separate C invoices, which
     this writer does not invent.
     """
+    write_many(targeted(frame, path))
+
+
+def write_many(frame: pl.DataFrame) -> None:
+    """:func:`write_orders` for many files at once: each row goes to the file in its
+    ``source_file`` column."""
+    files = targets(frame)
     df = order_rows(frame.filter(pl.col("status") != "cancelled"))
     out = df.select(
+        pl.col(FILE),
         InvoiceNo=pl.col("order_id"),
         StockCode=pl.col("channel_sku"),
         Description=pl.col("product_name").str.to_uppercase(),
@@ -186,7 +196,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
         .otherwise(pl.col("customer_id")),
         Country=country_name(pl.col("ship_country")),
     )
-    write_text(path, csv_text(out))
+    write_csv_files(out, files)
 
 
 ADAPTER = Adapter(
@@ -203,5 +213,6 @@ ADAPTER = Adapter(
     # a customer id is an identity too: hashed into customer_key, never kept as text
     pii_columns=("CustomerID",),
     write=write_orders,
+    write_many=write_many,
     doc="UCI Online Retail daily invoice lines (GBP, UK local time; real-data quirks).",
 )

@@ -47,15 +47,16 @@ import polars as pl
 from assets.ingest.adapters._orders import (
     col_or_null,
     combine_rejects,
-    csv_text,
     finish,
     local_text,
     money_text,
     order_rows,
+    targeted,
+    targets,
+    write_csv_files,
     without,
-    write_text,
 )
-from assets.ingest.adapters.base import LINE, Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext, Mapped, with_file
 from assets.ingest.parse import (
     blank_to_null,
     quoted,
@@ -141,6 +142,7 @@ def currency_of(amount: pl.Expr) -> pl.Expr:
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """Item Sales detail rows → canonical ``order_lines`` (sales only; refunds rejected)."""
+    frame = with_file(frame)
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
         for c in ("Itemization Type", "Customer ID", "Item", "Discounts")
@@ -151,7 +153,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     # positions count sale rows only, so a refund row never shifts a line id
     df = df.with_columns(_sale=is_sale, _txn=txn).with_columns(
         _pos=pl.when(pl.col("_sale")).then(
-            pl.int_range(1, pl.len() + 1).over(["_txn", "_sale"], order_by=LINE)
+            pl.int_range(1, pl.len() + 1).over([FILE, "_txn", "_sale"], order_by=LINE)
         )
     )
     # wall-clock time per row in its own zone: one expression per distinct zone in the file
@@ -171,7 +173,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     net = to_number(pl.col("Net Sales"))
     sku = blank_to_null(pl.col("SKU"))
     currency = pl.coalesce(currency_of(pl.col("Gross Sales")), currency_of(pl.col("Net Sales")))
-    rows = df.with_columns(
+    rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=pl.col("_txn"),
         line_id=pl.col("_pos").cast(pl.String),
@@ -187,7 +189,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         shipped_at=when,
         delivered_at=when,
         location_id=blank_to_null(pl.col("Location")),
-    )
+    ).collect()
     rejects = combine_rejects(
         rejects_where(
             df, ~pl.col("_sale"), "refund_not_demand",
@@ -243,6 +245,13 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
 
     Only finished sales appear in this export: cancelled lines are left out.
     """
+    write_many(targeted(frame, path))
+
+
+def write_many(frame: pl.DataFrame) -> None:
+    """:func:`write_orders` for many files at once: each row goes to the file in its
+    ``source_file`` column."""
+    files = targets(frame)
     df = order_rows(frame.filter(pl.col("status") != "cancelled"))
     sign = pl.col("currency").replace_strict(_SIGNS, default="$")
 
@@ -253,6 +262,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
     gross = pl.col("quantity") * pl.col("unit_price")
     discount = pl.col("discount_amount").fill_null(0)
     out = df.select(
+        pl.col(FILE),
         **{
             "Date": local_text(pl.col("ordered_at"), "%Y-%m-%d", WRITE_TZ),
             "Time": local_text(pl.col("ordered_at"), "%H:%M:%S", WRITE_TZ),
@@ -266,7 +276,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
             "Gross Sales": amount(gross),
             "Discounts": amount(-discount),
             "Net Sales": amount(gross - discount),
-            "Tax": amount(pl.col("tax_amount").fill_null(0) / pl.len().over("order_id")),
+            "Tax": amount(pl.col("tax_amount").fill_null(0) / pl.len().over(FILE, "order_id")),
             "Transaction ID": pl.col("order_id"),
             "Payment ID": pl.lit("P") + pl.col("order_id"),
             "Device Name": pl.lit("Counter 1"),
@@ -290,7 +300,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
             "PAN Suffix": pl.lit(None, dtype=pl.String),
         }
     )
-    write_text(path, csv_text(out))
+    write_csv_files(out, files)
 
 
 ADAPTER = Adapter(
@@ -302,5 +312,6 @@ ADAPTER = Adapter(
     map=map_orders,
     pii_columns=PII,
     write=write_orders,
+    write_many=write_many,
     doc="Square Item Sales detail CSV: store sales (refund rows rejected: returns).",
 )

@@ -46,14 +46,15 @@ import polars as pl
 from assets.ingest.adapters._orders import (
     combine_rejects,
     without,
-    csv_text,
     finish,
     local_text,
     money_text,
     order_rows,
-    write_text,
+    targeted,
+    targets,
+    write_csv_files,
 )
-from assets.ingest.adapters.base import LINE, Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext, Mapped, with_file
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
@@ -126,14 +127,16 @@ def _opt(frame: pl.DataFrame, name: str) -> pl.Expr:
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """Shopify order export rows → canonical ``order_lines`` (one row per line item)."""
     order = blank_to_null(pl.col("Name"))
+    frame = with_file(frame)
     df = frame.with_columns(
         _opt(frame, c).alias(c) for c in (*ORDER_LEVEL, "Lineitem discount",
                                           "Lineitem fulfillment status")
     ).with_columns(_order=order)
     # Order-level fields: the first row of the order carries them, the others are blank.
     df = df.with_columns(
-        blank_to_null(pl.col(c)).drop_nulls().first().over("_order").alias(c) for c in ORDER_LEVEL
-    ).with_columns(_pos=pl.int_range(1, pl.len() + 1).over("_order", order_by=LINE))
+        blank_to_null(pl.col(c)).drop_nulls().first().over(FILE, "_order").alias(c)
+        for c in ORDER_LEVEL
+    ).with_columns(_pos=pl.int_range(1, pl.len() + 1).over(FILE, "_order", order_by=LINE))
 
     financial = pl.col("Financial Status").str.to_lowercase()
     line_fulfilment = blank_to_null(pl.col("Lineitem fulfillment status")).str.to_lowercase()
@@ -149,7 +152,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     discount = to_number(pl.col("Lineitem discount")).fill_null(0.0)
     sku = blank_to_null(pl.col("Lineitem sku"))
 
-    rows = df.with_columns(
+    rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=pl.col("_order"),
         line_id=pl.col("_pos").cast(pl.String),
@@ -170,7 +173,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         .otherwise(pl.lit("placed")),
         ship_country=country_iso2(pl.col("Shipping Country")),
         **times,
-    )
+    ).collect()
     # The order-level Fulfilled at only dates a shipped line (a partial fulfilment's later
     # lines are not shipped yet).
     rows = rows.with_columns(
@@ -223,8 +226,16 @@ OFFSET_TZ = "America/New_York"  # the demo shop's zone for written times
 
 def write_orders(frame: pl.DataFrame, path: Path) -> None:
     """Write export rows as a Shopify orders export (order fields on the first row only)."""
+    write_many(targeted(frame, path))
+
+
+def write_many(frame: pl.DataFrame) -> None:
+    """:func:`write_orders` for many files at once: each row goes to the file in its
+    ``source_file`` column (orders are grouped per file)."""
+    files = targets(frame)
     df = order_rows(frame)
-    first = pl.col("order_id").is_first_distinct()
+    order = [FILE, "order_id"]
+    first = pl.int_range(pl.len()).over(order) == 0
     fmt = "%Y-%m-%d %H:%M:%S %z"
 
     def order_field(expr: pl.Expr) -> pl.Expr:
@@ -232,13 +243,14 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
 
     shipped = pl.col("status").is_in(["shipped", "delivered"])
     # The order's Fulfillment Status: fulfilled when every line shipped, partial when some.
-    all_shipped = shipped.all().over("order_id")
-    any_shipped = shipped.any().over("order_id")
+    all_shipped = shipped.all().over(order)
+    any_shipped = shipped.any().over(order)
     line_total = pl.col("quantity") * pl.col("unit_price")
-    subtotal = (line_total - pl.col("discount_amount").fill_null(0)).sum().over("order_id")
-    shipping = pl.col("shipping_amount").fill_null(0).first().over("order_id")
-    taxes = pl.col("tax_amount").fill_null(0).first().over("order_id")
+    subtotal = (line_total - pl.col("discount_amount").fill_null(0)).sum().over(order)
+    shipping = pl.col("shipping_amount").fill_null(0).first().over(order)
+    taxes = pl.col("tax_amount").fill_null(0).first().over(order)
     out = df.select(
+        pl.col(FILE),
         Name=pl.col("order_id"),
         Email=order_field(pl.col("customer_email")),
         **{
@@ -252,7 +264,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
                 .otherwise(pl.lit("unfulfilled"))
             ),
             "Fulfilled at": order_field(
-                local_text(pl.col("shipped_at").max().over("order_id"), fmt, OFFSET_TZ)
+                local_text(pl.col("shipped_at").max().over(order), fmt, OFFSET_TZ)
             ),
             "Accepts Marketing": order_field(pl.lit("no")),
             "Currency": order_field(pl.col("currency")),
@@ -262,7 +274,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
             "Total": order_field(money_text(subtotal + shipping + taxes)),
             "Discount Code": order_field(pl.lit(None, dtype=pl.String)),
             "Discount Amount": order_field(
-                money_text(pl.col("discount_amount").fill_null(0).sum().over("order_id"))
+                money_text(pl.col("discount_amount").fill_null(0).sum().over(order))
             ),
             "Shipping Method": order_field(pl.lit("Standard")),
             "Created at": order_field(local_text(pl.col("ordered_at"), fmt, OFFSET_TZ)),
@@ -289,7 +301,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
             "Shipping Province": order_field(pl.col("ship_region")),
             "Shipping Country": order_field(pl.col("ship_country")),
             "Cancelled at": order_field(
-                local_text(pl.col("cancelled_at").max().over("order_id"), fmt, OFFSET_TZ)
+                local_text(pl.col("cancelled_at").max().over(order), fmt, OFFSET_TZ)
             ),
             "Payment Method": order_field(pl.lit("Shopify Payments")),
             "Id": order_field(pl.col("order_id").cast(pl.String).str.replace_all(r"\D", "")),
@@ -297,7 +309,7 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
             "Lineitem discount": money_text(pl.col("discount_amount").fill_null(0)),
         },
     )
-    write_text(path, csv_text(out))
+    write_csv_files(out, files)
 
 
 ADAPTER = Adapter(
@@ -309,5 +321,6 @@ ADAPTER = Adapter(
     map=map_orders,
     pii_columns=PII,
     write=write_orders,
+    write_many=write_many,
     doc="Shopify orders export CSV (one row per line item, order fields on the first row).",
 )
