@@ -26,6 +26,13 @@ def _md_table(headers: list[str], rows: list[tuple]) -> str:
         out.append("| " + " | ".join("" if v is None else str(v).replace("|", "\\|") for v in r) + " |")
     return "\n".join(out)
 
+class IngestConfig(dg.Config):
+    """``rehash``: sha256 every inbox file, even one whose name, size and modification time
+    match its ingested version (normally such a file is not read at all)."""
+
+    rehash: bool = False
+
+
 @dg.multi_asset(
     name="ingest_inbox",
     specs=[
@@ -50,12 +57,13 @@ def _md_table(headers: list[str], rows: list[tuple]) -> str:
     can_subset=False,
 )
 def ingest_inbox_assets(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, shelfwise: SettingsResource
+    context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource,
+    shelfwise: SettingsResource,
 ):
     """Land new and corrected inbox files into raw, quarantine and core (idempotent)."""
     settings = shelfwise.settings
     with warehouse.connect() as con:
-        report: IngestReport = ingest_inbox(con, settings, settings.inbox)
+        report: IngestReport = ingest_inbox(con, settings, settings.inbox, rehash=config.rehash)
         core_counts = {
             name: con.execute(f"SELECT count(*) FROM core.{name}").fetchall()[0][0]
             for name in ENTITIES

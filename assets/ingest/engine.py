@@ -3,7 +3,10 @@
 :func:`ingest_inbox` is the whole story of one batch:
 
 1. **discover** every file under the inbox (hidden and partial files — ``.*``, ``~$*``,
-   ``*.tmp``, ``*.part``, ``*.crdownload`` — are ignored) and sha256 it;
+   ``*.tmp``, ``*.part``, ``*.crdownload`` — are ignored) and sha256 it — unless its path,
+   size and modification time (ns) are those of its live ingested version: then it is the
+   file already ingested and is not read at all (``rehash=True`` hashes every file), so a
+   daily drop costs time for the new files, not for the history;
 2. **skip** files whose (relative path, sha256) is in ``ops.ingested_files``: re-landing a
    file changes nothing. A known path with a new sha256 is a **corrected version**: the rows
    of its earlier version leave ``raw`` and ``quarantine``, its manifest rows become
@@ -84,6 +87,7 @@ class FileResult:
     source_file: str
     sha256: str
     size_bytes: int
+    mtime_ns: int | None = None
     adapter: str | None = None
     entity: str | None = None
     rows_read: int = 0
@@ -277,8 +281,12 @@ def ingest_inbox(
     *,
     batch_id: str | None = None,
     adapters: list[Adapter] | None = None,
+    rehash: bool = False,
 ) -> IngestReport:
     """Land every new or corrected file under ``inbox`` (see the module docstring).
+
+    ``rehash``: sha256 every file, even one whose path, size and mtime match its ingested
+    version (for a file rewritten in place with its old timestamp kept, e.g. ``cp -p``).
 
     Idempotent: a second call with the same files writes nothing but an empty batch row.
     Never raises for bad *content* (it becomes messages and quarantine rows); database
@@ -295,25 +303,36 @@ def ingest_inbox(
     ).fetchall()
 
     known = con.execute(
-        "SELECT source_file, sha256, entity, status FROM ops.ingested_files"
+        "SELECT source_file, sha256, entity, status, size_bytes, mtime_ns FROM ops.ingested_files"
     ).fetchall()
     # only the live version of a path counts as "already ingested": a file corrected and then
     # put back to an earlier content is a change again
-    seen = {(f, s) for f, s, _, status in known if status != "replaced"}
+    seen = {(f, s) for f, s, _, status, _, _ in known if status != "replaced"}
+    unchanged = {  # path -> (size, mtime_ns) of its live version: the same file, unread
+        f: (size, mtime) for f, _, _, status, size, mtime in known
+        if status != "replaced" and mtime is not None
+    }
     earlier = {}  # path -> entities of its live (not yet replaced) versions
-    for f, _, ent, status in known:
+    for f, _, ent, status, _, _ in known:
         if status != "replaced":
             earlier.setdefault(f, set()).add(ent)
 
     plans: dict[str | None, list[tuple[Path, PurePosixPath, FileResult]]] = {}
+    touched: list[tuple[str, str, int, int]] = []  # known versions found again by sha256
+    root = str(inbox)
     for path in discover(inbox):
         report.files_seen += 1
-        rel = PurePosixPath(path.relative_to(inbox).as_posix())
+        rel = PurePosixPath(os.path.relpath(path, root).replace(os.sep, "/"))
+        st = os.stat(path)
+        if not rehash and unchanged.get(str(rel)) == (st.st_size, st.st_mtime_ns):
+            report.files_skipped += 1
+            continue
         sha = sha256_file(path)
         if (str(rel), sha) in seen:
             report.files_skipped += 1
+            touched.append((str(rel), sha, st.st_size, st.st_mtime_ns))
             continue
-        fr = FileResult(str(rel), sha, path.stat().st_size, replaces=str(rel) in earlier)
+        fr = FileResult(str(rel), sha, st.st_size, st.st_mtime_ns, replaces=str(rel) in earlier)
         adapter = pick_adapter(path, rel, adapters)
         if adapter is None:
             fr.status = "failed"
@@ -325,6 +344,8 @@ def ingest_inbox(
             continue
         fr.adapter, fr.entity = adapter.name, adapter.entity
         plans.setdefault(adapter.entity, []).append((path, rel, fr))
+    # remember their size and mtime, so the next run need not read them again
+    _touch_manifest(con, touched)
 
     by_name = {a.name: a for a in adapters}
     # unknown files first: their manifest rows and messages, in one transaction
@@ -721,6 +742,25 @@ def _log_many(con, batch_id: str, messages: list[tuple[str | None, Message]]) ->
     _insert(con, "ops.ingest_messages", frame)
 
 
+def _touch_manifest(con, touched: list[tuple[str, str, int, int]]) -> None:
+    """Record size and mtime of file versions found unchanged by their sha256 (one UPDATE)."""
+    if not touched:
+        return
+    frame = pl.DataFrame(
+        touched, orient="row",
+        schema={"source_file": pl.String, "sha256": pl.String, "size_bytes": pl.Int64,
+                "mtime_ns": pl.Int64},
+    )
+    con.register("_touched", frame)
+    try:
+        con.execute(
+            """UPDATE ops.ingested_files AS f SET size_bytes = t.size_bytes, mtime_ns = t.mtime_ns
+               FROM _touched AS t WHERE f.source_file = t.source_file AND f.sha256 = t.sha256"""
+        ).fetchall()
+    finally:
+        con.unregister("_touched")
+
+
 def _manifest(con, batch_id: str, fr: FileResult) -> None:
     _manifest_many(con, batch_id, [fr])
 
@@ -735,6 +775,7 @@ def _manifest_many(con, batch_id: str, results: list[FileResult]) -> None:
             {
                 "source_file": fr.source_file, "sha256": fr.sha256, "adapter": fr.adapter,
                 "entity": fr.entity, "batch_id": batch_id, "size_bytes": fr.size_bytes,
+                "mtime_ns": fr.mtime_ns,
                 "rows_read": fr.rows_read, "rows_loaded": fr.rows_loaded,
                 "rows_quarantined": fr.rows_quarantined, "status": fr.status,
                 "message": fr.message, "ingested_at": now,
@@ -744,7 +785,7 @@ def _manifest_many(con, batch_id: str, results: list[FileResult]) -> None:
         schema={
             "source_file": pl.String, "sha256": pl.String, "adapter": pl.String,
             "entity": pl.String, "batch_id": pl.String, "size_bytes": pl.Int64,
-            "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64,
+            "mtime_ns": pl.Int64, "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64,
             "status": pl.String, "message": pl.String, "ingested_at": pl.Datetime("us"),
         },
     )
@@ -755,6 +796,7 @@ def _manifest_many(con, batch_id: str, results: list[FileResult]) -> None:
                ON CONFLICT (source_file, sha256) DO UPDATE SET
                  adapter = excluded.adapter, entity = excluded.entity,
                  batch_id = excluded.batch_id, size_bytes = excluded.size_bytes,
+                 mtime_ns = excluded.mtime_ns,
                  rows_read = excluded.rows_read, rows_loaded = excluded.rows_loaded,
                  rows_quarantined = excluded.rows_quarantined, status = excluded.status,
                  message = excluded.message, ingested_at = excluded.ingested_at"""

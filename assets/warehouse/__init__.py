@@ -58,6 +58,7 @@ OPS_DDL = [
   entity VARCHAR,
   batch_id VARCHAR,
   size_bytes BIGINT,
+  mtime_ns BIGINT,          -- modification time seen at ingest: unchanged files are not re-read
   rows_read BIGINT,
   rows_loaded BIGINT,
   rows_quarantined BIGINT,
@@ -103,6 +104,12 @@ QUARANTINE_DDL = [
 ]
 
 
+# columns added after a warehouse may already exist (CREATE TABLE IF NOT EXISTS leaves it as is)
+MIGRATIONS = [
+    "ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS mtime_ns BIGINT",
+]
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every schema and table that does not exist yet (idempotent)."""
     for schema in SCHEMAS:
@@ -110,7 +117,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for entity in ENTITIES.values():
         for stmt in entity_ddl(entity):
             con.execute(stmt)
-    for stmt in OPS_DDL + QUARANTINE_DDL:
+    for stmt in OPS_DDL + QUARANTINE_DDL + MIGRATIONS:
         con.execute(stmt)
 
 

@@ -17,8 +17,11 @@ def _settings(ctx: click.Context):
     return load_settings(ctx.obj["home"])
 
 
-def run_job(settings, job_name: str, *, raise_on_error: bool = True, log_level: str = "WARNING"):
+def run_job(settings, job_name: str, *, raise_on_error: bool = True, log_level: str = "WARNING",
+            ops: dict | None = None):
     """Execute a job of the code location in this process on the home's Dagster instance.
+
+    ``ops``: run config per op, e.g. ``{"ingest_inbox": {"config": {"rehash": True}}}``.
 
     The run is recorded in the instance, so it shows in the Dagster UI (`shelfwise ui`) with
     its full logs; the terminal gets only warnings and errors (``log_level``).
@@ -30,6 +33,8 @@ def run_job(settings, job_name: str, *, raise_on_error: bool = True, log_level: 
     defs = build_definitions(str(settings.home))
     job = defs.resolve_job_def(job_name)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if ops:
+        run_config["ops"] = ops
     return job.execute_in_process(
         instance=instance, raise_on_error=raise_on_error, run_config=run_config
     )
@@ -64,18 +69,22 @@ def generate(ctx, out, seed, skus, warehouses, channels, days, end):
 
 
 @click.command()
+@click.option("--rehash", is_flag=True,
+              help="sha256 every file, even one whose name, size and mtime match its ingested version")
 @click.pass_context
-def ingest(ctx):
+def ingest(ctx, rehash):
     """Land new and corrected inbox files into the warehouse (raw, quarantine, core).
 
-    Files already ingested (same name, same sha256) are skipped; a corrected file with the
-    same name replaces its earlier version's rows. Bad rows go to quarantine with file, line
-    and rule; good rows are never lost.
+    Files already ingested (same name, same sha256) are skipped; a file whose name, size and
+    modification time match its ingested version is not even read (--rehash reads it). A
+    corrected file with the same name replaces its earlier version's rows. Bad rows go to
+    quarantine with file, line and rule; good rows are never lost.
     """
     from pipelines.summary import warehouse_summary
 
     settings = _settings(ctx)
-    result = run_job(settings, "ingest", raise_on_error=False)
+    ops = {"ingest_inbox": {"config": {"rehash": True}}} if rehash else None
+    result = run_job(settings, "ingest", raise_on_error=False, ops=ops)
     click.echo(warehouse_summary(settings.warehouse_path))
     if not result.success:
         raise click.ClickException("the ingest run failed: see `shelfwise ui` for its logs")

@@ -29,9 +29,9 @@ def make_home(tmp_path: Path, inbox_from: Path | None = GOOD_INBOX) -> Settings:
     return load_settings(home)
 
 
-def ingest(settings: Settings) -> IngestReport:
+def ingest(settings: Settings, **kwargs) -> IngestReport:
     with connect(settings.warehouse_path) as con:
-        return ingest_inbox(con, settings, settings.inbox)
+        return ingest_inbox(con, settings, settings.inbox, **kwargs)
 
 
 def write(path: Path, text: str | bytes) -> Path:

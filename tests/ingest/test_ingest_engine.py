@@ -39,6 +39,35 @@ def test_ingesting_twice_changes_nothing(tmp_path):
         assert checksums(con) == before
 
 
+def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
+    """Same name, size and mtime as the ingested version: skipped without hashing; a touched
+    file is hashed (and skipped, same bytes); ``rehash`` hashes everything."""
+    import os
+
+    from assets.ingest import engine
+
+    settings = make_home(tmp_path)
+    ingest(settings)
+    hashed = []
+    real = engine.sha256_file
+    monkeypatch.setattr(engine, "sha256_file", lambda p: hashed.append(p) or real(p))
+    assert ingest(settings).files_skipped == 17 and hashed == []
+
+    path = settings.inbox / "stock_snapshots/wh1/2024-02-11.csv"
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    report = ingest(settings)
+    assert report.files == [] and [p.name for p in hashed] == [path.name]
+    hashed.clear()
+    assert ingest(settings).files == [] and hashed == []  # the new mtime was remembered
+
+    # the same size, a new mtime, other bytes: a corrected version, found by its sha256
+    write(path, path.read_bytes().replace(b"MUG-RED,120", b"MUG-RED,121"))
+    assert ingest(settings).replaced_files == ["stock_snapshots/wh1/2024-02-11.csv"]
+    hashed.clear()
+    assert ingest(settings, rehash=True).files == [] and len(hashed) == 17
+
+
 def test_later_export_updates_status_without_duplicating(tmp_path):
     settings = make_home(tmp_path)
     ingest(settings)
