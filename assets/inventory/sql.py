@@ -108,23 +108,21 @@ with_net AS (
     FROM days AS d
     JOIN series AS s USING (sku, location_id)
 ),
-anchored AS (
-    -- the latest snapshot strictly before the day anchors the book balance of the day
-    SELECT *,
-           coalesce(lag(snapshot_on_hand IGNORE NULLS) OVER by_day, 0) AS anchor_on_hand,
-           lag(CASE WHEN snapshot_on_hand IS NOT NULL THEN day END IGNORE NULLS) OVER by_day
-               AS previous_snapshot_date
+running AS (  -- net movement from the series' first day through this day
+    SELECT *, sum(net_change) OVER (PARTITION BY series_id ORDER BY day) AS cum_net
     FROM with_net
-    WINDOW by_day AS (PARTITION BY series_id ORDER BY day)
 ),
 balances AS (
-    -- net movement since the anchoring snapshot, up to and including the day; a SKU-location
-    -- without an earlier snapshot starts from 0 (a new SKU-location). The default window frame
-    -- (unbounded preceding to current row) is the one DuckDB streams: keep it.
+    -- the book balance = the latest snapshot strictly before the day + net movement since:
+    -- anchor + (cum_net(day) - cum_net(snapshot day)); a series without an earlier
+    -- snapshot starts from 0. Both lags share one sort (same window).
     SELECT *,
-           anchor_on_hand + sum(net_change) OVER (
-               PARTITION BY series_id, previous_snapshot_date ORDER BY day) AS closing_book
-    FROM anchored
+           cum_net + coalesce(lag(snapshot_on_hand - cum_net IGNORE NULLS) OVER by_day, 0)
+               AS closing_book,
+           lag(CASE WHEN snapshot_on_hand IS NOT NULL THEN day END IGNORE NULLS) OVER by_day
+               AS previous_snapshot_date
+    FROM running
+    WINDOW by_day AS (PARTITION BY series_id ORDER BY day)
 )
 SELECT day, location_id, sku,
        (closing_book - net_change)::BIGINT AS opening_units,
