@@ -2,16 +2,59 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 import dagster as dg
 
 from assets.inventory.config import reconciliation_settings
-from assets.settings import load_settings
-from pipelines.jobs import reconciliation_job
+from assets.settings import Settings, load_settings
+from pipelines.jobs import all_assets_job, reconciliation_job
+
+# [schedules] in shelfwise.toml: when the whole daily run starts (after the night's exports)
+DAILY_RUN_DEFAULTS = {"daily_run_cron": "0 5 * * *", "daily_run_timezone": "UTC"}
+
+
+def daily_run_settings(settings: Settings) -> dict[str, str]:
+    """``[schedules]`` with defaults, validated (the message names the key)."""
+    values = {**DAILY_RUN_DEFAULTS, **settings.section("schedules")}
+    unknown = sorted(set(values) - set(DAILY_RUN_DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"shelfwise.toml [schedules]: unknown key(s) {', '.join(unknown)}; "
+            f"known: {', '.join(DAILY_RUN_DEFAULTS)}"
+        )
+    try:
+        zoneinfo.ZoneInfo(values["daily_run_timezone"])
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"shelfwise.toml [schedules] daily_run_timezone = {values['daily_run_timezone']!r}: "
+            "not a tz database name (e.g. 'Europe/Berlin')"
+        ) from exc
+    return values
 
 
 def build_schedules(home: str | None = None) -> list[dg.ScheduleDefinition]:
     """The schedules for a home folder; times come from its shelfwise.toml."""
-    rec = reconciliation_settings(load_settings(home))
+    settings = load_settings(home)
+    rec = reconciliation_settings(settings)
+    daily = daily_run_settings(settings)
+    try:
+        daily_run = dg.ScheduleDefinition(
+            name="daily_run",
+            job=all_assets_job,
+            cron_schedule=daily["daily_run_cron"],
+            execution_timezone=daily["daily_run_timezone"],
+            description=(
+                "The whole day's run: ingest the night's files, inventory, forecast, "
+                "replenishment suggestions, alerts, KPIs and the dashboards' snapshot "
+                "([schedules] daily_run_cron / daily_run_timezone)."
+            ),
+        )
+    except dg.DagsterInvalidDefinitionError as exc:
+        raise ValueError(
+            f"shelfwise.toml [schedules] daily_run_cron = {daily['daily_run_cron']!r}: "
+            f"not a cron expression (e.g. '0 5 * * *'): {exc}"
+        ) from exc
     return [
         dg.ScheduleDefinition(
             name="daily_reconciliation",
@@ -23,6 +66,7 @@ def build_schedules(home: str | None = None) -> list[dg.ScheduleDefinition]:
                 "inventory record accuracy ([reconciliation] schedule_cron / schedule_timezone)."
             ),
         ),
+        daily_run,
     ]
 
 

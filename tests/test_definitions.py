@@ -13,3 +13,22 @@ def test_definitions_validate_with_unique_names(tmp_path):
     assert {"shelfwise_all", "ingest", "inventory_reconciliation"} <= jobs
     assert defs.resolve_schedule_def("daily_reconciliation").job_name == "inventory_reconciliation"
     assert defs.resolve_sensor_def("inbox_sensor").job_name == "ingest"
+    assert defs.resolve_schedule_def("daily_run").job_name == "shelfwise_all"
+
+
+def test_daily_run_schedule_times_come_from_the_home(tmp_path):
+    import pytest
+
+    from pipelines.schedules import build_schedules
+
+    (tmp_path / "shelfwise.toml").write_text(
+        '[schedules]\ndaily_run_cron = "30 4 * * 1-6"\ndaily_run_timezone = "Europe/Berlin"\n'
+    )
+    daily = {s.name: s for s in build_schedules(str(tmp_path))}["daily_run"]
+    assert (daily.cron_schedule, daily.execution_timezone) == ("30 4 * * 1-6", "Europe/Berlin")
+    for bad, named in (('daily_run_cron = "61 5 * * *"', "daily_run_cron"),
+                       ('daily_run_timezone = "Mars/Olympus"', "daily_run_timezone"),
+                       ('at = "05:00"', r"unknown key\(s\) at")):
+        (tmp_path / "shelfwise.toml").write_text(f"[schedules]\n{bad}\n")
+        with pytest.raises(ValueError, match=named):
+            build_schedules(str(tmp_path))
