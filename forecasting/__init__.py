@@ -8,69 +8,59 @@ no files: frames in, frames out, long format (``sku``, ``date``, values).
     bt = backtest(grid, horizon=28, cutoffs=4)           # .scores per sku, model, cutoff
 
 See docs/forecasting.md for the method.
+
+Imports are lazy (PEP 562): ``import forecasting`` costs nothing until a name is used, so the
+replenishment policy does not pay for statsforecast and Dask (several seconds) when all it
+needs is the lead-time demand arithmetic.
 """
 
-from forecasting.engine import (
-    ForecastConfig,
-    ForecastResult,
-    forecast_chunk,
-    forecast_demand,
-    impute_censored,
-)
-from forecasting.evaluation import (
-    BacktestResult,
-    backtest,
-    cutoffs_for,
-    score_forecast,
-    summarize_backtest,
-)
-from forecasting.history import daily_grid, explode_bundles
-from forecasting.models import (
-    BASE_MODELS,
-    CANDIDATES,
-    Candidate,
-    single,
-    single_model_candidates,
-    weekday_profile,
-)
-from forecasting.overrides import apply_overrides
-from forecasting.quantiles import (
-    DEFAULT_QUANTILES,
-    add_quantiles,
-    lead_time_demand_quantiles,
-    nb_quantiles,
-    quantile_name,
-)
-from forecasting.segmentation import abc_classes, demand_classes, lifecycle, segment, xyz_classes
+from __future__ import annotations
 
-__all__ = [
-    "BASE_MODELS",
-    "CANDIDATES",
-    "DEFAULT_QUANTILES",
-    "BacktestResult",
-    "Candidate",
-    "ForecastConfig",
-    "ForecastResult",
-    "abc_classes",
-    "add_quantiles",
-    "apply_overrides",
-    "backtest",
-    "cutoffs_for",
-    "daily_grid",
-    "demand_classes",
-    "explode_bundles",
-    "forecast_chunk",
-    "forecast_demand",
-    "impute_censored",
-    "lead_time_demand_quantiles",
-    "lifecycle",
-    "nb_quantiles",
-    "quantile_name",
-    "score_forecast",
-    "segment",
-    "single",
-    "single_model_candidates",
-    "summarize_backtest",
-    "weekday_profile",
-    "xyz_classes",
-]
+import importlib
+
+_EXPORTS = {  # public name -> the module that defines it
+    "BASE_MODELS": "forecasting.models",
+    "BacktestResult": "forecasting.evaluation",
+    "CANDIDATES": "forecasting.models",
+    "Candidate": "forecasting.models",
+    "DEFAULT_QUANTILES": "forecasting.quantiles",
+    "ForecastConfig": "forecasting.engine",
+    "ForecastResult": "forecasting.engine",
+    "abc_classes": "forecasting.segmentation",
+    "add_quantiles": "forecasting.quantiles",
+    "apply_overrides": "forecasting.overrides",
+    "backtest": "forecasting.evaluation",
+    "cutoffs_for": "forecasting.evaluation",
+    "daily_grid": "forecasting.history",
+    "demand_classes": "forecasting.segmentation",
+    "explode_bundles": "forecasting.history",
+    "forecast_chunk": "forecasting.engine",
+    "forecast_demand": "forecasting.engine",
+    "impute_censored": "forecasting.engine",
+    "lead_time_demand_quantiles": "forecasting.quantiles",
+    "lifecycle": "forecasting.segmentation",
+    "nb_quantiles": "forecasting.quantiles",
+    "quantile_name": "forecasting.quantiles",
+    "score_forecast": "forecasting.evaluation",
+    "segment": "forecasting.segmentation",
+    "single": "forecasting.models",
+    "single_model_candidates": "forecasting.models",
+    "summarize_backtest": "forecasting.evaluation",
+    "weekday_profile": "forecasting.models",
+    "xyz_classes": "forecasting.segmentation",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'forecasting' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next access skips this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

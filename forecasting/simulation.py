@@ -1,0 +1,735 @@
+"""Policy simulator: replay a demand history day by day under a reorder policy and measure it.
+
+Two policies are replayed on the same demand, the same review days, lead times, case packs
+and random draws (common random numbers), each swept over its one parameter:
+
+- **shelfwise**: at each review day, if the inventory position is below the reorder point,
+  order up to the order-up-to level. The reorder point comes from the Monte Carlo demand over
+  lead time + review period (:func:`forecasting.lead_time_demand_quantiles` on the
+  probabilistic forecast of :func:`forecasting.forecast_demand` fitted on the history up to
+  that day): by default the **cycle service level** quantile, as
+  :func:`forecasting.policy.policy_levels` has it, or, with ``target_kinds=("fill_rate",)``,
+  the smallest level that meets a **fill rate** β per SKU (expected shortage per
+  replenishment cycle ≤ (1 − β) × the cycle's demand, :mod:`forecasting.fillrate`; it needed
+  more stock for the same pooled fill rate in the benchmark, docs/simulation.md). Order-up-to
+  = reorder point + cycle stock (mean daily forecast over round(L) + R × R, rounded up). Swept
+  over the service level (or β), one value for every SKU in a run; both kinds can be
+  replayed side by side.
+- **minmax**: the static min/max rule as Odoo and ERPNext users set it: min = average daily
+  demand × mean lead time + safety days × average daily demand; max = min + average daily
+  demand × review days; the average is taken once over the ``minmax_window_days`` before the
+  replay (static). Swept over the safety days. ``minmax_refreshed`` (optional) recomputes the
+  average at every refit from the trailing window: a diligent user's min/max.
+
+Mechanics of one day ``t`` (per SKU, all SKUs and all parameter settings at once as numpy
+arrays; the only Python loop is over days):
+
+1. receipts due on day ``t`` enter stock (they arrive before the day's demand);
+2. demand is served from stock as far as it goes; **unmet demand is lost** (no backorders),
+   and counts against the fill rate;
+3. on a review day, after the day's demand: inventory position = on hand + on order (lost
+   sales: nothing is backordered); if it is *below* the reorder point (min), order up to the
+   order-up-to level (max), rounded with :func:`forecasting.ordering.round_to_case_pack`.
+   The order arrives at the start of day ``t + L`` with ``L`` (whole days, at least 1) drawn
+   per SKU and order day from a gamma with the SKU's lead-time mean and sd, seeded; the same
+   draws serve every policy and setting.
+
+Measures over the scored days (the ``warmup_days`` before them are replayed but not scored,
+so the start state, every policy at its own order-up-to level with nothing on order, washes
+out): fill rate = units served ÷ units demanded; cycle service level = share of replenishment
+cycles (receipt to next receipt) without lost sales, for cycles that close in the scored
+window; average on hand = mean end-of-day on hand, summed over SKUs, in units and in value
+(``unit_cost``, base currency); stockout days = SKU-days with lost sales; orders placed.
+
+No peeking: the shelfwise forecast at a refit day sees only the history before it; the minmax
+average only the days before the replay (or before the refit, when refreshed). Forecasts are
+refit every ``refit_days`` (default 28) and their levels reused for the review days in
+between: the forecast models are flat or weekly-periodic, so a later review day would get
+nearly the same numbers, and a refit per review day costs ``refit_days ÷ review_days`` times
+as much. See docs/simulation.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from forecasting.engine import ForecastConfig, forecast_demand, impute_censored
+from forecasting.fillrate import fill_rate_reorder_point
+from forecasting.ordering import round_to_case_pack
+from forecasting.quantiles import lead_time_demand_quantiles
+
+POLICIES = ("shelfwise", "shelfwise_cycle", "shelfwise_fill_rate", "minmax", "minmax_refreshed")
+# what shelfwise's reorder point targets: the fill rate (type-2, β: share of units served) or
+# the cycle service level (type-1: share of replenishment cycles without a stockout)
+TARGET_KINDS = ("fill_rate", "cycle")
+
+ITEM_DEFAULTS: dict[str, float] = {
+    "lead_time_mean_days": 14.0,
+    "lead_time_sd_days": 4.0,
+    "review_days": 7.0,
+    "case_pack": 1.0,
+    "moq": 0.0,
+    "unit_cost": 1.0,
+}
+
+METRICS = (
+    "fill_rate",
+    "cycle_service_level",
+    "avg_on_hand_units",
+    "avg_on_hand_value",
+    "stockout_days",
+    "orders",
+    "units_demanded",
+    "units_served",
+    "units_lost",
+    "cycles",
+)
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Knobs of :func:`simulate_policies`. Days are calendar days.
+
+    ``eval_days``: days scored, the last of the history. ``warmup_days``: days replayed before
+    them, not scored. ``refit_days``: the shelfwise forecast is refit every so many days of the
+    replay. ``target_kinds``: what shelfwise's reorder point targets (:data:`TARGET_KINDS`);
+    the first is replayed as policy ``shelfwise``, any other as ``shelfwise_<kind>`` (same
+    forecasts and draws). ``fill_rates`` (β, 0..1 exclusive; the ``fill_rate`` kind),
+    ``service_levels`` (0..1 exclusive; the ``cycle`` kind) and ``safety_days`` (≥ 0, the
+    min/max) are the sweeps.
+    ``minmax_window_days``: days of history that set the min/max average daily demand.
+    ``baselines``: which min/max variants to replay (``minmax``, ``minmax_refreshed``).
+    ``n_sims``: Monte Carlo scenarios for the lead-time demand quantiles. ``horizon``: forecast
+    days per refit (longer L + R repeat the last forecast week).
+    """
+
+    eval_days: int = 182
+    warmup_days: int = 28
+    refit_days: int = 28
+    target_kinds: tuple[str, ...] = ("cycle",)
+    fill_rates: tuple[float, ...] = (
+        0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.998
+    )
+    service_levels: tuple[float, ...] = (
+        0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999
+    )
+    safety_days: tuple[float, ...] = (
+        0, 2, 4, 7, 10, 14, 21, 28, 42, 56, 84, 120, 180, 270, 365
+    )
+    minmax_window_days: int = 91
+    baselines: tuple[str, ...] = ("minmax",)
+    n_sims: int = 2000
+    horizon: int = 28
+    seed: int = 0
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """``curves``: one row per policy × parameter with :data:`METRICS` (the two curves).
+    ``by_sku``: the same measures per SKU (``sku, policy, parameter, ...``).
+    ``window``: first replayed, first scored and last day; ``skus``: SKUs replayed."""
+
+    curves: pl.DataFrame
+    by_sku: pl.DataFrame
+    window: dict[str, dt.date]
+    skus: int
+
+
+# ---------------------------------------------------------------------------------------------
+# the replay engine: pure numpy, hand-checkable
+# ---------------------------------------------------------------------------------------------
+
+
+def replay(
+    demand: np.ndarray,
+    review: np.ndarray,
+    reorder_point: np.ndarray,
+    order_up_to: np.ndarray,
+    lead_days: np.ndarray,
+    *,
+    block: np.ndarray | None = None,
+    case_pack: np.ndarray | int = 1,
+    moq: np.ndarray | int = 0,
+    initial_on_hand: np.ndarray | None = None,
+    score_from: int = 0,
+) -> dict[str, np.ndarray]:
+    """Replay ``T`` days of demand for ``N`` SKUs under ``P`` parameter settings at once.
+
+    ``demand``: (N, T) units per day. ``review``: (N, T) bool, the days an order may be
+    placed (after that day's demand). ``reorder_point`` / ``order_up_to``: (P, N, B) units per
+    setting, SKU and level block; ``block``: (T,) the block of each day (default: all 0).
+    ``lead_days``: (N, T) whole days ≥ 1 from an order on that day to its arrival (start of
+    day t + L; arrivals after the last day are never received). An order is placed when the
+    inventory position (on hand + on order) is strictly below the reorder point and sized
+    ``round_to_case_pack(order_up_to − position, case_pack, moq)`` (0 when not positive).
+    ``initial_on_hand``: (P, N) units at the start, nothing on order (default: the first
+    block's order-up-to). Days before ``score_from`` are replayed but not measured.
+
+    Returns (P, N) arrays: ``units_demanded``, ``units_served``, ``units_lost``,
+    ``on_hand_sum`` (Σ end-of-day on hand over scored days), ``stockout_days`` (days with lost
+    units), ``orders`` and ``ordered_units`` (placed on scored days), ``cycles`` and
+    ``cycles_ok`` (receipt-to-receipt cycles closed on a scored day, and those without lost
+    units), plus ``scored_days`` (a scalar array).
+    """
+    demand = np.asarray(demand, dtype=float)
+    n, t_days = demand.shape
+    rop = np.asarray(reorder_point, dtype=float)
+    out = np.asarray(order_up_to, dtype=float)
+    if rop.ndim == 2:
+        rop, out = rop[:, :, None], out[:, :, None]
+    p = rop.shape[0]
+    if rop.shape[1] != n or out.shape != rop.shape:
+        raise ValueError(f"levels must be (P, {n}, B); got {rop.shape} and {out.shape}")
+    block = np.zeros(t_days, dtype=np.int64) if block is None else np.asarray(block, np.int64)
+    lead = np.maximum(np.asarray(lead_days, dtype=np.int64), 1)
+    review = np.asarray(review, dtype=bool)
+    pack = np.broadcast_to(np.asarray(case_pack), (n,))
+    floor = np.broadcast_to(np.asarray(moq), (n,))
+
+    on_hand = (
+        out[:, :, block[0]].copy()
+        if initial_on_hand is None
+        else np.broadcast_to(np.asarray(initial_on_hand, dtype=float), (p, n)).copy()
+    )
+    on_order = np.zeros((p, n))
+    # arrivals[:, :, d] = units arriving at the start of day d (a ring would save memory;
+    # P × N × T floats is small at the sizes this runs on)
+    arrivals = np.zeros((p, n, t_days + 1))
+    zeros = lambda: np.zeros((p, n))  # noqa: E731
+    acc = {k: zeros() for k in ("units_demanded", "units_served", "units_lost", "on_hand_sum",
+                                "stockout_days", "orders", "ordered_units", "cycles",
+                                "cycles_ok")}
+    cycle_open = np.zeros((p, n), dtype=bool)  # a cycle starts at a receipt
+    cycle_lost = np.zeros((p, n), dtype=bool)
+    p_idx = np.arange(p)[:, None]
+    n_idx = np.arange(n)[None, :]
+
+    for t in range(t_days):
+        scored = t >= score_from
+        received = arrivals[:, :, t]
+        if received.any():
+            on_hand += received
+            on_order -= received
+            got = received > 0
+            if scored:
+                closing = got & cycle_open
+                acc["cycles"] += closing
+                acc["cycles_ok"] += closing & ~cycle_lost
+            cycle_open |= got
+            cycle_lost &= ~got
+
+        d = demand[:, t][None, :]
+        served = np.minimum(on_hand, d)
+        lost = d - served
+        on_hand -= served
+        short = lost > 1e-9
+        cycle_lost |= short
+        if scored:
+            acc["units_demanded"] += d
+            acc["units_served"] += served
+            acc["units_lost"] += lost
+            acc["on_hand_sum"] += on_hand
+            acc["stockout_days"] += short
+
+        due = review[:, t]
+        if due.any():
+            position = on_hand + on_order
+            b = block[t]
+            place = due[None, :] & (position < rop[:, :, b] - 1e-9)
+            need = np.where(place, out[:, :, b] - position, 0.0)
+            qty = round_to_case_pack(need, pack[None, :], floor[None, :]).astype(float)
+            if qty.any():
+                arrive = np.broadcast_to(t + lead[:, t], (p, n))
+                inside = (qty > 0) & (arrive < t_days)
+                # each (setting, SKU) places at most one order a day: no index collides
+                arrivals[p_idx, n_idx, np.minimum(arrive, t_days)] += np.where(inside, qty, 0.0)
+                on_order += qty  # an order arriving after the replay stays on order
+                if scored:
+                    acc["orders"] += qty > 0
+                    acc["ordered_units"] += qty
+    acc["scored_days"] = np.asarray(max(t_days - score_from, 0))
+    return acc
+
+
+def sample_lead_days(
+    mean_days: np.ndarray, sd_days: np.ndarray, days: int, seed: int = 0
+) -> np.ndarray:
+    """Lead times (N, days) in whole days ≥ 1, one per SKU and order day, seeded.
+
+    Gamma with the SKU's mean and sd (days), like :mod:`forecasting.quantiles`: positive and
+    right-skewed; sd 0 gives the mean. Drawn by inverse CDF from one uniform per SKU-day, so
+    every policy replayed with the same seed sees the same lead time on the same day.
+    """
+    mean = np.asarray(mean_days, dtype=float)[:, None]
+    sd = np.asarray(sd_days, dtype=float)[:, None]
+    u = np.random.default_rng([seed, 2]).random((mean.shape[0], days))
+    fixed = (sd <= 0) | (mean <= 0)
+    shape = np.where(fixed, 1.0, (mean / np.where(fixed, 1.0, sd)) ** 2)
+    scale = np.where(fixed, 1.0, sd**2 / np.where(mean > 0, mean, 1.0))
+    draws = np.where(fixed, mean, stats.gamma.ppf(u, a=shape, scale=scale))
+    return np.maximum(np.rint(draws), 1).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# policy levels
+# ---------------------------------------------------------------------------------------------
+
+
+def _items(skus: Sequence[str], items: pl.DataFrame | None) -> pl.DataFrame:
+    """One row per SKU in ``skus`` order with every column of :data:`ITEM_DEFAULTS`."""
+    frame = pl.DataFrame({"sku": list(skus)}, schema={"sku": pl.String})
+    if items is not None:
+        if items["sku"].is_duplicated().any():
+            dup = items.filter(pl.col("sku").is_duplicated())["sku"].head(3).to_list()
+            raise ValueError(f"items has more than one row for SKU(s) {dup}")
+        cols = [c for c in ITEM_DEFAULTS if c in items.columns]
+        frame = frame.join(
+            items.select(
+                pl.col("sku").cast(pl.String), *[pl.col(c).cast(pl.Float64) for c in cols]
+            ),
+            on="sku",
+            how="left",
+            maintain_order="left",
+        )
+    frame = frame.with_columns(
+        [
+            (pl.col(c).fill_null(v) if c in frame.columns else pl.lit(v)).cast(pl.Float64).alias(c)
+            for c, v in ITEM_DEFAULTS.items()
+        ]
+    )
+    bad = frame.filter(
+        (pl.col("lead_time_mean_days") < 0)
+        | (pl.col("lead_time_sd_days") < 0)
+        | (pl.col("review_days") < 1)
+        | (pl.col("unit_cost") < 0)
+    )
+    if len(bad):
+        raise ValueError(
+            f"items: SKU {bad['sku'][0]!r} has a negative lead time, sd or unit cost, or "
+            "review days below 1"
+        )
+    return frame
+
+
+def shelfwise_levels(
+    history: pl.DataFrame,
+    items: pl.DataFrame,
+    sweeps: dict[str, Sequence[float]],
+    config: SimulationConfig,
+    seed: int,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Reorder point and order-up-to (S, N) units per target kind, setting and SKU of ``items``.
+
+    ``sweeps``: target kind (:data:`TARGET_KINDS`) → its settings, sorted. Fits
+    :func:`forecasting.forecast_demand` on ``history`` (a daily grid ending on the origin) and
+    draws demand over L + R per SKU once (:func:`forecasting.lead_time_demand_quantiles`, lead
+    time from ``items``, R = ``review_days``); every kind and setting reads the same draws:
+
+    - ``cycle``: the reorder point is the service-level quantile of that demand;
+    - ``fill_rate``: the smallest reorder point whose expected shortage per replenishment cycle
+      is at most (1 − β) × the cycle's demand (:func:`forecasting.fillrate.fill_rate_reorder_point`
+      on the ``n_sims`` quantiles at levels (i + ½) ÷ n_sims, i.e. the sorted draws). A cycle's
+      demand is the smallest order the policy places: cycle stock rounded up to whole cases
+      and the MOQ (the mean demand over R when that is larger).
+
+    Order-up-to = reorder point + cycle stock, cycle stock = mean daily forecast over round(L)
+    + R days × R, rounded up (as :func:`forecasting.policy.policy_levels`). A SKU without
+    history in ``history`` gets 0 (it is never ordered until it has some).
+    """
+    unknown = set(sweeps) - set(TARGET_KINDS)
+    if unknown:
+        raise ValueError(f"unknown target kind(s) {sorted(unknown)}; choose from {TARGET_KINDS}")
+    skus = items["sku"]
+    rop = {kind: np.zeros((len(levels), len(skus))) for kind, levels in sweeps.items()}
+    known = history.filter(pl.col("sku").is_in(skus.implode()))
+    if known.is_empty():
+        return {kind: (r, r.copy()) for kind, r in rop.items()}
+    m = config.n_sims
+    grid = (np.arange(m) + 0.5) / m if "fill_rate" in sweeps else np.empty(0)
+    levels = sorted({*grid.tolist(), *sweeps.get("cycle", ())})
+    column = {q: i for i, q in enumerate(levels)}
+    # the daily quantile columns are not used: the levels come from the draws over L + R
+    fc = forecast_demand(known, horizon=config.horizon, quantiles=(0.5,),
+                         config=config.forecast).forecast
+    index = pl.DataFrame({"sku": skus, "_i": np.arange(len(skus))})
+    cycle = np.zeros(len(skus))
+    for review_days in items["review_days"].unique().sort().to_list():
+        group = items.filter(pl.col("review_days") == review_days)
+        part = fc.filter(pl.col("sku").is_in(group["sku"].implode()))
+        if part.is_empty():
+            continue
+        ltd = lead_time_demand_quantiles(
+            part,
+            group.select(
+                "sku",
+                pl.col("lead_time_mean_days").alias("lead_time_mean"),
+                pl.col("lead_time_sd_days").alias("lead_time_sd"),
+            ),
+            review_days=int(review_days),
+            quantiles=levels,
+            n_sims=m,
+            seed=seed,
+        )
+        # sku-major, quantiles ascending: one row of every level per SKU
+        names = ltd["sku"].unique(maintain_order=True)
+        units = ltd["units"].to_numpy().reshape(len(names), len(levels))
+        at = pl.DataFrame({"sku": names}).join(index, on="sku", maintain_order="left")["_i"]
+        pos = at.to_numpy()
+        # cycle stock as forecasting.policy.policy_levels has it: the mean daily demand over
+        # round(L) + R days × R, rounded up to whole units
+        part = part.sort("sku", "date")
+        means = part["mean"].to_numpy().reshape(len(names), -1)
+        lt = pl.DataFrame({"sku": names}).join(group, on="sku", maintain_order="left")
+        window = np.rint(lt["lead_time_mean_days"].to_numpy()).astype(np.int64) + int(review_days)
+        daily = _sum_first_days(means, window) / np.maximum(window, 1)
+        cycle[pos] = np.ceil(daily * review_days - 1e-9).clip(min=0.0)
+        if "cycle" in sweeps:
+            rop["cycle"][:, pos] = units[:, [column[q] for q in sweeps["cycle"]]].T
+        if "fill_rate" in sweeps:
+            smallest_order = round_to_case_pack(
+                cycle[pos], lt["case_pack"].to_numpy().astype(np.int64),
+                lt["moq"].to_numpy().astype(np.int64))
+            rop["fill_rate"][:, pos] = fill_rate_reorder_point(
+                units[:, [column[q] for q in grid]].T,
+                np.maximum(smallest_order, daily * review_days),
+                sweeps["fill_rate"],
+            )
+    return {kind: (r, r + cycle[None, :]) for kind, r in rop.items()}
+
+
+def _sum_first_days(means: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Σ of the first ``days[i]`` columns of row i of (N, H) daily means; days past H repeat
+    the last week (as :func:`forecasting.lead_time_demand_quantiles` does)."""
+    h = means.shape[1]
+    longest = int(np.max(days, initial=0))
+    if longest > h:
+        last = means[:, -min(7, h):]
+        reps = int(np.ceil((longest - h) / last.shape[1]))
+        means = np.concatenate([means, np.tile(last, reps)[:, : longest - h]], axis=1)
+    upto = np.arange(means.shape[1])[None, :] < np.asarray(days)[:, None]
+    return np.where(upto, means, 0.0).sum(axis=1)
+
+
+def minmax_levels(
+    avg_daily: np.ndarray, items: pl.DataFrame, safety_days: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Static min/max (S, N) units: min = avg × L + safety days × avg; max = min + avg × R.
+
+    ``avg_daily``: average daily demand per SKU (units/day); L = mean lead time and R = review
+    days from ``items``. As Odoo and ERPNext users set it: days of cover, no spread.
+    """
+    avg = np.asarray(avg_daily, dtype=float)[None, :]
+    lead = items["lead_time_mean_days"].to_numpy()[None, :]
+    review = items["review_days"].to_numpy()[None, :]
+    safety = np.asarray(safety_days, dtype=float)[:, None]
+    low = avg * lead + safety * avg
+    return low, low + avg * review
+
+
+def _average_daily(grid: pl.DataFrame, skus: pl.Series, end: dt.date, days: int) -> np.ndarray:
+    """Mean of the uncensored daily units per SKU over the ``days`` days up to ``end``
+    (0 for a SKU without such days)."""
+    start = end - dt.timedelta(days=days - 1)
+    means = (
+        grid.filter(pl.col("date").is_between(start, end))
+        .group_by("sku")
+        .agg(pl.col("units").mean().alias("avg"))
+    )
+    return (
+        pl.DataFrame({"sku": skus})
+        .join(means, on="sku", how="left", maintain_order="left")["avg"]
+        .fill_null(0.0)
+        .to_numpy()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole run
+# ---------------------------------------------------------------------------------------------
+
+
+def simulate_policies(
+    grid: pl.DataFrame,
+    items: pl.DataFrame | None = None,
+    config: SimulationConfig | None = None,
+    *,
+    progress=None,
+) -> SimulationResult:
+    """Replay the last ``warmup_days + eval_days`` of ``grid`` under shelfwise and min/max.
+
+    ``grid``: :func:`forecasting.daily_grid` output (``sku, date, units|null, censored``);
+    censored days are replayed with the trailing mean of the uncensored days
+    (:func:`forecasting.impute_censored`), since their true demand is unknown; days before a
+    SKU's grid starts replay as 0. ``items``: optional ``sku`` + any of
+    ``lead_time_mean_days, lead_time_sd_days, review_days, case_pack, moq, unit_cost``
+    (base currency per unit); missing values take :data:`ITEM_DEFAULTS`. ``progress``:
+    optional callable(str) for one line per refit.
+
+    Returns a :class:`SimulationResult`. Raises ValueError when the history is shorter than
+    the replay plus 28 days of fitting history, or on bad item values.
+    """
+    config = config or SimulationConfig()
+    if config.eval_days < 1 or config.warmup_days < 0 or config.refit_days < 1:
+        raise ValueError("eval_days and refit_days must be ≥ 1 and warmup_days ≥ 0")
+    if not config.target_kinds or set(config.target_kinds) - set(TARGET_KINDS):
+        raise ValueError(f"target kinds are some of {TARGET_KINDS}: {config.target_kinds}")
+    if any(not 0 < q < 1 for q in (*config.service_levels, *config.fill_rates)):
+        raise ValueError("service levels and fill rates lie strictly between 0 and 1: "
+                         f"{config.service_levels}, {config.fill_rates}")
+    if any(s < 0 for s in config.safety_days):
+        raise ValueError(f"safety days must be ≥ 0: {config.safety_days}")
+    unknown = set(config.baselines) - {"minmax", "minmax_refreshed"}
+    if unknown:
+        raise ValueError(f"unknown baseline(s) {sorted(unknown)}")
+    if grid.is_empty():
+        raise ValueError("the demand history is empty")
+
+    end: dt.date = grid["date"].max()
+    first: dt.date = grid["date"].min()
+    t_days = config.warmup_days + config.eval_days
+    start = end - dt.timedelta(days=t_days - 1)
+    if (start - first).days < 28:
+        raise ValueError(
+            f"history {first} … {end} is too short: the replay of {t_days} days needs at least "
+            f"28 days of history before it (starts {start})"
+        )
+    skus = grid["sku"].unique().sort()
+    n = len(skus)
+    items_n = _items(skus.to_list(), items)
+    sweeps = {kind: sorted({float(q) for q in (config.fill_rates if kind == "fill_rate"
+                                               else config.service_levels)})
+              for kind in config.target_kinds}
+    safety = sorted({float(s) for s in config.safety_days})
+
+    # replay demand (N, T): censored days imputed from the past, missing days 0
+    filled = impute_censored(grid).filter(pl.col("date") >= start)
+    demand = np.zeros((n, t_days))
+    sku_i = filled["sku"].replace_strict(skus.to_list(), list(range(n)), return_dtype=pl.Int64)
+    day_i = (filled["date"] - start).dt.total_days()
+    demand[sku_i.to_numpy(), day_i.to_numpy()] = filled["y"].to_numpy()
+
+    review_days = items_n["review_days"].to_numpy().astype(np.int64)
+    review = (np.arange(t_days)[None, :] % review_days[:, None]) == 0
+    lead = sample_lead_days(
+        items_n["lead_time_mean_days"].to_numpy(),
+        items_n["lead_time_sd_days"].to_numpy(),
+        t_days,
+        seed=config.seed,
+    )
+    block = np.arange(t_days) // config.refit_days
+    n_blocks = int(block[-1]) + 1
+
+    policy_levels: dict[str, tuple[np.ndarray, np.ndarray, list[float]]] = {
+        _shelfwise_name(kind, config): (np.zeros((len(levels), n, n_blocks)),
+                                        np.zeros((len(levels), n, n_blocks)), levels)
+        for kind, levels in sweeps.items()
+    }
+    mm = {b: (np.zeros((len(safety), n, n_blocks)), np.zeros((len(safety), n, n_blocks)))
+          for b in config.baselines}
+    static_avg = _average_daily(grid, skus, start - dt.timedelta(days=1), config.minmax_window_days)
+    for b in range(n_blocks):
+        origin = start + dt.timedelta(days=b * config.refit_days - 1)
+        if progress:
+            progress(f"refit {b + 1}/{n_blocks}: history up to {origin}")
+        history = grid.filter(pl.col("date") <= origin)
+        fitted = shelfwise_levels(history, items_n, sweeps, config, seed=config.seed + b)
+        for kind, (rop, out) in fitted.items():
+            sw_rop, sw_out, _ = policy_levels[_shelfwise_name(kind, config)]
+            sw_rop[:, :, b], sw_out[:, :, b] = rop, out
+        for name, (low, high) in mm.items():
+            avg = (
+                static_avg
+                if name == "minmax"
+                else _average_daily(grid, skus, origin, config.minmax_window_days)
+            )
+            low[:, :, b], high[:, :, b] = minmax_levels(avg, items_n, safety)
+    for name, (low, high) in mm.items():
+        policy_levels[name] = (low, high, safety)
+
+    unit_cost = items_n["unit_cost"].to_numpy()
+    per_sku = []
+    for name, (rop, out, params) in policy_levels.items():
+        acc = replay(
+            demand,
+            review,
+            rop,
+            out,
+            lead,
+            block=block,
+            case_pack=items_n["case_pack"].to_numpy().astype(np.int64),
+            moq=items_n["moq"].to_numpy().astype(np.int64),
+            score_from=config.warmup_days,
+        )
+        per_sku.append(_per_sku(acc, unit_cost, name, params, skus))
+    by_sku = pl.concat(per_sku)
+    return SimulationResult(
+        curves=_curves(by_sku),
+        by_sku=_rates(by_sku),
+        window={
+            "replay_start": start,
+            "scored_start": start + dt.timedelta(days=config.warmup_days),
+            "end": end,
+        },
+        skus=n,
+    )
+
+
+def _shelfwise_name(kind: str, config: SimulationConfig) -> str:
+    """``shelfwise`` for the first target kind of ``config``, ``shelfwise_<kind>`` otherwise."""
+    return "shelfwise" if kind == config.target_kinds[0] else f"shelfwise_{kind}"
+
+
+def _per_sku(
+    acc: dict, unit_cost: np.ndarray, policy: str, params: list[float], skus: pl.Series
+) -> pl.DataFrame:
+    """The measures per setting × SKU, plus the sums that pool them (``cycles_ok``)."""
+    p, n = acc["units_demanded"].shape
+    days = max(int(acc["scored_days"]), 1)
+    return pl.DataFrame(
+        {
+            "sku": np.tile(skus.to_numpy(), p),
+            "policy": [policy] * (p * n),
+            "parameter": np.repeat(params, n),
+            "avg_on_hand_units": acc["on_hand_sum"].ravel() / days,
+            "avg_on_hand_value": (acc["on_hand_sum"] * unit_cost[None, :]).ravel() / days,
+            "stockout_days": acc["stockout_days"].ravel().astype(np.int64),
+            "orders": acc["orders"].ravel().astype(np.int64),
+            "units_demanded": acc["units_demanded"].ravel(),
+            "units_served": acc["units_served"].ravel(),
+            "units_lost": acc["units_lost"].ravel(),
+            "cycles": acc["cycles"].ravel().astype(np.int64),
+            "cycles_ok": acc["cycles_ok"].ravel().astype(np.int64),
+        }
+    )
+
+
+def _rates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add fill rate and cycle service level (null without demand / closed cycles) and put
+    the columns in :data:`METRICS` order."""
+    return frame.with_columns(
+        pl.when(pl.col("units_demanded") > 0)
+        .then(pl.col("units_served") / pl.col("units_demanded"))
+        .alias("fill_rate"),
+        pl.when(pl.col("cycles") > 0)
+        .then(pl.col("cycles_ok") / pl.col("cycles"))
+        .alias("cycle_service_level"),
+    ).select(*[c for c in ("sku", "policy", "parameter") if c in frame.columns], *METRICS)
+
+
+def _curves(by_sku: pl.DataFrame) -> pl.DataFrame:
+    """Pool the per-SKU measures: sums over SKUs, rates of the sums."""
+    sums = [c for c in by_sku.columns if c not in ("sku", "policy", "parameter")]
+    return _rates(
+        by_sku.group_by("policy", "parameter", maintain_order=True).agg(pl.col(sums).sum())
+    )
+
+
+def stock_at_fill_rate(
+    curves: pl.DataFrame, target: float = 0.95, stock: str = "avg_on_hand_value"
+) -> pl.DataFrame:
+    """Average stock each policy needs for ``target`` fill rate, interpolated on its curve.
+
+    Per policy, the points in parameter order (more safety, more stock); the first segment
+    whose fill rate crosses the target from below is interpolated linearly in ``stock``. A
+    curve whose first point already reaches the target reports that point's stock (an upper
+    bound, marked ``extrapolated``); a curve that never reaches it reports null.
+
+    Returns ``policy, target_fill_rate, stock_column, stock, parameter, reached, extrapolated``.
+    """
+    rows = []
+    for policy in curves["policy"].unique(maintain_order=True).to_list():
+        pts = curves.filter(pl.col("policy") == policy).sort("parameter")
+        fill = pts["fill_rate"].fill_null(0.0).to_numpy()
+        value = pts[stock].to_numpy()
+        param = pts["parameter"].to_numpy()
+        row = {"policy": policy, "target_fill_rate": target, "stock_column": stock,
+               "stock": None, "parameter": None, "reached": False, "extrapolated": False}
+        if len(fill) and fill[0] >= target:
+            row.update(stock=float(value[0]), parameter=float(param[0]), reached=True,
+                       extrapolated=True)
+        else:
+            for i in range(1, len(fill)):
+                if fill[i - 1] < target <= fill[i]:
+                    w = (target - fill[i - 1]) / (fill[i] - fill[i - 1])
+                    row.update(
+                        stock=float(value[i - 1] + w * (value[i] - value[i - 1])),
+                        parameter=float(param[i - 1] + w * (param[i] - param[i - 1])),
+                        reached=True,
+                    )
+                    break
+        rows.append(row)
+    return pl.DataFrame(
+        rows,
+        schema={"policy": pl.String, "target_fill_rate": pl.Float64, "stock_column": pl.String,
+                "stock": pl.Float64, "parameter": pl.Float64, "reached": pl.Boolean,
+                "extrapolated": pl.Boolean},
+    )
+
+
+def stock_reduction(
+    at_target: pl.DataFrame, baseline: str = "minmax", policy: str = "shelfwise"
+) -> float | None:
+    """Share of the baseline's stock that ``policy`` saves at the target (0.25 = 25 % less);
+    None when either curve does not reach the target."""
+    get = dict(zip(at_target["policy"], at_target["stock"]))
+    sw, base = get.get(policy), get.get(baseline)
+    if sw is None or base is None or base <= 0:
+        return None
+    return 1.0 - sw / base
+
+
+def plot_curves(
+    curves: pl.DataFrame,
+    *,
+    stock: str = "avg_on_hand_value",
+    target: float | None = 0.95,
+    title: str = "",
+    stock_label: str | None = None,
+    shelfwise_target: str = "cycle",
+):
+    """A matplotlib Figure: fill rate against average stock, one line per policy, each point
+    labelled with its parameter. ``shelfwise_target``: the target kind of the ``shelfwise``
+    curve (its label). The caller saves it (this library writes no files)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 5.5), dpi=110)
+    ax = fig.add_subplot()
+    kind = {"fill_rate": ("fill rate β", "β {:g}"), "cycle": ("cycle service level", "SL {:g}")}
+    style = {"shelfwise": ("tab:blue", "o", kind[shelfwise_target][1]),
+             "shelfwise_cycle": ("tab:green", "D", kind["cycle"][1]),
+             "shelfwise_fill_rate": ("tab:green", "D", kind["fill_rate"][1]),
+             "minmax": ("tab:orange", "s", "{:g} d"),
+             "minmax_refreshed": ("tab:gray", "^", "{:g} d")}
+    for policy in curves["policy"].unique(maintain_order=True).to_list():
+        pts = curves.filter(pl.col("policy") == policy).sort("parameter")
+        color, marker, fmt = style.get(policy, ("black", "x", "{:g}"))
+        label = {"shelfwise": f"shelfwise ({kind[shelfwise_target][0]})",
+                 "shelfwise_cycle": f"shelfwise ({kind['cycle'][0]})",
+                 "shelfwise_fill_rate": f"shelfwise ({kind['fill_rate'][0]})",
+                 "minmax": "static min/max (safety days)",
+                 "minmax_refreshed": "min/max, average refreshed (safety days)"}.get(policy, policy)
+        ax.plot(pts[stock], pts["fill_rate"], marker=marker, color=color, label=label)
+        for x, y, prm in zip(pts[stock], pts["fill_rate"], pts["parameter"]):
+            ax.annotate(fmt.format(prm), (x, y), textcoords="offset points", xytext=(4, -10),
+                        fontsize=7, color=color)
+    if target is not None:
+        ax.axhline(target, color="tab:red", linestyle=":", linewidth=1,
+                   label=f"target fill rate {target:.0%}")
+    ax.set_xscale("log")  # the min/max sweep runs to a year of safety stock
+    ax.set_xlabel(f"{stock_label or stock.replace('_', ' ')} (log scale)")
+    ax.set_ylabel("fill rate (units served ÷ demanded)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
