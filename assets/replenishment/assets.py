@@ -1,0 +1,293 @@
+"""Replenishment as Dagster assets: lead times, projected stock, the policy, the suggestions.
+
+Thin on purpose: the reads and writes are in :mod:`assets.replenishment.sql`, the numbers in
+:mod:`forecasting.policy`; each asset reads the warehouse, calls the library, writes one
+``marts`` table and reports what a planner wants to see. See docs/replenishment.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from assets.replenishment import sql
+from assets.replenishment.config import ReplenishmentSettings, replenishment_settings
+from assets.resources import SettingsResource
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+GROUP = "replenishment"
+KINDS = {"duckdb", "polars"}
+
+# the marts this group writes and reads, and the core entities it reads, by name
+MARTS = {name: dg.AssetKey(["marts", name]) for name in (
+    "lead_times", "projected_stock", "replenishment_policy", "replenishment_suggestions",
+    "demand_forecast", "demand_segments", "inventory_position", "kpi_unit_cost_by_sku")}
+CORE = {name: dg.AssetKey(["core", name]) for name in (
+    "purchase_orders", "receipts", "products", "suppliers", "fulfillment_events",
+    "bundle_components", "fx_rates")}
+LEAD_TIMES = MARTS["lead_times"]
+PROJECTED_STOCK = MARTS["projected_stock"]
+POLICY = MARTS["replenishment_policy"]
+SUGGESTIONS = MARTS["replenishment_suggestions"]
+
+
+def preview(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> dg.MetadataValue:
+    """A markdown table of a query's first rows, for the asset page."""
+    frame = con.sql(query, params=params).pl()
+
+    def cell(v: object) -> str:
+        if isinstance(v, float):
+            return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+        return "" if v is None else str(v).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return dg.MetadataValue.md("\n".join(lines) if frame.height else "_no rows_")
+
+
+def _nothing(con: duckdb.DuckDBPyConnection, table: str, why: str) -> dg.MaterializeResult:
+    """Drop a table whose inputs are missing, so nobody reads yesterday's rows as today's."""
+    con.execute(f"DROP TABLE IF EXISTS marts.{table}")
+    return dg.MaterializeResult(metadata={"dagster/row_count": 0, "note": why})
+
+
+NO_POSITION = "no marts.inventory_position yet: run the inventory assets first"
+
+
+def _asset(key: dg.AssetKey, deps: list[dg.AssetKey], **kwargs):
+    return dg.asset(key=key, deps=deps, group_name=GROUP, kinds=KINDS, pool=WAREHOUSE_POOL,
+                    **kwargs)
+
+
+@_asset(LEAD_TIMES, [CORE[e] for e in ("purchase_orders", "receipts", "products", "suppliers")])
+def lead_times(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.MaterializeResult:
+    """Lead time per supplier and SKU learned from PO → receipt history; master data as fallback."""
+    from forecasting.policy import lead_time_stats
+
+    rs = replenishment_settings(shelfwise.settings)
+    with warehouse.connect() as con:
+        as_of = sql.policy_as_of(con) or con.execute(
+            "SELECT CAST(max(ordered_at) AS DATE) FROM core.purchase_orders").fetchall()[0][0]
+        since = as_of - dt.timedelta(days=rs.lead_time_history_days) if as_of else None
+        table = lead_time_stats(*sql.lead_time_inputs(con, since), min_lines=rs.min_po_lines)
+        rows = sql.replace_table(con, "marts.lead_times", table)
+        by_source = preview(con, """SELECT source, count(*) FILTER (WHERE sku IS NULL) AS suppliers,
+                                           count(*) FILTER (WHERE sku IS NOT NULL) AS skus,
+                                           round(avg(lead_time_mean_days), 1) AS mean_days
+                                    FROM marts.lead_times GROUP BY ALL ORDER BY source""")
+        suppliers = preview(con, """SELECT supplier_id, po_lines, round(lead_time_mean_days, 1) AS mean_days,
+                                           round(lead_time_sd_days, 1) AS sd_days,
+                                           round(on_time_rate, 3) AS on_time_rate,
+                                           round(short_shipped_share, 3) AS short_shipped_share, source
+                                    FROM marts.lead_times WHERE sku IS NULL ORDER BY supplier_id""")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "history_since": str(since),
+        "min_po_lines": rs.min_po_lines, "by_source": by_source, "suppliers": suppliers,
+    })
+
+
+def _forecast_by_location(con: duckdb.DuckDBPyConnection, as_of: dt.date,
+                          rs: ReplenishmentSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(split forecast, shares)``: the SKU forecast after ``as_of`` split over locations."""
+    from forecasting.policy import split_forecast
+
+    shares = sql.location_shares(con, as_of, rs.demand_share_days)
+    forecast = (sql.read_forecast(con, as_of) if sql.table_exists(con, "marts", "demand_forecast")
+                else pl.DataFrame(schema={"sku": pl.String, "date": pl.Date,
+                                          "mean": pl.Float64, "vmr": pl.Float64}))
+    return split_forecast(forecast, shares), shares
+
+
+@_asset(PROJECTED_STOCK, [LEAD_TIMES, MARTS["demand_forecast"], MARTS["inventory_position"]]
+        + [CORE[e] for e in ("purchase_orders", "receipts", "fulfillment_events",
+                             "bundle_components", "products", "suppliers")])
+def projected_stock(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.MaterializeResult:
+    """Projected on hand per SKU × location, day by day: stock, inbound POs, median demand."""
+    from forecasting.policy import project_stock
+
+    rs = replenishment_settings(shelfwise.settings)
+    with warehouse.connect() as con:
+        as_of = sql.policy_as_of(con)
+        if as_of is None:
+            return _nothing(con, "projected_stock", NO_POSITION)
+        split, _ = _forecast_by_location(con, as_of, rs)
+        last = as_of + dt.timedelta(days=rs.horizon_days)
+        split = split.filter(pl.col("date") <= last)
+        # the forecast's own horizon limits the projection: beyond it demand is unknown, not 0
+        end = split["date"].max() if split.height else last
+        days = [as_of + dt.timedelta(days=i) for i in range(1, (end - as_of).days + 1)]
+        table = project_stock(split, sql.start_units(con), sql.inbound(con, as_of), days=days)
+        table = table.select(pl.lit(as_of).alias("as_of"), pl.all())
+        rows = sql.replace_table(con, "marts.projected_stock", table)
+        stats = con.execute(
+            """SELECT count(DISTINCT (sku, location_id)),
+                      count(DISTINCT (sku, location_id)) FILTER (WHERE projected_on_hand_units <= 0
+                                                                  AND demand_units > 0),
+                      coalesce(sum(inbound_units), 0)
+               FROM marts.projected_stock"""
+        ).fetchall()[0]
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "as_of": str(as_of), "days": len(days),
+        "sku_locations": stats[0], "sku_locations_running_out": stats[1],
+        "inbound_units": int(stats[2]),
+    })
+
+
+@_asset(POLICY, [PROJECTED_STOCK, LEAD_TIMES]
+        + [MARTS[m] for m in ("demand_forecast", "demand_segments", "inventory_position",
+                              "kpi_unit_cost_by_sku")]
+        + [CORE[e] for e in ("products", "suppliers", "fx_rates")])
+def replenishment_policy(context, warehouse: WarehouseResource,
+                         shelfwise: SettingsResource) -> dg.MaterializeResult:
+    """Per SKU × location: service level, lead time, safety stock, reorder point, order-up-to."""
+    from forecasting.policy import policy_levels, service_levels
+
+    settings = shelfwise.settings
+    rs = replenishment_settings(settings)
+    with warehouse.connect() as con:
+        as_of = sql.policy_as_of(con)
+        if as_of is None:
+            return _nothing(con, "replenishment_policy", NO_POSITION)
+        split, shares = _forecast_by_location(con, as_of, rs)
+        params = sql.policy_params(con)
+        # every SKU in scope gets a level; one without demand history (no segment) counts as
+        # C and Z, the least protected cell, unless a per-SKU override names it
+        segments = params.select("sku").unique().join(sql.segments(con), on="sku", how="left")
+        params = params.join(
+            service_levels(segments, rs.service_levels, rs.sku_service_levels), on="sku", how="left")
+        started = time.perf_counter()
+        numbers = policy_levels(split, params, n_sims=rs.n_sims, seed=rs.seed)
+        seconds = time.perf_counter() - started
+        frame = (params.join(numbers, on=["sku", "location_id"], how="left")
+                 .join(shares.select("sku", "location_id", pl.col("share").alias("demand_share"),
+                                     "share_source"), on=["sku", "location_id"], how="left"))
+        rows = sql.build_policy(con, frame, as_of, settings.base_currency)
+        stats = con.execute(
+            """SELECT count(*) FILTER (WHERE needs_order), count(*) FILTER (WHERE below_reorder_point),
+                      count(*) FILTER (WHERE is_discontinued),
+                      count(*) FILTER (WHERE projected_stockout_date IS NOT NULL),
+                      coalesce(sum(safety_stock_units * unit_cost_base), 0)
+               FROM marts.replenishment_policy"""
+        ).fetchall()[0]
+        sample = preview(con, """SELECT sku, location_id, abc_class || xyz_class AS cell, service_level,
+                                        round(lead_time_mean_days, 1) AS lt_days, review_period_days AS r_days,
+                                        round(mean_daily_demand_units, 2) AS daily, round(safety_stock_units, 1) AS ss,
+                                        reorder_point_units AS rop, order_up_to_units AS oul,
+                                        inventory_position_units AS ip, projected_stockout_date
+                                 FROM marts.replenishment_policy WHERE needs_order
+                                 ORDER BY projected_stockout_date NULLS LAST, sku LIMIT 10""")
+    unknown = sorted(set(rs.sku_service_levels) - set(params["sku"].to_list()))
+    if unknown:
+        context.log.warning(f"[replenishment.sku_service_levels] names SKU(s) the policy does not "
+                            f"cover: {', '.join(unknown[:10])}")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "as_of": str(as_of), "needs_order": stats[0],
+        "below_reorder_point": stats[1], "discontinued": stats[2],
+        "projected_stockouts": stats[3],
+        f"safety_stock_value_{settings.base_currency}": round(float(stats[4]), 2),
+        "monte_carlo_seconds": round(seconds, 2), "n_sims": rs.n_sims,
+        "unknown_override_skus": len(unknown), "needing_an_order": sample,
+    })
+
+
+def _sized_suggestions(lines: pl.DataFrame, rs: ReplenishmentSettings) -> pl.DataFrame:
+    """Urgency, order sizes, reason codes and the reason sentence for the lines needing an order."""
+    from forecasting.policy import reason_codes, reason_text, size_orders
+
+    ranked = (
+        lines.with_columns(
+            # most urgent: the earliest projected stockout, then the position furthest below
+            # the reorder point relative to it
+            (pl.col("inventory_position_units") / pl.col("reorder_point_units").clip(lower_bound=1))
+            .alias("_cover_ratio"))
+        .sort(["projected_stockout_date", "_cover_ratio", "sku", "location_id"],
+              nulls_last=True)
+        .with_row_index("urgency_rank", offset=1)
+        .with_columns(
+            pl.concat_str([pl.col("supplier_id"), pl.col("order_date").cast(pl.String)],
+                          separator="|").alias("order_group"),
+        )
+    )
+    sized = size_orders(ranked, max_coverage_days=rs.max_coverage_days)
+    sized = sized.with_columns(
+        (pl.col("projected_stockout_date") < pl.col("expected_arrival_date")).fill_null(False)
+        .alias("stockout_before_arrival"),
+        pl.lit(rs.max_coverage_days).alias("max_coverage_days"),
+    )
+    return sized.with_columns(
+        reason_codes(sized), reason_text(sized)
+    ).sort("urgency_rank")
+
+
+@_asset(SUGGESTIONS, [POLICY, PROJECTED_STOCK])
+def replenishment_suggestions(warehouse: WarehouseResource,
+                              shelfwise: SettingsResource) -> dg.MaterializeResult:
+    """What to order now per SKU × location: packs, MOQ, min order value, cap, with reasons."""
+    settings = shelfwise.settings
+    rs = replenishment_settings(settings)
+    with warehouse.connect() as con:
+        if not sql.table_exists(con, "marts", "replenishment_policy"):
+            return _nothing(con, "replenishment_suggestions", "no replenishment policy yet")
+        lines = sql.suggestion_lines(con)
+        rows = sql.build_suggestions(con, _sized_suggestions(lines, rs))
+        stats = con.execute(
+            """SELECT count(DISTINCT supplier_id), coalesce(sum(suggested_units), 0),
+                      coalesce(sum(line_value_base), 0),
+                      count(*) FILTER (WHERE projected_stockout_date < expected_arrival_date),
+                      count(*) FILTER (WHERE reason_codes LIKE '%min_order_value_topup%'),
+                      count(DISTINCT supplier_id) FILTER (WHERE order_below_min_value)
+               FROM marts.replenishment_suggestions"""
+        ).fetchall()[0]
+        by_supplier = preview(con, """SELECT supplier_id, order_date, count(*) AS lines,
+                                             sum(suggested_units) AS units, any_value(currency) AS currency,
+                                             round(sum(line_value), 2) AS order_value,
+                                             any_value(min_order_value) AS min_order_value,
+                                             round(sum(line_value_base), 2) AS value_base
+                                      FROM marts.replenishment_suggestions
+                                      GROUP BY supplier_id, order_date ORDER BY order_date, supplier_id""")
+        urgent = preview(con, """SELECT urgency_rank, sku, location_id, suggested_units, reason
+                                 FROM marts.replenishment_suggestions ORDER BY urgency_rank LIMIT 10""")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "suppliers": stats[0], "units": int(stats[1]),
+        f"value_{settings.base_currency}": round(float(stats[2]), 2),
+        "stockout_before_arrival": stats[3], "topped_up_lines": stats[4],
+        "orders_below_min_value": stats[5],
+        "by_supplier_order": by_supplier, "most_urgent": urgent,
+    })
+
+
+@dg.asset_check(asset=SUGGESTIONS, blocking=False, pool=WAREHOUSE_POOL,
+                description="Every SKU × location that needs an order has a suggestion with a "
+                            "reason and a projected-stock line.")
+def every_needed_order_is_suggested(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Suggestions cover the policy's needs_order rows, each with reason and projected stock."""
+    with warehouse.connect() as con:
+        if not sql.table_exists(con, "marts", "replenishment_suggestions"):
+            return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                       metadata={"reason": "no suggestions table (no policy yet)"})
+        missing, no_reason, no_projection = con.execute(
+            """SELECT
+                 (SELECT count(*) FROM marts.replenishment_policy AS p
+                  WHERE p.needs_order AND NOT EXISTS (
+                      SELECT 1 FROM marts.replenishment_suggestions AS s
+                      WHERE s.sku = p.sku AND s.location_id = p.location_id)),
+                 (SELECT count(*) FROM marts.replenishment_suggestions
+                  WHERE coalesce(reason, '') = '' OR coalesce(reason_codes, '') = ''),
+                 (SELECT count(*) FROM marts.replenishment_suggestions AS s
+                  WHERE NOT EXISTS (SELECT 1 FROM marts.projected_stock AS ps
+                                    WHERE ps.sku = s.sku AND ps.location_id = s.location_id))"""
+        ).fetchall()[0]
+    return dg.AssetCheckResult(
+        passed=missing == 0 and no_reason == 0 and no_projection == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"needs_order_without_suggestion": missing, "without_reason": no_reason,
+                  "without_projected_stock": no_projection},
+    )
+
+
+ASSETS = [lead_times, projected_stock, replenishment_policy, replenishment_suggestions]
+CHECKS = [every_needed_order_is_suggested]

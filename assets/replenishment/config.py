@@ -1,0 +1,94 @@
+"""The replenishment knobs a retailer sets in ``shelfwise.toml``, with their defaults.
+
+::
+
+    [replenishment]
+    max_coverage_days = 120        # at most 120 days of demand on hand when an order arrives
+    horizon_days = 56              # days of projected stock (at most the forecast's horizon)
+    n_sims = 1000                  # Monte Carlo scenarios per SKU × location (L + R demand)
+    seed = 0                       # same seed, same reorder points
+    lead_time_history_days = 365   # PO lines ordered in the last year teach the lead times
+    min_po_lines = 5               # received lines needed to trust a learned lead time
+    demand_share_days = 90         # a location's share of a SKU: its shipped units, last 90 days
+
+    [replenishment.service_levels]  # ABC × XYZ cell → target service level (any cells you set)
+    AX = 0.98
+    CZ = 0.90
+
+    [replenishment.sku_service_levels]  # per-SKU override, wins over the matrix
+    "SKU-00042" = 0.99
+
+Defaults of the matrix: :data:`forecasting.policy.DEFAULT_SERVICE_LEVELS`. Every error names
+the table and the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from assets.settings import Settings
+
+SECTION = "replenishment"
+TABLES = ("service_levels", "sku_service_levels")
+
+
+class ReplenishmentSettingsError(ValueError):
+    """A value in shelfwise.toml ``[replenishment]`` that the policy cannot use."""
+
+
+@dataclass(frozen=True)
+class ReplenishmentSettings:
+    max_coverage_days: float = 120.0
+    horizon_days: int = 56
+    n_sims: int = 1000
+    seed: int = 0
+    lead_time_history_days: int = 365
+    min_po_lines: int = 5
+    demand_share_days: int = 90
+    service_levels: dict = field(default_factory=dict)  # the full matrix after defaults
+    sku_service_levels: dict = field(default_factory=dict)
+
+
+def replenishment_settings(settings: Settings) -> ReplenishmentSettings:
+    """The ``[replenishment]`` table with defaults, validated (the message names the key)."""
+    from forecasting.policy import DEFAULT_SERVICE_LEVELS, validate_service_levels
+
+    values = settings.section(SECTION)
+    scalars = {f.name: f for f in fields(ReplenishmentSettings) if f.name not in TABLES}
+    unknown = sorted(set(values) - set(scalars) - set(TABLES))
+    if unknown:
+        raise ReplenishmentSettingsError(
+            f"shelfwise.toml [{SECTION}]: unknown key(s) {', '.join(unknown)}; "
+            f"known: {', '.join([*scalars, *TABLES])}"
+        )
+    defaults = ReplenishmentSettings()
+    out = {}
+    for key in set(values) & set(scalars):
+        value = values[key]
+        want = type(getattr(defaults, key))
+        ok = isinstance(value, want) or (want is float and isinstance(value, int))
+        if not ok or isinstance(value, bool):
+            raise ReplenishmentSettingsError(
+                f"shelfwise.toml [{SECTION}] {key} = {value!r}: expected a {want.__name__}")
+        out[key] = want(value)
+    for key in TABLES:
+        if key in values and not isinstance(values[key], dict):
+            raise ReplenishmentSettingsError(
+                f"shelfwise.toml [{SECTION}] {key}: expected a table [{SECTION}.{key}]")
+    matrix = {**DEFAULT_SERVICE_LEVELS,
+              **{str(k).upper(): v for k, v in values.get("service_levels", {}).items()}}
+    overrides = {str(k): v for k, v in values.get("sku_service_levels", {}).items()}
+    try:
+        validate_service_levels(matrix, overrides)
+    except ValueError as exc:
+        raise ReplenishmentSettingsError(f"shelfwise.toml [{SECTION}]: {exc}") from exc
+    result = ReplenishmentSettings(**out, service_levels=matrix,
+                                   sku_service_levels={k: float(v) for k, v in overrides.items()})
+    for key in ("max_coverage_days", "horizon_days", "n_sims", "lead_time_history_days",
+                "demand_share_days"):
+        if getattr(result, key) <= 0:
+            raise ReplenishmentSettingsError(f"shelfwise.toml [{SECTION}] {key} must be > 0")
+    if result.min_po_lines < 2:
+        raise ReplenishmentSettingsError(
+            f"shelfwise.toml [{SECTION}] min_po_lines must be ≥ 2 (a spread needs two lead times)")
+    return result

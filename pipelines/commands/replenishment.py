@@ -1,0 +1,224 @@
+"""Replenishment commands: suggestions (what to order now, with reasons) and policy (one SKU)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from assets.settings import load_settings
+
+FIX = "run `shelfwise demo`, the `replenishment` job, or this command with --refresh"
+
+
+def _read_only(ctx: click.Context, refresh: bool):
+    """The warehouse opened read-only, after running the replenishment job when asked."""
+    from pipelines.commands.inventory import _open_read_only
+
+    settings = load_settings(ctx.obj["home"])
+    if refresh:
+        from pipelines.commands.core import run_job
+
+        if not run_job(settings, "replenishment", raise_on_error=False).success:
+            raise click.ClickException("the replenishment run failed: see `shelfwise ui` for its logs")
+    return settings, _open_read_only(settings)
+
+
+def _require(con, *tables: str) -> None:
+    from pipelines.commands.inventory import _require_tables
+
+    _require_tables(con, *tables, fix=FIX)
+
+
+def _write_export(frame, out: Path) -> None:
+    """CSV or XLSX by extension, text cells neutralised, written atomically."""
+    import io
+
+    from assets.outbox import csv_bytes, neutralise_frame, write_atomic
+
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        write_atomic(out, csv_bytes(frame))
+    elif suffix == ".xlsx":
+        buffer = io.BytesIO()
+        neutralise_frame(frame).write_excel(buffer, worksheet="suggestions", autofit=True)
+        write_atomic(out, buffer.getvalue())
+    else:
+        raise click.ClickException(f"{out}: export to .csv or .xlsx (got '{out.suffix}')")
+
+
+@click.command()
+@click.option("--supplier", help="only this supplier id")
+@click.option("--sku", help="only this SKU")
+@click.option("--location", help="only this location id")
+@click.option("--limit", default=30, show_default=True, help="suggestions to print (0: all)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="also export every matching suggestion (.csv or .xlsx)")
+@click.option("--refresh", is_flag=True, help="run the replenishment job first")
+@click.pass_context
+def suggestions(ctx, supplier, sku, location, limit, out, refresh):
+    """Today's order suggestions, most urgent first, each with its reason.
+
+    A suggestion is order-up-to − inventory position, rounded up to whole cases, at least the
+    MOQ, within the coverage cap, topped up to the supplier's minimum order value, for every
+    SKU × location at or below its reorder point (docs/replenishment.md). Reads the warehouse
+    read-only as last computed; --refresh recomputes first.
+
+    \b
+    Examples:
+      shelfwise suggestions
+      shelfwise suggestions --supplier SUP-004 --out sup-004.xlsx
+      shelfwise suggestions --sku SKU-00042 --refresh
+    """
+    import polars as pl
+
+    from pipelines.summary import format_table
+
+    settings, opened = _read_only(ctx, refresh)
+    with opened as con:
+        _require(con, "marts.replenishment_suggestions")
+        frame = con.sql(
+            """SELECT * FROM marts.replenishment_suggestions
+               WHERE ($supplier IS NULL OR supplier_id = $supplier)
+                 AND ($sku IS NULL OR sku = $sku)
+                 AND ($location IS NULL OR location_id = $location)
+               ORDER BY urgency_rank""",
+            params={"supplier": supplier, "sku": sku, "location": location},
+        ).pl()
+    if frame.is_empty():
+        click.echo("no suggestions match: nothing needs ordering now"
+                   + (" for these filters" if supplier or sku or location else ""))
+        return
+    if out:
+        _write_export(frame, out)
+    shown = frame.head(limit) if limit else frame
+    base = settings.base_currency
+    click.echo(format_table(
+        ["#", "sku", "location", "supplier", "order day", "arrives", "units", "cases",
+         "value", f"value {base}", "runs out"],
+        [(r["urgency_rank"], r["sku"], r["location_id"], r["supplier_id"], str(r["order_date"]),
+          str(r["expected_arrival_date"]), r["suggested_units"], r["cases"],
+          f"{r['line_value']:,.2f} {r['currency']}" if r["line_value"] is not None else "",
+          f"{r['line_value_base']:,.2f}" if r["line_value_base"] is not None else "",
+          str(r["projected_stockout_date"] or "")) for r in shown.iter_rows(named=True)]))
+    click.echo("\nReasons")
+    for r in shown.iter_rows(named=True):
+        click.echo(f"  #{r['urgency_rank']} {r['sku']} @ {r['location_id']}: {r['reason']}")
+    orders = (frame.group_by("supplier_id", "order_date", "currency")
+              .agg(pl.len().alias("lines"), pl.col("line_value").sum(),
+                   pl.col("min_order_value").first(), pl.col("line_value_base").sum())
+              .sort("order_date", "supplier_id"))
+    click.echo("\nOrders per supplier")
+    click.echo(format_table(
+        ["supplier", "order day", "lines", "value", "minimum", f"value {base}"],
+        [(r["supplier_id"], str(r["order_date"]), r["lines"],
+          f"{r['line_value']:,.2f} {r['currency']}",
+          f"{r['min_order_value']:,.0f}" if r["min_order_value"] else "-",
+          f"{r['line_value_base']:,.2f}" if r["line_value_base"] is not None else "")
+         for r in orders.iter_rows(named=True)]))
+    more = frame.height - shown.height
+    click.echo(f"\n{frame.height} suggestion(s)" + (f", {more} not shown (--limit 0 shows all)"
+                                                    if more else "")
+               + (f"; exported to {out}" if out else ""))
+
+
+@click.command()
+@click.option("--sku", required=True, help="the SKU to show")
+@click.option("--location", help="only this location id")
+@click.option("--days", default=28, show_default=True, help="days of projected stock to print")
+@click.option("--refresh", is_flag=True, help="run the replenishment job first")
+@click.pass_context
+def policy(ctx, sku, location, days, refresh):
+    """A SKU's policy numbers per location and its projected stock, day by day.
+
+    Service level (and whether it comes from the ABC × XYZ matrix or an override), lead time
+    (learned or master data), review period, safety stock, reorder point, order-up-to level,
+    the inventory position and its parts, days of cover, projected stockout and the last day
+    to order; then projected on hand per day (inbound deliveries in brackets).
+
+    \b
+    Example:
+      shelfwise policy --sku SKU-00042 --days 14
+    """
+    from pipelines.summary import format_table
+
+    _, opened = _read_only(ctx, refresh)
+    with opened as con:
+        _require(con, "marts.replenishment_policy", "marts.projected_stock")
+        params = {"sku": sku, "location": location}
+        rows = con.sql(
+            """SELECT p.*, s.suggested_units, s.reason
+               FROM marts.replenishment_policy AS p
+               LEFT JOIN marts.replenishment_suggestions AS s USING (sku, location_id)
+               WHERE p.sku = $sku AND ($location IS NULL OR p.location_id = $location)
+               ORDER BY p.location_id""",
+            params=params,
+        ).pl()
+        projection = con.sql(
+            """SELECT * FROM marts.projected_stock
+               WHERE sku = $sku AND ($location IS NULL OR location_id = $location)
+               ORDER BY date, location_id""",
+            params=params,
+        ).pl()
+    if rows.is_empty():
+        raise click.ClickException(
+            f"no policy for SKU {sku!r}" + (f" at {location!r}" if location else "")
+            + ": check the SKU (bundles, SKUs without a supplier and unstocked SKUs have none)")
+    first = rows.row(0, named=True)
+    click.echo(f"{sku} {first['product_name'] or ''}: supplier {first['supplier_id']} "
+               f"({first['supplier_name']}), case pack {first['case_pack']}, MOQ {first['moq']}, "
+               f"as of {first['as_of']}")
+
+    def num(v, fmt="{:,.0f}"):
+        return "" if v is None else fmt.format(v)
+
+    fields = [
+        ("ABC × XYZ", lambda r: f"{r['abc_class']}{r['xyz_class']}"),
+        ("service level", lambda r: f"{r['service_level']:.1%} ({r['service_level_source']})"),
+        ("lead time, days", lambda r: f"{r['lead_time_mean_days']:.1f} ± {r['lead_time_sd_days']:.1f} "
+                                      f"({r['lead_time_source']})"),
+        ("review period, days", lambda r: num(r["review_period_days"])),
+        ("demand share", lambda r: f"{r['demand_share']:.0%} ({r['share_source']})"
+                                   if r["demand_share"] is not None else ""),
+        ("mean daily demand", lambda r: num(r["mean_daily_demand_units"], "{:,.2f}")),
+        ("safety stock", lambda r: num(r["safety_stock_units"], "{:,.1f}")),
+        ("reorder point", lambda r: num(r["reorder_point_units"])),
+        ("order-up-to", lambda r: num(r["order_up_to_units"])),
+        ("on hand", lambda r: num(r["on_hand_units"])),
+        ("+ on order", lambda r: num(r["on_order_units"])),
+        ("− allocated", lambda r: num(r["allocated_units"])),
+        ("− backorders", lambda r: num(r["backorder_units"])),
+        ("= inventory position", lambda r: num(r["inventory_position_units"])),
+        ("days of cover", lambda r: num(r["days_of_cover"], "{:,.1f}")),
+        ("projected stockout", lambda r: str(r["projected_stockout_date"] or "none in horizon")),
+        ("last day to order", lambda r: str(r["last_order_date"] or "")),
+        ("next order day", lambda r: str(r["order_date"])),
+        ("suggested now", lambda r: num(r["suggested_units"]) if r["suggested_units"] else
+                                    ("no (discontinued)" if r["is_discontinued"] else "no")),
+    ]
+    records = list(rows.iter_rows(named=True))
+    click.echo(format_table([""] + [r["location_id"] for r in records],
+                            [(name, *(f(r) for r in records)) for name, f in fields]))
+    for r in records:
+        if r["reason"]:
+            click.echo(f"\n{r['location_id']}: {r['reason']}")
+
+    locations = [r["location_id"] for r in records]
+    shown = projection.filter(projection["date"].is_in(projection["date"].unique().sort().head(days)
+                                                       .implode()))
+    cells = {(r["date"], r["location_id"]): r for r in shown.iter_rows(named=True)}
+    dates = sorted({d for d, _ in cells})
+    click.echo(f"\nProjected on hand (median demand; inbound in brackets), first {len(dates)} days")
+    click.echo(format_table(["date"] + [f"{loc} (demand)" for loc in locations], [
+        (str(d), *(_cell(cells.get((d, loc))) for loc in locations)) for d in dates
+    ]))
+
+
+def _cell(row) -> str:
+    if row is None:
+        return ""
+    inbound = f" [+{row['inbound_units']}]" if row["inbound_units"] else ""
+    return f"{row['projected_on_hand_units']}{inbound} ({row['demand_units']})"
+
+
+COMMANDS = [suggestions, policy]

@@ -1,0 +1,84 @@
+"""A generated demo home, ingested, with the replenishment group and what it reads built.
+
+The real pipeline end to end: the demo generator writes an inbox, the `ingest` job lands it,
+then the inventory, forecast and unit-cost assets the policy reads and the replenishment
+group are materialized by Dagster's executor in process. Built once per test session.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from assets.settings import load_settings
+
+SCALE = dict(seed=5, skus=30, warehouses=2, channels=2, days=75)
+TOML = """
+[forecast]
+horizon = 28
+backtest_cutoffs = 0
+
+[replenishment]
+n_sims = 300
+horizon_days = 28
+max_coverage_days = 90
+
+[replenishment.sku_service_levels]
+"SKU-00002" = 0.995
+"""
+
+
+def materialize_replenishment(settings) -> dg.ExecuteInProcessResult:
+    """The replenishment group and everything it reads except ingest (already run)."""
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(str(settings.home))
+    graph = defs.resolve_asset_graph()
+    selection = (dg.AssetSelection.groups("replenishment").upstream()
+                 - dg.AssetSelection.groups("ingest", "quality")).required_multi_asset_neighbors()
+    keys = selection.resolve(graph)
+    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and set(a.keys) & keys]
+    checks = [c for c in defs.asset_checks or [] if set(c.check_keys) and
+              any(k.asset_key in keys for k in c.check_keys)]
+    return dg.materialize([*assets, *checks], selection=list(keys),
+                          resources=defs.resources, instance=dg.DagsterInstance.ephemeral(),
+                          raise_on_error=False)
+
+
+@pytest.fixture(scope="session")
+def replenished(tmp_path_factory, worker_id):
+    """``(settings, check passed)`` for a generated, ingested and replenished home.
+
+    Built once per test run: with pytest-xdist the workers share one home (the first builds
+    it under a file lock, the others wait and reuse it; the tests only read it).
+    """
+    import json
+
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # every worker's base temp is a sibling: share their parent
+        root = root.parent
+    home = root / "replenishment_home"
+    done = root / "replenishment_home.json"
+    with FileLock(str(root / "replenishment_home.lock")):
+        if not done.exists():
+            done.write_text(json.dumps({"check_passed": _build(home)}), encoding="utf-8")
+    return load_settings(home), json.loads(done.read_text(encoding="utf-8"))["check_passed"]
+
+
+def _build(home) -> bool:
+    from pipelines.commands.core import run_job
+    from pipelines.generate import generate_demo
+
+    home.mkdir(parents=True)
+    (home / "shelfwise.toml").write_text(TOML, encoding="utf-8")
+    settings = load_settings(home)
+    generate_demo(settings.inbox, **SCALE)
+    with pytest.MonkeyPatch.context() as env:  # run_job points DAGSTER_HOME at the home
+        env.setenv("SHELFWISE_HOME", str(home))
+        env.setenv("DAGSTER_HOME", str(home / "dagster"))
+        assert run_job(settings, "ingest", raise_on_error=False).success
+    result = materialize_replenishment(settings)
+    assert result.success
+    return [c.passed for c in result.get_asset_check_evaluations()] == [True]
