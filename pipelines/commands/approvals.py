@@ -1,0 +1,259 @@
+"""Approval commands: approve, reject, decisions, restock.
+
+Decisions go to the decision store (``<home>/decisions.sqlite``), never the warehouse, so a
+planner can decide while a pipeline run holds the warehouse. The suggestion a decision is
+about is looked up in the serving snapshot (or, when it is not there yet, the warehouse
+read-only) and saved with the decision for the audit trail.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+
+from assets.decisions.store import DecisionError, DecisionStore
+from assets.settings import load_settings
+
+SUGGESTIONS_TABLE = "marts.replenishment_suggestions"
+
+
+def _login() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in a bare container
+        return None
+
+
+def _suggestions(settings, ids: list[str], supplier: str | None):
+    """``(rows by suggestion_id, where they came from)``: the asked-for suggestions, or every
+    suggestion of the latest day for ``supplier``. The serving snapshot first (never locked);
+    the warehouse read-only when the snapshot does not have them; ``({}, None)`` when neither
+    can be read."""
+    import duckdb
+
+    from assets.warehouse import connect
+
+    sources = [("serving snapshot", settings.serving_path, 0.0),
+               ("warehouse", settings.warehouse_path, 5.0)]
+    opened = None
+    for name, path, wait in sources:
+        if not Path(path).exists():
+            continue
+        try:
+            with connect(path, read_only=True, wait_seconds=wait) as con:
+                present = con.execute(
+                    "SELECT count(*) FROM duckdb_tables()"
+                    " WHERE schema_name = 'marts' AND table_name = 'replenishment_suggestions'"
+                ).fetchall()[0][0]
+                if not present:
+                    continue
+                opened = opened or name
+                frame = con.sql(
+                    f"""SELECT * FROM {SUGGESTIONS_TABLE}
+                        WHERE list_contains(?, suggestion_id)
+                           OR (? IS NOT NULL AND supplier_id = ?
+                               AND as_of = (SELECT max(as_of) FROM {SUGGESTIONS_TABLE}))
+                        ORDER BY urgency_rank NULLS LAST, suggestion_id""",
+                    params=[ids, supplier, supplier],
+                ).pl()
+        except duckdb.IOException:  # the warehouse is busy: the snapshot had to do
+            continue
+        rows = {r["suggestion_id"]: r for r in frame.iter_rows(named=True)}
+        if set(ids) <= set(rows) and (supplier is None or rows):
+            return rows, name
+    return {}, opened
+
+
+def _decide_command(ctx, action: str, ids: tuple[str, ...], quantity, user, note, supplier):
+    from pipelines.summary import format_table
+
+    settings = load_settings(ctx.obj["home"])
+    if not ids and not supplier:
+        raise click.UsageError("give one or more SUGGESTION_IDs or --all-for-supplier")
+    if quantity is not None and (len(ids) != 1 or supplier):
+        raise click.UsageError("--quantity is per line: give exactly one SUGGESTION_ID")
+    store = DecisionStore(settings.home)
+    rows, source = _suggestions(settings, list(ids), supplier)
+    missing = [i for i in ids if i not in rows]
+    if source and missing:
+        raise click.ClickException(
+            f"unknown suggestion id(s) {', '.join(missing)}: not in {SUGGESTIONS_TABLE} "
+            f"({source}); list them on the Replenishment page or in the serving snapshot")
+    if supplier and not rows:
+        raise click.ClickException(
+            f"no current suggestions for supplier {supplier!r}" if source else
+            f"cannot read {SUGGESTIONS_TABLE}: run `shelfwise demo` or wait for the running pipeline")
+    if not source:
+        click.echo(f"warning: {SUGGESTIONS_TABLE} could not be read (no snapshot, warehouse busy):"
+                   " saving the decision without the suggestion's details", err=True)
+    targets = list(ids)
+    if supplier:
+        # the convenience form only touches lines nobody has decided on yet
+        decided = {r["suggestion_id"] for r in store.latest()}
+        extra = [i for i in rows if i not in decided and i not in targets]
+        skipped = len([i for i in rows if i in decided and i not in targets])
+        targets += extra
+        if skipped:
+            click.echo(f"{skipped} suggestion(s) of {supplier} already decided: left as they are")
+    if not targets:
+        click.echo("nothing to decide")
+        return
+    store_action = "edit" if action == "approve" and quantity is not None else action
+    try:
+        saved = store.decide_many(
+            [{"suggestion_id": i, "action": store_action, "quantity": quantity, "note": note,
+              "suggestion": rows.get(i)} for i in targets],
+            user=user or _login(),
+        )
+    except DecisionError as exc:
+        raise click.ClickException(f"nothing saved: {exc}") from exc
+    click.echo(format_table(
+        ["suggestion", "sku", "location", "supplier", "suggested", "quantity", "status"],
+        [(r["suggestion_id"], r["sku"], r["location_id"], r["supplier_id"], r["suggested_units"],
+          r["quantity"], r["status"]) for r in saved]))
+    pending = store.pending_count()
+    click.echo(f"\nsaved in {store.path}; {pending} approved line(s) wait to be sent "
+               "(`shelfwise restock` sends them now; the restock sensor does it when on)")
+
+
+_user = click.option("--user", help="who decides (in the audit trail)  [default: your login name]")
+_note = click.option("--note", help="why (in the audit trail)")
+_supplier = click.option("--all-for-supplier", "supplier", metavar="SUPPLIER_ID",
+                         help="every current suggestion of this supplier not yet decided")
+
+
+@click.command()
+@click.argument("suggestion_ids", nargs=-1)
+@click.option("--quantity", type=int, help="order this many units instead (one SUGGESTION_ID)")
+@_user
+@_note
+@_supplier
+@click.pass_context
+def approve(ctx, suggestion_ids, quantity, user, note, supplier):
+    """Approve replenishment suggestions (optionally with your own quantity).
+
+    The decision is saved at once in <home>/decisions.sqlite, also while the pipeline runs.
+    A quantity (units) must be whole cases and at least the MOQ; a quantity other than the
+    suggested one makes the line "edited". A line already sent to its supplier cannot change.
+
+    \b
+    Examples:
+      shelfwise approve 3f2a9c...  7b1e04...
+      shelfwise approve 3f2a9c... --quantity 48 --note "promo in March"
+      shelfwise approve --all-for-supplier SUP-01 --user anna
+    """
+    _decide_command(ctx, "approve", suggestion_ids, quantity, user, note, supplier)
+
+
+@click.command()
+@click.argument("suggestion_ids", nargs=-1)
+@_user
+@_note
+@_supplier
+@click.pass_context
+def reject(ctx, suggestion_ids, user, note, supplier):
+    """Reject replenishment suggestions: nothing is ordered for them.
+
+    A rejected line can be approved later, until it is sent.
+
+    \b
+    Example:
+      shelfwise reject 3f2a9c... --note "range delisted in January"
+    """
+    _decide_command(ctx, "reject", suggestion_ids, None, user, note, supplier)
+
+
+@click.command()
+@click.option("--history", "show_history", is_flag=True,
+              help="every change (audit trail) instead of the current decisions")
+@click.option("--suggestion", "suggestion_id", help="only this suggestion id")
+@click.option("--status", type=click.Choice(["approved", "edited", "rejected", "sent"]),
+              help="only decisions with this status")
+@click.option("--limit", default=50, show_default=True, help="rows to print, newest first (0: all)")
+@click.pass_context
+def decisions(ctx, show_history, suggestion_id, status, limit):
+    """The planners' decisions on suggestions, or with --history every change to them.
+
+    Reads <home>/decisions.sqlite only (works while the pipeline runs). Times are UTC.
+
+    \b
+    Examples:
+      shelfwise decisions --status approved
+      shelfwise decisions --history --suggestion 3f2a9c...
+    """
+    from pipelines.summary import format_table
+
+    store = DecisionStore(load_settings(ctx.obj["home"]).home)
+    if show_history:
+        rows = [r for r in store.history(suggestion_id)][::-1]
+        headers = ["when (UTC)", "suggestion", "user", "action", "field", "from", "to", "note"]
+        table = [(r["decided_at"][:19], r["suggestion_id"], r["user"], r["action"], r["field"],
+                  r["old_value"], r["new_value"], r["note"]) for r in rows]
+    else:
+        rows = [r for r in store.latest()[::-1]
+                if (status is None or r["status"] == status)
+                and (suggestion_id is None or r["suggestion_id"] == suggestion_id)]
+        headers = ["suggestion", "status", "sku", "location", "supplier", "suggested",
+                   "quantity", "decided (UTC)", "user", "po", "note"]
+        table = [(r["suggestion_id"], r["status"], r["sku"], r["location_id"], r["supplier_id"],
+                  r["suggested_units"], r["quantity"], r["decided_at"][:19], r["user"],
+                  r["po_number"], r["note"]) for r in rows]
+    if not table:
+        click.echo("no decisions yet" if not (status or suggestion_id) else "no decisions match")
+        return
+    click.echo(format_table(headers, table[:limit or None]))
+    if limit and len(table) > limit:
+        click.echo(f"... {len(table) - limit} more (--limit 0 shows all)")
+
+
+@click.command()
+@click.pass_context
+def restock(ctx):
+    """Send the approved lines now: one purchase order per supplier (CSV + XLSX).
+
+    Runs the `restock_files` job (what the restock sensor starts): imports the decisions,
+    writes <home>/outbox/suppliers/<supplier>/<PO>.csv and .xlsx, lists them in
+    <home>/outbox/manifest.jsonl with their sha256, delivers them through the sink of
+    [restock] in shelfwise.toml and marks the lines sent. Safe to re-run: the same lines
+    give the same PO number and the same files, and sent lines never go out again.
+
+    \b
+    Example:
+      shelfwise restock
+    """
+    from assets.outbox import read_manifest
+    from assets.restock.deliver import SUPPLIER_FILE_KIND
+    from pipelines.commands.core import run_job
+    from pipelines.summary import format_table
+
+    settings = load_settings(ctx.obj["home"])
+    store = DecisionStore(settings.home)
+    waiting = {r["suggestion_id"] for r in store.pending()}
+    if not waiting:
+        click.echo("no approved lines waiting to be sent")
+        return
+    result = run_job(settings, "restock_files", raise_on_error=False)
+    sent = [r for r in store.latest() if r["suggestion_id"] in waiting and r["status"] == "sent"]
+    pos = sorted({(r["supplier_id"], r["po_number"]) for r in sent})
+    files = {}
+    for entry in read_manifest(settings.outbox):
+        if entry.get("kind") == SUPPLIER_FILE_KIND:
+            files.setdefault(entry["po_number"], {})[entry["format"]] = entry
+    click.echo(format_table(
+        ["supplier", "po", "lines", "units", "value", "currency", "file", "sha256"],
+        [(supplier, po, files[po]["csv"]["rows"], files[po]["csv"]["total_units"],
+          files[po]["csv"]["total_value"], files[po]["csv"]["currency"],
+          f"{Path(files[po]['csv']['path']).with_suffix('')}.{{csv,xlsx}}",
+          files[po]["csv"]["sha256"][:12]) for supplier, po in pos]))
+    left = store.pending_count()
+    click.echo(f"\n{len(sent)} line(s) sent on {len(pos)} purchase order(s); files under "
+               f"{settings.outbox / 'suppliers'}")
+    if left or not result.success:
+        raise click.ClickException(
+            f"{left} approved line(s) still pending"
+            + ("" if result.success else "; the restock run failed: see `shelfwise ui` for its logs"))
+
+
+COMMANDS = [approve, reject, decisions, restock]
