@@ -1,32 +1,116 @@
-"""Alerts (operations): what shelfwise flagged, by kind and severity.
+"""Alerts (operations): what is open now, how severe, and whether every sink got the news.
 
-Shows the alerts the alerts step has published; nothing is estimated here.
+Reads what the alerts step published: ``marts.alert_status`` (every alert: open or resolved,
+since when, the sinks its latest change reached and the ones still owed it),
+``marts.alert_rules`` (which rules ran) and ``marts.alert_delivery_log`` (every attempt).
+Nothing is estimated here.
 """
 
 from __future__ import annotations
 
 import plotly.express as px
+import polars as pl
 import streamlit as st
 
 from dashboards import data, ui
 
+SEVERITY_COLORS = {"critical": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
+FAILED_ROW = "background-color: #fde0dc; color: #8e1b10"
+
 st.title("Alerts")
 ui.snapshot_caption()
 
-alert_tables = sorted(t for t in data.tables() if t.startswith("marts.") and "alert" in t)
-if not alert_tables:
+STATUS = "marts.alert_status"
+LOG = "marts.alert_delivery_log"
+RULES = "marts.alert_rules"
+if not data.has_columns(STATUS, {"alert_key", "alert_type", "status", "severity", "opened_at",
+                                 "subject", "message", "pending_to"}):
     ui.not_computed("Alerts", "alerts")
     st.stop()
 
-for name in alert_tables:
-    present = data.columns(name)
-    rows = data.query(f"SELECT count(*) AS n FROM {name}").item()
-    st.subheader(f"{name.split('.', 1)[1].replace('_', ' ').capitalize()} ({rows:,})")
-    by = [c for c in ("severity", "alert_type", "kind", "rule", "channel_id", "location_id")
-          if c in present]
-    if by and rows:
-        counts = data.query(f"SELECT {by[0]}, count(*) AS alerts FROM {name} "
-                            f"GROUP BY ALL ORDER BY alerts DESC")
-        ui.chart(px.bar(counts, x=by[0], y="alerts", title=f"Alerts by {by[0].replace('_', ' ')}"))
-    ui.table(data.query(f"SELECT * FROM {name} LIMIT 2000"), name=name.split(".", 1)[1],
-             key=f"dl_{name}")
+types = data.query(f"SELECT DISTINCT alert_type FROM {STATUS} ORDER BY 1")["alert_type"].to_list()
+picked_types = ui.choice_filter("Alert type", {t: t.replace("_", " ") for t in types},
+                                key="alerts_type")
+picked_severities = ui.choice_filter("Severity", {s: s for s in SEVERITY_COLORS},
+                                     key="alerts_severity")
+filters = {"types": picked_types, "severities": picked_severities}
+where = f"{data.one_of('types', 'alert_type')} AND {data.one_of('severities', 'severity')}"
+
+counts = data.query(f"""
+    SELECT count(*) FILTER (WHERE status = 'open') AS open,
+           count(*) FILTER (WHERE status = 'open' AND severity = 'critical') AS critical,
+           count(*) FILTER (WHERE status = 'open' AND severity = 'warning') AS warning,
+           count(*) FILTER (WHERE pending_to IS NOT NULL) AS undelivered
+    FROM {STATUS} WHERE {where}""", filters).row(0, named=True)
+has_log = data.has_columns(LOG, {"attempted_at", "sink", "status", "error"})
+failed_attempts = (data.query(f"SELECT count(*) AS n FROM {LOG} WHERE status = 'failed'").item()
+                   if has_log else 0)
+cols = st.columns(5)
+cols[0].metric("Open alerts", f"{counts['open']:,}")
+cols[1].metric("Critical", f"{counts['critical']:,}")
+cols[2].metric("Warning", f"{counts['warning']:,}")
+cols[3].metric("Not yet delivered", f"{counts['undelivered']:,}",
+               help="Alerts whose latest change a sink still owes (retried on the next run).")
+cols[4].metric("Failed delivery attempts", f"{failed_attempts:,}")
+
+# a sink whose latest attempt failed is down now: say so before anything else
+if has_log:
+    sinks = data.query(f"""
+        SELECT sink, arg_max(status, attempted_at) AS last_status,
+               max(attempted_at) AS last_attempt,
+               max(attempted_at) FILTER (WHERE status = 'delivered') AS last_delivered,
+               arg_max(error, attempted_at) FILTER (WHERE status = 'failed') AS last_error
+        FROM {LOG} GROUP BY sink ORDER BY sink""")
+    for sink in sinks.filter(pl.col("last_status") == "failed").iter_rows(named=True):
+        since = sink["last_delivered"]
+        st.error(f"Sink **{sink['sink']}** is failing (last attempt "
+                 f"{sink['last_attempt']:%Y-%m-%d %H:%M} UTC; last success "
+                 f"{'never' if since is None else f'{since:%Y-%m-%d %H:%M} UTC'}): "
+                 f"{sink['last_error']}. Undelivered alerts are retried on the next run.",
+                 icon=":material/error:")
+
+if data.has_columns(RULES, {"alert_type", "evaluated", "skipped_reason"}):
+    skipped = data.query(f"SELECT alert_type, skipped_reason FROM {RULES} WHERE NOT evaluated")
+    for rule in skipped.iter_rows(named=True):
+        st.info(f"{rule['alert_type'].replace('_', ' ').capitalize()} alerts are not evaluated: "
+                f"{rule['skipped_reason']}.", icon=":material/info:")
+
+st.subheader("Open alerts")
+by_type = data.query(f"""
+    SELECT alert_type, severity, count(*) AS alerts FROM {STATUS}
+    WHERE status = 'open' AND {where} GROUP BY ALL ORDER BY alert_type""", filters)
+if by_type.height:
+    ui.chart(px.bar(by_type, x="alert_type", y="alerts", color="severity",
+                    color_discrete_map=SEVERITY_COLORS, title="Open alerts by type and severity",
+                    labels={"alert_type": "alert type"}))
+open_alerts = data.query(f"""
+    SELECT severity, alert_type, subject, opened_at, escalated_at, units, value_base, message,
+           delivered_to, pending_to
+    FROM {STATUS} WHERE status = 'open' AND {where}
+    ORDER BY severity_rank DESC, opened_at DESC, alert_key LIMIT 2000""", filters)
+ui.table(open_alerts, name="open_alerts", key="dl_open_alerts")
+
+with st.expander("Resolved alerts"):
+    resolved = data.query(f"""
+        SELECT severity, alert_type, subject, opened_at, resolved_at, message
+        FROM {STATUS} WHERE status = 'resolved' AND {where}
+        ORDER BY resolved_at DESC LIMIT 500""", filters)
+    ui.table(resolved, name="resolved_alerts", key="dl_resolved_alerts")
+
+st.subheader("Delivery log")
+if not has_log:
+    ui.not_computed("Delivery log", "alerts")
+    st.stop()
+only_failed = st.toggle("Failed attempts only", key="alerts_failed_only")
+log = data.query(f"""
+    SELECT attempted_at, sink, status, attempt, http_status, error, transition, severity,
+           alert_type, subject, target
+    FROM {LOG} WHERE (NOT $only_failed OR status = 'failed') AND {where}
+    ORDER BY attempted_at DESC LIMIT 2000""", {**filters, "only_failed": only_failed})
+st.caption("Every attempt per sink, newest first; failed attempts are highlighted.")
+st.dataframe(
+    log.to_pandas().style.apply(
+        lambda row: [FAILED_ROW if row["status"] == "failed" else ""] * len(row), axis=1),
+    width="stretch", hide_index=True)
+st.download_button("Download delivery log (CSV)", ui.neutralise(log).write_csv().encode("utf-8"),
+                   file_name="alert_delivery_log.csv", mime="text/csv", key="dl_delivery_log")
