@@ -27,6 +27,8 @@ pages = {
         st.Page(VIEWS / "inventory.py", title="Inventory", icon=":material/inventory:"),
     ],
     "Plan": [
+        st.Page(VIEWS / "replenishment.py", title="Replenishment",
+                icon=":material/shopping_cart:"),
         st.Page(VIEWS / "forecast_quality.py", title="Forecast quality",
                 icon=":material/query_stats:"),
     ],

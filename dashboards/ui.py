@@ -101,6 +101,11 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
 def table(frame: pl.DataFrame, *, name: str, key: str) -> None:
     """A full-width table and a CSV download of exactly what it shows."""
     st.dataframe(frame, width="stretch", hide_index=True)
+    download(frame, name=name, key=key)
+
+
+def download(frame: pl.DataFrame, *, name: str, key: str) -> None:
+    """A CSV download button for ``frame``, formula-looking text cells neutralised."""
     st.download_button(
         f"Download {name} (CSV)", neutralise(frame).write_csv().encode("utf-8"),
         file_name=f"{name}.csv", mime="text/csv", key=key,

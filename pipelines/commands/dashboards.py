@@ -36,7 +36,7 @@ def streamlit_command(port: int, host: str) -> list[str]:
               help="address to bind; the default keeps the dashboards on this machine")
 @click.pass_context
 def dashboards(ctx, port, host):
-    """Open the dashboards (KPIs, inventory, forecast quality, alerts, data quality).
+    """Open the dashboards (KPIs, inventory, replenishment, forecast quality, alerts, data quality).
 
     They read <home>/serving/serving.duckdb, the snapshot the publish step replaces after
     every run, never the warehouse: a running pipeline never breaks a page.

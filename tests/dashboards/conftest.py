@@ -2,18 +2,22 @@
 
 The core is built here by hand (``ensure_schema`` + inserts of seeded random rows), because
 the demo generator and the ingest adapters are built in parallel with the dashboards. The
-KPI marts and the snapshot are then materialized by the real Dagster assets in process.
+replenishment marts are derived from that core to the shared contract
+(``dashboards_replenishment_marts.py``). The KPI marts and the snapshot are then materialized
+by the real Dagster assets in process.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from dashboards_replenishment_marts import build_replenishment_marts
 
 from assets.model import BASE_AMOUNTS, ENTITIES
 from assets.warehouse import ensure_schema
@@ -67,6 +71,7 @@ def build_small_core(con: duckdb.DuckDBPyConnection, *, seed: int = 7, days: int
             supplier_id="SUP-A" if i % 2 else "SUP-B", unit_cost=round(2 + i * 0.75, 2),
             cost_currency="EUR" if i % 2 else "GBP", list_price=round(8 + i * 2.0, 2),
             price_currency="EUR", case_pack=6, moq=12, is_bundle=False,
+            supplier_sku=f"{'A' if i % 2 else 'B'}-{i:04d}",
             launched_on=start - timedelta(days=200),
         ))
     products.append(dict(sku="KIT-001", name="Mug gift set", category="Mugs", case_pack=1,
@@ -78,9 +83,11 @@ def build_small_core(con: duckdb.DuckDBPyConnection, *, seed: int = 7, days: int
     ])
     insert(con, "suppliers", [
         dict(supplier_id="SUP-A", name="Alpha Textiles", currency="EUR", lead_time_days_mean=14,
-             order_weekdays="Mon,Thu", review_period_days=7, country="DE"),
+             order_weekdays="Mon,Thu", review_period_days=7, min_order_value=250.0,
+             country="DE"),
         dict(supplier_id="SUP-B", name="Brit Ceramics", currency="GBP", lead_time_days_mean=21,
-             order_weekdays="Tue", review_period_days=14, country="GB"),
+             order_weekdays="Tue", review_period_days=14, min_order_value=5000.0,
+             country="GB"),
     ])
     insert(con, "locations", [dict(location_id=l, name=n, location_type=t, country="DE")
                               for l, n, t in LOCATIONS])
@@ -221,7 +228,8 @@ def materialize_kpis_and_snapshot(home: Path) -> None:
 
 @pytest.fixture(scope="session")
 def served_home(tmp_path_factory) -> Path:
-    """A shelfwise home with a small warehouse, its KPI marts and a published snapshot."""
+    """A shelfwise home with a small warehouse, its replenishment and KPI marts and a published
+    snapshot."""
     home = tmp_path_factory.mktemp("home")
     # a 60-day history: dead stock after 30 days without a sale (exercises [kpis] settings)
     (home / "shelfwise.toml").write_text("[kpis]\ndead_stock_days = 30\n", encoding="utf-8")
@@ -230,6 +238,7 @@ def served_home(tmp_path_factory) -> Path:
     con = duckdb.connect(str(warehouse))
     try:
         build_small_core(con)
+        build_replenishment_marts(con, END)
     finally:
         con.close()
     materialize_kpis_and_snapshot(home)
@@ -241,3 +250,13 @@ def serving_env(served_home, monkeypatch) -> Path:
     """Point the dashboards at ``served_home`` (they read SHELFWISE_HOME)."""
     monkeypatch.setenv("SHELFWISE_HOME", str(served_home))
     return served_home
+
+
+@pytest.fixture()
+def planner_env(served_home, tmp_path, monkeypatch) -> Path:
+    """A home of its own (a copy of the served snapshot, an empty decision store) for tests
+    that write planner decisions, so they never see each other's."""
+    home = tmp_path / "home"
+    shutil.copytree(served_home / "serving", home / "serving")
+    monkeypatch.setenv("SHELFWISE_HOME", str(home))
+    return home

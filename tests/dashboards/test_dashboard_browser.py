@@ -6,6 +6,7 @@ it is absent. Screenshots of every page go to the test's tmp dir.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.decisions.store import DecisionStore
 from pipelines.commands.dashboards import streamlit_command
 
 CHROMIUM = "/usr/bin/chromium"
@@ -26,6 +28,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
 # whether a Plotly chart must be drawn on the generated warehouse
 PAGES = {
     "": ("Time to ship, median", True),
+    "replenishment": ("Order value by supplier", True),
     "inventory": ("Overstock and dead stock", True),
     "forecast_quality": ("Available once the forecasting step runs", False),
     "alerts": ("Available once the alerts step runs", False),
@@ -45,10 +48,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture()
-def server(served_home):
+@contextlib.contextmanager
+def streamlit_server(home: Path):
+    """`streamlit run` of the dashboards on ``home``, on a free port; yields its URL."""
     port = free_port()
-    env = {**os.environ, "SHELFWISE_HOME": str(served_home)}
+    env = {**os.environ, "SHELFWISE_HOME": str(home)}
     proc = subprocess.Popen(streamlit_command(port, "127.0.0.1"), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -63,12 +67,27 @@ def server(served_home):
                 proc.kill()
                 pytest.fail(f"streamlit did not start: {proc.stdout.read().decode()[-2000:]}")
             time.sleep(0.2)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture()
+def server(served_home):
+    with streamlit_server(served_home) as url:
+        yield url
+
+
+@pytest.fixture()
+def planner_server(planner_env):
+    """A server on a home of its own, so the approvals below stay out of other tests."""
+    with streamlit_server(planner_env) as url:
+        yield url
 
 
 def expected_orders(home: Path) -> int:
@@ -117,3 +136,35 @@ def test_every_page_in_a_real_browser(server, served_home, tmp_path):
         finally:
             browser.close()
     assert len(list(shots.glob("*.png"))) == len(PAGES) + 1
+
+
+def test_planner_approves_a_suggestion_in_a_real_browser(planner_server, planner_env, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"), read_only=True)
+    try:
+        suggestion_id, sku, units = con.execute(
+            "SELECT suggestion_id, sku, suggested_units FROM marts.replenishment_suggestions "
+            "WHERE urgency_rank = 1").fetchall()[0]
+    finally:
+        con.close()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{planner_server}/replenishment")
+            # the detail opens on the most urgent line
+            page.get_by_text("Decide on this line").wait_for(timeout=30_000)
+            page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
+            name = page.get_by_label("Your name (saved with each decision)")
+            name.fill("browser planner")
+            name.press("Enter")
+            page.get_by_role("button", name="Approve", exact=True).click()
+            page.get_by_text("Saved 1 decision(s) by browser planner").wait_for(timeout=30_000)
+            page.screenshot(path=str(tmp_path / "replenishment_approved.png"), full_page=True)
+            assert page.locator("[data-testid='stException']").count() == 0
+        finally:
+            browser.close()
+    saved = DecisionStore(planner_env).get(suggestion_id)
+    assert (saved["status"], saved["quantity"], saved["user"], saved["sku"]) == (
+        "approved", units, "browser planner", sku)

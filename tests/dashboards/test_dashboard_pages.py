@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
-PAGES = ["kpis", "inventory", "forecast_quality", "alerts", "data_quality"]
+PAGES = ["kpis", "replenishment", "inventory", "forecast_quality", "alerts", "data_quality"]
 
 
 def run_page(page: str) -> AppTest:

@@ -1,0 +1,387 @@
+"""Replenishment (planner): what to order today and why; approve, edit or reject each line.
+
+Suggestions, policy numbers and the projected stock come from the serving snapshot
+(``marts.replenishment_suggestions``, ``marts.replenishment_policy``, ``marts.projected_stock``).
+Decisions go only to the decision store (dashboards/decisions.py), never to the warehouse or
+the snapshot; the page overlays them on the snapshot rows, so a decision shows at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboards import data, decisions, ui
+
+SUGGESTIONS = "marts.replenishment_suggestions"
+POLICY = "marts.replenishment_policy"
+PROJECTED = "marts.projected_stock"
+# the contract columns this page reads
+SUGGESTION_COLUMNS = [
+    "suggestion_id", "as_of", "sku", "product_name", "location_id", "supplier_id",
+    "supplier_name", "supplier_sku", "order_date", "expected_arrival_date", "suggested_units",
+    "case_pack", "cases", "moq", "unit_cost", "currency", "unit_cost_base", "line_value",
+    "line_value_base", "service_level", "reorder_point_units", "order_up_to_units",
+    "safety_stock_units", "inventory_position_units", "projected_stockout_date",
+    "days_of_cover", "last_order_date", "urgency_rank", "reason", "reason_codes",
+]
+URGENCY = {
+    "critical": "projected to run out before an order placed now can arrive",
+    "high": "projected to run out within the forecast horizon, after an order would arrive",
+    "normal": "below the reorder point, no stockout within the horizon",
+}
+# statuses whose units go (or went) to the supplier
+ORDERED = ["approved", "edited", "sent"]
+
+st.title("Replenishment")
+ui.snapshot_caption()
+
+if not data.has_columns(SUGGESTIONS, SUGGESTION_COLUMNS):
+    ui.not_computed("Reorder suggestions", "replenishment")
+    st.stop()
+
+has_policy = data.has_columns(POLICY, ["as_of", "sku", "location_id", "abc_class"])
+suggestions = data.query(
+    f"""
+    SELECT {", ".join(f"s.{c}" for c in SUGGESTION_COLUMNS)},
+           {"p.abc_class" if has_policy else "NULL::VARCHAR AS abc_class"},
+           CASE WHEN s.projected_stockout_date < s.expected_arrival_date
+                  OR list_contains(string_split(s.reason_codes, ','), 'stockout_before_arrival')
+                THEN 'critical'
+                WHEN s.projected_stockout_date IS NOT NULL THEN 'high'
+                ELSE 'normal' END AS urgency
+    FROM {SUGGESTIONS} AS s
+    {f"LEFT JOIN {POLICY} AS p ON p.sku = s.sku AND p.location_id = s.location_id "
+     "AND p.as_of = s.as_of" if has_policy else ""}
+    ORDER BY s.urgency_rank, s.sku, s.location_id
+    """
+)
+if suggestions.is_empty():
+    st.success("Nothing to order: no SKU is below its reorder point.")
+    st.stop()
+
+st.session_state.setdefault("repl_revision", 0)
+rows = decisions.overlay(suggestions)
+
+# -- filters ---------------------------------------------------------------------------------
+suppliers = dict(
+    rows.select("supplier_id", "supplier_name").unique().sort("supplier_id").iter_rows())
+location_names = data.dimension("core.locations", "location_id")
+picked = {
+    "supplier_id": ui.choice_filter("Supplier", suppliers, key="repl_suppliers"),
+    "location_id": ui.choice_filter(
+        "Location", {l: location_names.get(l, l) for l in rows["location_id"].unique().sort()},
+        key="repl_locations"),
+    "abc_class": ui.choice_filter(
+        "ABC class", {c: c for c in rows["abc_class"].drop_nulls().unique().sort()},
+        key="repl_abc"),
+    "urgency": ui.choice_filter("Urgency", {u: u for u in URGENCY}, key="repl_urgency"),
+    "status": ui.choice_filter("Status", {s: s for s in decisions.STATUSES}, key="repl_status"),
+}
+user = st.sidebar.text_input("Your name (saved with each decision)", key="planner_name").strip()
+shown = rows
+for column, values in picked.items():
+    if values:  # nothing picked means all
+        shown = shown.filter(pl.col(column).is_in(values))
+
+as_of = rows["as_of"][0]
+st.caption(f"Suggestions as of {as_of}: {rows.height} lines from {len(suppliers)} suppliers, "
+           "most urgent first.")
+
+row = st.columns(4)
+row[0].metric("Lines to decide", ui.number(rows.filter(pl.col("status") == "proposed").height))
+row[1].metric("Critical lines", ui.number(rows.filter(pl.col("urgency") == "critical").height))
+row[2].metric("Approved value (EUR)", ui.number(
+    rows.filter(pl.col("status").is_in(ORDERED))["order_value_base"].sum(), 2))
+row[3].metric("Suggested value (EUR)", ui.number(rows["line_value_base"].sum(), 2),
+              help="All suggestions at the suggested quantities, in the base currency.")
+
+
+def problem(line: dict) -> str | None:
+    """Why the planner's quantity cannot be ordered, or None."""
+    units = line.get("order_units")
+    if units is None or units <= 0:
+        return "enter a quantity above 0 units, or reject the line"
+    return decisions.quantity_problem(int(units), line)
+
+
+def decide(lines: list[dict], action: str, note: str | None) -> None:
+    """Save ``action`` on ``lines`` (all or none), then rerun so the page shows it."""
+    sent = [f"{l['sku']} @ {l['location_id']}" for l in lines if l["status"] == "sent"]
+    lines = [line for line in lines if line["status"] != "sent"]
+    left = (f" Left as they are, already sent to the supplier: {', '.join(sent)}."
+            if sent else "")
+    if not lines:
+        st.warning(left.strip())
+        return
+    problems = [] if action == "reject" else [
+        f"{l['sku']} @ {l['location_id']}: {p}" for l in lines if (p := problem(l))]
+    if problems:
+        st.error("Nothing saved. " + "; ".join(problems))
+        return
+    try:
+        saved = decisions.save(lines, action, user=user, note=note)
+    except decisions.DecisionError as exc:
+        st.error(f"Nothing saved: {exc}")
+        return
+    done = [f"{l['sku']} @ {l['location_id']} {r['status']}"
+            + (f" ({r['quantity']} units)" if r["quantity"] else "")
+            for l, r in zip(lines, saved)]
+    st.session_state["repl_flash"] = (
+        f"Saved {len(saved)} decision(s)" + (f" by {user}" if user else "") + ": "
+        + ", ".join(done[:10]) + (", ..." if len(done) > 10 else "") + "." + left
+    )
+    st.session_state["repl_revision"] += 1  # fresh editor and inputs on the new statuses
+    st.rerun()
+
+
+# -- the suggestions table -------------------------------------------------------------------
+st.subheader(f"Suggestions ({shown.height} of {rows.height})")
+if flash := st.session_state.pop("repl_flash", None):
+    st.success(flash, icon=":material/check_circle:")
+if shown.is_empty():
+    st.info("No suggestion matches the filters.")
+else:
+    select_all = st.checkbox("Select every line shown", key="repl_select_all")
+    EDITOR_COLUMNS = [
+        "select", "urgency_rank", "urgency", "status", "sku", "product_name", "location_id",
+        "suggested_units", "order_units", "reason", "supplier_name", "order_value_base",
+        "projected_stockout_date", "last_order_date", "expected_arrival_date", "abc_class",
+        "case_pack", "moq", "unit_cost", "currency", "decided_by",
+    ]
+    editor_input = shown.select(pl.lit(select_all).alias("select"), "suggestion_id",
+                                *EDITOR_COLUMNS[1:])
+    # the editor records edits by row position: a new row set (filters, a save) needs a new
+    # key, or an old edit would land on another line
+    ids = hashlib.md5("|".join(shown["suggestion_id"]).encode()).hexdigest()[:12]
+    edited = st.data_editor(
+        editor_input,
+        key=f"repl_editor_{st.session_state['repl_revision']}_{ids}_{select_all}",
+        hide_index=True, width="stretch", column_order=EDITOR_COLUMNS,
+        disabled=[c for c in editor_input.columns if c not in ("select", "order_units")],
+        column_config={
+            "select": st.column_config.CheckboxColumn("select", default=False),
+            "urgency_rank": st.column_config.NumberColumn("#", help="1 = most urgent"),
+            "urgency": st.column_config.TextColumn(
+                "urgency", help="; ".join(f"{k}: {v}" for k, v in URGENCY.items())),
+            "product_name": "product", "location_id": "location", "supplier_name": "supplier",
+            "suggested_units": st.column_config.NumberColumn("suggested units"),
+            "order_units": st.column_config.NumberColumn(
+                "order units", min_value=0, step=1,
+                help="Your quantity in units: whole cases, at least the MOQ. Edit, then "
+                     "approve or save."),
+            "reason": st.column_config.TextColumn("reason", width="large"),
+            "order_value_base": st.column_config.NumberColumn("value (EUR)", format="%.2f"),
+            "projected_stockout_date": "projected stockout",
+            "last_order_date": "last order date",
+            "expected_arrival_date": "expected arrival",
+            "abc_class": "ABC", "case_pack": "case pack", "moq": "MOQ",
+            "unit_cost": st.column_config.NumberColumn("unit cost", format="%.2f"),
+            "decided_by": "decided by",
+        },
+    )
+    if not isinstance(edited, pl.DataFrame):  # the editor hands back what it was given
+        edited = pl.from_pandas(edited)
+    planned = edited.select("suggestion_id", "select",
+                            pl.col("order_units").alias("planned_units"))
+    lines = (shown.join(planned, on="suggestion_id", how="left", maintain_order="left")
+             .with_columns(pl.col("planned_units").alias("order_units")).drop("planned_units"))
+    chosen = lines.filter(pl.col("select")).drop("select")
+    changed = lines.join(shown.select("suggestion_id", pl.col("order_units").alias("was")),
+                         on="suggestion_id").filter(pl.col("order_units") != pl.col("was"))
+    note = st.text_input("Note (optional, saved with the decisions below)", key="repl_note")
+    buttons = st.columns(3)
+    if buttons[0].button(f"Approve selected ({chosen.height})", type="primary",
+                         disabled=chosen.is_empty(), key="repl_approve_selected"):
+        decide(chosen.to_dicts(), "approve", note)
+    if buttons[1].button(f"Reject selected ({chosen.height})", disabled=chosen.is_empty(),
+                         key="repl_reject_selected"):
+        decide(chosen.to_dicts(), "reject", note)
+    if buttons[2].button(f"Save changed quantities ({changed.height})",
+                         disabled=changed.is_empty(), key="repl_save_quantities"):
+        decide(changed.drop("select", "was").to_dicts(), "edit", note)
+    ui.download(shown.drop("suggestion_id"), name="replenishment_suggestions",
+                key="dl_replenishment")
+
+# -- totals per supplier ---------------------------------------------------------------------
+st.subheader("Order value by supplier")
+minimums = (data.query("SELECT supplier_id, min_order_value FROM core.suppliers")
+            if data.has_columns("core.suppliers", ["supplier_id", "min_order_value"])
+            else pl.DataFrame(schema={"supplier_id": pl.String, "min_order_value": pl.Float64}))
+is_ordered = pl.col("status").is_in(ORDERED)
+totals = (
+    rows.filter(pl.col("status") != "rejected")
+    .group_by("supplier_id", "supplier_name", "currency")
+    .agg(pl.len().alias("lines"), is_ordered.sum().alias("lines_approved"),
+         pl.col("order_units").sum(), pl.col("order_value").sum(),
+         pl.col("order_value_base").sum(),
+         pl.col("order_value_base").filter(is_ordered).sum().alias("approved_value_base"))
+    .join(minimums, on="supplier_id", how="left")
+    .with_columns(
+        (pl.col("min_order_value") - pl.col("order_value")).clip(lower_bound=0)
+        .alias("short_of_minimum"))
+    .select("supplier_name", "supplier_id", "currency", "lines", "lines_approved", "order_units",
+            "order_value", "min_order_value", "short_of_minimum", "order_value_base",
+            "approved_value_base")
+    .sort("order_value_base", descending=True)
+)
+st.caption("Every line not rejected, at the approved or suggested quantity. Value in the "
+           "supplier's currency and in EUR; the minimum order value is the supplier's, in its "
+           "currency.")
+ui.table(totals, name="order_value_by_supplier", key="dl_supplier_totals")
+short = totals.filter(pl.col("short_of_minimum") > 0)
+if short.height:
+    st.warning("Below the supplier's minimum order value: " + ", ".join(
+        f"{r['supplier_name']} ({r['order_value']:,.2f} of {r['min_order_value']:,.2f} "
+        f"{r['currency']})" for r in short.iter_rows(named=True)))
+
+# -- one suggestion in detail ----------------------------------------------------------------
+st.subheader("Suggestion detail")
+if shown.is_empty():
+    st.stop()
+labels = {r["suggestion_id"]: f"#{r['urgency_rank']} {r['sku']} {r['product_name']} @ "
+          f"{r['location_id']} ({r['status']})" for r in shown.iter_rows(named=True)}
+sid = st.selectbox("Suggestion", list(labels), format_func=labels.get, key="repl_detail")
+line = shown.row(by_predicate=pl.col("suggestion_id") == sid, named=True)
+st.markdown(f"**{line['urgency'].capitalize()}:** {line['reason']}")
+st.caption(f"Reasons: {line['reason_codes']}. Supplier {line['supplier_name']} "
+           f"(their SKU {line['supplier_sku'] or '–'}), order on {line['order_date']}, "
+           f"expected {line['expected_arrival_date']}.")
+
+key = {"sku": line["sku"], "location": line["location_id"], "as_of": line["as_of"]}
+policy = data.query(
+    f"SELECT * FROM {POLICY} WHERE sku = $sku AND location_id = $location AND as_of = $as_of",
+    key) if has_policy else pl.DataFrame()
+if policy.height:
+    p = policy.row(0, named=True)
+    metrics = [
+        ("Inventory position", ui.number(p["inventory_position_units"]),
+         "on hand + on order − allocated − backorders (units)"),
+        ("Reorder point", ui.number(p["reorder_point_units"]), "units"),
+        ("Safety stock", ui.number(p["safety_stock_units"]), "units"),
+        ("Order-up-to", ui.number(p["order_up_to_units"]), "units"),
+        ("On hand", ui.number(p["on_hand_units"]), "units"),
+        ("On order", ui.number(p["on_order_units"]), "units on open purchase orders"),
+        ("Allocated", ui.number(p["allocated_units"]), "units"),
+        ("Backorders", ui.number(p["backorder_units"]), "units"),
+        ("Mean daily demand", ui.number(p["mean_daily_demand_units"], 2), "units a day"),
+        ("Lead time", f"{ui.number(p['lead_time_mean_days'], 1)} ± "
+                      f"{ui.number(p['lead_time_sd_days'], 1)} d",
+         f"days, mean ± spread; source: {p['lead_time_source']}"),
+        ("Review period", f"{ui.number(p['review_period_days'])} d", "days between orders"),
+        ("Service level", ui.pct(p["service_level"]), f"source: {p['service_level_source']}"),
+        ("Days of cover", ui.number(p["days_of_cover"], 1), "days; empty without demand"),
+        ("Projected stockout", str(p["projected_stockout_date"] or "none in horizon"), None),
+        ("Last order date", str(p["last_order_date"] or "–"),
+         "last day an order still arrives before the projected stockout"),
+        ("Class", f"{p['abc_class'] or '–'} / {p.get('xyz_class') or '–'}",
+         "ABC (value) / XYZ (demand variability)"),
+    ]
+    for start in range(0, len(metrics), 4):
+        for col, (label, value, help_text) in zip(st.columns(4), metrics[start:start + 4]):
+            col.metric(label, value, help=help_text)
+else:
+    ui.not_computed("Policy numbers", "replenishment policy")
+
+if data.has_columns(PROJECTED, ["as_of", "sku", "location_id", "date", "demand_units",
+                                "inbound_units", "projected_on_hand_units"]):
+    projected = data.query(
+        f"""
+        SELECT date, demand_units, inbound_units, projected_on_hand_units FROM {PROJECTED}
+        WHERE sku = $sku AND location_id = $location AND as_of = $as_of ORDER BY date
+        """,
+        key,
+    )
+    fig = go.Figure()
+    fig.add_scatter(x=projected["date"], y=projected["projected_on_hand_units"],
+                    mode="lines+markers", name="projected on hand")
+    if projected["inbound_units"].sum() > 0:
+        fig.add_bar(x=projected["date"], y=projected["inbound_units"], name="inbound (open POs)",
+                    opacity=0.5)
+    for value, label, dash in ((line["reorder_point_units"], "reorder point", "dash"),
+                               (line["safety_stock_units"], "safety stock", "dot")):
+        fig.add_hline(y=value, line_dash=dash, annotation_text=label,
+                      annotation_position="top right")
+    for day, label, colour in ((line["projected_stockout_date"], "projected stockout", "red"),
+                               (line["expected_arrival_date"], "order arrives", "green")):
+        if day is not None:
+            # a shape and a note rather than add_vline: its annotation fails on date axes
+            fig.add_shape(type="line", x0=day, x1=day, yref="paper", y0=0, y1=1,
+                          line=dict(color=colour, dash="dot"))
+            fig.add_annotation(x=day, yref="paper", y=1, yanchor="bottom", text=label,
+                               showarrow=False, font=dict(color=colour))
+    fig.update_layout(title=f"Projected stock of {line['sku']} at {line['location_id']} "
+                            "without this order (units)", yaxis_title="units")
+    ui.chart(fig)
+else:
+    ui.not_computed("Projected stock", "replenishment")
+
+# demand history and forecast, when the forecasting step has published them (all locations)
+forecast_columns = (data.columns("marts.demand_forecast")
+                    if data.has_table("marts.demand_forecast") else [])
+quantiles = sorted(c for c in forecast_columns if re.fullmatch(r"q0\.\d+", c))
+if (data.has_columns("marts.daily_demand_by_sku", ["sku", "date", "units"])
+        and {"sku", "date", "mean"} <= set(forecast_columns)):
+    history = data.query(
+        """
+        SELECT date, units FROM marts.daily_demand_by_sku
+        WHERE sku = $sku AND date > (SELECT max(date) FROM marts.daily_demand_by_sku) - 91
+        ORDER BY date
+        """,
+        key,
+    )
+    # quantile column names come from the catalog and match q0.<digits>: safe to quote in
+    bands = [f'"{q}" AS "{q}"' for q in (quantiles[:1] + quantiles[-1:] if quantiles else [])]
+    median = '"q0.5"' if "q0.5" in quantiles else "mean"
+    forecast = data.query(
+        f"SELECT date, {median} AS median{''.join(', ' + b for b in bands)} "
+        "FROM marts.demand_forecast WHERE sku = $sku ORDER BY date",
+        key,
+    )
+    fig = go.Figure()
+    fig.add_bar(x=history["date"], y=history["units"], name="units ordered", opacity=0.6)
+    if len(bands) == 2:
+        low, high = quantiles[0], quantiles[-1]
+        fig.add_scatter(x=forecast["date"], y=forecast[high], mode="lines", line=dict(width=0),
+                        showlegend=False, name=high)
+        fig.add_scatter(x=forecast["date"], y=forecast[low], mode="lines", line=dict(width=0),
+                        fill="tonexty", fillcolor="rgba(31, 119, 180, 0.2)",
+                        name=f"forecast {low}–{high}")
+    fig.add_scatter(x=forecast["date"], y=forecast["median"], mode="lines",
+                    line=dict(color="#1f4e79", width=2), name="forecast median")
+    fig.update_layout(title=f"Demand of {line['sku']}, all locations (units a day)",
+                      yaxis_title="units")
+    ui.chart(fig)
+
+st.markdown("**Decide on this line**")
+cols = st.columns([3, 3, 2, 2, 2], vertical_alignment="bottom")
+units = cols[0].number_input(
+    "Order units", min_value=0, step=int(line["case_pack"] or 1),
+    value=int(line["order_units"] or line["suggested_units"]),
+    key=f"repl_units_{sid}_{st.session_state['repl_revision']}",
+    help=f"Units: whole cases of {line['case_pack']}, at least {line['moq']} (MOQ). "
+         f"Suggested: {line['suggested_units']}.")
+single = [{**line, "order_units": units}]
+single_note = cols[1].text_input("Note (optional)", key=f"repl_note_{sid}")
+if cols[2].button("Approve", type="primary", key="repl_approve_one"):
+    decide(single, "approve", single_note)
+if cols[3].button("Save quantity", key="repl_edit_one"):
+    decide(single, "edit", single_note)
+if cols[4].button("Reject", key="repl_reject_one"):
+    decide(single, "reject", single_note)
+if line["status"] != "proposed":
+    st.caption(f"Current decision: **{line['status']}**, {line['order_units']} units, "
+               f"{line['decided_at'][:19].replace('T', ' ')} UTC"
+               + (f" by {line['decided_by']}" if line["decided_by"] else "") + ".")
+
+st.markdown("**History of this suggestion**")
+audit = decisions.history(sid)
+if audit.is_empty():
+    st.caption("No decision yet: the line is proposed.")
+else:
+    ui.table(audit, name=f"decision_history_{line['sku']}_{line['location_id']}",
+             key="dl_decision_history")
