@@ -14,8 +14,12 @@ DOMAINS = [
     "assets.inventory",
     "assets.kpis",
     "assets.forecast",
+    "assets.replenishment",
     "assets.serving",
     "assets.quality",
+    "assets.decisions",
+    "assets.restock",
+    "assets.alerts",
 ]
 
 

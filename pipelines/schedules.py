@@ -8,10 +8,16 @@ import dagster as dg
 
 from assets.inventory.config import reconciliation_settings
 from assets.settings import Settings, load_settings
-from pipelines.jobs import all_assets_job, reconciliation_job
+from pipelines.jobs import alerts_job, all_assets_job, reconciliation_job
 
 # [schedules] in shelfwise.toml: when the whole daily run starts (after the night's exports)
-DAILY_RUN_DEFAULTS = {"daily_run_cron": "0 5 * * *", "daily_run_timezone": "UTC"}
+DAILY_RUN_DEFAULTS = {
+    "daily_run_cron": "0 5 * * *",
+    "daily_run_timezone": "UTC",
+    # alert rules re-evaluated and owed deliveries retried (a webhook down at 5:00 is not
+    # silent until tomorrow)
+    "alerts_cron": "*/30 * * * *",
+}
 
 
 def daily_run_settings(settings: Settings) -> dict[str, str]:
@@ -39,6 +45,16 @@ def build_schedules(home: str | None = None) -> list[dg.ScheduleDefinition]:
     rec = reconciliation_settings(settings)
     daily = daily_run_settings(settings)
     try:
+        alert_runs = dg.ScheduleDefinition(
+            name="alert_deliveries",
+            job=alerts_job,
+            cron_schedule=daily["alerts_cron"],
+            execution_timezone=daily["daily_run_timezone"],
+            description=(
+                "Evaluate the alert rules, deliver what is owed to every sink (a sink that was "
+                "down gets its backlog) and publish the snapshot ([schedules] alerts_cron)."
+            ),
+        )
         daily_run = dg.ScheduleDefinition(
             name="daily_run",
             job=all_assets_job,
@@ -52,8 +68,9 @@ def build_schedules(home: str | None = None) -> list[dg.ScheduleDefinition]:
         )
     except dg.DagsterInvalidDefinitionError as exc:
         raise ValueError(
-            f"shelfwise.toml [schedules] daily_run_cron = {daily['daily_run_cron']!r}: "
-            f"not a cron expression (e.g. '0 5 * * *'): {exc}"
+            f"shelfwise.toml [schedules] daily_run_cron = {daily['daily_run_cron']!r}, "
+            f"alerts_cron = {daily['alerts_cron']!r}: not a cron expression "
+            f"(e.g. '0 5 * * *'): {exc}"
         ) from exc
     return [
         dg.ScheduleDefinition(
@@ -67,6 +84,7 @@ def build_schedules(home: str | None = None) -> list[dg.ScheduleDefinition]:
             ),
         ),
         daily_run,
+        alert_runs,
     ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.decisions.store import DecisionStore
 from assets.ingest.engine import IGNORED_NAMES
 from assets.resources import SettingsResource
 
@@ -73,4 +74,34 @@ def inbox_sensor(context: dg.SensorEvaluationContext, shelfwise: SettingsResourc
     )
 
 
-SENSORS: list = [inbox_sensor]
+def pending_state(store: DecisionStore) -> tuple[int, str]:
+    """(approved-but-unsent lines, hash of their ids and revisions) from the decision store
+    alone: SQLite, never the DuckDB warehouse, which a running pipeline may hold locked."""
+    if not store.path.exists():
+        return 0, ""
+    digest = hashlib.sha256()
+    pending = store.pending()
+    for row in pending:
+        digest.update(f"{row['suggestion_id']}\x1f{row['revision']}\n".encode())
+    return len(pending), digest.hexdigest()
+
+
+@dg.sensor(
+    job_name="restock_files",
+    minimum_interval_seconds=30,
+    description="Runs the restock_files job when planners have approved lines not yet sent "
+                "(reads only decisions.sqlite, never the warehouse).",
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
+def restock_sensor(context: dg.SensorEvaluationContext, shelfwise: SettingsResource):
+    lines, state = pending_state(DecisionStore(shelfwise.settings.home))
+    if not lines:
+        return dg.SkipReason("no approved lines waiting to be sent")
+    if state == context.cursor:
+        return dg.SkipReason(f"{lines} approved line(s) already handed to a run")
+    context.update_cursor(state)
+    # the run key is the pending lines' state: the same approvals never launch two runs
+    return dg.RunRequest(run_key=state, tags={"shelfwise/pending_lines": str(lines)})
+
+
+SENSORS: list = [inbox_sensor, restock_sensor]

@@ -14,6 +14,7 @@ def test_definitions_validate_with_unique_names(tmp_path):
     assert defs.resolve_schedule_def("daily_reconciliation").job_name == "inventory_reconciliation"
     assert defs.resolve_sensor_def("inbox_sensor").job_name == "ingest"
     assert defs.resolve_schedule_def("daily_run").job_name == "shelfwise_all"
+    assert defs.resolve_schedule_def("alert_deliveries").job_name == "alerts"
 
 
 def test_daily_run_schedule_times_come_from_the_home(tmp_path):
@@ -28,6 +29,7 @@ def test_daily_run_schedule_times_come_from_the_home(tmp_path):
     assert (daily.cron_schedule, daily.execution_timezone) == ("30 4 * * 1-6", "Europe/Berlin")
     for bad, named in (('daily_run_cron = "61 5 * * *"', "daily_run_cron"),
                        ('daily_run_timezone = "Mars/Olympus"', "daily_run_timezone"),
+                       ('alerts_cron = "every hour"', "alerts_cron"),
                        ('at = "05:00"', r"unknown key\(s\) at")):
         (tmp_path / "shelfwise.toml").write_text(f"[schedules]\n{bad}\n")
         with pytest.raises(ValueError, match=named):

@@ -115,6 +115,7 @@ def demo(ctx, seed, skus, warehouses, channels, days, fresh):
     """
     import shutil
 
+    from assets.decisions.store import FILE_NAME as STORE_FILE
     from pipelines.generate import generate_demo
     from pipelines.summary import warehouse_summary
 
@@ -123,6 +124,9 @@ def demo(ctx, seed, skus, warehouses, channels, days, fresh):
     if fresh:
         for part in ("inbox", "warehouse", "serving", "outbox"):
             shutil.rmtree(settings.home / part, ignore_errors=True)
+        # decisions on the old data's suggestions would otherwise attach to the new ones
+        for name in (STORE_FILE, f"{STORE_FILE}-wal", f"{STORE_FILE}-shm"):
+            (settings.home / name).unlink(missing_ok=True)
     if fresh or not settings.inbox.exists():
         click.echo(f"generating demo data into {settings.inbox} ...")
         generate_demo(settings.inbox, seed=seed, skus=skus, warehouses=warehouses,
@@ -132,7 +136,12 @@ def demo(ctx, seed, skus, warehouses, channels, days, fresh):
     click.echo("")
     click.echo(warehouse_summary(settings.warehouse_path))
     click.echo(f"\ndemo finished in {time.perf_counter() - started:.0f} s; home: {settings.home}")
-    click.echo("next: `shelfwise ui` opens the Dagster UI on http://127.0.0.1:3000")
+    home = f" --home {settings.home}"
+    click.echo("next:\n"
+               f"  shelfwise{home} dashboards    the dashboards on http://127.0.0.1:8501 "
+               "(KPIs, Replenishment, Inventory, Alerts, ...)\n"
+               f"  shelfwise{home} ui            the Dagster UI on http://127.0.0.1:3000\n"
+               f"  shelfwise{home} suggestions   what to order now, with reasons")
     if not result.success:
         raise click.ClickException("some steps failed: open `shelfwise ui` to see which and why")
 

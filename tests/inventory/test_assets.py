@@ -83,7 +83,7 @@ def test_code_location_has_the_jobs_and_the_daily_schedule(tmp_path, monkeypatch
     from pipelines.definitions import build_definitions
     from pipelines.schedules import build_schedules
 
-    (schedule,) = build_schedules(str(tmp_path))
+    schedule = {s.name: s for s in build_schedules(str(tmp_path))}["daily_reconciliation"]
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 5 * * *", "Europe/Berlin")
     assert schedule.job_name == "inventory_reconciliation"
     defs = build_definitions(str(tmp_path))
