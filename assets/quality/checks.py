@@ -39,7 +39,7 @@ from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, connect
 ALL_CHECKS: list[QualityCheck] = [*CORE_CHECKS, *MARTS_CHECKS]
 
 # the domains whose assets these checks look at
-SOURCE_DOMAINS = ("assets.ingest", "assets.inventory")
+SOURCE_DOMAINS = ("assets.ingest", "assets.inventory", "assets.replenishment")
 
 
 def evaluate(

@@ -1,4 +1,5 @@
-"""Quality checks over the inventory marts: ATS never above on hand, reconciliation adds up.
+"""Quality checks over the decision marts: ATS never above on hand, reconciliation adds up,
+reorder suggestions are orderable.
 
 The marts belong to the inventory domain and may not exist yet. These checks attach only when
 their asset key is defined (see :func:`assets.quality.checks.build_asset_checks`), and each
@@ -260,6 +261,81 @@ def probe_reconciliation_sums(con: duckdb.DuckDBPyConnection, qs: QualitySetting
     return Probe(frame=frame, expectations=expectations, context={"columns": c})
 
 
+SUGGESTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "supplier_id": ("supplier_id",),
+    "sku": ("sku",),
+    "location_id": ("location_id",),
+    "units": ("suggested_units",),
+    "case_pack": ("case_pack",),
+    "moq": ("moq",),
+    "reorder_point": ("reorder_point_units",),
+    "order_up_to": ("order_up_to_units",),
+    "service_level": ("service_level",),
+    "reason": ("reason",),
+}
+
+
+def probe_orderable_suggestions(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
+    """Per supplier: every suggested line is something the supplier can ship and a planner can
+    read: units > 0, whole cases, at least the MOQ, reorder point ≤ order-up-to, a service
+    level in (0, 1), a reason. One SKU-location once. A line that breaks these would go out
+    to the supplier as a wrong purchase order once approved."""
+
+    def rows(column: str, what: str):
+        return lambda r: (
+            f"supplier {r['supplier_id']}: {num_text(r[column])} suggested lines {what} "
+            f"(e.g. {r['example_' + column] or '?'})"
+        )
+
+    checks = {
+        "not_positive_rows": "with 0 or fewer units",
+        "not_whole_cases_rows": "not in whole cases",
+        "below_moq_rows": "below the MOQ",
+        "reorder_point_above_order_up_to_rows": "whose reorder point is above the order-up-to level",
+        "service_level_out_of_range_rows": "with a service level outside (0, 1)",
+        "without_reason_rows": "without a reason",
+        "duplicate_rows": "suggested twice for one SKU and location",
+    }
+    expectations = [
+        Expect("ExpectColumnValuesToBeBetween", {"column": column, "max_value": 0},
+               f"a suggested line {what}", rows(column, what))
+        for column, what in checks.items()
+    ]
+    cols, why = resolve_columns(con, "marts", "replenishment_suggestions", SUGGESTION_COLUMNS)
+    if cols is None:
+        return _unavailable(why, expectations)
+    c = cols
+    conditions = {
+        "not_positive_rows": f"{c['units']} IS NULL OR {c['units']} <= 0",
+        "not_whole_cases_rows": f"{c['units']} % greatest({c['case_pack']}, 1) <> 0",
+        "below_moq_rows": f"{c['units']} < coalesce({c['moq']}, 0)",
+        "reorder_point_above_order_up_to_rows": f"{c['reorder_point']} > {c['order_up_to']}",
+        "service_level_out_of_range_rows":
+            f"{c['service_level']} IS NULL OR {c['service_level']} <= 0 OR {c['service_level']} >= 1",
+        "without_reason_rows": f"coalesce(trim({c['reason']}), '') = ''",
+        "duplicate_rows": "copies > 1",
+    }
+    measures = ",\n".join(
+        f"count(*) FILTER (WHERE {cond}) AS {column}, "
+        f"any_value(line) FILTER (WHERE {cond}) AS example_{column}"
+        for column, cond in conditions.items()
+    )
+    frame = con.execute(
+        f"""
+        WITH lines AS (
+            SELECT *, {c["sku"]} || ' at ' || {c["location_id"]} || ': ' || {c["units"]}
+                      || ' units, case pack ' || {c["case_pack"]} || ', MOQ ' || {c["moq"]} AS line,
+                   count(*) OVER (PARTITION BY {c["sku"]}, {c["location_id"]}) AS copies
+            FROM marts.replenishment_suggestions
+        )
+        SELECT {c["supplier_id"]} AS supplier_id, count(*) AS lines,
+               {measures}
+        FROM lines GROUP BY ALL ORDER BY supplier_id
+        """
+    ).df()
+    return Probe(frame=frame, expectations=expectations, context={"columns": c})
+
+
 MARTS_CHECKS: list[QualityCheck] = [
     QualityCheck(
         "ats_within_on_hand",
@@ -281,5 +357,13 @@ MARTS_CHECKS: list[QualityCheck] = [
         False,
         "sum(difference) = sum(counted) − sum(expected), and per row.",
         probe_reconciliation_sums,
+    ),
+    QualityCheck(
+        "orderable",
+        ("marts", "replenishment_suggestions"),
+        True,  # a wrong line becomes a wrong purchase order once approved: stop it here
+        "Suggested lines are whole cases, at least the MOQ, > 0, once per SKU-location, with a "
+        "service level in (0, 1), reorder point ≤ order-up-to and a reason.",
+        probe_orderable_suggestions,
     ),
 ]

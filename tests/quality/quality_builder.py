@@ -239,6 +239,21 @@ def healthy_frames() -> dict[str, pl.DataFrame]:
         "marts.ats_by_sku_location": ats_location,
         "marts.ats_by_sku_channel": ats_channel,
         "marts.reconciliation": reconciliation,
+        "marts.replenishment_suggestions": pl.DataFrame(
+            {
+                "suggestion_id": ["s1", "s2", "s3"],
+                "supplier_id": ["SUP-1", "SUP-1", "SUP-2"],
+                "sku": ["SKU-1", "SKU-2", "SKU-3"],
+                "location_id": ["WH1", "WH1", "WH2"],
+                "suggested_units": [48, 36, 10],
+                "case_pack": [12, 6, 1],
+                "moq": [24, 36, 10],
+                "reorder_point_units": [30.0, 20.0, 4.0],
+                "order_up_to_units": [70.0, 50.0, 9.0],
+                "service_level": [0.95, 0.9, 0.98],
+                "reason": ["below the reorder point 30; order 48 = 4 cases of 12"] * 3,
+            }
+        ),
     }
 
 

@@ -314,6 +314,33 @@ BREAKS = [
         {"gap", "mismatched_rows"},
         "reconciliation differences sum to -4, but counted − expected is 570 − 582 = -12 (gap 8)",
     ),
+    *[
+        (
+            f"a suggested line {what}",
+            [f"UPDATE marts.replenishment_suggestions SET {change} WHERE sku = 'SKU-1'"],
+            "marts.replenishment_suggestions.orderable",
+            failing,
+            words,
+        )
+        for what, change, failing, words in [
+            ("of 0 units", "suggested_units = 0", {"not_positive_rows", "below_moq_rows"},
+             "supplier SUP-1: 1 suggested lines with 0 or fewer units (e.g. SKU-1 at WH1: 0 units"),
+            ("not in whole cases", "suggested_units = 50", {"not_whole_cases_rows"},
+             "supplier SUP-1: 1 suggested lines not in whole cases (e.g. SKU-1 at WH1: 50 units, "
+             "case pack 12, MOQ 24)"),
+            ("below the MOQ", "suggested_units = 12", {"below_moq_rows"},
+             "supplier SUP-1: 1 suggested lines below the MOQ"),
+            ("with reorder point above order-up-to", "reorder_point_units = 80",
+             {"reorder_point_above_order_up_to_rows"},
+             "1 suggested lines whose reorder point is above the order-up-to level"),
+            ("with service level 1", "service_level = 1.0", {"service_level_out_of_range_rows"},
+             "1 suggested lines with a service level outside (0, 1)"),
+            ("without a reason", "reason = ' '", {"without_reason_rows"},
+             "supplier SUP-1: 1 suggested lines without a reason"),
+            ("twice for one SKU-location", "location_id = 'WH1', sku = 'SKU-2'",
+             {"duplicate_rows"}, "supplier SUP-1: 2 suggested lines suggested twice"),
+        ]
+    ],
 ]
 
 

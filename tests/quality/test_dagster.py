@@ -112,7 +112,7 @@ def test_checks_attach_only_to_defined_assets():
     # every check makes downstream wait (Dagster's `blocking`); severity decides who stops it
     assert all(spec.blocking for c in core_only for spec in c.check_specs)
     stopping = {c.name for c in ALL_CHECKS if c.blocking}
-    assert stopping == {"daily_volume", "no_duplicate_lines", "quantity_positive"}
+    assert stopping == {"daily_volume", "no_duplicate_lines", "quantity_positive", "orderable"}
 
 
 def test_a_check_the_owning_domain_defines_is_left_to_it():
