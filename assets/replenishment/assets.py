@@ -25,7 +25,8 @@ KINDS = {"duckdb", "polars"}
 # the marts this group writes and reads, and the core entities it reads, by name
 MARTS = {name: dg.AssetKey(["marts", name]) for name in (
     "lead_times", "projected_stock", "replenishment_policy", "replenishment_suggestions",
-    "demand_forecast", "demand_segments", "inventory_position", "kpi_unit_cost_by_sku")}
+    "inbound_purchase_orders", "demand_forecast", "demand_segments", "inventory_position",
+    "kpi_unit_cost_by_sku")}
 CORE = {name: dg.AssetKey(["core", name]) for name in (
     "purchase_orders", "receipts", "products", "suppliers", "fulfillment_events",
     "bundle_components", "fx_rates")}
@@ -33,6 +34,7 @@ LEAD_TIMES = MARTS["lead_times"]
 PROJECTED_STOCK = MARTS["projected_stock"]
 POLICY = MARTS["replenishment_policy"]
 SUGGESTIONS = MARTS["replenishment_suggestions"]
+INBOUND_PURCHASE_ORDERS = MARTS["inbound_purchase_orders"]
 
 
 def preview(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> dg.MetadataValue:
@@ -134,6 +136,30 @@ def projected_stock(warehouse: WarehouseResource, shelfwise: SettingsResource) -
         "dagster/row_count": rows, "as_of": str(as_of), "days": len(days),
         "sku_locations": stats[0], "sku_locations_running_out": stats[1],
         "inbound_units": int(stats[2]),
+    })
+
+
+@_asset(INBOUND_PURCHASE_ORDERS, [LEAD_TIMES, MARTS["inventory_position"]]
+        + [CORE[e] for e in ("purchase_orders", "receipts", "suppliers")])
+def inbound_purchase_orders(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Open purchase order lines with units still to come, late ones flagged (the drill-down's
+    inbound POs; the same lines as the projection's inbound units)."""
+    with warehouse.connect() as con:
+        as_of = sql.policy_as_of(con)
+        if as_of is None:
+            return _nothing(con, "inbound_purchase_orders", NO_POSITION)
+        rows = sql.build_inbound_purchase_orders(con, as_of)
+        late, units = con.execute(
+            """SELECT count(*) FILTER (WHERE is_late), coalesce(sum(units_inbound), 0)
+               FROM marts.inbound_purchase_orders"""
+        ).fetchall()[0]
+        most_late = preview(con, """SELECT po_number, supplier_id, sku, location_id,
+                                           expected_date, units_inbound, days_late
+                                    FROM marts.inbound_purchase_orders WHERE is_late
+                                    ORDER BY days_late DESC, po_number LIMIT 10""")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "as_of": str(as_of), "late_lines": late,
+        "inbound_units": int(units), "most_late": most_late,
     })
 
 
@@ -289,5 +315,6 @@ def every_needed_order_is_suggested(warehouse: WarehouseResource) -> dg.AssetChe
     )
 
 
-ASSETS = [lead_times, projected_stock, replenishment_policy, replenishment_suggestions]
+ASSETS = [lead_times, projected_stock, replenishment_policy, replenishment_suggestions,
+          inbound_purchase_orders]
 CHECKS = [every_needed_order_is_suggested]

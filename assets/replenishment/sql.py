@@ -174,13 +174,15 @@ def start_units(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql(START_SQL).pl()
 
 
-INBOUND_SQL = f"""
-WITH {POLICY_SCOPE_CTE},
+# open PO lines, what was received of them and the day the rest should come: shared by the
+# projection's inbound units and the inbound purchase order table, so the two always agree
+OPEN_LINES_CTE = """
 received AS (
     SELECT po_number, sku, sum(quantity_received) AS units FROM core.receipts GROUP BY ALL
 ),
 open_lines AS (  -- what inventory_position counts as on order, with the day it should come
-    SELECT po.sku, po.location_id,
+    SELECT po.po_number, po.supplier_id, po.sku, po.location_id, po.ordered_at,
+           po.expected_at, po.quantity_ordered, coalesce(r.units, 0) AS received_units,
            greatest(po.quantity_ordered - coalesce(r.units, 0), 0) AS units,
            coalesce(po.expected_at,
                     CAST(po.ordered_at AS DATE)
@@ -189,7 +191,11 @@ open_lines AS (  -- what inventory_position counts as on order, with the day it 
     LEFT JOIN received AS r USING (po_number, sku)
     LEFT JOIN marts.lead_times AS lt ON lt.supplier_id = po.supplier_id AND lt.sku = po.sku
     WHERE po.status = 'open'
-)
+)"""
+
+INBOUND_SQL = f"""
+WITH {POLICY_SCOPE_CTE},
+{OPEN_LINES_CTE}
 SELECT sku, location_id,
        greatest(due, $as_of + 1) AS date,  -- overdue: expected tomorrow
        sum(units)::BIGINT AS inbound_units
@@ -206,6 +212,34 @@ def inbound(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
     day they are expected (``expected_at``; without one, order day + the learned lead time;
     overdue lines are expected the day after ``as_of``)."""
     return con.sql(INBOUND_SQL, params={"as_of": as_of}).pl()
+
+
+INBOUND_PURCHASE_ORDERS_SQL = f"""
+CREATE OR REPLACE TABLE marts.inbound_purchase_orders AS
+WITH {OPEN_LINES_CTE}
+SELECT CAST($as_of AS DATE) AS as_of, o.po_number, o.supplier_id, s.name AS supplier_name,
+       o.sku, o.location_id, CAST(o.ordered_at AS DATE) AS ordered_date,
+       o.due AS expected_date,
+       CASE WHEN o.expected_at IS NULL THEN 'lead_time' ELSE 'purchase_order' END
+           AS expected_date_source,
+       CAST(o.quantity_ordered AS BIGINT) AS units_ordered,
+       CAST(o.received_units AS BIGINT) AS units_received,
+       CAST(o.units AS BIGINT) AS units_inbound,
+       coalesce(o.due < $as_of, false) AS is_late,
+       greatest($as_of - o.due, 0) AS days_late
+FROM open_lines AS o
+LEFT JOIN core.suppliers AS s ON s.supplier_id = o.supplier_id
+WHERE o.units > 0
+ORDER BY o.sku, o.location_id, o.due, o.po_number
+"""
+
+
+def build_inbound_purchase_orders(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> int:
+    """``marts.inbound_purchase_orders``: one row per open PO line with units still to come
+    (the lines behind the projection's ``inbound_units``), late when expected before
+    ``as_of``."""
+    con.execute(INBOUND_PURCHASE_ORDERS_SQL, {"as_of": as_of})
+    return _count(con, "marts.inbound_purchase_orders")
 
 
 # ---------------------------------------------------------------------------------------------

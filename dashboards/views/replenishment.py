@@ -1,25 +1,29 @@
 """Replenishment (planner): what to order today and why; approve, edit or reject each line.
 
-Suggestions, policy numbers and the projected stock come from the serving snapshot
-(``marts.replenishment_suggestions``, ``marts.replenishment_policy``, ``marts.projected_stock``).
-Decisions go only to the decision store (dashboards/decisions.py), never to the warehouse or
-the snapshot; the page overlays them on the snapshot rows, so a decision shows at once.
+Suggestions, policy numbers, the projected stock and the open purchase orders come from the
+serving snapshot (``marts.replenishment_suggestions``, ``marts.replenishment_policy``,
+``marts.projected_stock``, ``marts.inbound_purchase_orders``). Decisions go only to the decision
+store (dashboards/decisions.py), never to the warehouse or the snapshot; the page overlays them
+on the snapshot rows, so a decision shows at once. The supplier files already sent are read
+from the home's outbox (dashboards/outbox.py) for download.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboards import data, decisions, ui
+from dashboards import data, decisions, outbox, ui
 
 SUGGESTIONS = "marts.replenishment_suggestions"
 POLICY = "marts.replenishment_policy"
 PROJECTED = "marts.projected_stock"
+INBOUND = "marts.inbound_purchase_orders"
 # the contract columns this page reads
 SUGGESTION_COLUMNS = [
     "suggestion_id", "as_of", "sku", "product_name", "location_id", "supplier_id",
@@ -36,12 +40,55 @@ URGENCY = {
 }
 # statuses whose units go (or went) to the supplier
 ORDERED = ["approved", "edited", "sent"]
+# purchase orders (newest first) whose files get download buttons; the table lists them all
+SENT_ORDERS_WITH_BUTTONS = 20
+
+
+def sent_purchase_orders(supplier_ids: list[str]) -> None:
+    """The supplier files the restock run wrote (outbox manifest), each with a download."""
+    st.subheader("Sent purchase orders")
+    files = outbox.supplier_files()
+    if supplier_ids:
+        files = files.filter(pl.col("supplier_id").is_in(supplier_ids))
+    if files.is_empty():
+        which = " for the chosen suppliers" if supplier_ids else ""
+        st.caption(f"No supplier file sent yet{which}: approved lines are sent by the restock "
+                   "run (`shelfwise restock`), which writes one CSV and one XLSX per purchase "
+                   "order.")
+        return
+    names = data.dimension("core.suppliers", "supplier_id")
+    ui.table(files.select(
+        pl.col("supplier_id").replace(names).alias("supplier"), "supplier_id", "po_number",
+        "file", pl.col("sha256").str.slice(0, 12).alias("sha256 (prefix)"), "rows",
+        pl.col("recorded_at").str.slice(0, 19).str.replace("T", " ").alias("written at (UTC)"),
+    ), name="sent_purchase_orders", key="dl_sent_orders")
+    orders = files["po_number"].unique(maintain_order=True)
+    if orders.len() > SENT_ORDERS_WITH_BUTTONS:
+        st.caption(f"Downloads for the newest {SENT_ORDERS_WITH_BUTTONS} of {orders.len()} "
+                   "purchase orders; pick a supplier in the sidebar to narrow the list.")
+    for po in orders.head(SENT_ORDERS_WITH_BUTTONS):
+        po_files = files.filter(pl.col("po_number") == po).sort("format")
+        first = po_files.row(0, named=True)
+        cols = st.columns([4] + [2] * po_files.height, vertical_alignment="center")
+        cols[0].markdown(f"**{po}** · {names.get(first['supplier_id'], first['supplier_id'])} · "
+                         f"{(first['recorded_at'] or '')[:10]}")
+        for col, f in zip(cols[1:], po_files.iter_rows(named=True)):
+            read = outbox.reader(f["file"])
+            if read is None:
+                col.caption(f"{f['format'].upper()}: no longer in the outbox")
+                continue
+            col.download_button(
+                f"{f['format'].upper()}", read, file_name=Path(f["file"]).name,
+                mime=outbox.MIME.get(f["format"]), key=f"dl_sent_file_{f['file']}",
+                on_click="ignore", icon=":material/download:")
+
 
 st.title("Replenishment")
 ui.snapshot_caption()
 
 if not data.has_columns(SUGGESTIONS, SUGGESTION_COLUMNS):
     ui.not_computed("Reorder suggestions", "replenishment")
+    sent_purchase_orders([])
     st.stop()
 
 has_policy = data.has_columns(POLICY, ["as_of", "sku", "location_id", "abc_class"])
@@ -62,6 +109,7 @@ suggestions = data.query(
 )
 if suggestions.is_empty():
     st.success("Nothing to order: no SKU is below its reorder point.")
+    sent_purchase_orders([])
     st.stop()
 
 st.session_state.setdefault("repl_revision", 0)
@@ -239,6 +287,8 @@ if short.height:
         f"{r['supplier_name']} ({r['order_value']:,.2f} of {r['min_order_value']:,.2f} "
         f"{r['currency']})" for r in short.iter_rows(named=True)))
 
+sent_purchase_orders(picked["supplier_id"])
+
 # -- one suggestion in detail ----------------------------------------------------------------
 st.subheader("Suggestion detail")
 if shown.is_empty():
@@ -319,6 +369,30 @@ if data.has_columns(PROJECTED, ["as_of", "sku", "location_id", "date", "demand_u
     ui.chart(fig)
 else:
     ui.not_computed("Projected stock", "replenishment")
+
+st.markdown("**Inbound purchase orders**")
+if data.has_columns(INBOUND, ["sku", "location_id", "po_number", "supplier_name", "ordered_date",
+                              "expected_date", "units_ordered", "units_received", "units_inbound",
+                              "is_late", "days_late"]):
+    inbound = data.query(
+        f"""
+        SELECT po_number, supplier_name AS supplier, ordered_date AS ordered,
+               expected_date AS expected, units_ordered, units_received, units_inbound,
+               is_late AS late, days_late
+        FROM {INBOUND} WHERE sku = $sku AND location_id = $location
+        ORDER BY expected_date, po_number
+        """,
+        key,
+    )
+    if inbound.is_empty():
+        st.caption(f"No open purchase order for {line['sku']} at {line['location_id']}.")
+    else:
+        st.caption("Open purchase order lines with units still to come (the inbound bars "
+                   "above); late = expected before the as-of day.")
+        ui.table(inbound, name=f"inbound_purchase_orders_{line['sku']}_{line['location_id']}",
+                 key="dl_inbound_pos")
+else:
+    ui.not_computed("Inbound purchase orders", "replenishment")
 
 # demand history and forecast, when the forecasting step has published them (all locations)
 forecast_columns = (data.columns("marts.demand_forecast")

@@ -197,6 +197,19 @@ def build_small_core(con: duckdb.DuckDBPyConnection, *, seed: int = 7, days: int
                         unit_cost=product["unit_cost"], currency=product["cost_currency"],
                         ordered_at=ordered_at, expected_at=expected, status=status,
                         updated_at=ordered_at))
+    # still open at the end, for the most urgent SKU: one late and partly received, one on
+    # its way (the drill-down's inbound purchase orders)
+    for po_number, ordered, expected, qty in (("PO-900", 12, -2, 24), ("PO-901", 3, 7, 12)):
+        ordered_at = datetime.combine(END - timedelta(days=ordered), datetime.min.time())
+        pos.append(dict(po_number=po_number, supplier_id="SUP-A", sku="SKU-007",
+                        location_id="WH1", quantity_ordered=qty, unit_cost=7.25,
+                        currency="EUR", ordered_at=ordered_at,
+                        expected_at=END + timedelta(days=expected), status="open",
+                        updated_at=ordered_at))
+    receipts.append(dict(receipt_id="GR-900", po_number="PO-900", sku="SKU-007",
+                         location_id="WH1", quantity_received=6,
+                         received_at=datetime.combine(END - timedelta(days=1),
+                                                      datetime.min.time())))
     insert(con, "purchase_orders", pos)
     insert(con, "receipts", receipts)
 

@@ -5,6 +5,7 @@ page); here they are derived from the small test core with simple, deterministic
 the page has policy numbers, a projected-stock line and suggestions to decide on. The columns
 are the contract's (names and types); the numbers only need to be plausible and consistent:
 suggestion = order-up-to − inventory position, rounded up to the case pack, at least the MOQ.
+``marts.inbound_purchase_orders`` is built by the real SQL (``assets/replenishment/sql.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+
+from assets.replenishment.sql import build_inbound_purchase_orders
 
 HORIZON_DAYS = 21
 
@@ -133,10 +136,17 @@ FROM ranked
 
 
 def build_replenishment_marts(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
-    """Create the three contract marts in ``con``'s warehouse from its core, as of ``as_of``;
-    returns the number of suggestions."""
+    """Create the three contract marts in ``con``'s warehouse from its core, as of ``as_of``,
+    and the inbound purchase order lines with the real SQL; returns the number of
+    suggestions."""
     params = {"as_of": as_of, "horizon": HORIZON_DAYS}
     for sql in (POLICY_SQL, PROJECTED_SQL, SUGGESTIONS_SQL):
         used = {k: v for k, v in params.items() if f"${k}" in sql}
         con.execute(sql, used)
+    # the real SQL reads learned lead times only for lines without an expected day (the test
+    # core has none): an empty table for the build, gone afterwards
+    con.execute("CREATE TABLE marts.lead_times "
+                "(supplier_id VARCHAR, sku VARCHAR, lead_time_mean_days DOUBLE)")
+    build_inbound_purchase_orders(con, as_of)
+    con.execute("DROP TABLE marts.lead_times")
     return con.execute("SELECT count(*) FROM marts.replenishment_suggestions").fetchall()[0][0]

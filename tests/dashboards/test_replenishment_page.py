@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assets.decisions.store import DecisionStore
+from assets.outbox import record_manifest, write_atomic
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 
@@ -64,6 +65,10 @@ def test_suggestions_in_urgency_order_with_reasons_and_policy(planner_env):
     assert metrics["Reorder point"] == f"{rop:,}"
     assert len(at.get("plotly_chart")) == 1
     assert not DecisionStore(planner_env).path.exists()  # reading never creates the store
+    # nothing sent yet: a note, no download button of a supplier file, no outbox created
+    assert any("No supplier file sent yet" in c.value for c in at.caption)
+    assert not [b for b in at.get("download_button") if b.key.startswith("dl_sent_file_")]
+    assert not (planner_env / "outbox").exists()
 
 
 def test_filters_narrow_the_table(planner_env):
@@ -192,3 +197,60 @@ def test_a_line_already_sent_is_shown_as_sent_and_cannot_change(planner_env):
     at.button(key="repl_reject_one").click().run()
     assert "already sent to the supplier" in at.warning[0].value
     assert store.get(first["suggestion_id"])["status"] == "sent"
+
+
+def frame_with(at: AppTest, column: str):
+    """The one table on the page with ``column``."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def test_detail_lists_the_open_purchase_orders_of_the_line(planner_env):
+    at = open_page()
+    # the most urgent line has none; the test core has two open lines for another one
+    assert any(c.value.startswith("No open purchase order for") for c in at.caption)
+    expected = snapshot_rows(planner_env, """
+        SELECT s.suggestion_id, i.po_number, i.units_inbound, i.is_late
+        FROM marts.replenishment_suggestions AS s
+        JOIN marts.inbound_purchase_orders AS i USING (sku, location_id)
+        ORDER BY i.expected_date, i.po_number""")
+    assert len({r[0] for r in expected}) == 1 and len(expected) == 2
+    at.selectbox(key="repl_detail").set_value(expected[0][0]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    inbound = frame_with(at, "units_inbound")
+    assert [tuple(r) for r in inbound[["po_number", "units_inbound", "late"]].values] == [
+        r[1:] for r in expected]
+    assert list(inbound["late"]) == [True, False]  # expected two days before the as-of day
+    assert at.download_button(key="dl_inbound_pos")
+
+
+def write_supplier_file(home: Path, supplier: str, po: str, fmt: str, body: bytes) -> str:
+    outbox = home / "outbox"
+    path = outbox / "suppliers" / supplier / f"{po}.{fmt}"
+    digest = write_atomic(path, body)
+    record_manifest(outbox, path, digest, kind="supplier_file", rows=1, supplier_id=supplier,
+                    po_number=po, format=fmt)
+    return path.relative_to(outbox).as_posix()
+
+
+def test_sent_purchase_orders_offer_their_files_for_download(planner_env):
+    files = [write_supplier_file(planner_env, supplier, po, fmt, f"{po} {fmt}".encode())
+             for supplier, po in (("SUP-A", "PO-A-1"), ("SUP-B", "PO-B-1"))
+             for fmt in ("csv", "xlsx")]
+    (planner_env / "outbox" / files[-1]).unlink()  # a file gone from the outbox since
+    at = open_page()
+    listed = frame_with(at, "sha256 (prefix)")
+    assert set(listed["file"]) == set(files)
+    assert set(listed["supplier"]) == {"Alpha Textiles", "Brit Ceramics"}
+    buttons = {b.key: b.label for b in at.get("download_button")
+               if b.key.startswith("dl_sent_file_")}
+    assert buttons == {f"dl_sent_file_{f}": f.rsplit(".", 1)[1].upper() for f in files[:-1]}
+    assert any("XLSX: no longer in the outbox" in c.value for c in at.caption)
+
+    from dashboards import outbox  # the bytes a click downloads, read from this home's outbox
+    assert outbox.reader(files[0])() == b"PO-A-1 csv"
+    assert outbox.reader("../serving/serving.duckdb") is None  # never outside the outbox
+
+    at.sidebar.multiselect(key="repl_suppliers").select("SUP-A").run()
+    assert set(frame_with(at, "sha256 (prefix)")["supplier_id"]) == {"SUP-A"}

@@ -133,6 +133,24 @@ def test_every_sku_that_needs_an_order_has_a_suggestion_with_reasons_and_a_proje
     assert s.join(projected, on=["sku", "location_id"], how="anti").height == 0
 
 
+def test_inbound_purchase_orders_are_the_open_lines_on_order(con):
+    lines = frame(con, "SELECT * FROM marts.inbound_purchase_orders")
+    as_of = con.execute("SELECT max(as_of) FROM marts.inventory_position").fetchall()[0][0]
+    assert lines.height > 0 and set(lines["as_of"]) == {as_of}
+    assert lines.select("po_number", "sku").is_duplicated().sum() == 0
+    assert (lines["units_inbound"] == lines["units_ordered"] - lines["units_received"]).all()
+    assert (lines["units_inbound"] > 0).all() and lines["supplier_name"].null_count() == 0
+    assert (lines["is_late"] == (lines["expected_date"] < as_of)).all()
+    assert lines.select((pl.col("days_late") == (pl.lit(as_of) - pl.col("expected_date"))
+                         .dt.total_days().clip(lower_bound=0)).all()).item()
+    # line by line, what the inventory position counts as on order
+    on_order = frame(con, "SELECT sku, location_id, on_order_units FROM marts.inventory_position"
+                          " WHERE on_order_units > 0")
+    summed = lines.group_by("sku", "location_id").agg(pl.col("units_inbound").sum())
+    assert summed.join(on_order, on=["sku", "location_id"], how="full").filter(
+        pl.col("units_inbound").fill_null(0) != pl.col("on_order_units").fill_null(0)).height == 0
+
+
 def test_suggested_quantities_respect_packs_moq_and_minimum_order_value(con):
     s = frame(con, "SELECT * FROM marts.replenishment_suggestions")
     assert (s["suggested_units"] % s["case_pack"].clip(lower_bound=1) == 0).all()
