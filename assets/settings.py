@@ -35,6 +35,9 @@ class Settings:
     pii_salt: str = "shelfwise-demo-salt"
     # how many leading characters of a postal code are kept (enough for regional KPIs)
     postal_prefix_chars: int = 3
+    # DuckDB memory cap for pipeline steps (DuckDB syntax, e.g. "8GB"; "": DuckDB's default,
+    # 80 % of RAM); above it DuckDB spills to disk where it can
+    duckdb_memory_limit: str = ""
     extra: dict = field(default_factory=dict)
 
     @property

@@ -10,6 +10,8 @@ from assets.resources import SettingsResource
 def build_resources(home: str | None = None) -> dict:
     settings = load_settings(home)
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "warehouse": WarehouseResource(
+            path=str(settings.warehouse_path), memory_limit=settings.duckdb_memory_limit
+        ),
         "shelfwise": SettingsResource(home=str(settings.home)),
     }
