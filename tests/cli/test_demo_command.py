@@ -10,7 +10,7 @@ from pipelines.cli import main
 
 pytestmark = pytest.mark.integration
 
-TINY = ["--skus", "40", "--warehouses", "2", "--channels", "3", "--days", "120"]
+TINY = ["--skus", "30", "--warehouses", "2", "--channels", "3", "--days", "90"]
 
 
 def test_demo_runs_every_asset_and_fresh_starts_over(tmp_path):
