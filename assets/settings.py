@@ -65,6 +65,39 @@ class Settings:
         return dict(self.extra.get(name, {}))
 
 
+def typed_section(settings: Settings, section: str, cls, error: type[Exception] = ValueError,
+                  tables: tuple[str, ...] = ()) -> dict:
+    """The keys of ``[section]`` checked against the dataclass ``cls``: ``{key: value}``.
+
+    A key that is not a field of ``cls``, or a value not of its default's type, raises
+    ``error`` with a message naming the table and the key. A whole number is accepted where a
+    float is wanted (TOML's ``90`` for ``90.0``); a boolean is never a number. ``tables``:
+    fields that hold a sub-table (``[section.key]``), returned as given.
+    """
+    values = settings.section(section)
+    names = [f.name for f in fields(cls)]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise error(
+            f"shelfwise.toml [{section}]: unknown key(s) {', '.join(unknown)}; "
+            f"known: {', '.join(names)}"
+        )
+    defaults = cls()
+    out = {}
+    for key, value in values.items():
+        if key in tables:
+            if not isinstance(value, dict):
+                raise error(f"shelfwise.toml [{section}] {key}: expected a table [{section}.{key}]")
+            out[key] = value
+            continue
+        want = type(getattr(defaults, key))
+        ok = isinstance(value, want) or (want is float and isinstance(value, int))
+        if not ok or isinstance(value, bool):
+            raise error(f"shelfwise.toml [{section}] {key} = {value!r}: expected a {want.__name__}")
+        out[key] = want(value)
+    return out
+
+
 def load_settings(home: str | os.PathLike | None = None) -> Settings:
     """Settings for a home folder, with ``shelfwise.toml`` overrides applied."""
     root = home_dir(home)

@@ -3,40 +3,36 @@
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 
 import dagster as dg
 
 from assets.inventory.config import reconciliation_settings
-from assets.settings import Settings, load_settings
+from assets.settings import Settings, load_settings, typed_section
 from pipelines.jobs import alerts_job, all_assets_job, reconciliation_job
 
-# [schedules] in shelfwise.toml: when the whole daily run starts (after the night's exports)
-DAILY_RUN_DEFAULTS = {
-    "daily_run_cron": "0 5 * * *",
-    "daily_run_timezone": "UTC",
-    # alert rules re-evaluated and owed deliveries retried (a webhook down at 5:00 is not
-    # silent until tomorrow)
-    "alerts_cron": "*/30 * * * *",
-}
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """``[schedules]`` in shelfwise.toml: when the whole daily run starts (after the night's
+    exports) and how often alerts are re-evaluated and owed deliveries retried (a webhook
+    down at 5:00 is not silent until tomorrow)."""
+
+    daily_run_cron: str = "0 5 * * *"
+    daily_run_timezone: str = "UTC"
+    alerts_cron: str = "*/30 * * * *"
 
 
-def daily_run_settings(settings: Settings) -> dict[str, str]:
+def daily_run_settings(settings: Settings) -> ScheduleSettings:
     """``[schedules]`` with defaults, validated (the message names the key)."""
-    values = {**DAILY_RUN_DEFAULTS, **settings.section("schedules")}
-    unknown = sorted(set(values) - set(DAILY_RUN_DEFAULTS))
-    if unknown:
-        raise ValueError(
-            f"shelfwise.toml [schedules]: unknown key(s) {', '.join(unknown)}; "
-            f"known: {', '.join(DAILY_RUN_DEFAULTS)}"
-        )
+    out = ScheduleSettings(**typed_section(settings, "schedules", ScheduleSettings))
     try:
-        zoneinfo.ZoneInfo(values["daily_run_timezone"])
+        zoneinfo.ZoneInfo(out.daily_run_timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(
-            f"shelfwise.toml [schedules] daily_run_timezone = {values['daily_run_timezone']!r}: "
+            f"shelfwise.toml [schedules] daily_run_timezone = {out.daily_run_timezone!r}: "
             "not a tz database name (e.g. 'Europe/Berlin')"
         ) from exc
-    return values
+    return out
 
 
 def build_schedules(home: str | None = None) -> list[dg.ScheduleDefinition]:
@@ -48,8 +44,8 @@ def build_schedules(home: str | None = None) -> list[dg.ScheduleDefinition]:
         alert_runs = dg.ScheduleDefinition(
             name="alert_deliveries",
             job=alerts_job,
-            cron_schedule=daily["alerts_cron"],
-            execution_timezone=daily["daily_run_timezone"],
+            cron_schedule=daily.alerts_cron,
+            execution_timezone=daily.daily_run_timezone,
             description=(
                 "Evaluate the alert rules, deliver what is owed to every sink (a sink that was "
                 "down gets its backlog) and publish the snapshot ([schedules] alerts_cron)."
@@ -58,8 +54,8 @@ def build_schedules(home: str | None = None) -> list[dg.ScheduleDefinition]:
         daily_run = dg.ScheduleDefinition(
             name="daily_run",
             job=all_assets_job,
-            cron_schedule=daily["daily_run_cron"],
-            execution_timezone=daily["daily_run_timezone"],
+            cron_schedule=daily.daily_run_cron,
+            execution_timezone=daily.daily_run_timezone,
             description=(
                 "The whole day's run: ingest the night's files, inventory, forecast, "
                 "replenishment suggestions, alerts, KPIs and the dashboards' snapshot "
@@ -68,8 +64,8 @@ def build_schedules(home: str | None = None) -> list[dg.ScheduleDefinition]:
         )
     except dg.DagsterInvalidDefinitionError as exc:
         raise ValueError(
-            f"shelfwise.toml [schedules] daily_run_cron = {daily['daily_run_cron']!r}, "
-            f"alerts_cron = {daily['alerts_cron']!r}: not a cron expression "
+            f"shelfwise.toml [schedules] daily_run_cron = {daily.daily_run_cron!r}, "
+            f"alerts_cron = {daily.alerts_cron!r}: not a cron expression "
             f"(e.g. '0 5 * * *'): {exc}"
         ) from exc
     return [

@@ -14,9 +14,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from assets.settings import Settings
+from assets.settings import Settings, typed_section
 
 BACKENDS = ("local", "dask")
 
@@ -49,22 +49,9 @@ class ForecastSettings:
 
 def forecast_settings(settings: Settings) -> ForecastSettings:
     """The ``[forecast]`` table with defaults, validated (the message names the key)."""
-    values = settings.section("forecast")
-    known = {f.name for f in fields(ForecastSettings)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ForecastSettingsError(
-            f"shelfwise.toml [forecast]: unknown key(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(known))}"
-        )
-    defaults = ForecastSettings()
-    for key, value in values.items():
-        want = type(getattr(defaults, key))
-        if not isinstance(value, want) or isinstance(value, bool):
-            raise ForecastSettingsError(
-                f"shelfwise.toml [forecast] {key} = {value!r}: expected a {want.__name__}"
-            )
-    out = ForecastSettings(**values)
+    out = ForecastSettings(
+        **typed_section(settings, "forecast", ForecastSettings, ForecastSettingsError)
+    )
     for key in ("horizon", "history_days", "backtest_horizon", "n_jobs"):
         if getattr(out, key) < 1:
             raise ForecastSettingsError(f"shelfwise.toml [forecast] {key} must be ≥ 1")

@@ -23,11 +23,11 @@
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import polars as pl
 
-from assets.settings import Settings
+from assets.settings import Settings, typed_section
 
 
 class InventorySettingsError(ValueError):
@@ -51,30 +51,14 @@ class AllocationSettings:
     payment_window_hours: float = 72.0
 
 
-def _typed(section: str, cls, values: dict):
-    """Build the dataclass ``cls`` from a toml table, naming the key that is wrong."""
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise InventorySettingsError(
-            f"shelfwise.toml [{section}]: unknown key(s) {', '.join(unknown)}; "
-            f"known: {', '.join(known)}"
-        )
-    out = {}
-    for key, value in values.items():
-        want = type(getattr(cls(), key))
-        ok = isinstance(value, want) or (want is float and isinstance(value, int))
-        if not ok or isinstance(value, bool):
-            raise InventorySettingsError(
-                f"shelfwise.toml [{section}] {key} = {value!r}: expected a {want.__name__}"
-            )
-        out[key] = want(value)
-    return cls(**out)
+def _typed(settings: Settings, section: str, cls):
+    """The dataclass ``cls`` from a toml table, naming the key that is wrong."""
+    return cls(**typed_section(settings, section, cls, InventorySettingsError))
 
 
 def reconciliation_settings(settings: Settings) -> ReconciliationSettings:
     """The ``[reconciliation]`` table with defaults, validated."""
-    rec = _typed("reconciliation", ReconciliationSettings, settings.section("reconciliation"))
+    rec = _typed(settings, "reconciliation", ReconciliationSettings)
     if rec.tolerance_units < 0 or not 0 <= rec.tolerance_pct < 1:
         raise InventorySettingsError(
             "shelfwise.toml [reconciliation]: tolerance_units must be >= 0 and tolerance_pct in [0, 1)"
@@ -93,7 +77,7 @@ def reconciliation_settings(settings: Settings) -> ReconciliationSettings:
 
 def allocation_settings(settings: Settings) -> AllocationSettings:
     """The ``[inventory]`` table with defaults, validated."""
-    alloc = _typed("inventory", AllocationSettings, settings.section("inventory"))
+    alloc = _typed(settings, "inventory", AllocationSettings)
     if alloc.payment_window_hours < 0:
         raise InventorySettingsError("shelfwise.toml [inventory]: payment_window_hours must be >= 0")
     return alloc

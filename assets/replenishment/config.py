@@ -24,9 +24,9 @@ the table and the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
-from assets.settings import Settings
+from assets.settings import Settings, typed_section
 
 SECTION = "replenishment"
 TABLES = ("service_levels", "sku_service_levels")
@@ -53,28 +53,9 @@ def replenishment_settings(settings: Settings) -> ReplenishmentSettings:
     """The ``[replenishment]`` table with defaults, validated (the message names the key)."""
     from forecasting.policy import DEFAULT_SERVICE_LEVELS, validate_service_levels
 
-    values = settings.section(SECTION)
-    scalars = {f.name: f for f in fields(ReplenishmentSettings) if f.name not in TABLES}
-    unknown = sorted(set(values) - set(scalars) - set(TABLES))
-    if unknown:
-        raise ReplenishmentSettingsError(
-            f"shelfwise.toml [{SECTION}]: unknown key(s) {', '.join(unknown)}; "
-            f"known: {', '.join([*scalars, *TABLES])}"
-        )
-    defaults = ReplenishmentSettings()
-    out = {}
-    for key in set(values) & set(scalars):
-        value = values[key]
-        want = type(getattr(defaults, key))
-        ok = isinstance(value, want) or (want is float and isinstance(value, int))
-        if not ok or isinstance(value, bool):
-            raise ReplenishmentSettingsError(
-                f"shelfwise.toml [{SECTION}] {key} = {value!r}: expected a {want.__name__}")
-        out[key] = want(value)
-    for key in TABLES:
-        if key in values and not isinstance(values[key], dict):
-            raise ReplenishmentSettingsError(
-                f"shelfwise.toml [{SECTION}] {key}: expected a table [{SECTION}.{key}]")
+    values = typed_section(settings, SECTION, ReplenishmentSettings,
+                           ReplenishmentSettingsError, tables=TABLES)
+    out = {k: v for k, v in values.items() if k not in TABLES}
     matrix = {**DEFAULT_SERVICE_LEVELS,
               **{str(k).upper(): v for k, v in values.get("service_levels", {}).items()}}
     overrides = {str(k): v for k, v in values.get("sku_service_levels", {}).items()}
