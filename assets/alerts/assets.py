@@ -12,7 +12,7 @@ from assets.alerts import sql
 from assets.alerts.config import alert_settings
 from assets.alerts.delivery import deliver_pending
 from assets.alerts.sinks import build_sink
-from assets.inventory.assets import preview
+from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
 

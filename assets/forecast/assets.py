@@ -17,6 +17,7 @@ import polars as pl
 
 from assets.forecast import sql
 from assets.forecast.config import ForecastSettings, forecast_settings
+from assets.metadata import frame_md
 from assets.resources import SettingsResource
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -24,7 +25,6 @@ GROUP = "forecast"
 SQL_KINDS = {"duckdb"}
 FRAME_KINDS = {"duckdb", "polars"}
 MODEL_KINDS = {"duckdb", "polars", "statsforecast"}
-PREVIEW_ROWS = 10
 
 
 def core(entity: str) -> dg.AssetKey:
@@ -44,19 +44,6 @@ FORECAST_ACCURACY = mart("forecast_accuracy")
 # what every model reads besides the demand mart; order_lines keeps the blocking check in front
 MODEL_DEPS = [DAILY_DEMAND, ORDER_LINES, core("products"), core("fx_rates")]
 
-
-def frame_md(frame: pl.DataFrame, limit: int = PREVIEW_ROWS) -> dg.MetadataValue:
-    """A markdown table of a frame's first rows, for the asset page."""
-
-    def cell(v: object) -> str:
-        if isinstance(v, float):
-            return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
-        return "" if v is None else str(v).replace("|", "\\|")
-
-    head = frame.head(limit)
-    lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * head.width]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in head.iter_rows()]
-    return dg.MetadataValue.md("\n".join(lines) if head.height else "_no rows_")
 
 
 def _history(con, fs: ForecastSettings, extra_days: int = 0):

@@ -9,6 +9,7 @@ uniqueness per core table, with their numbers in metadata.
 import dagster as dg
 
 from assets.ingest.engine import IngestReport, ingest_inbox
+from assets.metadata import md_table
 from assets.model import ENTITIES
 from assets.resources import SettingsResource
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
@@ -19,12 +20,8 @@ QUARANTINE_KEY = dg.AssetKey(["quarantine", "rows"])
 CORE_KEYS = {name: dg.AssetKey(["core", name]) for name in ENTITIES}
 
 def _md_table(headers: list[str], rows: list[tuple]) -> str:
-    if not rows:
-        return "_none_"
-    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    for r in rows:
-        out.append("| " + " | ".join("" if v is None else str(v).replace("|", "\\|") for v in r) + " |")
-    return "\n".join(out)
+    return md_table(headers, rows, empty="_none_")
+
 
 class IngestConfig(dg.Config):
     """``rehash``: sha256 every inbox file, even one whose name, size and modification time

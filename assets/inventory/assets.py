@@ -8,7 +8,6 @@ without Dagster in ``tests/inventory``.
 from __future__ import annotations
 
 import dagster as dg
-import duckdb
 
 from assets.inventory import sql
 from assets.inventory.config import (
@@ -17,6 +16,7 @@ from assets.inventory.config import (
     reconciliation_settings,
 )
 from assets.inventory.feeds import feed_files_frame, write_channel_feeds
+from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -48,21 +48,6 @@ CHANNEL_FEEDS = dg.AssetKey(["outbox", "channel_feeds"])
 
 RECONCILIATION_KEYS = [STOCK_LEDGER, RECONCILIATION, RECORD_ACCURACY]
 
-
-def preview(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> dg.MetadataValue:
-    """A markdown table of a query's first rows, for the asset page."""
-    rel = con.execute(query, params or [])
-    columns = [d[0] for d in rel.description]
-    rows = rel.fetchall()
-
-    def cell(v: object) -> str:
-        if isinstance(v, float):
-            return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.2f}"
-        return "" if v is None else str(v).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return dg.MetadataValue.md("\n".join(lines) if rows else "_no rows_")
 
 
 def _asset(key: dg.AssetKey, deps: list[dg.AssetKey], **kwargs):

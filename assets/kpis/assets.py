@@ -13,28 +13,17 @@ import dagster as dg
 import duckdb
 
 from assets.kpis.marts import MARTS, KpiMart, KpiSettings, build_mart
+from assets.metadata import PREVIEW_ROWS, md_table
 from assets.resources import SettingsResource
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "kpis"
-PREVIEW_ROWS = 10
 
 
 def preview_markdown(con: duckdb.DuckDBPyConnection, table: str, limit: int = PREVIEW_ROWS) -> str:
     """The first rows of ``table`` as a markdown table (what the Dagster UI shows)."""
     frame = con.sql(f"SELECT * FROM {table} LIMIT {int(limit)}").pl()
-    if frame.is_empty():
-        return "_(no rows)_"
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "---|" * frame.width
-
-    def cell(value: object) -> str:
-        if isinstance(value, float):
-            return f"{value:,.3f}"
-        return "" if value is None else str(value).replace("|", "\\|")
-
-    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join([header, rule, *rows])
+    return md_table(frame.columns, frame.iter_rows(), empty="_(no rows)_")
 
 
 def _kpi_asset(mart: KpiMart) -> dg.AssetsDefinition:

@@ -16,6 +16,7 @@ import polars as pl
 
 from assets.replenishment import sql
 from assets.replenishment.config import ReplenishmentSettings, replenishment_settings
+from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -36,19 +37,6 @@ POLICY = MARTS["replenishment_policy"]
 SUGGESTIONS = MARTS["replenishment_suggestions"]
 INBOUND_PURCHASE_ORDERS = MARTS["inbound_purchase_orders"]
 
-
-def preview(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> dg.MetadataValue:
-    """A markdown table of a query's first rows, for the asset page."""
-    frame = con.sql(query, params=params).pl()
-
-    def cell(v: object) -> str:
-        if isinstance(v, float):
-            return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
-        return "" if v is None else str(v).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
-    return dg.MetadataValue.md("\n".join(lines) if frame.height else "_no rows_")
 
 
 def _nothing(con: duckdb.DuckDBPyConnection, table: str, why: str) -> dg.MaterializeResult:

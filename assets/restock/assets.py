@@ -7,7 +7,7 @@ import polars as pl
 
 from assets.decisions.assets import SUGGESTION_DECISIONS, SUGGESTIONS
 from assets.decisions.store import DecisionStore
-from assets.forecast.assets import frame_md
+from assets.metadata import frame_md
 from assets.resources import SettingsResource
 from assets.restock.deliver import send_pending, sink_for
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
