@@ -8,6 +8,7 @@ names. The warehouse side (which rows, which dates) lives in ``assets/replenishm
     sl = service_levels(segments, matrix, overrides)                  # per SKU
     split = split_forecast(forecast, shares)                          # per SKU × location
     levels = policy_levels(split, params, n_sims=1000)                # SS, ROP, OUL
+    levels = policy_levels(split, params, fill_rate_target=0.95)      # levels chosen too
     proj = project_stock(split, start, inbound)                       # day by day
     orders = size_orders(lines)                                       # packs, MOQ, cap, MOV
 
@@ -15,7 +16,10 @@ Definitions (docs/replenishment.md has them with examples):
 
 - lead time of a PO line: days from ``ordered_at`` to its first receipt;
 - reorder point: the service-level quantile of demand over L + R (Monte Carlo over the
-  probabilistic forecast with gamma lead times, :func:`forecasting.lead_time_demand_quantiles`);
+  probabilistic forecast with gamma lead times, :func:`forecasting.lead_time_demand_draws`);
+- service level: the ABC × XYZ cell's or a per-SKU override; or, with a pooled fill-rate
+  target, chosen per series for that target at the least stock value
+  (:func:`forecasting.fillrate.pooled_levels`);
 - safety stock: reorder point − expected demand over round(L) + R days (never below 0);
 - order-up-to level: reorder point + cycle stock (mean daily demand × R);
 - suggestion: order-up-to − inventory position, rounded up to whole cases, at least the MOQ,
@@ -30,7 +34,7 @@ import numpy as np
 import polars as pl
 
 from forecasting.ordering import floor_to_case_pack, round_to_case_pack, top_up_to_value
-from forecasting.quantiles import lead_time_demand_quantiles, nb_quantiles
+from forecasting.quantiles import nb_quantiles
 
 LEAD_TIME_SOURCES = ("learned_sku", "learned_supplier", "master_sku", "master_supplier")
 ABC = ("A", "B", "C")
@@ -271,6 +275,7 @@ def policy_levels(
     *,
     n_sims: int = 1000,
     seed: int = 0,
+    fill_rate_target: float | None = None,
 ) -> pl.DataFrame:
     """Safety stock, reorder point and order-up-to level per SKU × location, in units.
 
@@ -279,30 +284,59 @@ def policy_levels(
     service_level (0..1), lead_time_mean_days, lead_time_sd_days, review_period_days``.
     Series in ``params`` without forecast rows have no demand: every level is 0.
 
+    - ``service_level``: the cycle service level the reorder point is the quantile of;
     - ``lead_time_demand_units``: expected demand over round(L) + R days (sum of the means);
     - ``mean_daily_demand_units``: that ÷ (round(L) + R); over the first day when L + R = 0;
     - ``reorder_point_units``: the ``service_level`` quantile of demand over L + R, Monte Carlo
-      with gamma-distributed L (:func:`forecasting.lead_time_demand_quantiles`, ``n_sims``
+      with gamma-distributed L (:func:`forecasting.lead_time_demand_draws`, ``n_sims``
       scenarios, seeded: the same inputs give the same numbers);
     - ``safety_stock_units``: reorder point − expected demand over L + R, never below 0;
     - ``order_up_to_units``: reorder point + cycle stock, cycle stock = mean daily demand × R,
-      rounded up to whole units.
+      rounded up to whole units (the order quantity Q of an (R, s, S) policy: s covers the
+      L + R days an order decided at a review protects, S − s is what one order adds).
+
+    ``fill_rate_target`` (β, 0..1, optional): choose the service levels instead of taking
+    them. Every series whose ``service_level`` is null gets the level that, together with
+    all the others, meets an expected **pooled** fill rate β (units served ÷ units demanded
+    over every series in ``params``) at the least stock value
+    (:func:`forecasting.fillrate.pooled_levels` over :data:`forecasting.fillrate.POOLED_LEVELS`);
+    a series with a level (a per-SKU override) keeps it and counts in the pool. Needs
+    ``unit_cost`` in ``params`` (per unit, one currency for all; null: the median of the
+    others) and reads ``case_pack`` and ``moq`` when present (orders larger than R days of
+    demand make cycles longer, so fewer of them risk a shortage). A series without demand
+    gets the lowest candidate level (it has nothing to short).
 
     Series are simulated in groups of similar L + R so a long-lead supplier's tail does not
     make every short-lead series simulate as many days.
     """
+    from forecasting.fillrate import POOLED_LEVELS, cycle_days, level_table, pooled_levels
+    from forecasting.quantiles import lead_time_demand_draws
+
     if n_sims < 1:
         raise ValueError("n_sims must be ≥ 1")
+    pooled = fill_rate_target is not None
+    if pooled and not 0 < fill_rate_target < 1:
+        raise ValueError(f"fill_rate_target = {fill_rate_target!r}: must be a number between "
+                         "0 and 1 (0.95 is 95 %)")
+    if pooled and "unit_cost" not in params.columns:
+        raise ValueError("a fill-rate target needs unit_cost in params (the stock it saves is "
+                         "valued at it)")
+    optional = {"unit_cost": pl.Float64, "case_pack": pl.Int64, "moq": pl.Int64}
     p = params.select(
-        "sku", "location_id", "service_level",
+        "sku", "location_id", pl.col("service_level").cast(pl.Float64),
         pl.col("lead_time_mean_days").cast(pl.Float64).clip(lower_bound=0.0),
         pl.col("lead_time_sd_days").cast(pl.Float64).fill_null(0.0).clip(lower_bound=0.0),
         pl.col("review_period_days").cast(pl.Int64).fill_null(0).clip(lower_bound=0),
+        *[(pl.col(c) if c in params.columns else pl.lit(None)).cast(t).alias(c)
+          for c, t in optional.items()],
     ).with_columns(
         (pl.col("sku") + pl.lit("\x1f") + pl.col("location_id")).alias(_KEY),
         (pl.col("lead_time_mean_days").round(0).cast(pl.Int64) + pl.col("review_period_days"))
         .alias("window_days"),
     )
+    if not pooled and p["service_level"].null_count():
+        missing = p.filter(pl.col("service_level").is_null())["sku"].head(3).to_list()
+        raise ValueError(f"no service level for SKU(s) {missing} (and no fill_rate_target)")
     fc = forecast.with_columns(
         (pl.col("sku") + pl.lit("\x1f") + pl.col("location_id")).alias(_KEY),
         # day 1 is the first forecast day (every series has the same days)
@@ -316,50 +350,90 @@ def policy_levels(
         pl.col("mean").tail(7).mean().alias("tail_mean"),
         pl.col("day").max().alias("horizon"),
     )
+    window = pl.col("window_days")
+    over_horizon = (window - pl.col("horizon")).clip(lower_bound=0)
+    base = (
+        p.join(expected, on=_KEY, how="left")
+        .with_columns(
+            (pl.col("lead_time_demand_units").fill_null(0.0)
+             + over_horizon.fill_null(0) * pl.col("tail_mean").fill_null(0.0))
+            .alias("lead_time_demand_units"),
+        )
+        .with_columns(
+            pl.when(window > 0).then(pl.col("lead_time_demand_units") / window)
+            .otherwise(pl.col("first_day_mean").fill_null(0.0)).alias("mean_daily_demand_units"),
+        )
+    )
 
     # one Monte Carlo call per (R, L + 3·sd in weeks) group: few calls, little wasted
     # simulation; a series with no demand at all needs none (every quantile is 0)
     demand = fc.group_by(_KEY).agg(pl.col("mean").sum().alias("_total")) \
         .filter(pl.col("_total") > 0)
-    groups = p.join(demand, on=_KEY, how="semi").with_columns(
+    groups = base.join(demand, on=_KEY, how="semi").with_columns(
         ((pl.col("lead_time_mean_days") + 3 * pl.col("lead_time_sd_days")) / 7).ceil()
         .cast(pl.Int64).alias("_weeks")
     )
-    parts = []
+    candidates = np.asarray(POOLED_LEVELS)
+    keys, reorder, shortage, levels = [], [], [], []
     for (review, _), group in groups.group_by("review_period_days", "_weeks"):
         series = fc.filter(pl.col(_KEY).is_in(group[_KEY].implode()))
-        ltd = lead_time_demand_quantiles(
+        names, draws = lead_time_demand_draws(
             series.select(pl.col(_KEY).alias("sku"), "date", "mean", "vmr"),
             group.select(pl.col(_KEY).alias("sku"),
                          pl.col("lead_time_mean_days").alias("lead_time_mean"),
                          pl.col("lead_time_sd_days").alias("lead_time_sd")),
-            review_days=int(review),
-            quantiles=sorted(group["service_level"].unique().to_list()),
-            n_sims=n_sims, seed=seed,
+            review_days=int(review), n_sims=n_sims, seed=seed,
         )
-        parts.append(
-            ltd.rename({"sku": _KEY, "units": "reorder_point_units"})
-            .join(group.select(_KEY, pl.col("service_level").alias("quantile")),
-                  on=[_KEY, "quantile"], how="inner")
-            .drop("quantile")
+        given = (pl.DataFrame({_KEY: names}).join(group, on=_KEY, how="left",
+                                                   maintain_order="left")
+                 ["service_level"].to_numpy().astype(float))
+        if pooled:
+            # a fixed level (an override) repeats in every candidate row: the allocation
+            # cannot move it, but its expected shortage counts in the pool
+            grid = np.where(np.isnan(given)[None, :], candidates[:, None], given[None, :])
+        else:
+            grid = given[None, :]
+        r, short = level_table(draws, grid)
+        keys.append(names.to_numpy())
+        reorder.append(r)
+        shortage.append(short)
+        levels.append(grid)
+    n = sum(len(k) for k in keys)
+    rows = max((r.shape[0] for r in reorder), default=1)
+    reorder = np.concatenate(reorder, axis=1) if keys else np.zeros((rows, 0))
+    shortage = np.concatenate(shortage, axis=1) if keys else np.zeros((rows, 0))
+    levels = np.concatenate(levels, axis=1) if keys else np.zeros((rows, 0))
+    simulated = pl.DataFrame({_KEY: np.concatenate(keys) if keys else []},
+                             schema={_KEY: pl.String})
+    if pooled and n:
+        series = simulated.join(base, on=_KEY, how="left", maintain_order="left")
+        daily = series["mean_daily_demand_units"].to_numpy().astype(float)
+        choice, _ = pooled_levels(
+            reorder, shortage,
+            unit_cost=series["unit_cost"].to_numpy().astype(float),
+            mean_daily=daily,
+            cycle_days=cycle_days(daily, series["review_period_days"].to_numpy(),
+                                  series["case_pack"].fill_null(1).to_numpy(),
+                                  series["moq"].fill_null(0).to_numpy()),
+            targets=[fill_rate_target],
         )
-    rop = (pl.concat(parts) if parts else
-           pl.DataFrame(schema={_KEY: pl.String, "reorder_point_units": pl.Float64}))
+        pick = choice[0][None, :]
+    else:
+        pick = np.zeros((1, n), dtype=np.int64)
+    rop = simulated.with_columns(
+        pl.Series("reorder_point_units", np.take_along_axis(reorder, pick, axis=0)[0],
+                  dtype=pl.Float64),
+        pl.Series("_level", np.take_along_axis(levels, pick, axis=0)[0], dtype=pl.Float64),
+    )
 
-    window = pl.col("window_days")
-    over_horizon = (window - pl.col("horizon")).clip(lower_bound=0)
     out = (
-        p.join(expected, on=_KEY, how="left")
-        .join(rop, on=_KEY, how="left")
+        base.join(rop, on=_KEY, how="left")
         .with_columns(
-            (pl.col("lead_time_demand_units").fill_null(0.0)
-             + over_horizon.fill_null(0) * pl.col("tail_mean").fill_null(0.0))
-            .alias("lead_time_demand_units"),
             pl.col("reorder_point_units").fill_null(0.0),
-        )
-        .with_columns(
-            pl.when(window > 0).then(pl.col("lead_time_demand_units") / window)
-            .otherwise(pl.col("first_day_mean").fill_null(0.0)).alias("mean_daily_demand_units"),
+            # a series without demand (not simulated) has nothing to short: its own level,
+            # else (fill-rate target) the lowest candidate
+            pl.coalesce("_level", "service_level", pl.lit(float(candidates[0])))
+            .alias("service_level"),
         )
         .with_columns(
             (pl.col("reorder_point_units") - pl.col("lead_time_demand_units"))
@@ -370,8 +444,9 @@ def policy_levels(
         )
     )
     return out.select(
-        "sku", "location_id", "mean_daily_demand_units", "lead_time_demand_units",
-        "safety_stock_units", "reorder_point_units", "order_up_to_units",
+        "sku", "location_id", "service_level", "mean_daily_demand_units",
+        "lead_time_demand_units", "safety_stock_units", "reorder_point_units",
+        "order_up_to_units",
     ).sort("sku", "location_id")
 
 
@@ -547,13 +622,21 @@ def _fmt_units(expr: pl.Expr) -> pl.Expr:
     return expr.round(0).cast(pl.Int64).cast(pl.String)
 
 
+def _fmt_pct(expr: pl.Expr) -> pl.Expr:
+    """0.955 → "95.5", 0.95 → "95" (one decimal, none when it is 0)."""
+    return (expr * 100).round(1).cast(pl.String).str.replace(r"\.0$", "")
+
+
 def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
     """One sentence per suggestion a planner reads at a glance, numbers included.
 
     Needs ``projected_stockout_date, expected_arrival_date, order_date, as_of,
     inventory_position_units, reorder_point_units, suggested_units, cases, case_pack,
     service_level, min_order_value, currency, coverage_cap_units, max_coverage_days`` and the
-    flags of :func:`size_orders` plus ``stockout_before_arrival``. For example: "projected to
+    flags of :func:`size_orders` plus ``stockout_before_arrival``; with
+    ``service_level_source`` and ``fill_rate_target`` columns, a level the fill-rate target
+    chose says so ("… to reach 62% service through the next delivery, the level that meets a
+    95% fill rate over all SKUs at the least stock value"). For example: "projected to
     run out on 14 Mar, 9 days before an order placed today can arrive (23 Mar); order 120 =
     2 cases of 60 to reach 95% service through the next delivery".
     """
@@ -592,9 +675,16 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
             pl.lit(" = "), pl.col("cases").cast(pl.String),
             pl.when(pl.col("cases") == 1).then(pl.lit(" case of ")).otherwise(pl.lit(" cases of ")),
             pl.col("case_pack").cast(pl.String)])).otherwise(pl.lit("")),
-        pl.lit(" to reach "), (pl.col("service_level") * 100).round(1).cast(pl.String)
-        .str.replace(r"\.0$", ""), pl.lit("% service through the next delivery"),
+        pl.lit(" to reach "), _fmt_pct(pl.col("service_level")),
+        pl.lit("% service through the next delivery"),
     ])
+    if {"service_level_source", "fill_rate_target"} <= set(frame.columns):
+        # a level the fill-rate target chose can be low (an expensive slow mover's): say why
+        quantity = pl.concat_str([quantity, pl.when(
+            pl.col("service_level_source") == "fill_rate_target").then(pl.concat_str([
+                pl.lit(", the level that meets a "), _fmt_pct(pl.col("fill_rate_target")),
+                pl.lit("% fill rate over all SKUs at the least stock value")]))
+            .otherwise(pl.lit(""))])
     extras = pl.concat_str([
         pl.when(pl.col("moq_flag")).then(pl.concat_str(
             [pl.lit(" (MOQ "), pl.col("moq").cast(pl.String), pl.lit(")")])).otherwise(pl.lit("")),

@@ -89,37 +89,22 @@ def _lead_time_samples(
     return stats.gamma.ppf(u, a=shape, scale=sd**2 / mean)
 
 
-def lead_time_demand_quantiles(
+def lead_time_demand_draws(
     forecast: pl.DataFrame,
     lead_time_mean: float | pl.DataFrame,
     lead_time_sd: float = 0.0,
     review_days: int = 0,
-    quantiles: Sequence[float] = DEFAULT_QUANTILES,
     n_sims: int = 2000,
     seed: int = 0,
     *,
     lead_time_samples: Sequence[float] | None = None,
     chunk_skus: int = 2000,
-) -> pl.DataFrame:
-    """Quantiles of total demand over the lead time L plus the review period R, per SKU.
-
-    A quantile of a sum is not the sum of daily quantiles (that adds up every day's bad
-    luck), so this is Monte Carlo: for each SKU, ``n_sims`` scenarios; in each, L is drawn
-    (gamma with the given mean and sd, in days, or resampled from ``lead_time_samples``),
-    rounded to whole days, and the NB1 daily demands of days 1 … round(L) + R are drawn and
-    summed. Quantiles are empirical (inverted CDF, so integer units).
-
-    ``forecast``: ``sku, date, mean, vmr`` from :func:`forecasting.forecast_demand`, days
-    1 … H after the cut-off. ``lead_time_mean``/``lead_time_sd`` in days: scalars for every
-    SKU, or a frame ``sku, lead_time_mean, lead_time_sd`` (then ``lead_time_sd`` is ignored).
-    If L + R exceeds H the last 7 forecast days repeat (the weekly pattern carries on).
-
-    Seeded and coupled: day t's demand draws come from a stream keyed on (seed, t), and L from
-    a stream keyed on the seed by inverse CDF, so a longer lead time never gives a smaller
-    quantile with the same seed. Days are independent given the forecast (error correlation
-    across days is not modelled). Cost: about n_skus × n_sims × (L + R) draws.
-
-    Returns ``sku, quantile, units`` (units over L + R).
+) -> tuple[pl.Series, np.ndarray]:
+    """The Monte Carlo draws behind :func:`lead_time_demand_quantiles`: ``(skus, totals)``,
+    ``totals`` of shape (``n_sims``, len(skus)), units of demand over L + R per scenario and
+    SKU (SKUs in order of first appearance in ``forecast``). Same arguments, seeding and
+    cost; for callers that need more of the distribution than a few quantiles (expected
+    shortages, :mod:`forecasting.fillrate`).
     """
     if review_days < 0 or n_sims < 1:
         raise ValueError("review_days must be ≥ 0 and n_sims ≥ 1")
@@ -174,6 +159,44 @@ def lead_time_demand_quantiles(
                 alive, _draw_day(rng, mean[cols, t], vmr[cols], n_sims), 0.0
             )
 
+    return skus, totals
+
+
+def lead_time_demand_quantiles(
+    forecast: pl.DataFrame,
+    lead_time_mean: float | pl.DataFrame,
+    lead_time_sd: float = 0.0,
+    review_days: int = 0,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    n_sims: int = 2000,
+    seed: int = 0,
+    *,
+    lead_time_samples: Sequence[float] | None = None,
+    chunk_skus: int = 2000,
+) -> pl.DataFrame:
+    """Quantiles of total demand over the lead time L plus the review period R, per SKU.
+
+    A quantile of a sum is not the sum of daily quantiles (that adds up every day's bad
+    luck), so this is Monte Carlo: for each SKU, ``n_sims`` scenarios; in each, L is drawn
+    (gamma with the given mean and sd, in days, or resampled from ``lead_time_samples``),
+    rounded to whole days, and the NB1 daily demands of days 1 … round(L) + R are drawn and
+    summed. Quantiles are empirical (inverted CDF, so integer units).
+
+    ``forecast``: ``sku, date, mean, vmr`` from :func:`forecasting.forecast_demand`, days
+    1 … H after the cut-off. ``lead_time_mean``/``lead_time_sd`` in days: scalars for every
+    SKU, or a frame ``sku, lead_time_mean, lead_time_sd`` (then ``lead_time_sd`` is ignored).
+    If L + R exceeds H the last 7 forecast days repeat (the weekly pattern carries on).
+
+    Seeded and coupled: day t's demand draws come from a stream keyed on (seed, t), and L from
+    a stream keyed on the seed by inverse CDF, so a longer lead time never gives a smaller
+    quantile with the same seed. Days are independent given the forecast (error correlation
+    across days is not modelled). Cost: about n_skus × n_sims × (L + R) draws.
+
+    Returns ``sku, quantile, units`` (units over L + R).
+    """
+    skus, totals = lead_time_demand_draws(
+        forecast, lead_time_mean, lead_time_sd, review_days, n_sims, seed,
+        lead_time_samples=lead_time_samples, chunk_skus=chunk_skus)
     qs = sorted({float(q) for q in quantiles})
     values = np.quantile(totals, qs, axis=0, method="inverted_cdf")  # (n_q, n_skus)
     return pl.DataFrame(

@@ -5,16 +5,18 @@ and random draws (common random numbers), each swept over its one parameter:
 
 - **shelfwise**: at each review day, if the inventory position is below the reorder point,
   order up to the order-up-to level. The reorder point comes from the Monte Carlo demand over
-  lead time + review period (:func:`forecasting.lead_time_demand_quantiles` on the
+  lead time + review period (:func:`forecasting.lead_time_demand_draws` on the
   probabilistic forecast of :func:`forecasting.forecast_demand` fitted on the history up to
   that day): by default the **cycle service level** quantile, as
-  :func:`forecasting.policy.policy_levels` has it, or, with ``target_kinds=("fill_rate",)``,
-  the smallest level that meets a **fill rate** β per SKU (expected shortage per
-  replenishment cycle ≤ (1 − β) × the cycle's demand, :mod:`forecasting.fillrate`; it needed
-  more stock for the same pooled fill rate in the benchmark, docs/simulation.md). Order-up-to
-  = reorder point + cycle stock (mean daily forecast over round(L) + R × R, rounded up). Swept
-  over the service level (or β), one value for every SKU in a run; both kinds can be
-  replayed side by side.
+  :func:`forecasting.policy.policy_levels` has it, swept with one level for every SKU; with
+  ``target_kinds=("fill_rate",)`` the smallest level that meets a **fill rate** β per SKU
+  (expected shortage per replenishment cycle ≤ (1 − β) × the cycle's demand,
+  :mod:`forecasting.fillrate`; it needed more stock for the same pooled fill rate in the
+  benchmark, docs/simulation.md); with ``("pooled",)`` per-SKU levels chosen for a fill rate
+  **pooled over all SKUs** at the least stock value
+  (:func:`forecasting.fillrate.pooled_levels`, the production policy's ``fill_rate_target``),
+  swept over that target. Order-up-to = reorder point + cycle stock (mean daily forecast over
+  round(L) + R × R, rounded up). Kinds can be replayed side by side.
 - **minmax**: the static min/max rule as Odoo and ERPNext users set it: min = average daily
   demand × mean lead time + safety days × average daily demand; max = min + average daily
   demand × review days; the average is taken once over the ``minmax_window_days`` before the
@@ -60,14 +62,23 @@ import polars as pl
 from scipy import stats
 
 from forecasting.engine import ForecastConfig, forecast_demand, impute_censored
-from forecasting.fillrate import fill_rate_reorder_point
+from forecasting.fillrate import (
+    POOLED_LEVELS,
+    cycle_days,
+    fill_rate_reorder_point,
+    level_table,
+    pooled_levels,
+)
 from forecasting.ordering import round_to_case_pack
-from forecasting.quantiles import lead_time_demand_quantiles
+from forecasting.quantiles import lead_time_demand_draws
 
-POLICIES = ("shelfwise", "shelfwise_cycle", "shelfwise_fill_rate", "minmax", "minmax_refreshed")
-# what shelfwise's reorder point targets: the fill rate (type-2, β: share of units served) or
-# the cycle service level (type-1: share of replenishment cycles without a stockout)
-TARGET_KINDS = ("fill_rate", "cycle")
+POLICIES = ("shelfwise", "shelfwise_cycle", "shelfwise_fill_rate", "shelfwise_pooled", "minmax",
+            "minmax_refreshed")
+# what shelfwise's reorder point targets: the fill rate per SKU (type-2, β: share of units
+# served), the cycle service level (type-1: share of replenishment cycles without a stockout),
+# or a fill rate pooled over all SKUs with per-SKU levels chosen for it at the least stock
+# value (the production policy's fill_rate_target)
+TARGET_KINDS = ("fill_rate", "cycle", "pooled")
 
 ITEM_DEFAULTS: dict[str, float] = {
     "lead_time_mean_days": 14.0,
@@ -101,8 +112,9 @@ class SimulationConfig:
     replay. ``target_kinds``: what shelfwise's reorder point targets (:data:`TARGET_KINDS`);
     the first is replayed as policy ``shelfwise``, any other as ``shelfwise_<kind>`` (same
     forecasts and draws). ``fill_rates`` (β, 0..1 exclusive; the ``fill_rate`` kind),
-    ``service_levels`` (0..1 exclusive; the ``cycle`` kind) and ``safety_days`` (≥ 0, the
-    min/max) are the sweeps.
+    ``service_levels`` (0..1 exclusive; the ``cycle`` kind), ``pooled_fill_rates`` (the pooled
+    target β, 0..1 exclusive; the ``pooled`` kind) and ``safety_days`` (≥ 0, the min/max) are
+    the sweeps.
     ``minmax_window_days``: days of history that set the min/max average daily demand.
     ``baselines``: which min/max variants to replay (``minmax``, ``minmax_refreshed``).
     ``n_sims``: Monte Carlo scenarios for the lead-time demand quantiles. ``horizon``: forecast
@@ -118,6 +130,10 @@ class SimulationConfig:
     )
     service_levels: tuple[float, ...] = (
         0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999
+    )
+    pooled_fill_rates: tuple[float, ...] = (
+        0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995,
+        0.9998
     )
     safety_days: tuple[float, ...] = (
         0, 2, 4, 7, 10, 14, 21, 28, 42, 56, 84, 120, 180, 270, 365
@@ -329,7 +345,7 @@ def shelfwise_levels(
 
     ``sweeps``: target kind (:data:`TARGET_KINDS`) → its settings, sorted. Fits
     :func:`forecasting.forecast_demand` on ``history`` (a daily grid ending on the origin) and
-    draws demand over L + R per SKU once (:func:`forecasting.lead_time_demand_quantiles`, lead
+    draws demand over L + R per SKU once (:func:`forecasting.lead_time_demand_draws`, lead
     time from ``items``, R = ``review_days``); every kind and setting reads the same draws:
 
     - ``cycle``: the reorder point is the service-level quantile of that demand;
@@ -337,7 +353,12 @@ def shelfwise_levels(
       is at most (1 − β) × the cycle's demand (:func:`forecasting.fillrate.fill_rate_reorder_point`
       on the ``n_sims`` quantiles at levels (i + ½) ÷ n_sims, i.e. the sorted draws). A cycle's
       demand is the smallest order the policy places: cycle stock rounded up to whole cases
-      and the MOQ (the mean demand over R when that is larger).
+      and the MOQ (the mean demand over R when that is larger);
+    - ``pooled``: per SKU the level of :data:`forecasting.fillrate.POOLED_LEVELS` that meets the
+      pooled fill rate β over every SKU of ``items`` at the least stock value
+      (``unit_cost``), exactly as :func:`forecasting.policy.policy_levels` with a
+      ``fill_rate_target`` (:func:`forecasting.fillrate.level_table`, ``cycle_days``,
+      ``pooled_levels``).
 
     Order-up-to = reorder point + cycle stock, cycle stock = mean daily forecast over round(L)
     + R days × R, rounded up (as :func:`forecasting.policy.policy_levels`). A SKU without
@@ -352,20 +373,20 @@ def shelfwise_levels(
     if known.is_empty():
         return {kind: (r, r.copy()) for kind, r in rop.items()}
     m = config.n_sims
-    grid = (np.arange(m) + 0.5) / m if "fill_rate" in sweeps else np.empty(0)
-    levels = sorted({*grid.tolist(), *sweeps.get("cycle", ())})
-    column = {q: i for i, q in enumerate(levels)}
     # the daily quantile columns are not used: the levels come from the draws over L + R
     fc = forecast_demand(known, horizon=config.horizon, quantiles=(0.5,),
                          config=config.forecast).forecast
     index = pl.DataFrame({"sku": skus, "_i": np.arange(len(skus))})
     cycle = np.zeros(len(skus))
+    daily = np.zeros(len(skus))
+    # the pooled kind allocates over every SKU at once: its tables are gathered per review group
+    pooled = {"pos": [], "reorder": [], "shortage": []}
     for review_days in items["review_days"].unique().sort().to_list():
         group = items.filter(pl.col("review_days") == review_days)
         part = fc.filter(pl.col("sku").is_in(group["sku"].implode()))
         if part.is_empty():
             continue
-        ltd = lead_time_demand_quantiles(
+        names, draws = lead_time_demand_draws(
             part,
             group.select(
                 "sku",
@@ -373,13 +394,9 @@ def shelfwise_levels(
                 pl.col("lead_time_sd_days").alias("lead_time_sd"),
             ),
             review_days=int(review_days),
-            quantiles=levels,
             n_sims=m,
             seed=seed,
         )
-        # sku-major, quantiles ascending: one row of every level per SKU
-        names = ltd["sku"].unique(maintain_order=True)
-        units = ltd["units"].to_numpy().reshape(len(names), len(levels))
         at = pl.DataFrame({"sku": names}).join(index, on="sku", maintain_order="left")["_i"]
         pos = at.to_numpy()
         # cycle stock as forecasting.policy.policy_levels has it: the mean daily demand over
@@ -388,19 +405,37 @@ def shelfwise_levels(
         means = part["mean"].to_numpy().reshape(len(names), -1)
         lt = pl.DataFrame({"sku": names}).join(group, on="sku", maintain_order="left")
         window = np.rint(lt["lead_time_mean_days"].to_numpy()).astype(np.int64) + int(review_days)
-        daily = _sum_first_days(means, window) / np.maximum(window, 1)
-        cycle[pos] = np.ceil(daily * review_days - 1e-9).clip(min=0.0)
+        daily[pos] = _sum_first_days(means, window) / np.maximum(window, 1)
+        cycle[pos] = np.ceil(daily[pos] * review_days - 1e-9).clip(min=0.0)
         if "cycle" in sweeps:
-            rop["cycle"][:, pos] = units[:, [column[q] for q in sweeps["cycle"]]].T
+            rop["cycle"][:, pos] = np.quantile(draws, sweeps["cycle"], axis=0,
+                                               method="inverted_cdf")
         if "fill_rate" in sweeps:
             smallest_order = round_to_case_pack(
                 cycle[pos], lt["case_pack"].to_numpy().astype(np.int64),
                 lt["moq"].to_numpy().astype(np.int64))
             rop["fill_rate"][:, pos] = fill_rate_reorder_point(
-                units[:, [column[q] for q in grid]].T,
-                np.maximum(smallest_order, daily * review_days),
-                sweeps["fill_rate"],
-            )
+                draws, np.maximum(smallest_order, daily[pos] * review_days), sweeps["fill_rate"])
+        if "pooled" in sweeps:
+            reorder, shortage = level_table(draws, POOLED_LEVELS)
+            pooled["pos"].append(pos)
+            pooled["reorder"].append(reorder)
+            pooled["shortage"].append(shortage)
+    if "pooled" in sweeps and pooled["pos"]:
+        # as forecasting.policy.policy_levels with a fill_rate_target: one pool, every SKU
+        pos = np.concatenate(pooled["pos"])
+        reorder = np.concatenate(pooled["reorder"], axis=1)
+        choice, _ = pooled_levels(
+            reorder,
+            np.concatenate(pooled["shortage"], axis=1),
+            unit_cost=items["unit_cost"].to_numpy()[pos],
+            mean_daily=daily[pos],
+            cycle_days=cycle_days(daily[pos], items["review_days"].to_numpy()[pos],
+                                  items["case_pack"].to_numpy().astype(np.int64)[pos],
+                                  items["moq"].to_numpy().astype(np.int64)[pos]),
+            targets=sweeps["pooled"],
+        )
+        rop["pooled"][:, pos] = np.take_along_axis(reorder, choice, axis=0)
     return {kind: (r, r + cycle[None, :]) for kind, r in rop.items()}
 
 
@@ -480,9 +515,11 @@ def simulate_policies(
         raise ValueError("eval_days and refit_days must be ≥ 1 and warmup_days ≥ 0")
     if not config.target_kinds or set(config.target_kinds) - set(TARGET_KINDS):
         raise ValueError(f"target kinds are some of {TARGET_KINDS}: {config.target_kinds}")
-    if any(not 0 < q < 1 for q in (*config.service_levels, *config.fill_rates)):
+    if any(not 0 < q < 1 for q in (*config.service_levels, *config.fill_rates,
+                                   *config.pooled_fill_rates)):
         raise ValueError("service levels and fill rates lie strictly between 0 and 1: "
-                         f"{config.service_levels}, {config.fill_rates}")
+                         f"{config.service_levels}, {config.fill_rates}, "
+                         f"{config.pooled_fill_rates}")
     if any(s < 0 for s in config.safety_days):
         raise ValueError(f"safety days must be ≥ 0: {config.safety_days}")
     unknown = set(config.baselines) - {"minmax", "minmax_refreshed"}
@@ -503,9 +540,9 @@ def simulate_policies(
     skus = grid["sku"].unique().sort()
     n = len(skus)
     items_n = _items(skus.to_list(), items)
-    sweeps = {kind: sorted({float(q) for q in (config.fill_rates if kind == "fill_rate"
-                                               else config.service_levels)})
-              for kind in config.target_kinds}
+    sweep_of = {"fill_rate": config.fill_rates, "cycle": config.service_levels,
+                "pooled": config.pooled_fill_rates}
+    sweeps = {kind: sorted({float(q) for q in sweep_of[kind]}) for kind in config.target_kinds}
     safety = sorted({float(s) for s in config.safety_days})
 
     # replay demand (N, T): censored days imputed from the past, missing days 0
@@ -704,10 +741,12 @@ def plot_curves(
 
     fig = Figure(figsize=(8, 5.5), dpi=110)
     ax = fig.add_subplot()
-    kind = {"fill_rate": ("fill rate β", "β {:g}"), "cycle": ("cycle service level", "SL {:g}")}
+    kind = {"fill_rate": ("fill rate β", "β {:g}"), "cycle": ("cycle service level", "SL {:g}"),
+            "pooled": ("pooled fill-rate target", "{:g}")}
     style = {"shelfwise": ("tab:blue", "o", kind[shelfwise_target][1]),
              "shelfwise_cycle": ("tab:green", "D", kind["cycle"][1]),
              "shelfwise_fill_rate": ("tab:green", "D", kind["fill_rate"][1]),
+             "shelfwise_pooled": ("tab:purple", "v", kind["pooled"][1]),
              "minmax": ("tab:orange", "s", "{:g} d"),
              "minmax_refreshed": ("tab:gray", "^", "{:g} d")}
     for policy in curves["policy"].unique(maintain_order=True).to_list():
@@ -716,6 +755,7 @@ def plot_curves(
         label = {"shelfwise": f"shelfwise ({kind[shelfwise_target][0]})",
                  "shelfwise_cycle": f"shelfwise ({kind['cycle'][0]})",
                  "shelfwise_fill_rate": f"shelfwise ({kind['fill_rate'][0]})",
+                 "shelfwise_pooled": f"shelfwise ({kind['pooled'][0]})",
                  "minmax": "static min/max (safety days)",
                  "minmax_refreshed": "min/max, average refreshed (safety days)"}.get(policy, policy)
         ax.plot(pts[stock], pts["fill_rate"], marker=marker, color=color, label=label)

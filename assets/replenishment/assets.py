@@ -173,10 +173,22 @@ def replenishment_policy(context, warehouse: WarehouseResource,
         segments = params.select("sku").unique().join(sql.segments(con), on="sku", how="left")
         params = params.join(
             service_levels(segments, rs.service_levels, rs.sku_service_levels), on="sku", how="left")
+        target = rs.fill_rate_target or None
+        inputs = params
+        if target:
+            # the fill-rate target replaces the matrix; per-SKU overrides keep their level
+            inputs = params.join(sql.policy_costs(con), on="sku", how="left").with_columns(
+                pl.when(pl.col("service_level_source") == "override").then("service_level")
+                .alias("service_level"))
         started = time.perf_counter()
-        numbers = policy_levels(split, params, n_sims=rs.n_sims, seed=rs.seed)
+        numbers = policy_levels(split, inputs, n_sims=rs.n_sims, seed=rs.seed,
+                                fill_rate_target=target)
         seconds = time.perf_counter() - started
-        frame = (params.join(numbers, on=["sku", "location_id"], how="left")
+        if target:
+            params = params.with_columns(
+                pl.when(pl.col("service_level_source") == "override").then(pl.lit("override"))
+                .otherwise(pl.lit("fill_rate_target")).alias("service_level_source"))
+        frame = (params.drop("service_level").join(numbers, on=["sku", "location_id"], how="left")
                  .join(shares.select("sku", "location_id", pl.col("share").alias("demand_share"),
                                      "share_source"), on=["sku", "location_id"], how="left"))
         rows = sql.build_policy(con, frame, as_of, settings.base_currency)
@@ -204,6 +216,8 @@ def replenishment_policy(context, warehouse: WarehouseResource,
         "projected_stockouts": stats[3],
         f"safety_stock_value_{settings.base_currency}": round(float(stats[4]), 2),
         "monte_carlo_seconds": round(seconds, 2), "n_sims": rs.n_sims,
+        "service_levels_from": (f"pooled fill-rate target {target:g}" if target
+                                else "ABC × XYZ matrix"),
         "unknown_override_skus": len(unknown), "needing_an_order": sample,
     })
 
@@ -231,6 +245,7 @@ def _sized_suggestions(lines: pl.DataFrame, rs: ReplenishmentSettings) -> pl.Dat
         (pl.col("projected_stockout_date") < pl.col("expected_arrival_date")).fill_null(False)
         .alias("stockout_before_arrival"),
         pl.lit(rs.max_coverage_days).alias("max_coverage_days"),
+        pl.lit(rs.fill_rate_target).alias("fill_rate_target"),
     )
     return sized.with_columns(
         reason_codes(sized), reason_text(sized)

@@ -10,6 +10,8 @@
     lead_time_history_days = 365   # PO lines ordered in the last year teach the lead times
     min_po_lines = 5               # received lines needed to trust a learned lead time
     demand_share_days = 90         # a location's share of a SKU: its shipped units, last 90 days
+    fill_rate_target = 0.95        # opt-in: per-SKU levels chosen for this pooled fill rate
+                                   # at the least stock value (0, the default: the matrix)
 
     [replenishment.service_levels]  # ABC × XYZ cell → target service level (any cells you set)
     AX = 0.98
@@ -45,6 +47,9 @@ class ReplenishmentSettings:
     lead_time_history_days: int = 365
     min_po_lines: int = 5
     demand_share_days: int = 90
+    # 0 (off): service levels from the ABC × XYZ matrix; else the pooled fill rate β (0..1)
+    # the policy allocates per-SKU levels for (forecasting.policy.policy_levels)
+    fill_rate_target: float = 0.0
     service_levels: dict = field(default_factory=dict)  # the full matrix after defaults
     sku_service_levels: dict = field(default_factory=dict)
 
@@ -69,6 +74,10 @@ def replenishment_settings(settings: Settings) -> ReplenishmentSettings:
                 "demand_share_days"):
         if getattr(result, key) <= 0:
             raise ReplenishmentSettingsError(f"shelfwise.toml [{SECTION}] {key} must be > 0")
+    if not 0 <= result.fill_rate_target < 1:
+        raise ReplenishmentSettingsError(
+            f"shelfwise.toml [{SECTION}] fill_rate_target = {result.fill_rate_target!r}: must be "
+            "a number between 0 and 1 (0.95 is 95 % of units served; 0 turns it off)")
     if result.min_po_lines < 2:
         raise ReplenishmentSettingsError(
             f"shelfwise.toml [{SECTION}] min_po_lines must be ≥ 2 (a spread needs two lead times)")

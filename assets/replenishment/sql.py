@@ -266,6 +266,19 @@ def policy_params(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql(POLICY_PARAMS_SQL).pl()
 
 
+POLICY_COSTS_SQL = """
+SELECT p.sku, p.case_pack, p.moq, uc.unit_cost_base AS unit_cost
+FROM core.products AS p
+LEFT JOIN marts.kpi_unit_cost_by_sku AS uc USING (sku)
+"""
+
+
+def policy_costs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """``sku, case_pack, moq, unit_cost`` (base currency per unit, null when unknown): what a
+    fill-rate target needs to value the stock it allocates and to size a SKU's cycle."""
+    return con.sql(POLICY_COSTS_SQL).pl()
+
+
 def segments(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """``sku, abc, xyz`` from ``marts.demand_segments`` (empty when it was not built)."""
     if not table_exists(con, "marts", "demand_segments"):

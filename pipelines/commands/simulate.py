@@ -111,13 +111,15 @@ def _warehouse_inputs(home: str, history_days: int):
               help="with --demand: sku, date, stockout; censored days replay their trailing mean")
 @click.option("--items", "items_file", type=click.Path(exists=True, dir_okay=False),
               help="with --demand: sku + any of " + ", ".join(ITEM_COLUMNS))
-@click.option("--target-kind", type=click.Choice(["cycle", "fill_rate"]), default="cycle",
-              show_default=True,
+@click.option("--target-kind", type=click.Choice(["cycle", "fill_rate", "pooled"]),
+              default="cycle", show_default=True,
               help="shelfwise reorder point: a cycle service level (a quantile of demand over "
-                   "L + R) or a fill rate β per SKU (expected shortage per cycle ≤ (1 − β) × "
-                   "cycle demand)")
+                   "L + R), a fill rate β per SKU (expected shortage per cycle ≤ (1 − β) × "
+                   "cycle demand) or a fill rate pooled over all SKUs, each SKU's level chosen "
+                   "for it at the least stock value (the policy's fill_rate_target)")
 @click.option("--fill-rates", default="0.5,0.7,0.8,0.85,0.9,0.93,0.95,0.96,0.97,0.98,0.99,0.995",
-              show_default=True, help="shelfwise sweep with --target-kind fill_rate (β)")
+              show_default=True,
+              help="shelfwise sweep with --target-kind fill_rate (β) or pooled (the target)")
 @click.option("--service-levels", default="0.5,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.995",
               show_default=True, help="shelfwise sweep with --target-kind cycle")
 @click.option("--safety-days", default="0,2,4,7,10,14,21,28,42,56,84,120,180,270,365",
@@ -153,7 +155,8 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
 
     Both policies see the same demand day by day (unmet demand is lost), the same review days,
     lead times (gamma, seeded), case packs and MOQs. shelfwise is swept over the cycle
-    service level (or the fill rate β it targets, --target-kind fill_rate), min/max
+    service level (or the fill rate β it targets per SKU, --target-kind fill_rate, or over
+    all SKUs, --target-kind pooled), min/max
     (min = average daily demand × lead time + safety days × average, max = min + average ×
     review days) over the safety days. Prints fill rate, cycle service
     level, average on hand (units and value), stockout days and orders per setting, and the
@@ -182,7 +185,8 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
     safety = _floats(safety_days, name="--safety-days", low=0.0, high=None)
     config = SimulationConfig(
         eval_days=eval_days, warmup_days=warmup_days, refit_days=refit_days,
-        target_kinds=(target_kind,), fill_rates=tuple(betas), service_levels=tuple(levels),
+        target_kinds=(target_kind,), fill_rates=tuple(betas), pooled_fill_rates=tuple(betas),
+        service_levels=tuple(levels),
         safety_days=tuple(safety), n_sims=n_sims, seed=seed,
         forecast=ForecastConfig(n_jobs=n_jobs))
     started = time.perf_counter()

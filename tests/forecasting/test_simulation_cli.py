@@ -52,6 +52,18 @@ def test_simulate_target_kind_fill_rate_sweeps_the_fill_rates(demand_csv, tmp_pa
         0.5, 0.9, 0.99]
 
 
+def test_simulate_target_kind_pooled_sweeps_the_pooled_target(demand_csv, tmp_path):
+    out = tmp_path / "sim"
+    result = CliRunner().invoke(
+        main, ["simulate", "--demand", str(demand_csv), "--out", str(out), *FAST,
+               "--target-kind", "pooled", "--fill-rates", "0.8,0.95"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "simulation.json").read_text())
+    assert report["config"]["target_kind"] == "pooled"
+    assert sorted(c["parameter"] for c in report["curves"] if c["policy"] == "shelfwise") == [
+        0.8, 0.95]
+
+
 def test_simulate_bad_items_name_file_and_line(demand_csv, tmp_path):
     items = tmp_path / "items.csv"
     items.write_text("sku,unit_cost\nSKU-00000,2.5\nSKU-00001,cheap\n")
