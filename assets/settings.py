@@ -38,6 +38,10 @@ class Settings:
     # DuckDB memory cap for pipeline steps (DuckDB syntax, e.g. "8GB"; "": DuckDB's default,
     # 80 % of RAM); above it DuckDB spills to disk where it can
     duckdb_memory_limit: str = ""
+    # DuckDB memory cap while ingesting (""/"none": the connection's own limit). Ingest merges
+    # in bounded pieces and commits per ~1M-row chunk, so a small cap suffices; it keeps a
+    # first load of the medium benchmark set (9 GiB of exports) within a few GiB of RSS
+    ingest_memory_limit: str = "2GB"
     extra: dict = field(default_factory=dict)
 
     @property

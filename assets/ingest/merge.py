@@ -68,52 +68,85 @@ def _base_select(entity: Entity, src: str) -> tuple[str, str]:
     return ", " + cols, "\n".join(joins)
 
 
+# A merge handles at most about this many rows (or touched keys) per statement: the window
+# that picks each key's winner sorts what it is given, and bounded pieces keep a first load of
+# 20M+ snapshot rows inside a modest DuckDB memory limit instead of one giant sort.
+MERGE_BUCKET_ROWS = 2_000_000
+
+
 def merge_keys(
     con: duckdb.DuckDBPyConnection, entity: Entity | str, keys: pl.DataFrame, base_currency: str
 ) -> int:
     """Re-derive ``core.<entity>`` for ``keys`` (a frame of the entity's key columns).
 
-    Returns the number of core rows written. Runs inside the caller's transaction.
+    Returns the number of core rows written. Runs inside the caller's transaction, in pieces
+    of at most :data:`MERGE_BUCKET_ROWS` keys (split by a hash of the key, so a key's rows
+    are always in one piece).
+
+    When ``core.<entity>`` is empty, ``raw.<entity>`` can only hold rows of the keys being
+    merged (core is a function of raw after every transaction, one row per raw key), so
+    the winners are picked straight from ``raw`` without joining the keys back.
     """
     entity = ENTITIES[entity] if isinstance(entity, str) else entity
     keys = keys.select(entity.key).unique()
     if keys.height == 0:
         return 0
     name = entity.name
-    con.register("_touched_keys", keys)
-    try:
-        # (a first load finds core empty: nothing to delete)
-        if con.execute(f"SELECT EXISTS (SELECT 1 FROM core.{name})").fetchall()[0][0]:
+    if not con.execute(f"SELECT EXISTS (SELECT 1 FROM core.{name})").fetchall()[0][0]:
+        raw_rows = con.execute(f"SELECT count(*) FROM raw.{name}").fetchall()[0][0]
+        pieces = max(1, -(-raw_rows // MERGE_BUCKET_ROWS))
+        key_hash = f"hash({', '.join(entity.key)}) % {pieces}"
+        return sum(
+            _insert_winners(con, entity, f"SELECT * FROM raw.{name} WHERE {key_hash} = {piece}",
+                            base_currency)
+            for piece in range(pieces)
+        )
+    pieces = max(1, -(-keys.height // MERGE_BUCKET_ROWS))
+    if pieces > 1:
+        keys = keys.with_columns(_piece=pl.struct(entity.key).hash() % pieces)
+    written = 0
+    for piece in (keys.partition_by("_piece", include_key=False) if pieces > 1 else [keys]):
+        con.register("_touched_keys", piece)
+        try:
             con.execute(
                 f"DELETE FROM core.{name} USING _touched_keys t WHERE "
                 + _key_match(f"core.{name}", "t", entity.key)
             ).fetchall()
-        order = ", ".join(
-            ([f"r.{entity.version_by} DESC NULLS LAST"] if entity.version_by else [])
-            + ["b.started_at DESC NULLS LAST", "r.source_file DESC", "r.source_line DESC"]
-        )
-        partition = ", ".join(f"r.{k}" for k in entity.key)
-        base_cols, base_joins = _base_select(entity, "latest")
-        sql = f"""
-        INSERT INTO core.{name} BY NAME
-        WITH candidates AS (
-            SELECT r.* FROM raw.{name} r SEMI JOIN _touched_keys t ON {_key_match("r", "t", entity.key)}
-        ),
-        latest AS (
-            SELECT r.*
-            FROM candidates r
-            LEFT JOIN ops.ingest_batches b ON b.batch_id = r.batch_id
-            QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {order}) = 1
-        )
-        SELECT latest.*{base_cols}
-        FROM latest
-        {base_joins}
-        """
-        params = {"base": base_currency} if base_cols else {}
-        # every touched key left core above, so the rows inserted are its rows for them
-        return con.execute(sql, params).fetchall()[0][0]
-    finally:
-        con.unregister("_touched_keys")
+            # every touched key left core above, so the rows inserted are its rows for them
+            written += _insert_winners(
+                con, entity,
+                f"SELECT r.* FROM raw.{name} r SEMI JOIN _touched_keys t "
+                f"ON {_key_match('r', 't', entity.key)}",
+                base_currency,
+            )
+        finally:
+            con.unregister("_touched_keys")
+    return written
+
+
+def _insert_winners(con, entity: Entity, candidates: str, base_currency: str) -> int:
+    """Insert into core, per key, the winning version among the ``candidates`` raw rows."""
+    order = ", ".join(
+        ([f"r.{entity.version_by} DESC NULLS LAST"] if entity.version_by else [])
+        + ["b.started_at DESC NULLS LAST", "r.source_file DESC", "r.source_line DESC"]
+    )
+    partition = ", ".join(f"r.{k}" for k in entity.key)
+    base_cols, base_joins = _base_select(entity, "latest")
+    sql = f"""
+    INSERT INTO core.{entity.name} BY NAME
+    WITH candidates AS ({candidates}),
+    latest AS (
+        SELECT r.*
+        FROM candidates r
+        LEFT JOIN ops.ingest_batches b ON b.batch_id = r.batch_id
+        QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {order}) = 1
+    )
+    SELECT latest.*{base_cols}
+    FROM latest
+    {base_joins}
+    """
+    params = {"base": base_currency} if base_cols else {}
+    return con.execute(sql, params).fetchall()[0][0]
 
 
 def refresh_base_amounts(

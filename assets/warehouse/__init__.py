@@ -37,12 +37,15 @@ def entity_ddl(entity: Entity) -> list[str]:
     """CREATE statements for ``raw.<entity>`` and ``core.<entity>``.
 
     ``raw`` keeps the canonical columns plus lineage; ``core`` adds base-currency twins of the
-    money columns (``<column>_base``) and a primary key on the entity's key.
+    money columns (``<column>_base``).
+
+    ``core`` has no PRIMARY KEY constraint: the merge writes one row per key by construction
+    (it deletes the touched keys, then inserts one winner each), and the ``key_unique`` asset
+    checks verify it. A DuckDB primary key is an in-memory index that every insert probes:
+    on a first load of 20M+ snapshot rows it cost more memory than the load itself.
     """
     raw_cols = ",\n  ".join(_columns_sql(entity, with_base=False))
-    core_cols = ",\n  ".join(
-        _columns_sql(entity, with_base=True) + [f"PRIMARY KEY ({', '.join(entity.key)})"]
-    )
+    core_cols = ",\n  ".join(_columns_sql(entity, with_base=True))
     return [
         f"CREATE TABLE IF NOT EXISTS raw.{entity.name} (\n  {raw_cols}\n)",
         f"CREATE TABLE IF NOT EXISTS core.{entity.name} (\n  {core_cols}\n)",
@@ -119,6 +122,29 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(stmt)
     for stmt in OPS_DDL + QUARANTINE_DDL + MIGRATIONS:
         con.execute(stmt)
+    _drop_core_primary_keys(con)
+
+
+def _drop_core_primary_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild core tables created with a PRIMARY KEY (warehouses from before it was
+    dropped, see :func:`entity_ddl`) without it. DuckDB cannot drop a constraint in place:
+    the table is copied, dropped and the copy renamed, in one transaction."""
+    tables = [t for (t,) in con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_constraints() "
+        "WHERE schema_name = 'core' AND constraint_type = 'PRIMARY KEY' ORDER BY 1"
+    ).fetchall() if t in ENTITIES]
+    if not tables:
+        return
+    con.execute("BEGIN")
+    try:
+        for table in tables:
+            con.execute(f"CREATE TABLE core._rebuild_{table} AS SELECT * FROM core.{table}")
+            con.execute(f"DROP TABLE core.{table}")
+            con.execute(f"ALTER TABLE core._rebuild_{table} RENAME TO {table}")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -126,10 +152,9 @@ def _is_lock_error(exc: Exception) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-# DuckDB's own default is 80 % of the machine's RAM: a first full ingest of the medium
-# benchmark set grew to 19 GiB with it. A cap is opt-in (shelfwise.toml `duckdb_memory_limit`):
-# at 2GB that ingest failed with an out-of-memory error in the merge into core (measured), so
-# the cap must fit the largest merge the warehouse will see.
+# DuckDB's own default is 80 % of the machine's RAM. A cap for pipeline steps is opt-in
+# (shelfwise.toml `duckdb_memory_limit`): the models' joins and windows spill where DuckDB can,
+# but no cap fits every warehouse. Ingest has its own cap (`ingest_memory_limit`, 2GB).
 DEFAULT_MEMORY_LIMIT = None
 
 
