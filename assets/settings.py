@@ -96,7 +96,7 @@ def typed_section(settings: Settings, section: str, cls, error: type[Exception] 
             continue
         want = type(getattr(defaults, key))
         ok = isinstance(value, want) or (want is float and isinstance(value, int))
-        if not ok or isinstance(value, bool):
+        if not ok or (isinstance(value, bool) and want is not bool):
             raise error(f"shelfwise.toml [{section}] {key} = {value!r}: expected a {want.__name__}")
         out[key] = want(value)
     return out

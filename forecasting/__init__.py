@@ -38,6 +38,7 @@ _EXPORTS = {  # public name -> the module that defines it
     "forecast_demand": "forecasting.engine",
     "impute_censored": "forecasting.engine",
     "lead_time_demand_draws": "forecasting.quantiles",
+    "level_dispersion": "forecasting.quantiles",
     "lead_time_demand_quantiles": "forecasting.quantiles",
     "lifecycle": "forecasting.segmentation",
     "nb_quantiles": "forecasting.quantiles",

@@ -249,9 +249,16 @@ def split_forecast(forecast: pl.DataFrame, shares: pl.DataFrame) -> pl.DataFrame
     forecast's spread honest (a small location is relatively noisier). ``vmr == 0``
     (deterministic) stays 0. A location × SKU without a forecast row is not in the result.
 
-    Returns ``sku, location_id, date, mean, vmr``.
+    A ``level_cv`` column (the forecast's level error, :func:`forecasting.level_dispersion`)
+    passes through unchanged: a level error is relative, and every location shares it. Without
+    one it is 0 (days independent).
+
+    Returns ``sku, location_id, date, mean, vmr, level_cv``.
     """
-    return forecast.select("sku", "date", "mean", "vmr").join(
+    level_cv = pl.col("level_cv") if "level_cv" in forecast.columns else pl.lit(0.0)
+    return forecast.select(
+        "sku", "date", "mean", "vmr", level_cv.cast(pl.Float64).fill_null(0.0).alias("level_cv")
+    ).join(
         shares.select("sku", "location_id", "share"), on="sku", how="inner"
     ).select(
         "sku", "location_id", "date",
@@ -259,6 +266,7 @@ def split_forecast(forecast: pl.DataFrame, shares: pl.DataFrame) -> pl.DataFrame
         pl.when(pl.col("vmr") == 0).then(0.0)
         .otherwise(1.0 + pl.col("share") * (pl.col("vmr").clip(lower_bound=1.0) - 1.0))
         .alias("vmr"),
+        "level_cv",
     ).sort("sku", "location_id", "date")
 
 
@@ -289,7 +297,9 @@ def policy_levels(
     - ``mean_daily_demand_units``: that ÷ (round(L) + R); over the first day when L + R = 0;
     - ``reorder_point_units``: the ``service_level`` quantile of demand over L + R, Monte Carlo
       with gamma-distributed L (:func:`forecasting.lead_time_demand_draws`, ``n_sims``
-      scenarios, seeded: the same inputs give the same numbers);
+      scenarios, seeded: the same inputs give the same numbers); with a ``level_cv`` column in
+      ``forecast`` each scenario shares one level error over all its days, which widens the
+      L + R demand as the backtest's multi-day errors do;
     - ``safety_stock_units``: reorder point − expected demand over L + R, never below 0;
     - ``order_up_to_units``: reorder point + cycle stock, cycle stock = mean daily demand × R,
       rounded up to whole units (the order quantity Q of an (R, s, S) policy: s covers the
@@ -378,7 +388,8 @@ def policy_levels(
     for (review, _), group in groups.group_by("review_period_days", "_weeks"):
         series = fc.filter(pl.col(_KEY).is_in(group[_KEY].implode()))
         names, draws = lead_time_demand_draws(
-            series.select(pl.col(_KEY).alias("sku"), "date", "mean", "vmr"),
+            series.select(pl.col(_KEY).alias("sku"), "date", "mean", "vmr",
+                          *(["level_cv"] if "level_cv" in series.columns else [])),
             group.select(pl.col(_KEY).alias("sku"),
                          pl.col("lead_time_mean_days").alias("lead_time_mean"),
                          pl.col("lead_time_sd_days").alias("lead_time_sd")),

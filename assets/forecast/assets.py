@@ -159,7 +159,7 @@ def demand_forecast(context, warehouse: WarehouseResource,
             "sku", "date",
             ((pl.col("date") - pl.lit(as_of)).dt.total_days()).cast(pl.Int32).alias("horizon_day"),
             "mean", *qcols, "is_override", "override_source", "model", "segment", "vmr",
-            "statistical_mean", *[f"statistical_{c}" for c in qcols],
+            "level_cv", "statistical_mean", *[f"statistical_{c}" for c in qcols],
             pl.lit(as_of).alias("as_of"),
         )
         selection = result.selection.with_columns(pl.lit(as_of).alias("as_of"))

@@ -10,6 +10,7 @@
     backend = "local"          # "local" (statsforecast processes) or "dask"
     dask_address = ""          # tcp://scheduler:8786; empty: the current default Dask client
     n_jobs = 1                 # statsforecast processes with the local backend
+    level_shock = false        # widen lead-time demand by a per-SKU level error (docs/forecasting.md)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ForecastSettings:
     backend: str = "local"
     dask_address: str = ""
     n_jobs: int = 1
+    level_shock: bool = False
 
     def config(self):
         """The library's :class:`forecasting.ForecastConfig` for these settings."""
@@ -44,6 +46,7 @@ class ForecastSettings:
             n_jobs=self.n_jobs,
             backend=self.backend,
             dask_address=self.dask_address or None,
+            level_shock=self.level_shock,
         )
 
 

@@ -88,7 +88,8 @@ def _forecast_by_location(con: duckdb.DuckDBPyConnection, as_of: dt.date,
     shares = sql.location_shares(con, as_of, rs.demand_share_days)
     forecast = (sql.read_forecast(con, as_of) if sql.table_exists(con, "marts", "demand_forecast")
                 else pl.DataFrame(schema={"sku": pl.String, "date": pl.Date,
-                                          "mean": pl.Float64, "vmr": pl.Float64}))
+                                          "mean": pl.Float64, "vmr": pl.Float64,
+                                          "level_cv": pl.Float64}))
     return split_forecast(forecast, shares), shares
 
 

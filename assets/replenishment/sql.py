@@ -150,9 +150,14 @@ def location_shares(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int) -
 
 
 def read_forecast(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
-    """``sku, date, mean, vmr``: the demand forecast for the days after ``as_of``."""
+    """``sku, date, mean, vmr, level_cv``: the demand forecast for the days after ``as_of``
+    (``level_cv`` 0 in a forecast table written before it existed)."""
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = 'marts' AND table_name = 'demand_forecast'").fetchall()}
+    level_cv = "level_cv" if "level_cv" in columns else "0.0::DOUBLE AS level_cv"
     return con.sql(
-        """SELECT sku, date, mean, vmr FROM marts.demand_forecast
+        f"""SELECT sku, date, mean, vmr, {level_cv} FROM marts.demand_forecast
            WHERE date > $as_of ORDER BY sku, date""",
         params={"as_of": as_of},
     ).pl()

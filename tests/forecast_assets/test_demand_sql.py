@@ -125,7 +125,9 @@ def test_forecast_settings_defaults_and_messages(tmp_path):
     (tmp_path / "shelfwise.toml").write_text('[forecast]\nhorizon = 14\nbackend = "dask"\n'
                                              'dask_address = "tcp://s:8786"\n')
     cfg = forecast_settings(load_settings(tmp_path)).config()
-    assert (cfg.backend, cfg.dask_address) == ("dask", "tcp://s:8786")
+    assert (cfg.backend, cfg.dask_address, cfg.level_shock) == ("dask", "tcp://s:8786", False)
+    (tmp_path / "shelfwise.toml").write_text("[forecast]\nlevel_shock = true\n")
+    assert forecast_settings(load_settings(tmp_path)).config().level_shock is True
     for body, message in (("horizn = 3", "unknown key"), ('horizon = "3"', "expected a int"),
                           ('backend = "spark"', "choose local or dask"), ("horizon = 0", "≥ 1")):
         (tmp_path / "shelfwise.toml").write_text(f"[forecast]\n{body}\n")
