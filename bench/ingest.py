@@ -12,7 +12,8 @@ Steps, each in a fresh process (wall time and peak RSS of that process):
 4. **shelfwise daily drop**: a warehouse holding everything but the last day ingests the last
    day's files (every file whose name carries the last date).
 Targets (issue 2): full ≤ 1.5 × floor, peak RSS ≤ 4 GiB, daily drop ≤ 10 % of full.
-Prints a table and writes bench/results/ingest.json.
+Prints a table and writes bench/results/ingest.json (``--skus N`` other than 10,000:
+bench/results/ingest_sN.json).
 """
 
 from __future__ import annotations
@@ -122,7 +123,9 @@ def main() -> None:
         },
         "counting": counts,
     }
-    print(f"\nwrote {write_json('ingest', payload)}")
+    # the issue's medium set is bench/results/ingest.json; other scales keep their own file
+    name = "ingest" if args.skus == 10_000 else f"ingest_s{args.skus}"
+    print(f"\nwrote {write_json(name, payload)}")
 
 
 # DuckDB alone: one table per folder of same-format files, with the adapter's delimiter/offset
