@@ -202,7 +202,12 @@ def _lead_time_samples(
     if sd <= 0 or mean <= 0:
         return np.full(u.shape, max(float(mean), 0.0))
     shape = (mean / sd) ** 2  # gamma matched to mean and sd: positive and right-skewed
-    return stats.gamma.ppf(u, a=shape, scale=sd**2 / mean)
+    scale = sd**2 / mean
+    # a vanishing mean underflows the scale to 0 and the inverse CDF to NaN (cast to int, a
+    # garbage day count): such a lead time is its mean
+    if not (np.isfinite(shape) and np.isfinite(scale) and scale > 0):
+        return np.full(u.shape, float(mean))
+    return stats.gamma.ppf(u, a=shape, scale=scale)
 
 
 def lead_time_demand_draws(

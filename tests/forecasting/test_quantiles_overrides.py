@@ -169,3 +169,16 @@ def test_no_overrides_keeps_forecast_and_marks_statistical():
     )
     out = apply_overrides(forecast_frame(), empty)
     assert not out["is_override"].any() and (out["mean"] == out["statistical_mean"]).all()
+
+
+def test_a_vanishing_lead_time_draws_its_mean_not_nan():
+    import numpy as np
+
+    from forecasting.quantiles import _lead_time_samples
+
+    u = (np.arange(10) + 0.5) / 10
+    days = _lead_time_samples(u, 1e-300, 5e-301, None)
+    assert np.isfinite(days).all() and (days >= 0).all()
+    out = lead_time_demand_quantiles(flat_forecast(2.0, 1.0, days=20), 1e-300, 5e-301,
+                                     review_days=2, quantiles=[0.9], n_sims=50, seed=1)
+    assert out["units"][0] >= 0
