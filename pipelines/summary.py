@@ -54,6 +54,13 @@ def warehouse_summary(warehouse_path: Path) -> str:
             FROM quarantine.rows GROUP BY ALL ORDER BY rows DESC, entity, rule
             """
         ).fetchall()
+        skipped = con.execute(
+            """
+            SELECT entity, adapter, sum(rows_skipped) AS rows, count(*) AS files
+            FROM ops.ingested_files WHERE status = 'loaded' AND rows_skipped > 0
+            GROUP BY ALL ORDER BY rows DESC, entity, adapter
+            """
+        ).fetchall()
     parts = ["Warehouse tables (rows)", format_table(["table", "raw", "core"], rows)]
     if marts:
         parts += ["", "Marts (rows)", format_table(["mart", "rows"], marts)]
@@ -61,4 +68,7 @@ def warehouse_summary(warehouse_path: Path) -> str:
     parts.append(
         format_table(["entity", "rule", "rows", "files"], quarantine) if quarantine else "(none)"
     )
+    if skipped:  # framing the format carries (eBay's order summary rows): not bad data
+        parts += ["", "Skipped records (not data, e.g. eBay order summary rows)",
+                  format_table(["entity", "adapter", "rows", "files"], skipped)]
     return "\n".join(parts)

@@ -81,12 +81,13 @@ def ingest_inbox_assets(
     context.log.info(
         f"batch {report.batch_id}: {report.files_seen} files seen, {report.files_skipped} "
         f"skipped, {report.files_ingested} ingested, {report.files_failed} failed; "
-        f"{report.rows_loaded:,} records loaded, {report.rows_quarantined:,} quarantined "
-        f"in {report.seconds:.1f} s"
+        f"{report.rows_loaded:,} records loaded, {report.rows_quarantined:,} quarantined, "
+        f"{report.rows_skipped:,} skipped as not data in {report.seconds:.1f} s"
     )
     per_entity = report.rows_by_entity()
     for name, key in CORE_KEYS.items():
-        stats = per_entity.get(name, {"files": 0, "read": 0, "loaded": 0, "quarantined": 0})
+        stats = per_entity.get(name, {"files": 0, "read": 0, "loaded": 0, "quarantined": 0,
+                                      "skipped": 0})
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
@@ -95,6 +96,7 @@ def ingest_inbox_assets(
                 "rows_read": stats["read"],
                 "rows_loaded": stats["loaded"],
                 "rows_quarantined": stats["quarantined"],
+                "rows_skipped": stats["skipped"],
                 "core_rows_written": report.core_rows_written.get(name, 0),
                 "dagster/row_count": core_counts[name],
             },
@@ -111,12 +113,14 @@ def ingest_inbox_assets(
             "rows_read": report.rows_read,
             "rows_loaded": report.rows_loaded,
             "rows_quarantined": report.rows_quarantined,
+            "rows_skipped": report.rows_skipped,
             "seconds": round(report.seconds, 2),
             "dagster/row_count": quarantine_total,
             "rows_by_entity": dg.MetadataValue.md(
                 _md_table(
-                    ["entity", "files", "read", "loaded", "quarantined"],
-                    [(e, s["files"], s["read"], s["loaded"], s["quarantined"]) for e, s in per_entity.items()],
+                    ["entity", "files", "read", "loaded", "quarantined", "skipped"],
+                    [(e, s["files"], s["read"], s["loaded"], s["quarantined"], s["skipped"])
+                     for e, s in per_entity.items()],
                 )
             ),
             "quarantine_by_rule": dg.MetadataValue.md(
@@ -128,15 +132,17 @@ def ingest_inbox_assets(
 
 @dg.asset_check(
     asset=QUARANTINE_KEY,
-    description="For every live file: records read = loaded + quarantined.",
+    description="For every live file: records read = loaded + quarantined + skipped (not data).",
     pool=WAREHOUSE_POOL,
 )
 def row_accounting(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         files, bad, examples = con.execute(
             """SELECT count(*),
-                      count(*) FILTER (WHERE rows_read <> rows_loaded + rows_quarantined),
-                      list(source_file) FILTER (WHERE rows_read <> rows_loaded + rows_quarantined)
+                      count(*) FILTER (WHERE rows_read <> rows_loaded + rows_quarantined
+                                                          + coalesce(rows_skipped, 0)),
+                      list(source_file) FILTER (WHERE rows_read <> rows_loaded + rows_quarantined
+                                                                  + coalesce(rows_skipped, 0))
                FROM ops.ingested_files WHERE status = 'loaded'"""
         ).fetchall()[0]
     return dg.AssetCheckResult(

@@ -21,7 +21,8 @@
    rejected records whole to ``quarantine.rows`` (customer identity columns removed), then
    **merge** the touched keys into ``core`` (:mod:`merge`);
 5. record every file in ``ops.ingested_files`` with its row accounting, in records:
-   ``rows_read = rows_loaded + rows_quarantined``.
+   ``rows_read = rows_loaded + rows_quarantined + rows_skipped`` (skipped: records the format
+   carries that are not data, the adapter's ``skip_rules``, e.g. eBay's order summary rows).
 
 Consecutive files of one adapter and folder are a batch (:func:`_map_groups`): read with one
 scan and one Polars parse (:func:`reader.read_many`), mapped with one adapter call (the frame
@@ -99,6 +100,7 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_skipped: int = 0  # not data (the adapter's skip_rules): neither loaded nor quarantined
     status: str = "loaded"  # loaded | failed (| replaced, later)
     message: str | None = None
     replaces: bool = False
@@ -125,16 +127,18 @@ class IngestReport:
         return sum(f.status == "failed" for f in self.files)
 
     def rows_by_entity(self) -> dict[str, dict[str, int]]:
-        """{entity: {files, read, loaded, quarantined}} over this batch's files."""
+        """{entity: {files, read, loaded, quarantined, skipped}} over this batch's files."""
         out: dict[str, dict[str, int]] = {}
         for f in self.files:
             if f.entity is None:
                 continue
-            row = out.setdefault(f.entity, {"files": 0, "read": 0, "loaded": 0, "quarantined": 0})
+            row = out.setdefault(f.entity, {"files": 0, "read": 0, "loaded": 0,
+                                            "quarantined": 0, "skipped": 0})
             row["files"] += 1
             row["read"] += f.rows_read
             row["loaded"] += f.rows_loaded
             row["quarantined"] += f.rows_quarantined
+            row["skipped"] += f.rows_skipped
         return out
 
     @property
@@ -148,6 +152,10 @@ class IngestReport:
     @property
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(f.rows_skipped for f in self.files)
 
 
 # --------------------------------------------------------------------------------------------
@@ -728,6 +736,11 @@ def _flush(con, entity, pending: list[_Pending], batch_id, report, log_notes) ->
         how="vertical_relaxed",
     )
     quarantined: dict[str, int] = {}
+    skipped: dict[str, int] = {}
+    skip_rules = pl.DataFrame(
+        [(p.adapter.name, r) for p in pending for r in p.adapter.skip_rules],
+        schema={"adapter": pl.String, "rule": pl.String}, orient="row",
+    ).unique()
     if rejected.height:
         # one quarantine row per rejected record: its first rule, all its messages
         rejected = (
@@ -740,7 +753,13 @@ def _flush(con, entity, pending: list[_Pending], batch_id, report, log_notes) ->
             )
             .sort(FILE, LINE)
         )
+        if skip_rules.height:
+            # records that are not data (a summary row): counted, never quarantined
+            skip = rejected.join(skip_rules, on=["adapter", "rule"], how="semi")
+            skipped = dict(skip.group_by(FILE).len().iter_rows())
+            rejected = rejected.join(skip_rules, on=["adapter", "rule"], how="anti")
         quarantined = dict(rejected.group_by(FILE).len().iter_rows())
+    if rejected.height:
         _insert(
             con,
             "quarantine.rows",
@@ -760,15 +779,18 @@ def _flush(con, entity, pending: list[_Pending], batch_id, report, log_notes) ->
     for p in pending:
         for fr, file_messages in p.files:
             fr.rows_quarantined = quarantined.get(fr.source_file, 0)
+            fr.rows_skipped = skipped.get(fr.source_file, 0)
             fr.rows_loaded = loaded.get(fr.source_file, 0)
-            if fr.status != "failed" and fr.rows_loaded + fr.rows_quarantined != fr.rows_read:
+            accounted = fr.rows_loaded + fr.rows_quarantined + fr.rows_skipped
+            if fr.status != "failed" and accounted != fr.rows_read:
                 file_messages.append(
                     Message(
                         None,
                         "warning",
                         "unaccounted_records",
                         f"{fr.rows_read} records read but {fr.rows_loaded} loaded + "
-                        f"{fr.rows_quarantined} quarantined (adapter {p.adapter.name})",
+                        f"{fr.rows_quarantined} quarantined + {fr.rows_skipped} skipped "
+                        f"(adapter {p.adapter.name})",
                     )
                 )
             if fr.status == "loaded" and fr.rows_read and fr.rows_quarantined == fr.rows_read:
@@ -853,7 +875,8 @@ def _manifest_many(con, batch_id: str, results: list[FileResult]) -> None:
                 "entity": fr.entity, "batch_id": batch_id, "size_bytes": fr.size_bytes,
                 "mtime_ns": fr.mtime_ns,
                 "rows_read": fr.rows_read, "rows_loaded": fr.rows_loaded,
-                "rows_quarantined": fr.rows_quarantined, "status": fr.status,
+                "rows_quarantined": fr.rows_quarantined, "rows_skipped": fr.rows_skipped,
+                "status": fr.status,
                 "message": fr.message, "ingested_at": now,
             }
             for fr in results
@@ -862,7 +885,7 @@ def _manifest_many(con, batch_id: str, results: list[FileResult]) -> None:
             "source_file": pl.String, "sha256": pl.String, "adapter": pl.String,
             "entity": pl.String, "batch_id": pl.String, "size_bytes": pl.Int64,
             "mtime_ns": pl.Int64, "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64,
-            "status": pl.String, "message": pl.String, "ingested_at": pl.Datetime("us"),
+            "rows_skipped": pl.Int64, "status": pl.String, "message": pl.String, "ingested_at": pl.Datetime("us"),
         },
     )
     con.register("_manifest", frame)
@@ -874,7 +897,8 @@ def _manifest_many(con, batch_id: str, results: list[FileResult]) -> None:
                  batch_id = excluded.batch_id, size_bytes = excluded.size_bytes,
                  mtime_ns = excluded.mtime_ns,
                  rows_read = excluded.rows_read, rows_loaded = excluded.rows_loaded,
-                 rows_quarantined = excluded.rows_quarantined, status = excluded.status,
+                 rows_quarantined = excluded.rows_quarantined,
+                 rows_skipped = excluded.rows_skipped, status = excluded.status,
                  message = excluded.message, ingested_at = excluded.ingested_at"""
         ).fetchall()
     finally:

@@ -65,6 +65,7 @@ OPS_DDL = [
   rows_read BIGINT,
   rows_loaded BIGINT,
   rows_quarantined BIGINT,
+  rows_skipped BIGINT,      -- records the format carries that are not data (eBay summary rows)
   status VARCHAR,           -- loaded | replaced (a corrected version came later) | failed
   message VARCHAR,
   ingested_at TIMESTAMP,
@@ -110,6 +111,7 @@ QUARANTINE_DDL = [
 # columns added after a warehouse may already exist (CREATE TABLE IF NOT EXISTS leaves it as is)
 MIGRATIONS = [
     "ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS mtime_ns BIGINT",
+    "ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS rows_skipped BIGINT DEFAULT 0",
 ]
 
 

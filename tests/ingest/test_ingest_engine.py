@@ -352,3 +352,20 @@ def test_a_warehouse_from_before_keeps_its_core_rows_without_the_primary_key(tmp
         assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE schema_name = 'core' "
                            "AND constraint_type = 'PRIMARY KEY'").fetchone()[0] == 0
     assert _core_rows(settings) == before
+
+
+def test_ebay_summary_rows_are_skipped_not_quarantined(tmp_path):
+    """A multi-item order's summary row is framing, not a bad record: counted in
+    rows_skipped, absent from quarantine, and the file's accounting still balances."""
+    settings = make_home(tmp_path)
+    src = FIXTURES / "channels" / "ebay" / "eBay-OrdersReport-2024-03-01.csv"
+    write(settings.inbox / "orders" / "ebay" / src.name, src.read_bytes())
+    report = ingest(settings)
+    assert report.rows_skipped == 1
+    name = f"orders/ebay/{src.name}"
+    read, loaded, quarantined, skipped = rows(
+        settings, "SELECT rows_read, rows_loaded, rows_quarantined, rows_skipped "
+                  "FROM ops.ingested_files WHERE source_file = ?", [name])[0]
+    assert (read, skipped) == (6, 1) and loaded + quarantined + skipped == read
+    rules = {r for (r,) in rows(settings, "SELECT rule FROM quarantine.rows WHERE source_file = ?", [name])}
+    assert "order_summary_row" not in rules and "sku_missing" in rules

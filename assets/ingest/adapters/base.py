@@ -119,6 +119,9 @@ class Adapter:
     pii_columns: tuple[str, ...] = ()
     # drop rows whose first column matches (report trailers like "12 record(s) downloaded")
     trailer_pattern: str | None = None
+    # reject rules that mark records the format carries but that are not data (eBay's order
+    # summary rows): the engine counts them as skipped (`rows_skipped`), not as quarantined
+    skip_rules: tuple[str, ...] = ()
     write: Callable[[pl.DataFrame, Path], None] | None = None
     # ``write`` for many files in one call: each row names its file in the FILE column
     # (the demo generator writes a week of daily exports at once)

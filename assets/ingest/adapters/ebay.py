@@ -399,4 +399,7 @@ ADAPTER = Adapter(
     write=write_orders,
     write_many=write_many,
     doc="eBay Seller Hub Orders report CSV (blank first line, summary rows, footer).",
+    # a summary row repeats its items' order (counting it would double demand) and a footer
+    # is framing: neither is a bad record
+    skip_rules=("order_summary_row", "report_trailer"),
 )
