@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -67,6 +68,18 @@ class Settings:
     def section(self, name: str) -> dict:
         """A `[name]` table of shelfwise.toml (empty when absent)."""
         return dict(self.extra.get(name, {}))
+
+
+def check_timezone(value: str, section: str, key: str,
+                   error: type[Exception] = ValueError) -> None:
+    """Raise ``error`` naming ``[section] key`` unless ``value`` is a tz database name."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise error(
+            f"shelfwise.toml [{section}] {key} = {value!r}: "
+            "not a tz database name (e.g. 'Europe/Berlin')"
+        ) from exc
 
 
 def typed_section(settings: Settings, section: str, cls, error: type[Exception] = ValueError,

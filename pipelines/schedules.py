@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 
 import dagster as dg
 
 from assets.inventory.config import reconciliation_settings
-from assets.settings import Settings, load_settings, typed_section
+from assets.settings import Settings, check_timezone, load_settings, typed_section
 from pipelines.jobs import alerts_job, all_assets_job, reconciliation_job
 
 @dataclass(frozen=True)
@@ -25,13 +24,7 @@ class ScheduleSettings:
 def daily_run_settings(settings: Settings) -> ScheduleSettings:
     """``[schedules]`` with defaults, validated (the message names the key)."""
     out = ScheduleSettings(**typed_section(settings, "schedules", ScheduleSettings))
-    try:
-        zoneinfo.ZoneInfo(out.daily_run_timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"shelfwise.toml [schedules] daily_run_timezone = {out.daily_run_timezone!r}: "
-            "not a tz database name (e.g. 'Europe/Berlin')"
-        ) from exc
+    check_timezone(out.daily_run_timezone, "schedules", "daily_run_timezone")
     return out
 
 

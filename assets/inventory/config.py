@@ -22,12 +22,11 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 
 import polars as pl
 
-from assets.settings import Settings, typed_section
+from assets.settings import Settings, check_timezone, typed_section
 
 
 class InventorySettingsError(ValueError):
@@ -65,13 +64,8 @@ def reconciliation_settings(settings: Settings) -> ReconciliationSettings:
         )
     if not 0 <= rec.min_accuracy <= 1:
         raise InventorySettingsError("shelfwise.toml [reconciliation]: min_accuracy must be in [0, 1]")
-    try:
-        zoneinfo.ZoneInfo(rec.schedule_timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise InventorySettingsError(
-            f"shelfwise.toml [reconciliation] schedule_timezone = {rec.schedule_timezone!r}: "
-            "not a tz database name (e.g. 'Europe/Berlin')"
-        ) from exc
+    check_timezone(rec.schedule_timezone, "reconciliation", "schedule_timezone",
+                   InventorySettingsError)
     return rec
 
 

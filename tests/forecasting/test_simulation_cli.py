@@ -40,28 +40,18 @@ def test_simulate_file_prints_curves_and_writes_table_json_png(demand_csv, tmp_p
     assert (out / "simulation.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_simulate_target_kind_fill_rate_sweeps_the_fill_rates(demand_csv, tmp_path):
+@pytest.mark.parametrize("kind, rates", [("fill_rate", [0.5, 0.9, 0.99]), ("pooled", [0.8, 0.95])])
+def test_simulate_target_kind_sweeps_its_fill_rates(demand_csv, tmp_path, kind, rates):
+    """``--target-kind fill_rate`` (β per SKU) and ``pooled`` (one pooled target) sweep
+    ``--fill-rates``."""
     out = tmp_path / "sim"
     result = CliRunner().invoke(
         main, ["simulate", "--demand", str(demand_csv), "--out", str(out), *FAST,
-               "--target-kind", "fill_rate", "--fill-rates", "0.5,0.9,0.99"])
+               "--target-kind", kind, "--fill-rates", ",".join(map(str, rates))])
     assert result.exit_code == 0, result.output
     report = json.loads((out / "simulation.json").read_text())
-    assert report["config"]["target_kind"] == "fill_rate"
-    assert sorted(c["parameter"] for c in report["curves"] if c["policy"] == "shelfwise") == [
-        0.5, 0.9, 0.99]
-
-
-def test_simulate_target_kind_pooled_sweeps_the_pooled_target(demand_csv, tmp_path):
-    out = tmp_path / "sim"
-    result = CliRunner().invoke(
-        main, ["simulate", "--demand", str(demand_csv), "--out", str(out), *FAST,
-               "--target-kind", "pooled", "--fill-rates", "0.8,0.95"])
-    assert result.exit_code == 0, result.output
-    report = json.loads((out / "simulation.json").read_text())
-    assert report["config"]["target_kind"] == "pooled"
-    assert sorted(c["parameter"] for c in report["curves"] if c["policy"] == "shelfwise") == [
-        0.8, 0.95]
+    assert report["config"]["target_kind"] == kind
+    assert sorted(c["parameter"] for c in report["curves"] if c["policy"] == "shelfwise") == rates
 
 
 def test_simulate_bad_items_name_file_and_line(demand_csv, tmp_path):
