@@ -66,6 +66,10 @@ class ForecastConfig:
     the lead-time Monte Carlo); ``level_cv_max`` caps it (unitless sd). Opt-in: it brings a
     promised cycle service level closer to what is served, but bench/policy.py measured more
     stock for the same fill rate with it (docs/simulation.md).
+    ``yearly_seasonality``: multiply the point forecast by last year's seasonal change of the
+    SKU's category (:func:`forecasting.seasonality.yearly_ratio`, ``yearly_reference_days``
+    the stretch the models' level is compared with). Needs ``categories`` and a grid of at least
+    :func:`forecasting.seasonality.history_days_needed` days; otherwise no correction.
     """
 
     history_days: int = 364
@@ -76,6 +80,8 @@ class ForecastConfig:
     vmr_max: float = 200.0
     level_shock: bool = False
     level_cv_max: float = 1.0
+    yearly_seasonality: bool = True
+    yearly_reference_days: int = 28
     selection_margin: float = 0.0
     weekday_prior_days: float = 365.0
     candidates: Mapping[str, tuple[Candidate, ...]] = field(
@@ -91,8 +97,9 @@ class ForecastConfig:
 
 @dataclass(frozen=True)
 class ForecastResult:
-    """``forecast``: ``sku, date, mean, q0.5 …, model, segment, vmr, level_cv`` (units/day;
-    ``level_cv`` unitless, the sd of a level error shared by a forecast's days).
+    """``forecast``: ``sku, date, mean, q0.5 …, model, segment, vmr, level_cv, yearly_ratio``
+    (units/day; ``level_cv`` unitless, the sd of a level error shared by a forecast's days;
+    ``yearly_ratio`` the factor last year's season put on ``mean``, 1 for none).
     ``selection``: one row per SKU: ``sku, segment, model, cv_rmsse, runner_up,
     runner_up_rmsse, vmr, level_cv, reason``."""
 
@@ -367,7 +374,10 @@ def forecast_demand(
 
     ``grid``: :func:`forecasting.daily_grid` output (``sku, date, units, censored``).
     ``categories``: optional ``sku, category``; new SKUs borrow the mean forecast rate of the
-    statistically forecast SKUs of their category (all SKUs when the category has none).
+    statistically forecast SKUs of their category (all SKUs when the category has none), and
+    with ``config.yearly_seasonality`` every SKU's point forecast is scaled by its category's
+    ``yearly_ratio`` (1 without one). That ratio reads the whole ``grid``, not only the last
+    ``history_days``: pass at least :func:`forecasting.seasonality.history_days_needed` days.
 
     Returns a :class:`ForecastResult`; quantile columns are NB1 quantiles (integers ≥ 0,
     non-decreasing in the level); ``mean`` is the point forecast in units/day.
@@ -426,10 +436,11 @@ def forecast_demand(
             borrowed.select("sku", "date", "mean", "model", "segment", "vmr"),
         ]
     ).sort("sku", "date").join(shock, on="sku", how="left")
+    forecast = _with_yearly_ratio(forecast, grid, categories, dates, config)
     forecast = add_quantiles(forecast, quantiles)
     forecast = forecast.select(
         "sku", "date", "mean", *[quantile_name(q) for q in quantiles], "model", "segment", "vmr",
-        pl.col("level_cv").fill_null(0.0),
+        pl.col("level_cv").fill_null(0.0), "yearly_ratio",
     )
     columns = ["sku", "segment", "model", "cv_rmsse", "runner_up", "runner_up_rmsse", "vmr"]
     selection = (
@@ -452,6 +463,28 @@ def forecast_demand(
         .sort("sku")
     )
     return ForecastResult(forecast=forecast, selection=selection)
+
+
+def _with_yearly_ratio(forecast: pl.DataFrame, grid: pl.DataFrame,
+                       categories: pl.DataFrame | None, dates: pl.Series,
+                       config: ForecastConfig) -> pl.DataFrame:
+    """``forecast`` with ``yearly_ratio`` (1 where there is none) and ``mean`` scaled by it."""
+    from forecasting.seasonality import yearly_ratio
+
+    if config.yearly_seasonality and categories is not None and not forecast.is_empty():
+        cats = categories.select(pl.col("sku").cast(pl.String),
+                                 pl.col("category").cast(pl.String)).unique("sku")
+        ratio = yearly_ratio(grid, cats, dates, reference_days=config.yearly_reference_days)
+        forecast = (
+            forecast.join(cats, on="sku", how="left")
+            .join(ratio, on=["category", "date"], how="left")
+            .drop("category")
+        )
+    else:
+        forecast = forecast.with_columns(pl.lit(None, pl.Float64).alias("yearly_ratio"))
+    return forecast.with_columns(pl.col("yearly_ratio").fill_null(1.0)).with_columns(
+        pl.col("mean") * pl.col("yearly_ratio")
+    )
 
 
 def _level_shock(selection: pl.DataFrame, borrowed: pl.DataFrame,

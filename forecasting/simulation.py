@@ -299,16 +299,19 @@ def sample_lead_days(
 
 
 def _items(skus: Sequence[str], items: pl.DataFrame | None) -> pl.DataFrame:
-    """One row per SKU in ``skus`` order with every column of :data:`ITEM_DEFAULTS`."""
+    """One row per SKU in ``skus`` order with every column of :data:`ITEM_DEFAULTS`, and
+    ``category`` (text, null when unknown)."""
     frame = pl.DataFrame({"sku": list(skus)}, schema={"sku": pl.String})
     if items is not None:
         if items["sku"].is_duplicated().any():
             dup = items.filter(pl.col("sku").is_duplicated())["sku"].head(3).to_list()
             raise ValueError(f"items has more than one row for SKU(s) {dup}")
         cols = [c for c in ITEM_DEFAULTS if c in items.columns]
+        category = [pl.col("category").cast(pl.String)] if "category" in items.columns else []
         frame = frame.join(
             items.select(
-                pl.col("sku").cast(pl.String), *[pl.col(c).cast(pl.Float64) for c in cols]
+                pl.col("sku").cast(pl.String), *[pl.col(c).cast(pl.Float64) for c in cols],
+                *category,
             ),
             on="sku",
             how="left",
@@ -319,6 +322,7 @@ def _items(skus: Sequence[str], items: pl.DataFrame | None) -> pl.DataFrame:
             (pl.col(c).fill_null(v) if c in frame.columns else pl.lit(v)).cast(pl.Float64).alias(c)
             for c, v in ITEM_DEFAULTS.items()
         ]
+        + ([] if "category" in frame.columns else [pl.lit(None, pl.String).alias("category")])
     )
     bad = frame.filter(
         (pl.col("lead_time_mean_days") < 0)
@@ -374,8 +378,12 @@ def shelfwise_levels(
         return {kind: (r, r.copy()) for kind, r in rop.items()}
     m = config.n_sims
     # the daily quantile columns are not used: the levels come from the draws over L + R
+    # categories: new SKUs borrow their category's rate, and every SKU follows its
+    # category's season of last year (ForecastConfig.yearly_seasonality)
     fc = forecast_demand(known, horizon=config.horizon, quantiles=(0.5,),
-                         config=config.forecast).forecast
+                         config=config.forecast,
+                         categories=(items.select("sku", "category").drop_nulls()
+                                     if "category" in items.columns else None)).forecast
     index = pl.DataFrame({"sku": skus, "_i": np.arange(len(skus))})
     cycle = np.zeros(len(skus))
     daily = np.zeros(len(skus))
@@ -504,7 +512,8 @@ def simulate_policies(
     (:func:`forecasting.impute_censored`), since their true demand is unknown; days before a
     SKU's grid starts replay as 0. ``items``: optional ``sku`` + any of
     ``lead_time_mean_days, lead_time_sd_days, review_days, case_pack, moq, unit_cost``
-    (base currency per unit); missing values take :data:`ITEM_DEFAULTS`. ``progress``:
+    (base currency per unit); missing values take :data:`ITEM_DEFAULTS`. An optional
+    ``category`` feeds the forecast (new SKUs' borrowed rate, the yearly ratio). ``progress``:
     optional callable(str) for one line per refit.
 
     Returns a :class:`SimulationResult`. Raises ValueError when the history is shorter than

@@ -47,11 +47,12 @@ MODEL_DEPS = [DAILY_DEMAND, ORDER_LINES, core("products"), core("fx_rates")]
 
 
 def _history(con, fs: ForecastSettings, extra_days: int = 0):
-    """``(as_of, grid)``: the demand grid the library fits, ``history_days`` (+ extra) long."""
+    """``(as_of, grid)``: the demand grid the library fits, ``history_days`` (+ extra) long,
+    or longer when the yearly ratio needs a year of history (:meth:`ForecastSettings.grid_days`)."""
     as_of = sql.demand_as_of(con)
     if as_of is None:
         return None, None
-    return as_of, sql.demand_grid(con, as_of, fs.history_days + extra_days)
+    return as_of, sql.demand_grid(con, as_of, fs.grid_days() + extra_days)
 
 
 def _no_demand(table: str) -> dict:
@@ -159,7 +160,7 @@ def demand_forecast(context, warehouse: WarehouseResource,
             "sku", "date",
             ((pl.col("date") - pl.lit(as_of)).dt.total_days()).cast(pl.Int32).alias("horizon_day"),
             "mean", *qcols, "is_override", "override_source", "model", "segment", "vmr",
-            "level_cv", "statistical_mean", *[f"statistical_{c}" for c in qcols],
+            "level_cv", "yearly_ratio", "statistical_mean", *[f"statistical_{c}" for c in qcols],
             pl.lit(as_of).alias("as_of"),
         )
         selection = result.selection.with_columns(pl.lit(as_of).alias("as_of"))

@@ -11,6 +11,8 @@
     dask_address = ""          # tcp://scheduler:8786; empty: the current default Dask client
     n_jobs = 1                 # statsforecast processes with the local backend
     level_shock = false        # widen lead-time demand by a per-SKU level error (docs/forecasting.md)
+    yearly_seasonality = true  # scale forecasts by last year's season of the category (needs
+                               # 392 days of order history; docs/forecasting.md)
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ class ForecastSettings:
     dask_address: str = ""
     n_jobs: int = 1
     level_shock: bool = False
+    yearly_seasonality: bool = True
+
+    def grid_days(self) -> int:
+        """Days of demand history a forecast reads: ``history_days``, or the year plus the
+        reference stretch the yearly ratio needs when that is longer."""
+        from forecasting.seasonality import history_days_needed
+
+        needed = history_days_needed(self.config().yearly_reference_days)
+        return max(self.history_days, needed) if self.yearly_seasonality else self.history_days
 
     def config(self):
         """The library's :class:`forecasting.ForecastConfig` for these settings."""
@@ -47,6 +58,7 @@ class ForecastSettings:
             backend=self.backend,
             dask_address=self.dask_address or None,
             level_shock=self.level_shock,
+            yearly_seasonality=self.yearly_seasonality,
         )
 
 

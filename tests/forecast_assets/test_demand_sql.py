@@ -128,6 +128,11 @@ def test_forecast_settings_defaults_and_messages(tmp_path):
     assert (cfg.backend, cfg.dask_address, cfg.level_shock) == ("dask", "tcp://s:8786", False)
     (tmp_path / "shelfwise.toml").write_text("[forecast]\nlevel_shock = true\n")
     assert forecast_settings(load_settings(tmp_path)).config().level_shock is True
+    # the yearly ratio is on by default and reads a year plus its reference stretch
+    assert fs.config().yearly_seasonality is True and fs.grid_days() == 364 + 28
+    (tmp_path / "shelfwise.toml").write_text("[forecast]\nyearly_seasonality = false\n")
+    off = forecast_settings(load_settings(tmp_path))
+    assert off.config().yearly_seasonality is False and off.grid_days() == 364
     for body, message in (("horizn = 3", "unknown key"), ('horizon = "3"', "expected a int"),
                           ('backend = "spark"', "choose local or dask"), ("horizon = 0", "≥ 1")):
         (tmp_path / "shelfwise.toml").write_text(f"[forecast]\n{body}\n")
