@@ -24,8 +24,10 @@ with its master data: supplier lead time mean/sd (a SKU's made-to-order lead tim
 
 SKUs replayed: first sale ≥ 56 days before the replay and a sale in the 91 days before it (known
 before the replay, so nothing is chosen by looking at the evaluation window); ``--skus N`` takes
-a seeded random sample. Prints the curves and writes bench/results/policy.json and
-bench/results/policy_<data>.png.
+a seeded random sample. ``--generator-seed N`` generates the data with another seed (default
+42, the demo's) to show how much the result depends on one draw of the catalogue. Prints the
+curves and writes bench/results/policy.json and bench/results/policy_<data>.png
+(``generated_seedN`` for another seed).
 """
 
 from __future__ import annotations
@@ -119,10 +121,14 @@ def online_retail(config: SimulationConfig, n: int | None, seed: int):
     return grid, items, about, "GBP"
 
 
-def generated(config: SimulationConfig, n: int | None, seed: int):
+GENERATOR_SEED = 42  # the demo's
+
+
+def generated(config: SimulationConfig, n: int | None, seed: int,
+              generator_seed: int = GENERATOR_SEED):
     from pipelines.generate import run_simulation
 
-    sim, _ = run_simulation(seed=42, skus=500, days=730)
+    sim, _ = run_simulation(seed=generator_seed, skus=500, days=730)
     cat = sim.cat
     d, p = np.nonzero(sim.truth_demand)
     demand = pl.DataFrame({
@@ -146,10 +152,12 @@ def generated(config: SimulationConfig, n: int | None, seed: int):
             pl.when(pl.col("lead_time_days").is_null()).then("lead_time_days_sd").otherwise(0.0)
             .alias("lead_time_sd_days"),
             pl.col("review_period_days").alias("review_days"),
-            "case_pack", "moq", (pl.col("unit_cost") * pl.col("rate")).alias("unit_cost"))
+            "case_pack", "moq", (pl.col("unit_cost") * pl.col("rate")).alias("unit_cost"),
+            "category")
     )
-    about = ("demo generator (seed 42, 500 SKUs, 730 days) true demand; its suppliers' lead "
-             "times and review periods, case packs, MOQs, unit cost in EUR")
+    about = (f"demo generator (seed {generator_seed}, 500 SKUs, 730 days) true demand; its "
+             "suppliers' lead times and review periods, case packs, MOQs, unit cost in EUR; "
+             "categories (the yearly ratio)")
     return grid, items, about, "EUR"
 
 
@@ -160,8 +168,9 @@ def run(name: str, args) -> dict:
         target_kinds=tuple(TARGET_KINDS.values()),
         forecast=ForecastConfig(n_jobs=args.n_jobs, level_shock=args.level_shock))
     t0 = time.perf_counter()
-    grid, items, about, currency = (online_retail if name == "online_retail" else generated)(
-        config, args.skus, args.seed)
+    grid, items, about, currency = (
+        online_retail(config, args.skus, args.seed) if name == "online_retail"
+        else generated(config, args.skus, args.seed, args.generator_seed))
     load_s = time.perf_counter() - t0
     n_skus = grid["sku"].n_unique()
     print(f"{name}: {n_skus:,} SKUs; {about}; load {load_s:.1f} s", file=sys.stderr)
@@ -207,8 +216,7 @@ def run(name: str, args) -> dict:
                 [[f"{r['promised']:g}", f"{r['realised']:.4f}", f"{r['gap']:+.4f}",
                   f"{r['fill_rate']:.4f}"] for r in calibration]))
 
-    suffix = "_level_shock" if args.level_shock else ""
-    png = RESULTS / f"policy_{name}{suffix}.png"
+    png = RESULTS / f"policy_{result_key(name, args)}.png"
     RESULTS.mkdir(parents=True, exist_ok=True)
     fig = plot_curves(curves, stock="avg_on_hand_value", target=TARGET_FILL,
                       title=f"{name.replace('_', ' ')}: {n_skus:,} SKUs, 26 weeks replayed",
@@ -277,6 +285,14 @@ def _pct(x: float | None) -> str:
     return "not reached" if x is None else f"{x:.1%}"
 
 
+def result_key(name: str, args) -> str:
+    """The JSON key (and PNG name) of one data set's results: ``generated_seed7``,
+    ``online_retail_level_shock``, ..."""
+    seed = (f"_seed{args.generator_seed}"
+            if name == "generated" and args.generator_seed != GENERATOR_SEED else "")
+    return name + seed + ("_level_shock" if args.level_shock else "")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -288,6 +304,9 @@ def main() -> None:
     p.add_argument("--n-sims", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-jobs", type=int, default=2)
+    p.add_argument("--generator-seed", type=int, default=GENERATOR_SEED,
+                   help="seed of the generated data (default 42, the demo's); another seed "
+                        "writes generated_seed<N>")
     p.add_argument("--level-shock", action="store_true",
                    help="forecast with the per-SKU level shock (ForecastConfig.level_shock, "
                         "off by default); results go to <data>_level_shock")
@@ -298,7 +317,7 @@ def main() -> None:
 
     existing = json.loads(path.read_text()) if path.exists() else {}
     for name in names:
-        existing[name + ("_level_shock" if args.level_shock else "")] = run(name, args)
+        existing[result_key(name, args)] = run(name, args)
     existing["machine"] = machine()
     out = write_json("policy", existing)
     print(f"\nwrote {out.relative_to(REPO)}")
