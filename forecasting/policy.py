@@ -270,6 +270,42 @@ def split_forecast(forecast: pl.DataFrame, shares: pl.DataFrame) -> pl.DataFrame
     ).sort("sku", "location_id", "date")
 
 
+def season_ratio(forecast: pl.DataFrame, params: pl.DataFrame) -> pl.DataFrame:
+    """How much last year's season lifts the demand an order decided today covers.
+
+    ``forecast``: ``sku, date, mean, yearly_ratio`` (the SKU forecast,
+    :func:`forecasting.forecast_demand`; no ``yearly_ratio`` column means 1). ``params``:
+    ``sku, location_id, lead_time_mean_days, review_period_days``. Per SKU × location the
+    forecast days 1 … round(L) + R (as many as the forecast has) give
+    ``season_ratio`` = Σ mean ÷ Σ (mean ÷ yearly_ratio): demand with the season over demand at
+    the recent rate. Null without forecast demand in the window. The reason sentence quotes it
+    (:func:`reason_text`).
+    """
+    ratio = pl.col("yearly_ratio") if "yearly_ratio" in forecast.columns else pl.lit(1.0)
+    fc = forecast.select(
+        "sku", "date", pl.col("mean").clip(lower_bound=0.0),
+        ratio.cast(pl.Float64).fill_null(1.0).clip(lower_bound=1e-9).alias("yearly_ratio"),
+    ).with_columns(pl.col("date").rank("dense").over("sku").cast(pl.Int64).alias("_day"))
+    window = params.select(
+        "sku", "location_id",
+        (pl.col("lead_time_mean_days").cast(pl.Float64).fill_null(0.0).round(0).cast(pl.Int64)
+         + pl.col("review_period_days").cast(pl.Int64).fill_null(0)).clip(lower_bound=1)
+        .alias("_window"),
+    )
+    sums = (
+        window.join(fc, on="sku", how="left")
+        .filter(pl.col("_day") <= pl.col("_window"))
+        .group_by("sku", "location_id")
+        .agg(pl.col("mean").sum().alias("_with"),
+             (pl.col("mean") / pl.col("yearly_ratio")).sum().alias("_without"))
+    )
+    return window.join(sums, on=["sku", "location_id"], how="left").select(
+        "sku", "location_id",
+        pl.when(pl.col("_without") > 0).then(pl.col("_with") / pl.col("_without"))
+        .alias("season_ratio"),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # safety stock, reorder point, order-up-to level
 # ---------------------------------------------------------------------------------------------
@@ -638,6 +674,10 @@ def _fmt_pct(expr: pl.Expr) -> pl.Expr:
     return (expr * 100).round(1).cast(pl.String).str.replace(r"\.0$", "")
 
 
+# the reason mentions the season when it moves demand over the order's window by this much
+SEASON_NOTE = 0.1
+
+
 def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
     """One sentence per suggestion a planner reads at a glance, numbers included.
 
@@ -647,7 +687,9 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
     flags of :func:`size_orders` plus ``stockout_before_arrival``; with
     ``service_level_source`` and ``fill_rate_target`` columns, a level the fill-rate target
     chose says so ("… to reach 62% service through the next delivery, the level that meets a
-    95% fill rate over all SKUs at the least stock value"). For example: "projected to
+    95% fill rate over all SKUs at the least stock value"); with ``season_ratio``
+    (:func:`season_ratio`) at least 10 % away from 1, the lift is named ("…; last year's season
+    puts demand over the 35 days this order covers at 1.8× the recent rate"). For example: "projected to
     run out on 14 Mar, 9 days before an order placed today can arrive (23 Mar); order 120 =
     2 cases of 60 to reach 95% service through the next delivery".
     """
@@ -696,6 +738,17 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
                 pl.lit(", the level that meets a "), _fmt_pct(pl.col("fill_rate_target")),
                 pl.lit("% fill rate over all SKUs at the least stock value")]))
             .otherwise(pl.lit(""))])
+    if "season_ratio" in frame.columns:
+        # a seasonal lift or dip of 10 % or more is worth a planner's attention
+        lift = pl.col("season_ratio")
+        quantity = pl.concat_str([quantity, pl.when((lift - 1.0).abs() >= SEASON_NOTE).then(
+            pl.concat_str([
+                pl.lit("; last year's season puts demand over the "),
+                (pl.col("lead_time_mean_days").round(0).cast(pl.Int64)
+                 + pl.col("review_period_days").cast(pl.Int64)).cast(pl.String),
+                pl.lit(" days this order covers at "), lift.round(1).cast(pl.String),
+                pl.lit("× the recent rate")]))
+            .otherwise(pl.lit(""))])
     extras = pl.concat_str([
         pl.when(pl.col("moq_flag")).then(pl.concat_str(
             [pl.lit(" (MOQ "), pl.col("moq").cast(pl.String), pl.lit(")")])).otherwise(pl.lit("")),
@@ -728,6 +781,7 @@ __all__ = [
     "project_stock",
     "reason_codes",
     "reason_text",
+    "season_ratio",
     "service_levels",
     "size_orders",
     "split_forecast",

@@ -80,17 +80,19 @@ def lead_times(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.
     })
 
 
-def _forecast_by_location(con: duckdb.DuckDBPyConnection, as_of: dt.date,
-                          rs: ReplenishmentSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``(split forecast, shares)``: the SKU forecast after ``as_of`` split over locations."""
+def _forecast_by_location(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, rs: ReplenishmentSettings
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``(split forecast, shares, SKU forecast)``: the SKU forecast after ``as_of`` split over
+    locations, the shares it was split by, and the forecast itself."""
     from forecasting.policy import split_forecast
 
     shares = sql.location_shares(con, as_of, rs.demand_share_days)
     forecast = (sql.read_forecast(con, as_of) if sql.table_exists(con, "marts", "demand_forecast")
                 else pl.DataFrame(schema={"sku": pl.String, "date": pl.Date,
                                           "mean": pl.Float64, "vmr": pl.Float64,
-                                          "level_cv": pl.Float64}))
-    return split_forecast(forecast, shares), shares
+                                          "level_cv": pl.Float64, "yearly_ratio": pl.Float64}))
+    return split_forecast(forecast, shares), shares, forecast
 
 
 @_asset(PROJECTED_STOCK, [LEAD_TIMES, MARTS["demand_forecast"], MARTS["inventory_position"]]
@@ -105,7 +107,7 @@ def projected_stock(warehouse: WarehouseResource, shelfwise: SettingsResource) -
         as_of = sql.policy_as_of(con)
         if as_of is None:
             return _nothing(con, "projected_stock", NO_POSITION)
-        split, _ = _forecast_by_location(con, as_of, rs)
+        split, _, _ = _forecast_by_location(con, as_of, rs)
         last = as_of + dt.timedelta(days=rs.horizon_days)
         split = split.filter(pl.col("date") <= last)
         # the forecast's own horizon limits the projection: beyond it demand is unknown, not 0
@@ -159,7 +161,7 @@ def inbound_purchase_orders(warehouse: WarehouseResource) -> dg.MaterializeResul
 def replenishment_policy(context, warehouse: WarehouseResource,
                          shelfwise: SettingsResource) -> dg.MaterializeResult:
     """Per SKU × location: service level, lead time, safety stock, reorder point, order-up-to."""
-    from forecasting.policy import policy_levels, service_levels
+    from forecasting.policy import policy_levels, season_ratio, service_levels
 
     settings = shelfwise.settings
     rs = replenishment_settings(settings)
@@ -167,7 +169,7 @@ def replenishment_policy(context, warehouse: WarehouseResource,
         as_of = sql.policy_as_of(con)
         if as_of is None:
             return _nothing(con, "replenishment_policy", NO_POSITION)
-        split, shares = _forecast_by_location(con, as_of, rs)
+        split, shares, forecast = _forecast_by_location(con, as_of, rs)
         params = sql.policy_params(con)
         # every SKU in scope gets a level; one without demand history (no segment) counts as
         # C and Z, the least protected cell, unless a per-SKU override names it
@@ -191,7 +193,9 @@ def replenishment_policy(context, warehouse: WarehouseResource,
                 .otherwise(pl.lit("fill_rate_target")).alias("service_level_source"))
         frame = (params.drop("service_level").join(numbers, on=["sku", "location_id"], how="left")
                  .join(shares.select("sku", "location_id", pl.col("share").alias("demand_share"),
-                                     "share_source"), on=["sku", "location_id"], how="left"))
+                                     "share_source"), on=["sku", "location_id"], how="left")
+                 # the reason names a seasonal lift over the order's window
+                 .join(season_ratio(forecast, params), on=["sku", "location_id"], how="left"))
         rows = sql.build_policy(con, frame, as_of, settings.base_currency)
         stats = con.execute(
             """SELECT count(*) FILTER (WHERE needs_order), count(*) FILTER (WHERE below_reorder_point),

@@ -150,14 +150,16 @@ def location_shares(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int) -
 
 
 def read_forecast(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
-    """``sku, date, mean, vmr, level_cv``: the demand forecast for the days after ``as_of``
-    (``level_cv`` 0 in a forecast table written before it existed)."""
+    """``sku, date, mean, vmr, level_cv, yearly_ratio``: the demand forecast for the days after
+    ``as_of`` (``level_cv`` 0 and ``yearly_ratio`` 1 in a forecast table written before they
+    existed)."""
     columns = {r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_schema = 'marts' AND table_name = 'demand_forecast'").fetchall()}
     level_cv = "level_cv" if "level_cv" in columns else "0.0::DOUBLE AS level_cv"
+    yearly = "yearly_ratio" if "yearly_ratio" in columns else "1.0::DOUBLE AS yearly_ratio"
     return con.sql(
-        f"""SELECT sku, date, mean, vmr, {level_cv} FROM marts.demand_forecast
+        f"""SELECT sku, date, mean, vmr, {level_cv}, {yearly} FROM marts.demand_forecast
            WHERE date > $as_of ORDER BY sku, date""",
         params={"as_of": as_of},
     ).pl()
@@ -355,7 +357,7 @@ SELECT CAST($as_of AS DATE) AS as_of, r.sku, r.location_id, r.supplier_id,
        -- beyond the contract: what the suggestions and the CLI need
        r.product_name, r.supplier_name, r.supplier_sku, r.case_pack, r.moq,
        r.unit_cost, r.currency, r.min_order_value,
-       r.demand_share, r.share_source, r.lead_time_demand_units,
+       r.demand_share, r.share_source, r.lead_time_demand_units, r.season_ratio,
        coalesce(no.order_date, CAST($as_of AS DATE)) AS order_date,
        coalesce(no.order_date, CAST($as_of AS DATE)) + r.lead_days AS expected_arrival_date,
        coalesce(r.discontinued_on <= coalesce(no.order_date, CAST($as_of AS DATE)) + r.lead_days,
@@ -410,7 +412,7 @@ SELECT md5(concat_ws('|', CAST(as_of AS VARCHAR), sku, location_id)) AS suggesti
        CAST(urgency_rank AS INTEGER) AS urgency_rank, reason, reason_codes,
        -- beyond the contract
        need_units, topup_units, coverage_cap_units, order_value, min_order_value,
-       order_below_min_value, mean_daily_demand_units
+       order_below_min_value, mean_daily_demand_units, season_ratio
 FROM _frame
 WHERE suggested_units > 0
 ORDER BY urgency_rank

@@ -22,6 +22,7 @@ from forecasting.policy import (
     project_stock,
     reason_codes,
     reason_text,
+    season_ratio,
     service_levels,
     size_orders,
     split_forecast,
@@ -338,3 +339,30 @@ def test_reason_in_words_and_codes():
     assert row["reason"] == ("projected to run out on 14 Mar, 9 days before an order placed "
                              "today can arrive (23 Mar); order 120 = 2 cases of 60 to reach 95% "
                              "service through the next delivery")
+    # a seasonal lift over the order's window (L 10 + R 7 days) is named; a small one is not
+    for lift, words in ((1.84, "; last year's season puts demand over the 17 days this order "
+                               "covers at 1.8× the recent rate"), (1.05, ""), (None, "")):
+        seasonal = frame.with_columns(pl.lit(7).alias("review_period_days"),
+                                      pl.lit(lift, pl.Float64).alias("season_ratio"))
+        text = seasonal.select(reason_text(seasonal)).item()
+        assert text == row["reason"] + words
+
+
+def test_season_ratio_weighs_the_days_an_order_covers():
+    days = [D0 + timedelta(days=d) for d in range(1, 6)]
+    forecast = pl.DataFrame({"sku": ["A"] * 5 + ["B"] * 5, "date": days * 2,
+                             "mean": [2.0, 2.0, 4.0, 4.0, 9.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                             "yearly_ratio": [1.0, 1.0, 2.0, 2.0, 3.0, 2.0, 2.0, 2.0, 2.0, 2.0]})
+    params = pl.DataFrame({"sku": ["A", "A", "B"], "location_id": ["W1", "W2", "W1"],
+                           "lead_time_mean_days": [2.6, 30.0, 3.0], "review_period_days": [1, 0, 1]})
+    out = {(r["sku"], r["location_id"]): r["season_ratio"]
+           for r in season_ratio(forecast, params).iter_rows(named=True)}
+    # A at W1: days 1-4 (round(2.6) + 1): (2 + 2 + 4 + 4) / (2 + 2 + 2 + 2) = 1.5
+    assert out[("A", "W1")] == pytest.approx(1.5)
+    # A at W2: a window past the forecast uses the days there are: 21 / (2 + 2 + 2 + 2 + 3)
+    assert out[("A", "W2")] == pytest.approx(21 / 11)
+    # B sells nothing in its window: no ratio
+    assert out[("B", "W1")] is None
+    # a forecast without yearly_ratio has none to report: 1
+    plain = season_ratio(forecast.drop("yearly_ratio"), params.filter(pl.col("sku") == "A"))
+    assert plain["season_ratio"].to_list() == pytest.approx([1.0, 1.0])
