@@ -276,7 +276,7 @@ def season_ratio(forecast: pl.DataFrame, params: pl.DataFrame) -> pl.DataFrame:
     ``forecast``: ``sku, date, mean, yearly_ratio`` (the SKU forecast,
     :func:`forecasting.forecast_demand`; no ``yearly_ratio`` column means 1). ``params``:
     ``sku, location_id, lead_time_mean_days, review_period_days``. Per SKU × location the
-    forecast days 1 … round(L) + R (as many as the forecast has) give
+    forecast days 1 … round(L) + R (as many as the forecast has: ``season_days``) give
     ``season_ratio`` = Σ mean ÷ Σ (mean ÷ yearly_ratio): demand with the season over demand at
     the recent rate. Null without forecast demand in the window. The reason sentence quotes it
     (:func:`reason_text`).
@@ -297,12 +297,14 @@ def season_ratio(forecast: pl.DataFrame, params: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("_day") <= pl.col("_window"))
         .group_by("sku", "location_id")
         .agg(pl.col("mean").sum().alias("_with"),
-             (pl.col("mean") / pl.col("yearly_ratio")).sum().alias("_without"))
+             (pl.col("mean") / pl.col("yearly_ratio")).sum().alias("_without"),
+             pl.len().alias("season_days"))
     )
     return window.join(sums, on=["sku", "location_id"], how="left").select(
         "sku", "location_id",
         pl.when(pl.col("_without") > 0).then(pl.col("_with") / pl.col("_without"))
         .alias("season_ratio"),
+        pl.col("season_days").cast(pl.Int64),
     )
 
 
@@ -688,8 +690,8 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
     ``service_level_source`` and ``fill_rate_target`` columns, a level the fill-rate target
     chose says so ("… to reach 62% service through the next delivery, the level that meets a
     95% fill rate over all SKUs at the least stock value"); with ``season_ratio``
-    (:func:`season_ratio`) at least 10 % away from 1, the lift is named ("…; last year's season
-    puts demand over the 35 days this order covers at 1.8× the recent rate"). For example: "projected to
+    (:func:`season_ratio`, ``season_days``) at least 10 % away from 1, the lift is named ("…;
+    last year's season puts demand over the next 35 days at 1.8× the recent rate"). For example: "projected to
     run out on 14 Mar, 9 days before an order placed today can arrive (23 Mar); order 120 =
     2 cases of 60 to reach 95% service through the next delivery".
     """
@@ -741,12 +743,16 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
     if "season_ratio" in frame.columns:
         # a seasonal lift or dip of 10 % or more is worth a planner's attention
         lift = pl.col("season_ratio")
+        # the days the ratio was weighed over: the order's window, or the forecast's horizon
+        # when that ends first
+        window = (pl.col("lead_time_mean_days").round(0).cast(pl.Int64)
+                  + pl.col("review_period_days").cast(pl.Int64))
+        days = (pl.min_horizontal(window, pl.col("season_days")) if "season_days" in frame.columns
+                else window)
         quantity = pl.concat_str([quantity, pl.when((lift - 1.0).abs() >= SEASON_NOTE).then(
             pl.concat_str([
-                pl.lit("; last year's season puts demand over the "),
-                (pl.col("lead_time_mean_days").round(0).cast(pl.Int64)
-                 + pl.col("review_period_days").cast(pl.Int64)).cast(pl.String),
-                pl.lit(" days this order covers at "), lift.round(1).cast(pl.String),
+                pl.lit("; last year's season puts demand over the next "), days.cast(pl.String),
+                pl.lit(" days at "), lift.round(1).cast(pl.String),
                 pl.lit("× the recent rate")]))
             .otherwise(pl.lit(""))])
     extras = pl.concat_str([

@@ -358,6 +358,7 @@ SELECT CAST($as_of AS DATE) AS as_of, r.sku, r.location_id, r.supplier_id,
        r.product_name, r.supplier_name, r.supplier_sku, r.case_pack, r.moq,
        r.unit_cost, r.currency, r.min_order_value,
        r.demand_share, r.share_source, r.lead_time_demand_units, r.season_ratio,
+       r.season_days,
        coalesce(no.order_date, CAST($as_of AS DATE)) AS order_date,
        coalesce(no.order_date, CAST($as_of AS DATE)) + r.lead_days AS expected_arrival_date,
        coalesce(r.discontinued_on <= coalesce(no.order_date, CAST($as_of AS DATE)) + r.lead_days,
@@ -412,7 +413,7 @@ SELECT md5(concat_ws('|', CAST(as_of AS VARCHAR), sku, location_id)) AS suggesti
        CAST(urgency_rank AS INTEGER) AS urgency_rank, reason, reason_codes,
        -- beyond the contract
        need_units, topup_units, coverage_cap_units, order_value, min_order_value,
-       order_below_min_value, mean_daily_demand_units, season_ratio
+       order_below_min_value, mean_daily_demand_units, season_ratio, season_days
 FROM _frame
 WHERE suggested_units > 0
 ORDER BY urgency_rank

@@ -340,10 +340,15 @@ def test_reason_in_words_and_codes():
                              "today can arrive (23 Mar); order 120 = 2 cases of 60 to reach 95% "
                              "service through the next delivery")
     # a seasonal lift over the order's window (L 10 + R 7 days) is named; a small one is not
-    for lift, words in ((1.84, "; last year's season puts demand over the 17 days this order "
-                               "covers at 1.8× the recent rate"), (1.05, ""), (None, "")):
+    # (or over the forecast's days when they end first)
+    for lift, days, words in (
+        (1.84, 56, "; last year's season puts demand over the next 17 days at 1.8× the recent rate"),
+        (0.5, 14, "; last year's season puts demand over the next 14 days at 0.5× the recent rate"),
+        (1.05, 56, ""), (None, None, ""),
+    ):
         seasonal = frame.with_columns(pl.lit(7).alias("review_period_days"),
-                                      pl.lit(lift, pl.Float64).alias("season_ratio"))
+                                      pl.lit(lift, pl.Float64).alias("season_ratio"),
+                                      pl.lit(days, pl.Int64).alias("season_days"))
         text = seasonal.select(reason_text(seasonal)).item()
         assert text == row["reason"] + words
 
@@ -355,8 +360,9 @@ def test_season_ratio_weighs_the_days_an_order_covers():
                              "yearly_ratio": [1.0, 1.0, 2.0, 2.0, 3.0, 2.0, 2.0, 2.0, 2.0, 2.0]})
     params = pl.DataFrame({"sku": ["A", "A", "B"], "location_id": ["W1", "W2", "W1"],
                            "lead_time_mean_days": [2.6, 30.0, 3.0], "review_period_days": [1, 0, 1]})
-    out = {(r["sku"], r["location_id"]): r["season_ratio"]
-           for r in season_ratio(forecast, params).iter_rows(named=True)}
+    ratios = season_ratio(forecast, params)
+    out = {(r["sku"], r["location_id"]): r["season_ratio"] for r in ratios.iter_rows(named=True)}
+    assert ratios["season_days"].to_list() == [4, 5, 4]
     # A at W1: days 1-4 (round(2.6) + 1): (2 + 2 + 4 + 4) / (2 + 2 + 2 + 2) = 1.5
     assert out[("A", "W1")] == pytest.approx(1.5)
     # A at W2: a window past the forecast uses the days there are: 21 / (2 + 2 + 2 + 2 + 3)
