@@ -17,7 +17,7 @@ import click
 from pipelines.commands.forecast import _load_grid, _read_table, _write
 
 ITEM_COLUMNS = ("lead_time_mean_days", "lead_time_sd_days", "review_days", "case_pack", "moq",
-                "unit_cost")
+                "unit_cost", "category")
 
 # per SKU: learned lead time (marts.lead_times: the SKU row, else the supplier row), else master
 # data; the supplier's review period; case pack and MOQ. Bundles are not stocked.
@@ -71,7 +71,9 @@ def _read_items(path: str):
     if not present:
         raise click.ClickException(
             f"{path}: no item column; expected sku and any of {', '.join(ITEM_COLUMNS)}")
-    return _read_table(path, {"sku": "str", **{c: "units" for c in present}})
+    # category is text (the forecast's yearly ratio and new SKUs' borrowed rate use it)
+    return _read_table(path, {"sku": "str",
+                              **{c: "str" if c == "category" else "units" for c in present}})
 
 
 def _warehouse_inputs(home: str, history_days: int):
@@ -99,7 +101,8 @@ def _warehouse_inputs(home: str, history_days: int):
         items = con.sql(ITEMS_LEARNED_SQL if "marts.lead_times" in tables
                         else ITEMS_MASTER_SQL).pl()
         values = sql.unit_values(con, settings.base_currency, as_of)
-    items = items.join(values.select("sku", "unit_value"), on="sku", how="left").rename(
+    # the category feeds the forecast's yearly ratio, as in the forecast asset
+    items = items.join(values.select("sku", "unit_value", "category"), on="sku", how="left").rename(
         {"unit_value": "unit_cost"})
     return grid, items, settings.base_currency
 
@@ -171,6 +174,7 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
     import polars as pl
 
     from forecasting import ForecastConfig
+    from forecasting.seasonality import history_days_needed
     from forecasting.simulation import (
         SimulationConfig,
         plot_curves,
@@ -200,7 +204,10 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
     else:
         if stockouts or items_file:
             raise click.UsageError("--stockouts and --items go with --demand")
-        history = eval_days + warmup_days + config.forecast.history_days
+        # each refit reads a year plus the yearly ratio's reference stretch (as the asset does)
+        history = eval_days + warmup_days + max(config.forecast.history_days,
+                                                history_days_needed(
+                                                    config.forecast.yearly_reference_days))
         grid, items, currency = _warehouse_inputs(ctx.obj["home"], history)
         defaults = {}
         source = "warehouse (marts.daily_demand_by_sku)"

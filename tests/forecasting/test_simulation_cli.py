@@ -25,7 +25,7 @@ FAST = ["--eval-days", "35", "--warmup-days", "7", "--refit-days", "21", "--n-si
 
 def test_simulate_file_prints_curves_and_writes_table_json_png(demand_csv, tmp_path):
     items = tmp_path / "items.csv"
-    items.write_text("sku,unit_cost,case_pack\nSKU-00000,2.5,6\n")
+    items.write_text("sku,unit_cost,case_pack,category\nSKU-00000,2.5,6,mugs\n")
     out = tmp_path / "sim"
     result = CliRunner().invoke(
         main, ["simulate", "--demand", str(demand_csv), "--items", str(items),
