@@ -165,6 +165,7 @@ def run(name: str, args) -> dict:
     config = SimulationConfig(
         eval_days=args.eval_days, warmup_days=args.warmup_days, refit_days=args.refit_days,
         baselines=("minmax", "minmax_refreshed"), n_sims=args.n_sims, seed=args.seed,
+        cycle_stock_reviews=args.cycle_stock_reviews,
         target_kinds=tuple(TARGET_KINDS.values()),
         forecast=ForecastConfig(n_jobs=args.n_jobs, level_shock=args.level_shock))
     t0 = time.perf_counter()
@@ -232,6 +233,7 @@ def run(name: str, args) -> dict:
         "config": {"eval_days": config.eval_days, "warmup_days": config.warmup_days,
                    "refit_days": config.refit_days, "n_sims": config.n_sims, "seed": config.seed,
                    "minmax_window_days": config.minmax_window_days,
+                   "cycle_stock_reviews": config.cycle_stock_reviews,
                    "fill_rates": config.fill_rates, "service_levels": config.service_levels,
                    "pooled_fill_rates": config.pooled_fill_rates,
                    "safety_days": config.safety_days, "sampled_skus": args.skus or None},
@@ -290,7 +292,8 @@ def result_key(name: str, args) -> str:
     ``online_retail_level_shock``, ..."""
     seed = (f"_seed{args.generator_seed}"
             if name == "generated" and args.generator_seed != GENERATOR_SEED else "")
-    return name + seed + ("_level_shock" if args.level_shock else "")
+    cycle = f"_cycle{args.cycle_stock_reviews:g}" if args.cycle_stock_reviews != 1.0 else ""
+    return name + seed + cycle + ("_level_shock" if args.level_shock else "")
 
 
 def main() -> None:
@@ -307,6 +310,9 @@ def main() -> None:
     p.add_argument("--generator-seed", type=int, default=GENERATOR_SEED,
                    help="seed of the generated data (default 42, the demo's); another seed "
                         "writes generated_seed<N>")
+    p.add_argument("--cycle-stock-reviews", type=float, default=1.0,
+                   help="review periods of demand one shelfwise order adds above the reorder "
+                        "point (default 1); another value writes <data>_cycle<k>")
     p.add_argument("--level-shock", action="store_true",
                    help="forecast with the per-SKU level shock (ForecastConfig.level_shock, "
                         "off by default); results go to <data>_level_shock")

@@ -94,20 +94,22 @@ def cycle_days(
     review_days: np.ndarray,
     case_pack: np.ndarray | int = 1,
     moq: np.ndarray | int = 0,
+    cycle_stock_reviews: float = 1.0,
 ) -> np.ndarray:
     """Expected days between two orders of a SKU, Q ÷ mean daily demand (days).
 
-    Q (units) is the larger of the smallest order the policy places, cycle stock ⌈μ × R⌉
-    rounded up to whole cases and the MOQ, and μ × R: a SKU whose MOQ is two months of demand
-    runs into a stockout risk once every two months, not every review. ``mean_daily`` μ in
-    units/day, ``review_days`` R in days. R itself where μ = 0 (no demand, no shortage: the
-    value does not matter, it only has to be positive).
+    Q (units) is the larger of the smallest order the policy places, cycle stock
+    ⌈μ × R × ``cycle_stock_reviews``⌉ rounded up to whole cases and the MOQ, and μ × R (orders
+    come at most once per review): a SKU whose MOQ is two months of demand runs into a
+    stockout risk once every two months, not every review. ``mean_daily`` μ in units/day,
+    ``review_days`` R in days. R itself where μ = 0 (no demand, no shortage: the value does not
+    matter, it only has to be positive).
     """
     from forecasting.ordering import round_to_case_pack
 
     mu = np.clip(np.nan_to_num(np.asarray(mean_daily, dtype=float)), 0.0, None)
     r = np.maximum(np.asarray(review_days, dtype=float), 1.0)
-    cycle = np.ceil(mu * r - 1e-9).clip(min=0.0)
+    cycle = np.ceil(mu * r * cycle_stock_reviews - 1e-9).clip(min=0.0)
     smallest = round_to_case_pack(cycle, np.broadcast_to(case_pack, mu.shape),
                                   np.broadcast_to(moq, mu.shape))
     q = np.maximum(smallest, mu * r)

@@ -322,6 +322,7 @@ def policy_levels(
     n_sims: int = 1000,
     seed: int = 0,
     fill_rate_target: float | None = None,
+    cycle_stock_reviews: float = 1.0,
 ) -> pl.DataFrame:
     """Safety stock, reorder point and order-up-to level per SKU × location, in units.
 
@@ -339,9 +340,12 @@ def policy_levels(
       ``forecast`` each scenario shares one level error over all its days, which widens the
       L + R demand as the backtest's multi-day errors do;
     - ``safety_stock_units``: reorder point − expected demand over L + R, never below 0;
-    - ``order_up_to_units``: reorder point + cycle stock, cycle stock = mean daily demand × R,
-      rounded up to whole units (the order quantity Q of an (R, s, S) policy: s covers the
-      L + R days an order decided at a review protects, S − s is what one order adds).
+    - ``order_up_to_units``: reorder point + cycle stock, cycle stock = mean daily demand × R
+      × ``cycle_stock_reviews`` (default 1: one review period of demand), rounded up to whole
+      units (the order quantity Q of an (R, s, S) policy: s covers the L + R days an order
+      decided at a review protects, S − s is what one order adds). Below 1 the policy orders
+      at more reviews and holds less cycle stock; 0 orders up to the reorder point at every
+      review where the position is below it.
 
     ``fill_rate_target`` (β, 0..1, optional): choose the service levels instead of taking
     them. Every series whose ``service_level`` is null gets the level that, together with
@@ -362,6 +366,9 @@ def policy_levels(
 
     if n_sims < 1:
         raise ValueError("n_sims must be ≥ 1")
+    if not cycle_stock_reviews >= 0:
+        raise ValueError(f"cycle_stock_reviews = {cycle_stock_reviews!r}: must be ≥ 0 (review "
+                         "periods of demand one order adds)")
     pooled = fill_rate_target is not None
     if pooled and not 0 < fill_rate_target < 1:
         raise ValueError(f"fill_rate_target = {fill_rate_target!r}: must be a number between "
@@ -463,7 +470,7 @@ def policy_levels(
             mean_daily=daily,
             cycle_days=cycle_days(daily, series["review_period_days"].to_numpy(),
                                   series["case_pack"].fill_null(1).to_numpy(),
-                                  series["moq"].fill_null(0).to_numpy()),
+                                  series["moq"].fill_null(0).to_numpy(), cycle_stock_reviews),
             targets=[fill_rate_target],
         )
         pick = choice[0][None, :]
@@ -488,7 +495,8 @@ def policy_levels(
             (pl.col("reorder_point_units") - pl.col("lead_time_demand_units"))
             .clip(lower_bound=0.0).alias("safety_stock_units"),
             (pl.col("reorder_point_units")
-             + (pl.col("mean_daily_demand_units") * pl.col("review_period_days") - 1e-9).ceil()
+             + (pl.col("mean_daily_demand_units") * pl.col("review_period_days")
+                * cycle_stock_reviews - 1e-9).ceil()
              .clip(lower_bound=0.0)).alias("order_up_to_units"),
         )
     )

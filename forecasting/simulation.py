@@ -118,7 +118,9 @@ class SimulationConfig:
     ``minmax_window_days``: days of history that set the min/max average daily demand.
     ``baselines``: which min/max variants to replay (``minmax``, ``minmax_refreshed``).
     ``n_sims``: Monte Carlo scenarios for the lead-time demand quantiles. ``horizon``: forecast
-    days per refit (longer L + R repeat the last forecast week).
+    days per refit (longer L + R repeat the last forecast week). ``cycle_stock_reviews``: the
+    review periods of demand one shelfwise order adds above the reorder point
+    (:func:`forecasting.policy.policy_levels`; 1 by default).
     """
 
     eval_days: int = 182
@@ -142,6 +144,7 @@ class SimulationConfig:
     baselines: tuple[str, ...] = ("minmax",)
     n_sims: int = 2000
     horizon: int = 28
+    cycle_stock_reviews: float = 1.0
     seed: int = 0
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
 
@@ -365,7 +368,8 @@ def shelfwise_levels(
       ``pooled_levels``).
 
     Order-up-to = reorder point + cycle stock, cycle stock = mean daily forecast over round(L)
-    + R days × R, rounded up (as :func:`forecasting.policy.policy_levels`). A SKU without
+    + R days × R × ``config.cycle_stock_reviews``, rounded up (as
+    :func:`forecasting.policy.policy_levels`). A SKU without
     history in ``history`` gets 0 (it is never ordered until it has some).
     """
     unknown = set(sweeps) - set(TARGET_KINDS)
@@ -414,7 +418,8 @@ def shelfwise_levels(
         lt = pl.DataFrame({"sku": names}).join(group, on="sku", maintain_order="left")
         window = np.rint(lt["lead_time_mean_days"].to_numpy()).astype(np.int64) + int(review_days)
         daily[pos] = _sum_first_days(means, window) / np.maximum(window, 1)
-        cycle[pos] = np.ceil(daily[pos] * review_days - 1e-9).clip(min=0.0)
+        cycle[pos] = np.ceil(daily[pos] * review_days * config.cycle_stock_reviews
+                             - 1e-9).clip(min=0.0)
         if "cycle" in sweeps:
             rop["cycle"][:, pos] = np.quantile(draws, sweeps["cycle"], axis=0,
                                                method="inverted_cdf")
@@ -440,7 +445,8 @@ def shelfwise_levels(
             mean_daily=daily[pos],
             cycle_days=cycle_days(daily[pos], items["review_days"].to_numpy()[pos],
                                   items["case_pack"].to_numpy().astype(np.int64)[pos],
-                                  items["moq"].to_numpy().astype(np.int64)[pos]),
+                                  items["moq"].to_numpy().astype(np.int64)[pos],
+                                  config.cycle_stock_reviews),
             targets=sweeps["pooled"],
         )
         rop["pooled"][:, pos] = np.take_along_axis(reorder, choice, axis=0)

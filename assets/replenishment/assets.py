@@ -185,7 +185,8 @@ def replenishment_policy(context, warehouse: WarehouseResource,
                 .alias("service_level"))
         started = time.perf_counter()
         numbers = policy_levels(split, inputs, n_sims=rs.n_sims, seed=rs.seed,
-                                fill_rate_target=target)
+                                fill_rate_target=target,
+                                cycle_stock_reviews=rs.cycle_stock_reviews)
         seconds = time.perf_counter() - started
         if target:
             params = params.with_columns(

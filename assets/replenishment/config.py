@@ -12,6 +12,8 @@
     demand_share_days = 90         # a location's share of a SKU: its shipped units, last 90 days
     fill_rate_target = 0.95        # opt-in: per-SKU levels chosen for this pooled fill rate
                                    # at the least stock value (0, the default: the matrix)
+    cycle_stock_reviews = 1.0      # review periods of demand one order adds above the reorder
+                                   # point: below 1, more orders and less stock (docs/replenishment.md)
 
     [replenishment.service_levels]  # ABC × XYZ cell → target service level (any cells you set)
     AX = 0.98
@@ -50,6 +52,8 @@ class ReplenishmentSettings:
     # 0 (off): service levels from the ABC × XYZ matrix; else the pooled fill rate β (0..1)
     # the policy allocates per-SKU levels for (forecasting.policy.policy_levels)
     fill_rate_target: float = 0.0
+    # order-up-to = reorder point + this many review periods of demand
+    cycle_stock_reviews: float = 1.0
     service_levels: dict = field(default_factory=dict)  # the full matrix after defaults
     sku_service_levels: dict = field(default_factory=dict)
 
@@ -78,6 +82,10 @@ def replenishment_settings(settings: Settings) -> ReplenishmentSettings:
         raise ReplenishmentSettingsError(
             f"shelfwise.toml [{SECTION}] fill_rate_target = {result.fill_rate_target!r}: must be "
             "a number between 0 and 1 (0.95 is 95 % of units served; 0 turns it off)")
+    if not result.cycle_stock_reviews >= 0:
+        raise ReplenishmentSettingsError(
+            f"shelfwise.toml [{SECTION}] cycle_stock_reviews = {result.cycle_stock_reviews!r}: "
+            "must be ≥ 0 (review periods of demand one order adds; 1 is the default)")
     if result.min_po_lines < 2:
         raise ReplenishmentSettingsError(
             f"shelfwise.toml [{SECTION}] min_po_lines must be ≥ 2 (a spread needs two lead times)")

@@ -145,6 +145,10 @@ def _warehouse_inputs(home: str, history_days: int):
 @click.option("--n-sims", default=1000, show_default=True, type=click.IntRange(min=100),
               help="Monte Carlo scenarios for lead-time demand")
 @click.option("--seed", default=0, show_default=True)
+@click.option("--cycle-stock-reviews", default=1.0, show_default=True,
+              type=click.FloatRange(min=0.0),
+              help="review periods of demand one shelfwise order adds above the reorder point "
+                   "([replenishment] cycle_stock_reviews): below 1, more orders, less stock")
 @click.option("--n-jobs", default=1, show_default=True, help="processes for statsforecast")
 @click.option("--out", "out_dir", default="simulation", show_default=True,
               type=click.Path(file_okay=False),
@@ -153,7 +157,7 @@ def _warehouse_inputs(home: str, history_days: int):
 def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, service_levels,
              safety_days, lead_time_mean,
              lead_time_sd, review_days, eval_days, warmup_days, refit_days, target, n_sims, seed,
-             n_jobs, out_dir):
+             cycle_stock_reviews, n_jobs, out_dir):
     """Replay the demand history under shelfwise's policy and a static min/max rule.
 
     Both policies see the same demand day by day (unmet demand is lost), the same review days,
@@ -192,7 +196,7 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
         target_kinds=(target_kind,), fill_rates=tuple(betas), pooled_fill_rates=tuple(betas),
         service_levels=tuple(levels),
         safety_days=tuple(safety), n_sims=n_sims, seed=seed,
-        forecast=ForecastConfig(n_jobs=n_jobs))
+        cycle_stock_reviews=cycle_stock_reviews, forecast=ForecastConfig(n_jobs=n_jobs))
     started = time.perf_counter()
     if demand:
         grid = _load_grid(demand, stockouts)
@@ -259,7 +263,8 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
         "config": {"eval_days": eval_days, "warmup_days": warmup_days, "refit_days": refit_days,
                    "n_sims": n_sims, "seed": seed, "target_kind": target_kind,
                    "lead_time_mean": lead_time_mean,
-                   "lead_time_sd": lead_time_sd, "review_days": review_days},
+                   "lead_time_sd": lead_time_sd, "review_days": review_days,
+                   "cycle_stock_reviews": cycle_stock_reviews},
         "curves": curves.to_dicts(),
         "at_target_value": at_value.to_dicts(), "at_target_units": at_units.to_dicts(),
         "reduction_value_vs_minmax": reduction,

@@ -163,6 +163,12 @@ def test_levels_with_deterministic_demand_and_lead_time_are_exact():
     assert out["reorder_point_units"] == 34.0 and out["safety_stock_units"] == 0.0
     assert out["mean_daily_demand_units"] == 2.0
     assert out["order_up_to_units"] == 34.0 + 14.0  # + cycle stock 2/day × R
+    # cycle stock in review periods: half a review rounds 7 units up, none orders up to s
+    for reviews, cycle in ((0.5, 7.0), (0.25, 4.0), (0.0, 0.0)):
+        row = policy_levels(fc, _params(), n_sims=50, cycle_stock_reviews=reviews).row(0, named=True)
+        assert (row["reorder_point_units"], row["order_up_to_units"]) == (34.0, 34.0 + cycle)
+    with pytest.raises(ValueError, match="cycle_stock_reviews"):
+        policy_levels(fc, _params(), n_sims=50, cycle_stock_reviews=-0.5)
 
 
 def test_levels_grow_with_service_and_lead_time_spread_and_zero_without_demand():

@@ -70,6 +70,11 @@ def test_cycle_days_by_hand():
     days = cycle_days(np.array([2.0, 2.0, 2.0, 0.0]), np.array([7, 7, 7, 7]),
                       np.array([12, 1, 1, 1]), np.array([0, 100, 0, 0]))
     assert days.tolist() == [12.0, 50.0, 7.0, 7.0]
+    # half a review of cycle stock: 7 units → one case of 12 still lasts 6 days, but orders
+    # come at most once per review: 7 days; 0.25 × 14 → 4 units with case pack 1: still R
+    half = cycle_days(np.array([2.0, 2.0, 2.0]), np.array([7, 7, 7]), np.array([12, 1, 24]),
+                      np.array([0, 0, 0]), cycle_stock_reviews=0.5)
+    assert half.tolist() == [7.0, 7.0, 12.0]
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,6 +1,7 @@
 """The policy simulator: hand-computed replays, properties of the engine, the whole run."""
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -189,6 +190,16 @@ def test_simulate_policies_gives_both_curves_with_every_measure(small_run):
     by_sku = result.by_sku.filter(pl.col("policy") == "minmax", pl.col("parameter") == 28)
     first = by_sku.sort("sku").row(0, named=True)
     assert first["avg_on_hand_value"] == pytest.approx(2.0 * first["avg_on_hand_units"])
+
+
+def test_less_cycle_stock_means_more_orders_and_less_on_hand(small_run):
+    grid, items, config, result, _ = small_run
+    half = simulate_policies(grid, items, replace(config, target_kinds=("cycle",),
+                                                  baselines=(), cycle_stock_reviews=0.25))
+    full = result.curves.filter(pl.col("policy") == "shelfwise").sort("parameter")
+    less = half.curves.filter(pl.col("policy") == "shelfwise").sort("parameter")
+    assert (less["orders"] >= full["orders"]).all() and (less["orders"] > full["orders"]).any()
+    assert (less["avg_on_hand_units"] < full["avg_on_hand_units"]).all()
 
 
 def test_shelfwise_levels_fill_rate_against_cycle_service_level():

@@ -29,7 +29,8 @@ def test_simulate_file_prints_curves_and_writes_table_json_png(demand_csv, tmp_p
     out = tmp_path / "sim"
     result = CliRunner().invoke(
         main, ["simulate", "--demand", str(demand_csv), "--items", str(items),
-               "--lead-time-mean", "5", "--lead-time-sd", "1", "--out", str(out), *FAST])
+               "--lead-time-mean", "5", "--lead-time-sd", "1", "--cycle-stock-reviews", "0.5",
+               "--out", str(out), *FAST])
     assert result.exit_code == 0, result.output
     assert "6 SKUs" in result.output and "average stock at 95% fill rate" in result.output
     curves = pl.read_csv(out / "simulation_curves.csv")
@@ -37,6 +38,7 @@ def test_simulate_file_prints_curves_and_writes_table_json_png(demand_csv, tmp_p
         ("minmax", 3), ("shelfwise", 2)]
     report = json.loads((out / "simulation.json").read_text())
     assert report["config"]["lead_time_mean"] == 5 and len(report["curves"]) == 5
+    assert report["config"]["cycle_stock_reviews"] == 0.5
     assert (out / "simulation.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -254,3 +254,8 @@ def test_bad_settings_are_named(tmp_path):
     (tmp_path / "shelfwise.toml").write_text("[replenishment]\nmax_cover = 3\n")
     with pytest.raises(ReplenishmentSettingsError, match="unknown key.*max_cover"):
         replenishment_settings(load_settings(tmp_path))
+    (tmp_path / "shelfwise.toml").write_text("[replenishment]\ncycle_stock_reviews = -1\n")
+    with pytest.raises(ReplenishmentSettingsError, match="cycle_stock_reviews = -1.*≥ 0"):
+        replenishment_settings(load_settings(tmp_path))
+    (tmp_path / "shelfwise.toml").write_text("[replenishment]\ncycle_stock_reviews = 0\n")
+    assert replenishment_settings(load_settings(tmp_path)).cycle_stock_reviews == 0.0

@@ -1,4 +1,5 @@
 """``fill_rate_target`` in shelfwise.toml: the policy chooses the service levels, overrides win.
+With ``cycle_stock_reviews = 0.5`` set too, one order adds half a review period of demand.
 
 Re-runs the policy and the suggestions on a copy of the replenished demo home (conftest) with
 the target set, so the rest of the graph is not built twice.
@@ -24,7 +25,8 @@ def targeted(replenished, tmp_path_factory):
     shutil.copytree(settings.home, home, ignore=shutil.ignore_patterns("inbox", "*.lock"))
     toml = (home / "shelfwise.toml").read_text(encoding="utf-8")
     (home / "shelfwise.toml").write_text(
-        toml.replace("[replenishment]\n", "[replenishment]\nfill_rate_target = 0.95\n"),
+        toml.replace("[replenishment]\n",
+                     "[replenishment]\nfill_rate_target = 0.95\ncycle_stock_reviews = 0.5\n"),
         encoding="utf-8")
     defs = build_definitions(str(home))
     keys = [dg.AssetKey(["marts", "replenishment_policy"]),
@@ -52,6 +54,16 @@ def test_levels_come_from_the_target_and_overrides_keep_theirs(targeted):
     meta = [m for m in result.get_asset_materialization_events()
             if m.asset_key == dg.AssetKey(["marts", "replenishment_policy"])][0]
     assert "fill-rate target 0.95" in meta.materialization.metadata["service_levels_from"].value
+
+
+def test_one_order_adds_half_a_review_period_of_demand(targeted):
+    con, _ = targeted
+    gap = con.sql(
+        """SELECT order_up_to_units - reorder_point_units AS cycle,
+                  ceil(mean_daily_demand_units * review_period_days * 0.5 - 1e-9) AS expected
+           FROM marts.replenishment_policy""").pl()
+    assert gap.height > 0 and (gap["cycle"] > 0).any()
+    assert gap["cycle"].to_list() == pytest.approx(gap["expected"].to_list())
 
 
 def test_suggestions_say_the_level_is_the_targets(targeted):
