@@ -698,10 +698,11 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
     ``service_level_source`` and ``fill_rate_target`` columns, a level the fill-rate target
     chose says so ("… to reach 62% service through the next delivery, the level that meets a
     95% fill rate over all SKUs at the least stock value"); with ``season_ratio``
-    (:func:`season_ratio`, ``season_days``) at least 10 % away from 1, the lift is named ("…;
-    last year's season puts demand over the next 35 days at 1.8× the recent rate"). For example: "projected to
-    run out on 14 Mar, 9 days before an order placed today can arrive (23 Mar); order 120 =
-    2 cases of 60 to reach 95% service through the next delivery".
+    (:func:`season_ratio`, ``season_days``) at least 10 % away from 1, the sentence ends with
+    the lift ("…; last year's season puts demand over the next 35 days at 1.8× the recent
+    rate"). For example: "projected to run out on 14 Mar, 9 days before an order placed today
+    can arrive (23 Mar); order 120 = 2 cases of 60 to reach 95% service through the next
+    delivery".
     """
     day = "%-d %b"
     stockout = pl.col("projected_stockout_date")
@@ -748,21 +749,6 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
                 pl.lit(", the level that meets a "), _fmt_pct(pl.col("fill_rate_target")),
                 pl.lit("% fill rate over all SKUs at the least stock value")]))
             .otherwise(pl.lit(""))])
-    if "season_ratio" in frame.columns:
-        # a seasonal lift or dip of 10 % or more is worth a planner's attention
-        lift = pl.col("season_ratio")
-        # the days the ratio was weighed over: the order's window, or the forecast's horizon
-        # when that ends first
-        window = (pl.col("lead_time_mean_days").round(0).cast(pl.Int64)
-                  + pl.col("review_period_days").cast(pl.Int64))
-        days = (pl.min_horizontal(window, pl.col("season_days")) if "season_days" in frame.columns
-                else window)
-        quantity = pl.concat_str([quantity, pl.when((lift - 1.0).abs() >= SEASON_NOTE).then(
-            pl.concat_str([
-                pl.lit("; last year's season puts demand over the next "), days.cast(pl.String),
-                pl.lit(" days at "), lift.round(1).cast(pl.String),
-                pl.lit("× the recent rate")]))
-            .otherwise(pl.lit(""))])
     extras = pl.concat_str([
         pl.when(pl.col("moq_flag")).then(pl.concat_str(
             [pl.lit(" (MOQ "), pl.col("moq").cast(pl.String), pl.lit(")")])).otherwise(pl.lit("")),
@@ -782,7 +768,21 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
                              minimum, pl.lit(" even at the coverage cap)")]))
         .otherwise(pl.lit("")),
     ])
-    return pl.concat_str([situation, quantity, extras]).alias("reason")
+    season = pl.lit("")
+    if "season_ratio" in frame.columns:
+        # a seasonal lift or dip of 10 % or more is worth a planner's attention
+        lift = pl.col("season_ratio")
+        # the days the ratio was weighed over: the order's window, or the forecast's horizon
+        # when that ends first
+        window = (pl.col("lead_time_mean_days").round(0).cast(pl.Int64)
+                  + pl.col("review_period_days").cast(pl.Int64))
+        days = (pl.min_horizontal(window, pl.col("season_days")) if "season_days" in frame.columns
+                else window)
+        season = pl.when((lift - 1.0).abs() >= SEASON_NOTE).then(pl.concat_str([
+            pl.lit("; last year's season puts demand over the next "), days.cast(pl.String),
+            pl.lit(" days at "), lift.round(1).cast(pl.String), pl.lit("× the recent rate")])
+        ).otherwise(pl.lit(""))
+    return pl.concat_str([situation, quantity, extras, season]).alias("reason")
 
 
 __all__ = [
