@@ -427,9 +427,30 @@ if (data.has_columns("marts.daily_demand_by_sku", ["sku", "date", "units"])
                         name=f"forecast {low}–{high}")
     fig.add_scatter(x=forecast["date"], y=forecast["median"], mode="lines",
                     line=dict(color="#1f4e79", width=2), name="forecast median")
+    season = None
+    if "yearly_ratio" in forecast_columns:
+        # the forecast follows last year's season of the category: show the recent rate it
+        # was scaled from, so a planner sees how much of a big order is the season
+        season = data.query(
+            "SELECT date, CAST(mean AS DOUBLE) AS mean, "
+            "CAST(mean / nullif(yearly_ratio, 0) AS DOUBLE) AS recent_rate, "
+            "CAST(yearly_ratio AS DOUBLE) AS yearly_ratio "
+            "FROM marts.demand_forecast WHERE sku = $sku ORDER BY date", key)
+        if season.is_empty() or (season["yearly_ratio"] - 1.0).abs().max() < 0.05:
+            season = None
+        else:
+            fig.add_scatter(x=season["date"], y=season["recent_rate"], mode="lines",
+                            line=dict(color="#7f7f7f", width=1, dash="dot"),
+                            name="mean at the recent rate (without last year's season)")
     fig.update_layout(title=f"Demand of {line['sku']}, all locations (units a day)",
                       yaxis_title="units")
     ui.chart(fig)
+    if season is not None:
+        lift = season["mean"].sum() / max(season["recent_rate"].sum(), 1e-9)
+        st.caption(f"The forecast follows last year's season of this SKU's category: "
+                   f"{lift:.2f}× the recent rate over the {season.height} forecast days "
+                   f"(yearly ratio {season['yearly_ratio'].min():.2f}–"
+                   f"{season['yearly_ratio'].max():.2f} a day; docs/forecasting.md).")
 
 st.markdown("**Decide on this line**")
 cols = st.columns([3, 3, 2, 2, 2], vertical_alignment="bottom")

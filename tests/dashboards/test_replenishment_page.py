@@ -184,6 +184,34 @@ def test_detail_draws_demand_history_and_forecast_band_when_published(planner_en
     assert names == ["units ordered", "q0.9", "forecast q0.1–q0.9", "forecast median"]
 
 
+def test_detail_shows_how_much_of_the_forecast_is_last_years_season(planner_env):
+    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"))
+    try:
+        con.execute("""
+            CREATE TABLE marts.daily_demand_by_sku AS
+            SELECT sku, DATE '2026-11-22' - d::INTEGER AS date, 2::BIGINT AS units
+            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(60) AS t(d)
+        """)
+        # a recent rate of 2 a day; last year's season doubles the first two weeks
+        con.execute("""
+            CREATE TABLE marts.demand_forecast AS
+            SELECT sku, DATE '2026-11-22' + d::INTEGER AS date,
+                   2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS mean,
+                   CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END AS yearly_ratio
+            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(1, 29) AS t(d)
+        """)
+    finally:
+        con.close()
+    at = open_page()
+    assert not at.exception, [e.value for e in at.exception]
+    traces = json.loads(at.get("plotly_chart")[1].proto.spec)["data"]
+    recent = [t for t in traces if t.get("name", "").startswith("mean at the recent rate")]
+    assert len(recent) == 1 and recent[0]["line"]["dash"] == "dot"
+    # (14 × 4 + 14 × 2) ÷ (28 × 2)
+    assert any("1.50× the recent rate over the 28 forecast days" in c.value
+               and "yearly ratio 1.00–2.00" in c.value for c in at.caption)
+
+
 def test_a_line_already_sent_is_shown_as_sent_and_cannot_change(planner_env):
     at = open_page()
     first = table(at).iloc[0]
