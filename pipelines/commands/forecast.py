@@ -170,7 +170,8 @@ def forecast(demand, horizon, out, quantiles, stockouts, categories, n_jobs, pro
     """Forecast daily demand per SKU with quantiles and the chosen model.
 
     Writes one row per SKU and day: sku, date, forecast (the median), one column per other
-    quantile (q0.8, q0.9, ...), mean (expected units/day), model, segment.
+    quantile (q0.8, q0.9, ...), mean (expected units/day), model, segment, yearly_ratio (last
+    year's season of the SKU's category, with --categories and a year of history; else 1).
 
     \b
     Example:
@@ -190,7 +191,8 @@ def forecast(demand, horizon, out, quantiles, stockouts, categories, n_jobs, pro
     result = forecast_demand(grid, horizon=horizon, quantiles=qs, config=config, categories=cats)
     others = [quantile_name(q) for q in qs if q != 0.5]
     table = result.forecast.select(
-        "sku", "date", pl.col("q0.5").alias("forecast"), *others, "mean", "model", "segment"
+        "sku", "date", pl.col("q0.5").alias("forecast"), *others, "mean", "model", "segment",
+        "yearly_ratio",
     )
     _write(table, out)
     seg = result.selection.group_by("segment").agg(pl.len().alias("skus")).sort("segment")

@@ -26,6 +26,7 @@ def test_forecast_writes_quantile_columns_and_model(demand_csv, tmp_path):
     frame = pl.read_csv(out)
     assert frame.columns[:7] == ["sku", "date", "forecast", "q0.8", "q0.9", "q0.95", "q0.99"]
     assert "model" in frame.columns
+    assert (frame["yearly_ratio"] == 1.0).all()  # no categories, no year of history: none
     assert frame.height == 6 * 7
     assert "wrote 42 rows" in result.output
 
