@@ -74,14 +74,24 @@ def yearly_ratio(
 
     cats = categories.select(pl.col("sku").cast(pl.String),
                              pl.col("category").cast(pl.String)).drop_nulls().unique("sku")
+    targets = pl.DataFrame({"date": pl.Series(dates, dtype=pl.Date)})
+    if targets.is_empty():
+        return pl.DataFrame(schema=schema)
+    # only the days the ratio reads: the reference stretch and the smoothing windows a year
+    # before the targets, plus the 28 days the imputation of a censored day looks back
+    half = dt.timedelta(days=smooth_days // 2)
+    lag = dt.timedelta(days=LAG_DAYS)
+    low = max(first, min(ref_start, targets["date"].min() - lag - half) - dt.timedelta(days=28))
+    high = min(origin, max(ref_end, targets["date"].max() - lag + half))
     daily = (
-        impute_censored(grid).join(cats, on="sku", how="inner")
+        impute_censored(grid.filter(pl.col("date").is_between(low, high)))
+        .join(cats, on="sku", how="inner")
         .group_by("category", "date").agg(pl.col("y").sum())
     )
     if daily.is_empty():
         return pl.DataFrame(schema=schema)
     # a complete calendar per category: a day nobody sold anything on counts as 0
-    calendar = pl.date_range(first, origin, "1d", eager=True).alias("date")
+    calendar = pl.date_range(low, high, "1d", eager=True).alias("date")
     daily = (
         daily.select("category").unique().join(calendar.to_frame(), how="cross")
         .join(daily, on=["category", "date"], how="left")
@@ -100,9 +110,7 @@ def yearly_ratio(
                 pl.col("ref_units") >= min_reference_units)
         .select("category", (pl.col("ref_units") / reference_days).alias("ref"))
     )
-    targets = pl.DataFrame({"date": pl.Series(dates, dtype=pl.Date)}).with_columns(
-        (pl.col("date") - dt.timedelta(days=LAG_DAYS)).alias("year_ago")
-    )
+    targets = targets.with_columns((pl.col("date") - lag).alias("year_ago"))
     return (
         targets.join(reference, how="cross")
         .join(daily.select("category", pl.col("date").alias("year_ago"), "m"),
