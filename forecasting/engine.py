@@ -94,6 +94,15 @@ class ForecastConfig:
     chunk_size: int = 1000
     progress: bool = False
 
+    def grid_days(self) -> int:
+        """Days of demand history a caller should pass: ``history_days``, or a year plus the
+        yearly ratio's reference stretch when that is longer and the ratio is on."""
+        from forecasting.seasonality import history_days_needed
+
+        if not self.yearly_seasonality:
+            return self.history_days
+        return max(self.history_days, history_days_needed(self.yearly_reference_days))
+
 
 @dataclass(frozen=True)
 class ForecastResult:

@@ -41,12 +41,8 @@ class ForecastSettings:
     yearly_seasonality: bool = True
 
     def grid_days(self) -> int:
-        """Days of demand history a forecast reads: ``history_days``, or the year plus the
-        reference stretch the yearly ratio needs when that is longer."""
-        from forecasting.seasonality import history_days_needed
-
-        needed = history_days_needed(self.config().yearly_reference_days)
-        return max(self.history_days, needed) if self.yearly_seasonality else self.history_days
+        """Days of demand history a forecast reads (:meth:`forecasting.ForecastConfig.grid_days`)."""
+        return self.config().grid_days()
 
     def config(self):
         """The library's :class:`forecasting.ForecastConfig` for these settings."""

@@ -178,7 +178,6 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
     import polars as pl
 
     from forecasting import ForecastConfig
-    from forecasting.seasonality import history_days_needed
     from forecasting.simulation import (
         SimulationConfig,
         plot_curves,
@@ -208,10 +207,8 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
     else:
         if stockouts or items_file:
             raise click.UsageError("--stockouts and --items go with --demand")
-        # each refit reads a year plus the yearly ratio's reference stretch (as the asset does)
-        history = eval_days + warmup_days + max(config.forecast.history_days,
-                                                history_days_needed(
-                                                    config.forecast.yearly_reference_days))
+        # each refit reads what the forecast asset reads (a year and more for the yearly ratio)
+        history = eval_days + warmup_days + config.forecast.grid_days()
         grid, items, currency = _warehouse_inputs(ctx.obj["home"], history)
         defaults = {}
         source = "warehouse (marts.daily_demand_by_sku)"
