@@ -411,8 +411,14 @@ if (data.has_columns("marts.daily_demand_by_sku", ["sku", "date", "units"])
     # quantile column names come from the catalog and match q0.<digits>: safe to quote in
     bands = [f'"{q}" AS "{q}"' for q in (quantiles[:1] + quantiles[-1:] if quantiles else [])]
     median = '"q0.5"' if "q0.5" in quantiles else "mean"
+    # the forecast follows last year's season of the category: the same read brings the recent
+    # rate it was scaled from, so a planner sees how much of a big order is the season
+    seasonal = "yearly_ratio" in forecast_columns
+    season_cols = (", CAST(mean AS DOUBLE) AS mean, "
+                   "CAST(mean / nullif(yearly_ratio, 0) AS DOUBLE) AS recent_rate, "
+                   "CAST(yearly_ratio AS DOUBLE) AS yearly_ratio" if seasonal else "")
     forecast = data.query(
-        f"SELECT date, {median} AS median{''.join(', ' + b for b in bands)} "
+        f"SELECT date, {median} AS median{''.join(', ' + b for b in bands)}{season_cols} "
         "FROM marts.demand_forecast WHERE sku = $sku ORDER BY date",
         key,
     )
@@ -427,21 +433,12 @@ if (data.has_columns("marts.daily_demand_by_sku", ["sku", "date", "units"])
                         name=f"forecast {low}–{high}")
     fig.add_scatter(x=forecast["date"], y=forecast["median"], mode="lines",
                     line=dict(color="#1f4e79", width=2), name="forecast median")
-    season = None
-    if "yearly_ratio" in forecast_columns:
-        # the forecast follows last year's season of the category: show the recent rate it
-        # was scaled from, so a planner sees how much of a big order is the season
-        season = data.query(
-            "SELECT date, CAST(mean AS DOUBLE) AS mean, "
-            "CAST(mean / nullif(yearly_ratio, 0) AS DOUBLE) AS recent_rate, "
-            "CAST(yearly_ratio AS DOUBLE) AS yearly_ratio "
-            "FROM marts.demand_forecast WHERE sku = $sku ORDER BY date", key)
-        if season.is_empty() or (season["yearly_ratio"] - 1.0).abs().max() < 0.05:
-            season = None
-        else:
-            fig.add_scatter(x=season["date"], y=season["recent_rate"], mode="lines",
-                            line=dict(color="#7f7f7f", width=1, dash="dot"),
-                            name="mean at the recent rate (without last year's season)")
+    season = (forecast if seasonal and not forecast.is_empty()
+              and (forecast["yearly_ratio"] - 1.0).abs().max() >= 0.05 else None)
+    if season is not None:
+        fig.add_scatter(x=season["date"], y=season["recent_rate"], mode="lines",
+                        line=dict(color="#7f7f7f", width=1, dash="dot"),
+                        name="mean at the recent rate (without last year's season)")
     fig.update_layout(title=f"Demand of {line['sku']}, all locations (units a day)",
                       yaxis_title="units")
     ui.chart(fig)
