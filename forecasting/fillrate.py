@@ -89,6 +89,17 @@ POOLED_LEVELS: tuple[float, ...] = (
 )
 
 
+def cycle_stock_units(
+    mean_daily: np.ndarray, review_days: np.ndarray, cycle_stock_reviews: float = 1.0
+) -> np.ndarray:
+    """What one order adds above the reorder point (S − s), in whole units:
+    ⌈mean daily demand × R × ``cycle_stock_reviews``⌉, never below 0. The policy
+    (:func:`forecasting.policy.policy_levels`), the simulator and :func:`cycle_days` share it."""
+    mu = np.nan_to_num(np.asarray(mean_daily, dtype=float))
+    return np.ceil(mu * np.asarray(review_days, dtype=float) * cycle_stock_reviews
+                   - 1e-9).clip(min=0.0)
+
+
 def cycle_days(
     mean_daily: np.ndarray,
     review_days: np.ndarray,
@@ -109,7 +120,7 @@ def cycle_days(
 
     mu = np.clip(np.nan_to_num(np.asarray(mean_daily, dtype=float)), 0.0, None)
     r = np.maximum(np.asarray(review_days, dtype=float), 1.0)
-    cycle = np.ceil(mu * r * cycle_stock_reviews - 1e-9).clip(min=0.0)
+    cycle = cycle_stock_units(mu, r, cycle_stock_reviews)
     smallest = round_to_case_pack(cycle, np.broadcast_to(case_pack, mu.shape),
                                   np.broadcast_to(moq, mu.shape))
     q = np.maximum(smallest, mu * r)

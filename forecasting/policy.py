@@ -361,7 +361,13 @@ def policy_levels(
     Series are simulated in groups of similar L + R so a long-lead supplier's tail does not
     make every short-lead series simulate as many days.
     """
-    from forecasting.fillrate import POOLED_LEVELS, cycle_days, level_table, pooled_levels
+    from forecasting.fillrate import (
+        POOLED_LEVELS,
+        cycle_days,
+        cycle_stock_units,
+        level_table,
+        pooled_levels,
+    )
     from forecasting.quantiles import lead_time_demand_draws
 
     if n_sims < 1:
@@ -494,12 +500,13 @@ def policy_levels(
         .with_columns(
             (pl.col("reorder_point_units") - pl.col("lead_time_demand_units"))
             .clip(lower_bound=0.0).alias("safety_stock_units"),
-            (pl.col("reorder_point_units")
-             + (pl.col("mean_daily_demand_units") * pl.col("review_period_days")
-                * cycle_stock_reviews - 1e-9).ceil()
-             .clip(lower_bound=0.0)).alias("order_up_to_units"),
         )
     )
+    cycle = cycle_stock_units(out["mean_daily_demand_units"].to_numpy(),
+                              out["review_period_days"].to_numpy(), cycle_stock_reviews)
+    out = out.with_columns(
+        (pl.col("reorder_point_units") + pl.Series(cycle, dtype=pl.Float64))
+        .alias("order_up_to_units"))
     return out.select(
         "sku", "location_id", "service_level", "mean_daily_demand_units",
         "lead_time_demand_units", "safety_stock_units", "reorder_point_units",

@@ -65,6 +65,7 @@ from forecasting.engine import ForecastConfig, forecast_demand, impute_censored
 from forecasting.fillrate import (
     POOLED_LEVELS,
     cycle_days,
+    cycle_stock_units,
     fill_rate_reorder_point,
     level_table,
     pooled_levels,
@@ -418,8 +419,7 @@ def shelfwise_levels(
         lt = pl.DataFrame({"sku": names}).join(group, on="sku", maintain_order="left")
         window = np.rint(lt["lead_time_mean_days"].to_numpy()).astype(np.int64) + int(review_days)
         daily[pos] = _sum_first_days(means, window) / np.maximum(window, 1)
-        cycle[pos] = np.ceil(daily[pos] * review_days * config.cycle_stock_reviews
-                             - 1e-9).clip(min=0.0)
+        cycle[pos] = cycle_stock_units(daily[pos], review_days, config.cycle_stock_reviews)
         if "cycle" in sweeps:
             rop["cycle"][:, pos] = np.quantile(draws, sweeps["cycle"], axis=0,
                                                method="inverted_cdf")
