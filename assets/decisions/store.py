@@ -163,9 +163,10 @@ class DecisionStore:
         try:
             con.row_factory = sqlite3.Row
             con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
-            con.execute("PRAGMA journal_mode = WAL")
+            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                con.execute("PRAGMA journal_mode = WAL")
             con.execute("PRAGMA synchronous = NORMAL")  # durable across a process crash in WAL
-            con.executescript(_SCHEMA)
+            self._create_tables(con)
             if not write:
                 yield con
                 return
@@ -179,6 +180,30 @@ class DecisionStore:
             con.execute("COMMIT")
         finally:
             con.close()
+
+    @staticmethod
+    def _create_tables(con: sqlite3.Connection) -> None:
+        """The tables on first use, under the write lock.
+
+        A plain ``CREATE TABLE IF NOT EXISTS`` starts as a read and upgrades to a write; when
+        another process created the tables in between, SQLite refuses the upgrade at once
+        ("database is locked", without waiting for ``busy_timeout``). ``BEGIN IMMEDIATE``
+        waits for the lock instead, and a store whose tables exist takes no lock at all.
+        """
+        present = con.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+            "('decisions', 'audit')").fetchone()[0]
+        if present == 2:
+            return
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
     @staticmethod
     def _row(row: sqlite3.Row | None) -> dict | None:
