@@ -10,7 +10,8 @@ deletes those keys from ``core.<entity>`` and inserts, per key, the winning vers
 
 A key whose rows all left ``raw`` (its file was replaced by a version without it) leaves
 ``core``. The cost follows the number of touched keys: ``raw`` is read through a semi join on
-them, never scanned whole for an incremental batch beyond that join.
+them, never scanned whole for an incremental batch beyond that join. An empty core (a first
+load) is derived from raw whole, in pieces by key hash (:func:`derive_piece`).
 
 Money in the base currency (``<column>_base``, see ``assets.model.BASE_AMOUNTS``) is the
 amount times the FX rate of the business date (:data:`BUSINESS_DATE`), found with an ASOF
@@ -92,15 +93,9 @@ def merge_keys(
     if keys.height == 0:
         return 0
     name = entity.name
-    if not con.execute(f"SELECT EXISTS (SELECT 1 FROM core.{name})").fetchall()[0][0]:
-        raw_rows = con.execute(f"SELECT count(*) FROM raw.{name}").fetchall()[0][0]
-        pieces = max(1, -(-raw_rows // MERGE_BUCKET_ROWS))
-        key_hash = f"hash({', '.join(entity.key)}) % {pieces}"
-        return sum(
-            _insert_winners(con, entity, f"SELECT * FROM raw.{name} WHERE {key_hash} = {piece}",
-                            base_currency)
-            for piece in range(pieces)
-        )
+    if core_is_empty(con, entity):
+        pieces = derive_pieces(con, entity)
+        return sum(derive_piece(con, entity, piece, pieces, base_currency) for piece in range(pieces))
     pieces = max(1, -(-keys.height // MERGE_BUCKET_ROWS))
     if pieces > 1:
         keys = keys.with_columns(_piece=pl.struct(entity.key).hash() % pieces)
@@ -122,6 +117,30 @@ def merge_keys(
         finally:
             con.unregister("_touched_keys")
     return written
+
+
+def core_is_empty(con: duckdb.DuckDBPyConnection, entity: Entity | str) -> bool:
+    name = entity if isinstance(entity, str) else entity.name
+    return not con.execute(f"SELECT EXISTS (SELECT 1 FROM core.{name})").fetchall()[0][0]
+
+
+def derive_pieces(con: duckdb.DuckDBPyConnection, entity: Entity) -> int:
+    """How many pieces :func:`derive_piece` splits ``raw.<entity>`` into (at most
+    :data:`MERGE_BUCKET_ROWS` raw rows each, on average)."""
+    raw_rows = con.execute(f"SELECT count(*) FROM raw.{entity.name}").fetchall()[0][0]
+    return max(1, -(-raw_rows // MERGE_BUCKET_ROWS))
+
+
+def derive_piece(
+    con: duckdb.DuckDBPyConnection, entity: Entity, piece: int, pieces: int, base_currency: str
+) -> int:
+    """Insert into an empty ``core.<entity>`` the winners of the raw keys whose hash falls in
+    ``piece`` (of ``pieces``): every key lands in exactly one piece, so running every piece
+    derives core from raw whole. Returns the rows written."""
+    key_hash = f"hash({', '.join(entity.key)}) % {pieces}"
+    return _insert_winners(
+        con, entity, f"SELECT * FROM raw.{entity.name} WHERE {key_hash} = {piece}", base_currency
+    )
 
 
 def _insert_winners(con, entity: Entity, candidates: str, base_currency: str) -> int:

@@ -80,6 +80,14 @@ OPS_DDL = [
   rows_loaded BIGINT,
   rows_quarantined BIGINT
 )""",
+    # an entity whose first load is landing: its files land chunk by chunk into raw and core
+    # is derived from raw once, when the last chunk has landed (see engine._derive_core). A
+    # row left here by a crash makes the next ingest derive that core table again.
+    """CREATE TABLE IF NOT EXISTS ops.first_loads (
+  entity VARCHAR,
+  batch_id VARCHAR,
+  started_at TIMESTAMP
+)""",
     # file-level findings that are not a rejected row (encoding fallback, unknown file, ...)
     """CREATE TABLE IF NOT EXISTS ops.ingest_messages (
   batch_id VARCHAR,

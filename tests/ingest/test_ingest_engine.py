@@ -266,35 +266,100 @@ def test_customer_identity_never_lands(tmp_path):
     assert leaks == []
 
 
+def _ingest_crashing(settings, monkeypatch, function: str, entity: str, nth: int) -> None:
+    """Ingest with ``engine.<function>`` raising "disk full" on its ``nth`` call for ``entity``."""
+    from assets.ingest import engine
+
+    real, calls = getattr(engine, function), []
+
+    def failing(con, ent, *args, **kwargs):
+        calls.append(ent.name)
+        if ent.name == entity and calls.count(entity) == nth:
+            raise RuntimeError("disk full")
+        return real(con, ent, *args, **kwargs)
+
+    monkeypatch.setattr(engine, function, failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest(settings)
+
+
+def _first_loads(settings) -> list[str]:
+    return [e for (e,) in rows(settings, "SELECT entity FROM ops.first_loads ORDER BY 1")]
+
+
 def test_a_crash_midway_keeps_the_landed_chunks_and_a_rerun_lands_the_rest(tmp_path, monkeypatch):
-    """Chunks commit one by one: a failure in a later chunk rolls back only that chunk; what
-    landed is complete (rows, core, manifest) and the next run lands the rest."""
+    """Chunks commit one by one: a failure in a later chunk rolls back only that chunk. On a
+    first load the landed chunks are in raw and the manifest, the entity is marked in
+    ops.first_loads (its core is derived once its last chunk lands), and the next run derives
+    it and lands the rest."""
     from assets.ingest import engine
 
     reference = make_home(tmp_path / "reference")
     ingest(reference)
     settings = make_home(tmp_path / "crash")
     monkeypatch.setattr(engine, "CHUNK_ROWS", 1)
-    real_flush, calls = engine._flush, []
-
-    def failing_flush(con, entity, *args):
-        calls.append(entity.name)
-        if entity.name == "order_lines" and calls.count("order_lines") == 2:
-            raise RuntimeError("disk full")
-        return real_flush(con, entity, *args)
-
-    monkeypatch.setattr(engine, "_flush", failing_flush)
-    with pytest.raises(RuntimeError, match="disk full"):
-        ingest(settings)
+    _ingest_crashing(settings, monkeypatch, "_flush", "order_lines", 2)
     landed = rows(settings, "SELECT count(*) FROM ops.ingested_files WHERE entity = 'order_lines'")[0][0]
     assert 0 < landed < rows(reference, "SELECT count(*) FROM ops.ingested_files "
                                        "WHERE entity = 'order_lines'")[0][0]
-    # what landed is consistent: core holds exactly the winners of raw
-    assert rows(settings, "SELECT count(*) FROM core.order_lines")[0][0] == rows(
-        settings, "SELECT count(*) FROM (SELECT DISTINCT channel_id, order_id, line_id FROM raw.order_lines)")[0][0]
-    monkeypatch.setattr(engine, "_flush", real_flush)
+    assert rows(settings, "SELECT count(*) FROM raw.order_lines")[0][0] > 0
+    assert _first_loads(settings) == ["order_lines"]
+    # the entities before it are complete: their first loads were derived
+    assert _core_rows(settings)["channel_listings"] == _core_rows(reference)["channel_listings"]
+    monkeypatch.undo()
     ingest(settings)
     assert _core_rows(settings) == _core_rows(reference)
+    assert _first_loads(settings) == []
+
+
+def test_a_crash_in_a_later_run_leaves_core_the_merge_of_raw(tmp_path, monkeypatch):
+    """Once core holds rows, every chunk merges its own keys in its transaction: after a
+    crash, core is exactly the winners of what landed. (Two channel folders: two groups,
+    two chunks.)"""
+    from assets.ingest import engine
+
+    new_orders = {
+        "orders/web/2024-02-12.canonical.csv": "W2001,1,MUG-BLUE,1,9.90,EUR,9.90,paid,2024-02-12T08:00:00Z,2024-02-12T08:00:00Z\n",
+        "orders/amz/2024-02-13.canonical.csv": "A-2002,1,MUG-RED,2,9.90,EUR,19.80,paid,2024-02-13T08:00:00Z,2024-02-13T08:00:00Z\n",
+    }
+    reference, settings = make_home(tmp_path / "reference"), make_home(tmp_path / "crash")
+    for home in (reference, settings):
+        ingest(home)
+        for name, line in new_orders.items():
+            write(home.inbox / name, ORDERS_HEADER + line)
+    ingest(reference)
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 1)
+    _ingest_crashing(settings, monkeypatch, "_flush", "order_lines", 2)
+    assert rows(settings, "SELECT count(*) FROM core.order_lines")[0][0] == rows(
+        settings, "SELECT count(*) FROM (SELECT DISTINCT channel_id, order_id, line_id FROM raw.order_lines)")[0][0]
+    # orders/amz sorts first: its chunk landed, orders/web's did not
+    assert rows(settings, "SELECT order_id FROM core.order_lines WHERE order_id IN ('A-2002', 'W2001')") == [("A-2002",)]
+    assert _first_loads(settings) == []
+    monkeypatch.undo()
+    ingest(settings)
+    assert _core_rows(settings) == _core_rows(reference)
+
+
+def test_a_crash_while_deriving_core_is_finished_by_the_next_run(tmp_path, monkeypatch):
+    """The derivation commits piece by piece; a crash between pieces keeps the mark, and the
+    next run derives that core again, whole, without reading its files again."""
+    from assets.ingest import merge
+
+    reference = make_home(tmp_path / "reference")
+    ingest(reference)
+    settings = make_home(tmp_path / "crash")
+    monkeypatch.setattr(merge, "MERGE_BUCKET_ROWS", 2)
+    _ingest_crashing(settings, monkeypatch, "derive_piece", "order_lines", 2)
+    assert _first_loads(settings) == ["order_lines"]
+    assert rows(settings, "SELECT count(*) FROM core.order_lines")[0][0] < len(
+        _core_rows(reference)["order_lines"])
+    monkeypatch.undo()
+    report = ingest(settings)
+    # the order files are not read again (the entities after them land now)
+    assert all(f.entity != "order_lines" for f in report.files)
+    assert report.core_rows_written["order_lines"] > 0
+    assert _core_rows(settings) == _core_rows(reference)
+    assert _first_loads(settings) == []
 
 
 def _core_rows(settings) -> dict[str, list[tuple]]:
