@@ -120,6 +120,7 @@ def merge_keys(
 
 
 def core_is_empty(con: duckdb.DuckDBPyConnection, entity: Entity | str) -> bool:
+    """Whether ``core.<entity>`` has no row (then, outside a first load, neither has raw)."""
     name = entity if isinstance(entity, str) else entity.name
     return not con.execute(f"SELECT EXISTS (SELECT 1 FROM core.{name})").fetchall()[0][0]
 
