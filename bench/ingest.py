@@ -11,8 +11,9 @@ Steps, each in a fresh process (wall time and peak RSS of that process):
    for, with none of shelfwise's work: each folder's files into a raw table with their file
    name, then a core table with the latest row per key (the adapter's key columns as the
    files name them, the window shelfwise's merge uses). No mapping, contracts, line numbers,
-   base currency, customer hashing or manifest: a lower bound for any ingest that keeps raw
-   and core;
+   base currency, customer hashing or manifest. For the generic files the tables hold the
+   canonical columns, so it bounds any ingest that keeps raw and core from below; channel
+   exports keep all their columns here (wider than shelfwise's tables), an estimate there;
 4. **shelfwise full**: ``ingest_inbox`` on an empty warehouse (decode, parse, map, contracts,
    quarantine, raw, merge into core, manifest);
 5. **shelfwise daily drop**: a warehouse holding everything but the last day ingests the last
