@@ -43,6 +43,34 @@ if data.has_table("marts.forecast_accuracy"):
 else:
     ui.not_computed("Forecast accuracy (backtests)", "forecast evaluation")
 
+# Last year's season, as the published forecasts carry it (forecasting/seasonality.py): each
+# SKU's point forecast is its recent rate times its category's yearly ratio for that day.
+SEASON_SHOWN = 0.1  # the suggestion reasons name the season from a 10 % move, too
+if data.has_table("marts.demand_forecast") and "yearly_ratio" in data.columns("marts.demand_forecast"):
+    st.subheader("Last year's season in the forecasts")
+    by_sku = data.query(
+        "SELECT sku, avg(yearly_ratio) AS mean_yearly_ratio FROM marts.demand_forecast GROUP BY sku"
+    )
+    lifted = by_sku.filter(by_sku["mean_yearly_ratio"] >= 1 + SEASON_SHOWN).height
+    lowered = by_sku.filter(by_sku["mean_yearly_ratio"] <= 1 - SEASON_SHOWN).height
+    left, right = st.columns(2)
+    left.metric(f"SKUs lifted by {SEASON_SHOWN:.0%} or more", f"{lifted:,} of {by_sku.height:,}")
+    right.metric(f"SKUs lowered by {SEASON_SHOWN:.0%} or more", f"{lowered:,} of {by_sku.height:,}")
+    has_category = data.has_table("core.products") and "category" in data.columns("core.products")
+    category = "coalesce(p.category, '(no category)')" if has_category else "'all SKUs'"
+    join = "LEFT JOIN core.products p USING (sku)" if has_category else ""
+    season = data.query(
+        f"SELECT {category} AS category, f.date, avg(f.yearly_ratio) AS mean_yearly_ratio "
+        f"FROM marts.demand_forecast f {join} GROUP BY ALL ORDER BY category, f.date"
+    )
+    ui.chart(px.line(season, x="date", y="mean_yearly_ratio", color="category",
+                     title="Yearly ratio by forecast day (mean over the category's SKUs)"))
+    st.caption(
+        "A forecast is the recent rate times the category's yearly ratio of that day: above 1, "
+        "last year's demand rose from the same point of the year; 1 when the category has no "
+        "year of history (docs/forecasting.md, Yearly seasonality)."
+    )
+
 for name in forecast_tables:
     if name == "marts.kpi_forecast_accuracy_summary":
         continue
