@@ -46,7 +46,7 @@ else:
 # Last year's season, as the published forecasts carry it (forecasting/seasonality.py): each
 # SKU's point forecast is its recent rate times its category's yearly ratio for that day.
 SEASON_SHOWN = 0.1  # the suggestion reasons name the season from a 10 % move, too
-if data.has_table("marts.demand_forecast") and "yearly_ratio" in data.columns("marts.demand_forecast"):
+if data.has_columns("marts.demand_forecast", ["yearly_ratio"]):
     st.subheader("Last year's season in the forecasts")
     by_sku = data.query(
         "SELECT sku, avg(yearly_ratio) AS mean_yearly_ratio FROM marts.demand_forecast GROUP BY sku"
@@ -56,7 +56,7 @@ if data.has_table("marts.demand_forecast") and "yearly_ratio" in data.columns("m
     left, right = st.columns(2)
     left.metric(f"SKUs lifted by {SEASON_SHOWN:.0%} or more", f"{lifted:,} of {by_sku.height:,}")
     right.metric(f"SKUs lowered by {SEASON_SHOWN:.0%} or more", f"{lowered:,} of {by_sku.height:,}")
-    has_category = data.has_table("core.products") and "category" in data.columns("core.products")
+    has_category = data.has_columns("core.products", ["category"])
     category = "coalesce(p.category, '(no category)')" if has_category else "'all SKUs'"
     join = "LEFT JOIN core.products p USING (sku)" if has_category else ""
     season = data.query(
