@@ -18,6 +18,7 @@ CHANNEL_ADAPTERS: list[Adapter] = [
     shopify.ADAPTER,
     amazon.ADAPTER,
     ebay.ADAPTER,
+    ebay.SALES_HISTORY_ADAPTER,
     etsy.ADAPTER,
     pos.ADAPTER,
     b2b.ADAPTER,

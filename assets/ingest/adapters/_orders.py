@@ -13,6 +13,7 @@ write the bytes deterministically (same frame → same file, byte for byte).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
@@ -234,3 +235,67 @@ def csv_text(frame: pl.DataFrame, *, separator: str = ",", quote_style: str = "n
 def col_or_null(frame: pl.DataFrame, name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
     """``pl.col(name)`` when the export frame has it, else a typed null (optional extras)."""
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- header variants
+
+
+def canonical_headers(
+    frame: pl.DataFrame, aliases: dict[str, tuple[str, ...]], known: Iterable[str] = ()
+) -> pl.DataFrame:
+    """``frame`` with every known spelling of a column renamed to its canonical name.
+
+    ``aliases``: canonical header → other spellings the platform writes (another locale, an
+    older or newer export); ``known``: further canonical names (the format's header). Names
+    are compared trimmed and case-insensitively, so ``"Paid on date"`` finds
+    ``"Paid On Date"`` without being listed. A canonical name
+    already present wins; the first variant found fills a missing one; other columns are
+    left alone. (The reader will do this before its required-columns check once adapters
+    declare ``header_aliases``; until then each adapter calls it at the start of its map.)
+    """
+    present = {c.strip().lower(): c for c in frame.columns}
+    renames: dict[str, str] = {}
+    taken = set(frame.columns)
+    wanted = {name: () for name in known} | dict(aliases)
+    for canonical, variants in wanted.items():
+        if canonical in taken:
+            continue
+        for name in (canonical, *variants):
+            found = present.get(name.strip().lower())
+            if found is not None and found not in renames and found != canonical:
+                renames[found] = canonical
+                taken.add(canonical)
+                break
+    return frame.rename(renames) if renames else frame
+
+
+# ----------------------------------------------------------------------------- keys
+
+
+def fallback_sku(prefix: str, item: pl.Expr, variation: pl.Expr | None = None) -> pl.Expr:
+    """The channel SKU of a line whose export has no SKU: ``<prefix>:<item>`` or
+    ``<prefix>:<item>|<variation>`` (inner whitespace collapsed; null without an item).
+
+    Stable for a listing across exports, so one ``core.channel_listings`` row (this key as
+    ``channel_sku``, the SKU as ``sku``) maps every sale of it; the contract's
+    ``unknown_sku`` message names the row to add.
+    """
+    base = blank_to_null(item).str.replace_all(r"\s+", " ")
+    if variation is None:
+        return pl.lit(f"{prefix}:") + base
+    var = blank_to_null(variation).str.replace_all(r"\s+", " ")
+    return pl.when(base.is_null()).then(None).when(var.is_null()).then(
+        pl.lit(f"{prefix}:") + base
+    ).otherwise(pl.lit(f"{prefix}:") + base + pl.lit("|") + var)
+
+
+def content_line_id(item_key: pl.Expr, group: list[str]) -> pl.Expr:
+    """A line id from the line's content, for exports without a line id of their own:
+    ``<item key>#<n>``, n counting the lines of the same item in the same order (``group``
+    names the order's columns) in file order.
+
+    Removing one line of an order leaves the other lines' ids unchanged (a position would
+    shift them onto other SKUs); only a repeated item renumbers its later repeats.
+    """
+    n = pl.int_range(1, pl.len() + 1).over([*group, item_key], order_by=LINE)
+    return item_key + pl.lit("#") + n.cast(pl.String)

@@ -53,6 +53,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.ingest.adapters._orders import (
+    canonical_headers,
     col_or_null,
     combine_rejects,
     country_name,
@@ -61,6 +62,7 @@ from assets.ingest.adapters._orders import (
     money_text,
     order_rows,
     csv_parts,
+    fallback_sku,
     targeted,
     targets,
     without,
@@ -117,11 +119,44 @@ PII = (
     "Buyer Address 2", "Buyer City", "Buyer Zip", "Buyer Tax Identifier Value",
     "Ship To Name", "Ship To Phone", "Ship To Address 1", "Ship To Address 2", "Ship To City",
     "Ship To Zip", "Tax City", "Tax Zip", "Click And Collect Reference Number",
+    # Selling Manager and UK wording of the same identity columns (identity is dropped by
+    # the header as written in the file, before any renaming)
+    "User Id", "Buyer Fullname", "Buyer Full name", "Buyer Phone Number", "Buyer Town/City",
+    "Buyer Postcode", "Post To Name", "Post To Phone", "Post To Address 1",
+    "Post To Address 2", "Post To City", "Post To Town/City", "Post To Zip",
+    "Post To Postcode", "Notes to yourself", "Private Notes", "My Item Note",
 )  # fmt: skip
+
+# Other spellings of the columns the mapping reads (canonical = Seller Hub, US English).
+# Case and surrounding spaces never matter (``canonical_headers``), so "Paid on Date" needs
+# no entry. Sources: Selling Manager "Sales History" headers as quoted by open-source
+# readers of that file (US: "User Id", "Buyer Fullname", "Sale Price", "Order ID"; UK:
+# "Buyer Full name", "Buyer Postcode", "Postage and Packaging", "Dispatch Date"); Seller
+# Hub's UK wording ("Post to ...", "Postage and packaging", "Dispatched on date").
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "Order Number": ("Order ID",),
+    "Buyer Username": ("User Id", "Buyer User ID"),
+    "Buyer Name": ("Buyer Fullname", "Buyer Full name"),
+    "Buyer City": ("Buyer Town/City",),
+    "Buyer State": ("Buyer County",),
+    "Buyer Zip": ("Buyer Postcode",),
+    "Ship To Name": ("Post To Name",),
+    "Ship To City": ("Post To City", "Post To Town/City"),
+    "Ship To State": ("Post To State", "Post To County"),
+    "Ship To Zip": ("Post To Zip", "Post To Postcode"),
+    "Ship To Country": ("Post To Country",),
+    "Item Number": ("Item ID",),
+    "Custom Label": ("Custom Label (SKU)",),
+    "Sold For": ("Sale Price",),
+    "Shipping And Handling": ("Postage And Packaging", "Postage and packaging"),
+    "Ship By Date": ("Post By Date", "Dispatch By Date"),
+    "Shipped On Date": ("Dispatched On Date", "Dispatch Date", "Posted On Date"),
+}
 
 # Order-level fields eBay puts on the summary row of a multi-item order.
 ORDER_LEVEL = (
     "Order Number", "Buyer Username", "Buyer Email", "Ship To Zip", "Ship To Country",
+    "Buyer Zip", "Buyer Country",
     "Sale Date", "Paid On Date", "Ship By Date", "Shipped On Date",
 )  # fmt: skip
 
@@ -159,21 +194,45 @@ def _local_time(expr: pl.Expr, currency: pl.Expr) -> pl.Expr:
 
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
-    """Orders report rows → canonical ``order_lines`` (summary rows rejected)."""
-    frame = with_file(frame)
+    """Orders report rows → canonical ``order_lines`` (summary and blank rows skipped)."""
+    frame = with_file(canonical_headers(frame, HEADER_ALIASES, HEADER))
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
         for c in ("Buyer Email", "Ship To Zip", "Ship To Country", "Ship By Date",
-                  "Total Price", "Item Title")
-    ).with_columns(_record=blank_to_null(pl.col("Sales Record Number")))
-    item = blank_to_null(pl.col("Item Number"))
+                  "Total Price", "Item Title", "Variation Details", "Buyer Zip",
+                  "Buyer Country", "Order Number", "Transaction ID")
+    ).with_columns(
+        _record=blank_to_null(pl.col("Sales Record Number")),
+        _order_no=blank_to_null(pl.col("Order Number")),
+    )
+    # An order's rows share its Order Number (Selling Manager leaves it blank on a single
+    # item: its Sales Record Number is the order then). A row whose Sales Record Number is
+    # blank still finds its order by the Order Number, and the other way round.
     df = df.with_columns(
-        _rows=pl.len().over(FILE, "_record"),
-        _item=item,
+        _order_no=pl.coalesce(
+            pl.col("_order_no"),
+            pl.col("_order_no").drop_nulls().first().over(FILE, "_record"),
+        )
+    ).with_columns(_group=pl.coalesce(pl.col("_order_no"), pl.col("_record")))
+    item = blank_to_null(pl.col("Item Number"))
+    label = blank_to_null(pl.col("Custom Label"))
+    txn = blank_to_null(pl.col("Transaction ID"))
+    # what only an item row carries: a summary row has the order's money but none of these
+    item_fields = pl.any_horizontal(
+        e.is_not_null() for e in (item, label, txn, blank_to_null(pl.col("Item Title")),
+                                  blank_to_null(pl.col("Variation Details")))
+    )
+    blank_row = pl.all_horizontal(
+        blank_to_null(pl.col(c)).is_null() for c in frame.columns if c not in (LINE, FILE)
+    )
+    df = df.with_columns(
+        _has_item=item_fields,
+        _items=item_fields.sum().over(FILE, "_group"),
+        _blank=blank_row,
         **{
             c: pl.coalesce(
                 blank_to_null(pl.col(c)),
-                blank_to_null(pl.col(c)).drop_nulls().first().over(FILE, "_record"),
+                blank_to_null(pl.col(c)).drop_nulls().first().over(FILE, "_group"),
             )
             for c in ORDER_LEVEL
         },
@@ -182,19 +241,24 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     # item rows of a multi-item order may carry no amount sign: take the order's
     df = df.with_columns(_currency=currency).with_columns(
         _currency=pl.coalesce(
-            pl.col("_currency"), pl.col("_currency").drop_nulls().first().over(FILE, "_record")
+            pl.col("_currency"), pl.col("_currency").drop_nulls().first().over(FILE, "_group")
         )
     )
     quantity = to_int(pl.col("Quantity"))
     price = to_number(pl.col("Sold For"))
-    sku = blank_to_null(pl.col("Custom Label"))
+    sku = pl.coalesce(label, fallback_sku("item", item, pl.col("Variation Details")))
     ordered = _local_time(pl.col("Sale Date"), pl.col("_currency"))
     paid = _local_time(pl.col("Paid On Date"), pl.col("_currency"))
     shipped = _local_time(pl.col("Shipped On Date"), pl.col("_currency"))
+    # eBay's own line id is "<item number>-<transaction id>" (its OrderLineItemID): an
+    # auction's transaction id is 0, so the transaction id alone is not unique in an order
+    line_id = pl.when(item.is_not_null() & txn.is_not_null()).then(
+        item + pl.lit("-") + txn
+    ).otherwise(pl.coalesce(txn, fallback_sku("item", item, pl.col("Variation Details"))))
     rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
-        order_id=pl.col("Order Number"),
-        line_id=pl.coalesce(blank_to_null(pl.col("Transaction ID")), item),
+        order_id=pl.col("_group"),
+        line_id=line_id,
         channel_sku=sku,
         sku=sku,
         quantity=pl.when(quantity > 0).then(quantity),
@@ -208,32 +272,39 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         paid_at=paid,
         shipped_at=shipped,
         promised_ship_by=_local_time(pl.col("Ship By Date"), pl.col("_currency")),
-        ship_country=country_iso2(pl.col("Ship To Country")),
+        ship_country=country_iso2(
+            pl.coalesce(blank_to_null(pl.col("Ship To Country")),
+                        blank_to_null(pl.col("Buyer Country")))
+        ),
     ).collect()
     trailer = pl.concat_str(
         [pl.col("Sales Record Number"), pl.col("Order Number")], separator=" ", ignore_nulls=True
     ).str.contains(r"(?i)record\(s\) downloaded|^seller id\s*:")
     rejects = combine_rejects(
+        rejects_where(df, pl.col("_blank"), "blank_row",
+                      "an empty row of the report's framing (every cell blank), not an order"),
         rejects_where(df, trailer, "report_trailer",
                       "report footer ('record(s) downloaded' / 'Seller ID'), not an order"),
         rejects_where(
             df,
-            item.is_null() & (pl.col("_rows") > 1),
+            ~pl.col("_has_item") & (pl.col("_items") > 0),
             "order_summary_row",
             pl.format(
                 "summary row of the {}-item order {} (Sales Record Number {}); its items follow "
                 "on their own rows",
-                pl.col("_rows") - 1, pl.col("Order Number"), pl.col("Sales Record Number"),
+                pl.col("_items"), quoted(pl.col("_group")), quoted(pl.col("Sales Record Number")),
             ),
         ),
         rejects_where(
-            df, item.is_null(), "item_missing",
-            pl.format("Item Number is blank on order {}", quoted(pl.col("Order Number"))),
+            df, ~pl.col("_has_item"), "item_missing",
+            pl.format("no item on this row (Item Number, Item Title, Custom Label and "
+                      "Transaction ID blank) and no item rows for order {}",
+                      quoted(pl.col("_group"))),
         ),
         rejects_where(
             df, sku.is_null(), "sku_missing",
-            pl.format("Custom Label (the seller SKU) is blank for item {} {}",
-                      quoted(pl.col("Item Number")), quoted(pl.col("Item Title"))),
+            pl.format("Custom Label (the seller SKU) and Item Number are blank for {}: "
+                      "nothing identifies the listing", quoted(pl.col("Item Title"))),
         ),
         rejects_where(
             df, pl.col("Quantity").is_not_null() & quantity.is_null(), "quantity_not_a_number",
@@ -249,7 +320,8 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         rows,
         customer_identity=pl.coalesce(blank_to_null(pl.col("Buyer Email")),
                                       blank_to_null(pl.col("Buyer Username"))),
-        postal_code=pl.col("Ship To Zip"),
+        postal_code=pl.coalesce(blank_to_null(pl.col("Ship To Zip")),
+                                blank_to_null(pl.col("Buyer Zip"))),
         postal_chars=ctx.postal_prefix_chars,
         salt=ctx.pii_salt,
     )
@@ -385,21 +457,56 @@ def write_many(frame: pl.DataFrame) -> None:
         write_text(Path(name), text)
 
 
+# Report footers ("83 record(s) downloaded ...", "Seller ID : name") are dropped by the
+# reader. Nothing else is: an empty padding row or a row whose first cell is blank reaches
+# the mapping, which skips the empty one by name (``blank_row``) and keeps the other.
+TRAILER = r"(?i)record\(s\) downloaded|^seller id\s*:"
+# Either export may carry any of these names: the header decides (pick_adapter).
+FILE_GLOBS = (
+    "eBay-OrdersReport*.csv", "eBay-all-orders-report*.csv", "ebay*orders*.csv",
+    "SalesHistory*.csv", "SoldHistory*.csv", "ebay*sales*history*.csv",
+)  # fmt: skip
+# records the format carries that are not data: counted as skipped, never quarantined
+SKIP_RULES = ("order_summary_row", "report_trailer", "blank_row")
+
 ADAPTER = Adapter(
     name="ebay_orders",
     entity="order_lines",
     folder="orders",
-    file_globs=("eBay-OrdersReport*.csv", "eBay-all-orders-report*.csv", "ebay*orders*.csv"),
+    file_globs=FILE_GLOBS,
     required_columns=REQUIRED,
     map=map_orders,
     skip_rows=1,
-    # the padding row after the header (empty first cell) and the footer lines
-    trailer_pattern=r"(?i)^$|record\(s\) downloaded|^seller id\s*:",
+    trailer_pattern=TRAILER,
     pii_columns=PII,
     write=write_orders,
     write_many=write_many,
     doc="eBay Seller Hub Orders report CSV (blank first line, summary rows, footer).",
-    # a summary row repeats its items' order (counting it would double demand) and a footer
-    # is framing: neither is a bad record
-    skip_rules=("order_summary_row", "report_trailer"),
+    # a summary row repeats its items' order (counting it would double demand); a footer
+    # and an empty padding row are framing: none is a bad record
+    skip_rules=SKIP_RULES,
+    # TODO(lead): header_aliases=HEADER_ALIASES once base.Adapter has the field
+)
+
+# The older Selling Manager (Pro) "Sales History" download: the header on the first line
+# (no blank line before it), Selling Manager's wording (HEADER_ALIASES), the same summary
+# rows and footer. Required: columns both its US and UK wordings share.
+REQUIRED_SALES_HISTORY = (
+    "Sales Record Number", "User Id", "Custom Label", "Quantity", "Sale Price", "Sale Date",
+    "Paid on Date",
+)  # fmt: skip
+
+SALES_HISTORY_ADAPTER = Adapter(
+    name="ebay_sales_history",
+    entity="order_lines",
+    folder="orders",
+    file_globs=FILE_GLOBS,
+    required_columns=REQUIRED_SALES_HISTORY,
+    map=map_orders,
+    skip_rows=0,
+    trailer_pattern=TRAILER,
+    pii_columns=PII,
+    doc="eBay Selling Manager Sales History CSV (older export; summary rows, footer).",
+    skip_rules=SKIP_RULES,
+    # TODO(lead): header_aliases=HEADER_ALIASES once base.Adapter has the field
 )

@@ -56,7 +56,8 @@ def _files(adapter, tmp_path, export_rows) -> list:
     return out
 
 
-@pytest.mark.parametrize("adapter", CHANNEL_ADAPTERS, ids=lambda a: a.name)
+@pytest.mark.parametrize("adapter", [a for a in CHANNEL_ADAPTERS if a.write is not None],
+                         ids=lambda a: a.name)
 def test_batch_equals_file_by_file(adapter, tmp_path, export_rows):
     reads = [(p, read_records(p, adapter)) for p in _files(adapter, tmp_path, export_rows)]
     by_header: dict[tuple, list] = {}
