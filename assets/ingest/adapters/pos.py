@@ -40,13 +40,18 @@ Rejected:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import available_timezones
 
 import polars as pl
 
 from assets.ingest.adapters._orders import (
+    canonical_headers,
     col_or_null,
     combine_rejects,
+    content_line_id,
+    fallback_sku,
     finish,
     local_text,
     money_text,
@@ -79,7 +84,21 @@ REQUIRED = (
     "Event Type", "Location",
 )  # fmt: skip
 PII = ("Customer ID", "Customer Name", "Customer Reference ID", "Notes", "PAN Suffix",
-       "Employee")
+       "Employee", "Fulfillment Note", "Recipient Name", "Recipient Email", "Recipient Phone",
+       "Recipient Address")
+
+# Other spellings of the columns the mapping reads (canonical = the Item Detail CSV as
+# exported since about 2020). Case and surrounding spaces never matter. These are the
+# wordings older exports and Square's other item reports use for the same fields; the
+# column set of a newer export (GTIN, Channel, Token, Card Brand, ...) needs no alias.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "Qty": ("Quantity", "Units Sold"),
+    "Item": ("Item Name",),
+    "Price Point Name": ("Variation Name", "Variation"),
+    "SKU": ("Variation SKU", "Item SKU"),
+    "Location": ("Location Name",),
+    "Time Zone": ("Timezone",),
+}
 
 DOLLAR_CURRENCY = "USD"
 # Square's (Rails) time-zone names → IANA
@@ -122,11 +141,21 @@ TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M:%S", "%m/
 WRITE_TZ = "Europe/Berlin"  # the demo store's zone for written files
 
 
+@lru_cache(maxsize=1)
+def _iana_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def _iana(zone: str | None) -> str | None:
+    """IANA name of a Square zone name (or of an IANA name); None when unknown.
+
+    An unknown name must not reach the time conversion: Polars refuses it for the whole
+    column, which would fail every row of the file instead of the rows that carry it.
+    """
     if zone is None:
         return None
     zone = zone.strip()
-    return ZONES.get(zone) or (zone if "/" in zone else None)
+    return ZONES.get(zone) or (zone if zone in _iana_names() else None)
 
 
 def currency_of(amount: pl.Expr) -> pl.Expr:
@@ -141,19 +170,26 @@ def currency_of(amount: pl.Expr) -> pl.Expr:
 
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
-    """Item Sales detail rows → canonical ``order_lines`` (sales only; refunds rejected)."""
-    frame = with_file(frame)
+    """Item Sales detail rows → canonical ``order_lines`` (sales only; refunds rejected,
+    voided items and custom amounts skipped)."""
+    frame = with_file(canonical_headers(frame, HEADER_ALIASES, HEADER))
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
-        for c in ("Itemization Type", "Customer ID", "Item", "Discounts")
+        for c in ("Itemization Type", "Customer ID", "Item", "Discounts", "Price Point Name")
     )
     event = blank_to_null(pl.col("Event Type")).str.to_lowercase()
     is_sale = event.is_null() | (event != "refund")
     txn = blank_to_null(pl.col("Transaction ID"))
-    # positions count sale rows only, so a refund row never shifts a line id
-    df = df.with_columns(_sale=is_sale, _txn=txn).with_columns(
-        _pos=pl.when(pl.col("_sale")).then(
-            pl.int_range(1, pl.len() + 1).over([FILE, "_txn", "_sale"], order_by=LINE)
+    item = blank_to_null(pl.col("Item"))
+    sku = pl.coalesce(
+        blank_to_null(pl.col("SKU")), fallback_sku("item", item, pl.col("Price Point Name"))
+    )
+    # Square has no id of its own per item row: the line id is the row's item key and its
+    # count among the same item's sale rows of the transaction (content_line_id), so a row
+    # removed from a corrected export does not shift the other rows onto other SKUs
+    df = df.with_columns(_sale=is_sale, _txn=txn, _sku=sku).with_columns(
+        _line=pl.when(pl.col("_sale")).then(
+            content_line_id(pl.col("_sku"), [FILE, "_txn", "_sale"])
         )
     )
     # wall-clock time per row in its own zone: one expression per distinct zone in the file
@@ -171,14 +207,22 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     quantity = to_int(pl.col("Qty"))
     gross = to_number(pl.col("Gross Sales"))
     net = to_number(pl.col("Net Sales"))
-    sku = blank_to_null(pl.col("SKU"))
     currency = pl.coalesce(currency_of(pl.col("Gross Sales")), currency_of(pl.col("Net Sales")))
+    itemization = blank_to_null(pl.col("Itemization Type")).str.to_lowercase()
+    # a keyed-in amount: Square writes "Custom Amount" as the item name and, in many
+    # exports, leaves Itemization Type blank
+    custom = (itemization == "custom amount") | (
+        (itemization.is_null() | (itemization == "custom amount"))
+        & (item.is_null() | item.str.to_lowercase().is_in(["custom amount", "custom"]))
+        & blank_to_null(pl.col("SKU")).is_null()
+    )
+    voided = item.str.contains(r"(?i)\s*\(voided\)$")
     rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=pl.col("_txn"),
-        line_id=pl.col("_pos").cast(pl.String),
-        channel_sku=sku,
-        sku=sku,
+        line_id=pl.col("_line"),
+        channel_sku=pl.col("_sku"),
+        sku=pl.col("_sku"),
         quantity=pl.when(quantity > 0).then(quantity),
         unit_price=pl.when((quantity > 0) & (gross >= 0)).then(gross / quantity),
         currency=currency,
@@ -192,24 +236,29 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     ).collect()
     rejects = combine_rejects(
         rejects_where(
+            df, voided.fill_null(False), "voided_item",
+            pl.format("Item {} was voided at the till (Gross Sales {}): not a sale",
+                      quoted(pl.col("Item")), quoted(pl.col("Gross Sales"))),
+        ),
+        rejects_where(
+            df, custom.fill_null(False), "not_a_product",
+            pl.format("custom amount {} ({}) is a keyed-in amount, not an item",
+                      quoted(pl.col("Item")), quoted(pl.col("Gross Sales"))),
+        ),
+        rejects_where(
             df, ~pl.col("_sale"), "refund_not_demand",
             pl.format("Event Type 'Refund' (Qty {}) of transaction {}: refunds are returns, "
                       "recorded in the returns table, not negative demand",
                       quoted(pl.col("Qty")), quoted(pl.col("Transaction ID"))),
         ),
         rejects_where(
-            df, blank_to_null(pl.col("Itemization Type")).str.to_lowercase() == "custom amount",
-            "not_a_product",
-            pl.format("Itemization Type 'Custom Amount' ({}) is a keyed-in amount, not an item",
-                      quoted(pl.col("Item"))),
-        ),
-        rejects_where(
-            df, sku.is_null(), "sku_missing",
-            pl.format("SKU is blank for item {}", quoted(pl.col("Item"))),
+            df, pl.col("_sku").is_null(), "sku_missing",
+            pl.format("SKU and Item are blank: nothing identifies what was sold"),
         ),
         rejects_where(
             df, zone_text.is_not_null() & ~known_zone, "unknown_time_zone",
-            pl.format("Time Zone {} is not a known Square zone name", quoted(pl.col("Time Zone"))),
+            pl.format("Time Zone {} is not a Square zone name nor an IANA zone (add it to "
+                      "ZONES in assets/ingest/adapters/pos.py)", quoted(pl.col("Time Zone"))),
         ),
         rejects_where(
             df, pl.col("Qty").is_not_null() & quantity.is_null(), "quantity_not_a_number",
@@ -314,4 +363,7 @@ ADAPTER = Adapter(
     write=write_orders,
     write_many=write_many,
     doc="Square Item Sales detail CSV: store sales (refund rows rejected: returns).",
+    # voided items and custom amounts are what a till records, not bad records
+    skip_rules=("voided_item", "not_a_product"),
+    # TODO(lead): header_aliases=HEADER_ALIASES once base.Adapter has the field
 )

@@ -29,7 +29,7 @@ NAMES = {
 }
 
 # What each format keeps. statuses: canonical → what comes back (missing: the line is not
-# in the file or is rejected). line_id: "same", "sku" or "item-same" (eBay's
+# in the file or is rejected). line_id: "same", "sku", "sku#1" (Square's content key) or "item-same" (eBay's
 # "<item number>-<transaction id>"). customer: which identity is hashed.
 EXPECT = {
     "shopify_orders": dict(
@@ -53,7 +53,7 @@ EXPECT = {
     "square_item_sales": dict(
         statuses={"placed": "delivered", "paid": "delivered", "shipped": "delivered",
                   "delivered": "delivered"},
-        line_id="same", customer="customer_id", country=False, postal=False, exact_time=True),
+        line_id="sku#1", customer="customer_id", country=False, postal=False, exact_time=True),
     "b2b_purchase_orders": dict(
         statuses={s: s for s in ("placed", "paid", "shipped", "delivered", "cancelled")},
         line_id="same", customer="customer_id", country=True, postal=True, exact_time=True),
@@ -82,6 +82,8 @@ def test_write_then_read_round_trips(adapter, export_rows, tmp_path):
     sent = export_rows.filter(pl.col("status").is_in(list(expect["statuses"])))
     if expect["line_id"] == "sku":
         sent = sent.with_columns(line_id=pl.col("channel_sku"))
+    if expect["line_id"] == "sku#1":  # content key; each SKU once per order here
+        sent = sent.with_columns(line_id=pl.col("channel_sku") + "#1")
     got = mapped.rows
     if expect["line_id"] == "item-same":
         assert got.get_column("line_id").str.contains(r"^\d{12}-").all()
