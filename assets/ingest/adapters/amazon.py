@@ -17,8 +17,10 @@ ship-country, promotion-ids, is-business-order, purchase-order-number, price-des
 The report carries no customer identity (no name, no e-mail): ``customer_key`` is null.
 
 Mapping:
-- ``order_id`` = amazon-order-id; ``line_id`` = sku (the report has no order-item id; one
-  order lists a SKU once);
+- ``order_id`` = amazon-order-id; ``line_id`` = sku (the report has no order-item id: the
+  SKU is the line's content key; a SKU on a second row of the same order is ``<sku>#2``);
+- ``channel_sku``/``sku`` = sku; a row without one falls back to ``asin:<ASIN>`` so a
+  channel listing can map it;
 - ``item-price`` is the LINE total (quantity × unit price), so ``unit_price`` =
   item-price ÷ quantity; ``line_amount`` = item-price − |item-promotion-discount| (the sign of
   the discount column differs between marketplaces; its size does not);
@@ -56,8 +58,10 @@ from pathlib import Path
 import polars as pl
 
 from assets.ingest.adapters._orders import (
+    canonical_headers,
     col_or_null,
     combine_rejects,
+    fallback_sku,
     finish,
     local_text,
     money_text,
@@ -67,7 +71,7 @@ from assets.ingest.adapters._orders import (
     write_csv_files,
     without,
 )
-from assets.ingest.adapters.base import FILE, Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext, Mapped, with_file
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
@@ -106,12 +110,21 @@ REQUIRED = (
 # The report has no names or e-mails; the full postal code and city are still identifying.
 PII = ("ship-city", "ship-postal-code")
 
+# The report's column names are the same machine names (English, hyphenated) in every
+# marketplace: Amazon documents one attribute list per report type, not per locale, and
+# amazon.de / .fr / .co.uk / .co.jp downloads carry the same header. What differs per
+# marketplace is the values: currency, sales-channel ("Amazon.de"), the offset of the times
+# (``+01:00``, ``+09:00``) and the decimal mark stays a point. So no spelling variants are
+# declared; case and surrounding spaces are forgiven (a header retyped in a spreadsheet).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {}
+
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """All Orders report rows → canonical ``order_lines``."""
+    frame = with_file(canonical_headers(frame, HEADER_ALIASES, HEADER))
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
-        for c in ("item-promotion-discount", "ship-postal-code", "ship-country")
+        for c in ("item-promotion-discount", "ship-postal-code", "ship-country", "asin")
     )
     order_status = blank_to_null(pl.col("order-status")).str.to_lowercase()
     item_status = blank_to_null(pl.col("item-status")).str.to_lowercase()
@@ -138,11 +151,18 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         .when(quantity > 0).then(item_price / quantity)
         .when(quantity == 0).then(item_price)
     )
-    sku = blank_to_null(pl.col("sku"))
+    # a row without seller SKU is keyed by its ASIN: a listing row maps it to our SKU
+    sku = pl.coalesce(blank_to_null(pl.col("sku")), fallback_sku("asin", pl.col("asin")))
+    order_id = blank_to_null(pl.col("amazon-order-id"))
+    # The report has no order-item id: the line is its SKU within the order (content key,
+    # stable when another line leaves the order). A SKU listed twice in one order (two
+    # item statuses) gets "#2", "#3" on its later rows, in file order.
+    repeat = pl.int_range(1, pl.len() + 1).over([FILE, order_id, sku], order_by=LINE)
+    line_id = pl.when(repeat == 1).then(sku).otherwise(sku + pl.lit("#") + repeat.cast(pl.String))
     rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
-        order_id=blank_to_null(pl.col("amazon-order-id")),
-        line_id=sku,
+        order_id=order_id,
+        line_id=line_id,
         channel_sku=sku,
         sku=sku,
         quantity=pl.when((quantity > 0) | (cancelled & (quantity == 0))).then(quantity),
@@ -303,4 +323,5 @@ ADAPTER = Adapter(
     write=write_orders,
     write_many=write_many,
     doc="Amazon All Orders report (tab-separated flat file, one row per order item).",
+    # TODO(lead): header_aliases=HEADER_ALIASES once base.Adapter has the field
 )

@@ -50,3 +50,43 @@ def test_rejects_name_rule_line_and_value(mapped):
     assert rules[7][0] == "mcf_order_not_a_sale" and "Non-Amazon" in rules[7][1]
     assert rules[8][0] == "quantity_not_a_number" and "'x'" in rules[8][1]
     assert set(rules) == {5, 7, 8}
+
+
+NEWER = FIXTURES / "amazon" / "All-Orders-Report_2024-06-01.txt"
+
+
+def test_all_orders_report_in_its_newer_layout():
+    """All-Orders-Report_2024-06-01.txt (README beside it): the 35-column layout with
+    number-of-items, tax-collection-*, address-type; amazon.co.uk, +01:00 offsets; a row
+    without seller SKU; one SKU on two rows of one order (one unit shipped, one cancelled)."""
+    m, read = read_and_map(NEWER, ADAPTER)
+    assert read == 4
+    assert_accounted(m, read)
+    assert_canonical(m.rows)
+    got = m.rows.sort("source_line").select(
+        "source_line", "order_id", "line_id", "sku", "quantity", "unit_price", "line_amount",
+        "currency", "status", "ordered_at", "cancelled_at", "updated_at").rows()
+    towel_at, towel_upd = datetime(2024, 6, 1, 8, 15), datetime(2024, 6, 2, 15, 40)
+    mug_at, mug_upd = datetime(2024, 6, 1, 21, 30), datetime(2024, 6, 3, 7)
+    assert got == [
+        # item-price 25.00 is the line total; the −5.00 promotion comes off it
+        (2, "202-1234567-7654321", "TOWEL-LIN", "TOWEL-LIN", 2, 12.5, 20.0, "GBP", "shipped",
+         towel_at, None, towel_upd),
+        (3, "202-1234567-7654321", "asin:B0TESTTIN2", "asin:B0TESTTIN2", 1, 7.5, 7.5, "GBP",
+         "shipped", towel_at, None, towel_upd),
+        (4, "202-2222222-3333333", "MUG-RED", "MUG-RED", 1, 12.5, 12.5, "GBP", "shipped",
+         mug_at, None, mug_upd),
+        (5, "202-2222222-3333333", "MUG-RED#2", "MUG-RED", 0, 0.0, 0.0, "GBP", "cancelled",
+         mug_at, mug_upd, mug_upd),
+    ]
+    assert m.rejects.height == 0
+
+
+def test_headers_retyped_in_another_case_still_read():
+    from conftest import frame_from_csv, make_ctx
+
+    text = NEWER.read_text()
+    header, _, body = text.partition("\n")
+    upper = header.upper() + "\n" + body
+    m = ADAPTER.map(frame_from_csv(upper, separator="\t"), make_ctx())
+    assert m.rows.height == 4
