@@ -119,13 +119,16 @@ class Rule:
     """One contract rule on one column.
 
     ``bad(col)`` is a Polars expression, true where the value breaks the rule; it is
-    evaluated null-safely (a null result counts as "not broken").
+    evaluated null-safely (a null result counts as "not broken"). ``fix``, when set, is a
+    per-row text appended to the message: how to repair it (needs ``fix_columns``).
     """
 
     name: str
     column: str
     describe: str  # what a good value looks like, for messages ("must be > 0")
     bad: Callable[[pl.Expr], pl.Expr]
+    fix: pl.Expr | None = None
+    fix_columns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -289,6 +292,7 @@ def rules_for(entity: Entity | str, refs: References) -> tuple[list[Rule], list[
                         col.name,
                         "must be a SKU of core.products or a channel listing",
                         lambda c, s=skus: ~c.is_in(s.implode()),
+                        **(_listing_fix() if entity.name == "order_lines" else {}),
                     )
                 )
             else:
@@ -297,6 +301,21 @@ def rules_for(entity: Entity | str, refs: References) -> tuple[list[Rule], list[
                     "references not checked"
                 )
     return rules, notes
+
+
+def _listing_fix() -> dict:
+    """The exact ``channel_listings`` row that maps an order line's channel SKU (a fallback
+    key such as ``item:1234|Red`` when the export had no SKU) to one of our SKUs."""
+    key = pl.col("channel_sku").cast(pl.String)
+    csv_key = pl.when(key.str.contains(r'[",\n]')).then(
+        pl.lit('"') + key.str.replace_all('"', '""', literal=True) + pl.lit('"')
+    ).otherwise(key)
+    fix = pl.format(
+        " (channel SKU '{}': map it with the row '{},{},<your SKU>' in a file under "
+        "inbox/channel_listings/, columns channel_id,channel_sku,sku)",
+        key, pl.col("channel_id"), csv_key,
+    )
+    return {"fix": fix, "fix_columns": ("channel_id", "channel_sku")}
 
 
 def _value_text(column: str) -> pl.Expr:
@@ -359,14 +378,17 @@ def validate(
         for i, r in enumerate(present):
             hit = bad_rows.filter(pl.col(f"_r{i}"))
             if hit.height:
+                message = pl.format(
+                    "{} {} {} [{}]", pl.lit(r.column), _value_text(r.column), pl.lit(r.describe), pl.lit(r.name)
+                )
+                if r.fix is not None and all(c in hit.columns for c in r.fix_columns):
+                    message = message + pl.coalesce(r.fix, pl.lit(""))
                 parts.append(
                     hit.select(
                         *id_cols,
                         pl.lit(i, dtype=pl.Int32).alias("_order"),
                         pl.lit(r.name).alias("rule"),
-                        pl.format(
-                            "{} {} {} [{}]", pl.lit(r.column), _value_text(r.column), pl.lit(r.describe), pl.lit(r.name)
-                        ).alias("message"),
+                        message.alias("message"),
                     )
                 )
     dupes = _conflicting_duplicates(frame, entity)
