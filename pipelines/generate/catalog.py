@@ -380,7 +380,7 @@ def build_catalog(
         sup_weekdays=sup_weekdays, sup_review=sup_review, sup_mov=sup_mov,
         sup_late_prob=sup_late_prob, sup_short_prob=sup_short_prob,
         locations=locations, channels=specs, chan_locs=chan_locs, stocked=stocked,
-        listed=listed, share=share, channel_skus=channel_skus,
+        listed=listed, share=share, channel_skus=_without_sku(channel_skus, specs, names),
         frames={
             "products": products, "bundle_components": bundle_components,
             "suppliers": suppliers, "locations": locations_frame, "channels": channels_frame,
@@ -395,6 +395,34 @@ def _ean13(numbers: np.ndarray) -> pl.Series:
     weights = np.tile([1, 3], 6)
     check = (10 - (digits * weights).sum(axis=1) % 10) % 10
     return pl.Series((numbers * 10 + check).astype(str))
+
+
+def _without_sku(channel_skus: pl.DataFrame, specs: list[ChannelSpec],
+                 names: np.ndarray) -> pl.DataFrame:
+    """About one listing in eleven on eBay and at the till has no SKU of its own (an eBay
+    listing without Custom Label, a Square catalogue item never given one): its channel SKU
+    is then the key the adapter falls back to (``item:<item number>``,
+    ``item:<item name>|<variation>``), so the weekly listing files map it to our SKU as a
+    merchant would. Deterministic (no random draws: the other draws stay as they were).
+    At the till only items whose name is unique can be told apart this way.
+    """
+    from assets.ingest.adapters._orders import fallback_sku
+
+    ctype = pl.Series([c.channel_type for c in specs], dtype=pl.String)
+    df = channel_skus.with_columns(
+        _type=pl.col("channel").replace_strict(list(range(len(specs))), ctype,
+                                               return_dtype=pl.String),
+        _name=pl.Series(names, dtype=pl.String).gather(channel_skus["product"]),
+    )
+    chosen = (pl.col("product") % 11 == 4) & ~pl.col("channel_sku").str.ends_with("-V2")
+    unique_name = pl.col("_name").count().over("channel", "_name") == 1
+    ebay_key = fallback_sku("item", (pl.col("product") + 200_000_000_000).cast(pl.String))
+    till_key = fallback_sku("item", pl.col("_name"), pl.lit("Regular"))
+    return df.with_columns(
+        channel_sku=pl.when(chosen & (pl.col("_type") == "ebay")).then(ebay_key)
+        .when(chosen & (pl.col("_type") == "pos") & unique_name).then(till_key)
+        .otherwise(pl.col("channel_sku"))
+    ).drop("_type", "_name")  # same rows in the same order: listing indices stay valid
 
 
 def _channel_skus(

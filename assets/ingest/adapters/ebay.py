@@ -398,10 +398,15 @@ def write_many(frame: pl.DataFrame) -> None:
         "Ship By Date": when_local("promised_ship_by", "%b-%d-%y"),
         "Payment Method": pl.lit("eBay Managed Payments"),
     }
+    # a listing without Custom Label is listed under its fallback key "item:<number>[|var]"
+    keyed = pl.col("channel_sku").str.starts_with("item:")
+    key = pl.col("channel_sku").str.strip_prefix("item:")
     item = {
-        "Item Number": pl.col("_item"),
+        "Item Number": pl.when(keyed).then(key.str.replace(r"\|.*$", ""))
+        .otherwise(pl.col("_item")),
         "Item Title": pl.col("product_name"),
-        "Custom Label": pl.col("channel_sku"),
+        "Custom Label": pl.when(keyed).then(None).otherwise(pl.col("channel_sku")),
+        "Variation Details": pl.when(keyed).then(key.str.extract(r"\|(.*)$", 1)),
         "Sold Via Promoted Listings": pl.lit("No"),
         "Quantity": pl.col("quantity").cast(pl.String),
         "Sold For": with_sign(pl.col("unit_price")),

@@ -184,12 +184,26 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     sku = pl.coalesce(
         blank_to_null(pl.col("SKU")), fallback_sku("item", item, pl.col("Price Point Name"))
     )
+    itemization = blank_to_null(pl.col("Itemization Type")).str.to_lowercase()
+    # a keyed-in amount: Square writes "Custom Amount" as the item name and, in many
+    # exports, leaves Itemization Type blank
+    custom = (itemization == "custom amount") | (
+        (itemization.is_null() | (itemization == "custom amount"))
+        & (item.is_null() | item.str.to_lowercase().is_in(["custom amount", "custom"]))
+        & blank_to_null(pl.col("SKU")).is_null()
+    )
+    voided = item.str.contains(r"(?i)\s*\(voided\)$")
     # Square has no id of its own per item row: the line id is the row's item key and its
     # count among the same item's sale rows of the transaction (content_line_id), so a row
-    # removed from a corrected export does not shift the other rows onto other SKUs
-    df = df.with_columns(_sale=is_sale, _txn=txn, _sku=sku).with_columns(
-        _line=pl.when(pl.col("_sale")).then(
-            content_line_id(pl.col("_sku"), [FILE, "_txn", "_sale"])
+    # removed from a corrected export does not shift the other rows onto other SKUs (voids
+    # and custom amounts are not counted: a void before the sale must not renumber it)
+    df = df.with_columns(
+        _sale=is_sale, _txn=txn, _sku=sku, _void=voided.fill_null(False),
+        _custom=custom.fill_null(False),
+    ).with_columns(_counted=pl.col("_sale") & ~pl.col("_void") & ~pl.col("_custom"))
+    df = df.with_columns(
+        _line=pl.when(pl.col("_counted")).then(
+            content_line_id(pl.col("_sku"), [FILE, "_txn", "_counted"])
         )
     )
     # wall-clock time per row in its own zone: one expression per distinct zone in the file
@@ -208,15 +222,6 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     gross = to_number(pl.col("Gross Sales"))
     net = to_number(pl.col("Net Sales"))
     currency = pl.coalesce(currency_of(pl.col("Gross Sales")), currency_of(pl.col("Net Sales")))
-    itemization = blank_to_null(pl.col("Itemization Type")).str.to_lowercase()
-    # a keyed-in amount: Square writes "Custom Amount" as the item name and, in many
-    # exports, leaves Itemization Type blank
-    custom = (itemization == "custom amount") | (
-        (itemization.is_null() | (itemization == "custom amount"))
-        & (item.is_null() | item.str.to_lowercase().is_in(["custom amount", "custom"]))
-        & blank_to_null(pl.col("SKU")).is_null()
-    )
-    voided = item.str.contains(r"(?i)\s*\(voided\)$")
     rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=pl.col("_txn"),
@@ -236,12 +241,12 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     ).collect()
     rejects = combine_rejects(
         rejects_where(
-            df, voided.fill_null(False), "voided_item",
+            df, pl.col("_void"), "voided_item",
             pl.format("Item {} was voided at the till (Gross Sales {}): not a sale",
                       quoted(pl.col("Item")), quoted(pl.col("Gross Sales"))),
         ),
         rejects_where(
-            df, custom.fill_null(False), "not_a_product",
+            df, pl.col("_custom"), "not_a_product",
             pl.format("custom amount {} ({}) is a keyed-in amount, not an item",
                       quoted(pl.col("Item")), quoted(pl.col("Gross Sales"))),
         ),
@@ -301,7 +306,7 @@ def write_many(frame: pl.DataFrame) -> None:
     """:func:`write_orders` for many files at once: each row goes to the file in its
     ``source_file`` column."""
     files = targets(frame)
-    df = order_rows(frame.filter(pl.col("status") != "cancelled"))
+    df = order_rows(frame.filter(pl.col("status") != "cancelled")).with_row_index("_i")
     sign = pl.col("currency").replace_strict(_SIGNS, default="$")
 
     def amount(expr: pl.Expr) -> pl.Expr:
@@ -310,17 +315,23 @@ def write_many(frame: pl.DataFrame) -> None:
 
     gross = pl.col("quantity") * pl.col("unit_price")
     discount = pl.col("discount_amount").fill_null(0)
+    # a catalogue item without SKU is listed under its fallback key: write what the till
+    # shows for it (blank SKU, the item and its variation)
+    keyed = pl.col("channel_sku").str.starts_with("item:")
+    key = pl.col("channel_sku").str.strip_prefix("item:")
     out = df.select(
-        pl.col(FILE),
+        pl.col(FILE), pl.col("order_id").alias("_o"), pl.col("_i"), pl.lit(0).alias("_k"),
         **{
             "Date": local_text(pl.col("ordered_at"), "%Y-%m-%d", WRITE_TZ),
             "Time": local_text(pl.col("ordered_at"), "%H:%M:%S", WRITE_TZ),
             "Time Zone": pl.lit(_RAILS.get(WRITE_TZ, WRITE_TZ)),
             "Category": pl.lit(None, dtype=pl.String),
-            "Item": pl.col("product_name"),
+            "Item": pl.when(keyed).then(key.str.replace(r"\|[^|]*$", ""))
+            .otherwise(pl.col("product_name")),
             "Qty": pl.col("quantity").cast(pl.String) + pl.lit(".0"),
-            "Price Point Name": pl.lit("Regular"),
-            "SKU": pl.col("channel_sku"),
+            "Price Point Name": pl.when(keyed).then(key.str.extract(r"\|([^|]*)$", 1))
+            .otherwise(pl.lit("Regular")),
+            "SKU": pl.when(keyed).then(None).otherwise(pl.col("channel_sku")),
             "Modifiers Applied": pl.lit(None, dtype=pl.String),
             "Gross Sales": amount(gross),
             "Discounts": amount(-discount),
@@ -349,7 +360,36 @@ def write_many(frame: pl.DataFrame) -> None:
             "PAN Suffix": pl.lit(None, dtype=pl.String),
         }
     )
-    write_csv_files(out, files)
+    write_csv_files(_with_till_extras(out).drop("_o", "_i", "_k"), files)
+
+
+def _with_till_extras(out: pl.DataFrame) -> pl.DataFrame:
+    """The rows a real till export carries besides sales, so the demo exercises them: in
+    transactions whose id ends in 3 the first item is also rung up and voided (``<name>
+    (Voided)``, $0.00), in those ending in 7 a custom amount is keyed in (``Custom Amount``,
+    blank Itemization Type and SKU). Deterministic; neither is an order line."""
+    first = out.filter(pl.col("_i") == pl.col("_i").min().over(FILE, "_o"))
+    zero = pl.col("Commission")  # "$0.00" with the store's currency sign
+    voids = first.filter(pl.col("_o").str.ends_with("3")).with_columns(
+        pl.lit(1).alias("_k"),
+        Item=pl.col("Item") + pl.lit(" (Voided)"),
+        Qty=pl.lit("1.0"),
+        **{c: zero for c in ("Gross Sales", "Discounts", "Net Sales", "Tax")},
+    )
+    customs = first.filter(pl.col("_o").str.ends_with("7")).with_columns(
+        pl.lit(2).alias("_k"),
+        Category=pl.lit(None, dtype=pl.String),
+        Item=pl.lit("Custom Amount"),
+        Qty=pl.lit("1.0"),
+        SKU=pl.lit(None, dtype=pl.String),
+        **{"Price Point Name": pl.lit(None, dtype=pl.String),
+           "Gross Sales": zero.str.replace(r"0\.00$", "2.50"),
+           "Net Sales": zero.str.replace(r"0\.00$", "2.50"),
+           "Discounts": zero,
+           "Tax": zero,
+           "Itemization Type": pl.lit(None, dtype=pl.String)},
+    )
+    return pl.concat([out, voids, customs]).sort(FILE, "_o", "_k", "_i")
 
 
 ADAPTER = Adapter(

@@ -183,3 +183,16 @@ def test_seller_hub_wording_variants_map_like_the_canonical_header():
             row["currency"], row["status"], row["ship_country"], row["ship_postal_prefix"]) == (
         "01-0-1", "1801-77", "MUG-RED", 2, 4.5, "GBP", "shipped", "GB", "LS1")
     assert row["shipped_at"] == datetime(2024, 3, 2, 12)
+
+
+def test_the_writer_leaves_custom_label_blank_for_a_listing_key(export_rows, tmp_path):
+    rows = export_rows.with_columns(
+        channel_sku=pl.col("channel_sku").replace({"LAMP-1": "item:200000000007"}))
+    path = tmp_path / "eBay-OrdersReport-2024-03-06.csv"
+    ADAPTER.write(rows, path)
+    mapped, read = read_and_map(path, ADAPTER)
+    assert_accounted(mapped, read)
+    lamps = mapped.rows.filter(pl.col("channel_sku") == "item:200000000007")
+    assert lamps.select("order_id", "line_id").sort("order_id").rows() == [
+        ("1003", "200000000007-1"), ("1005", "200000000007-2")]
+    assert '"200000000007","Desk lamp","",' in path.read_text()

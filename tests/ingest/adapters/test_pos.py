@@ -82,3 +82,26 @@ def test_line_ids_do_not_shift_when_a_row_is_removed(tmp_path):
     assert set(kept) <= set(before.rows.select(key).rows())
     assert ("Tx7Qm2Lw9Zr4Ab1Cd", "MUG-RED#1", "MUG-RED") in kept
     assert ("Tx8Rn3Mx0As5Bc2De", "SCARF-W#1", "SCARF-W") in kept
+
+
+def test_the_writer_speaks_voids_custom_amounts_and_sku_less_items(export_rows, tmp_path):
+    """The demo's Square files carry what real ones do: an item without SKU (its listing
+    key), a voided item (transaction ids ending in 3) and a custom amount (ending in 7)."""
+    rows = export_rows.with_columns(
+        order_id=pl.col("order_id").replace({"1005": "1007"}),
+        channel_sku=pl.col("channel_sku").replace({"LAMP-1": "item:Desk lamp|Regular"}),
+    )
+    path = tmp_path / "items-2024-03-06.csv"
+    ADAPTER.write(rows, path)
+    text = path.read_text()
+    assert ",Desk lamp (Voided),1.0,Regular,,,£0.00," in text  # order 1003's first item
+    assert ",Custom Amount,1.0,,,,£2.50,£0.00,£2.50," in text
+    assert ",Desk lamp,1.0,Regular,,," in text  # the till shows no SKU for it
+    mapped, read = read_and_map(path, ADAPTER)
+    assert_accounted(mapped, read)
+    assert dict(mapped.rejects.group_by("rule").len().rows()) == {
+        "voided_item": 1, "not_a_product": 1}
+    lamps = mapped.rows.filter(pl.col("channel_sku") == "item:Desk lamp|Regular")
+    # voids and custom amounts are not counted: the sale stays #1
+    assert lamps.select("order_id", "line_id", "quantity").sort("order_id").rows() == [
+        ("1003", "item:Desk lamp|Regular#1", 1), ("1007", "item:Desk lamp|Regular#1", 4)]
