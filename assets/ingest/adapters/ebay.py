@@ -1,7 +1,7 @@
-"""eBay: the Seller Hub "Orders" report CSV.
+"""eBay: the Seller Hub "Orders" report CSV, and the older Selling Manager "Sales History".
 
-Where: Seller Hub → Reports → Downloads → "Orders" (all orders, or awaiting shipment),
-CSV. eBay names the download like ``eBay-OrdersReport-Mar-01-2024-10%3A15%3A00-1234567.csv``;
+Where: Seller Hub → Orders → Download report, or Reports → Downloads → "Orders" (all
+orders, or awaiting shipment), CSV. eBay names the download like ``eBay-OrdersReport-Mar-01-2024-10%3A15%3A00-1234567.csv``;
 our daily exports ``eBay-OrdersReport-YYYY-MM-DD.csv``.
 
 Columns (header spellings from the report itself as quoted by open-source tools that read
@@ -14,24 +14,35 @@ Date, Ship By Date, Minimum Estimated Delivery Date, Maximum Estimated Delivery 
 Shipped On Date, Feedback Left, Feedback Received, My Item Note, PayPal Transaction ID,
 Shipping Service, Tracking Number, Transaction ID, Variation Details, ...``
 
-The file's framing (handled by ``skip_rows`` and ``trailer_pattern`` for the reader):
-- line 1 is blank or a row of bare commas; line 2 is the header;
-- line 3 is often an all-empty padding row (its first field is empty: dropped as a trailer);
+The older Selling Manager (Pro) "Sales History" download (``SALES_HISTORY_ADAPTER``) has
+the same rows in other words (``User Id``, ``Buyer Fullname``, ``Sale Price``, ``Paid on
+Date``, ``Order ID``; UK ``Buyer Postcode``, ``Postage and Packaging``, ``Dispatch Date``):
+``HEADER_ALIASES`` renames them to the Seller Hub names, and its header is on line 1.
+
+The file's framing:
+- Seller Hub: line 1 is blank or a row of bare commas (``skip_rows=1``); line 2 the header;
+  line 3 often an all-empty padding row: skipped by the mapping as ``blank_row`` (the
+  reader's trailer rule no longer matches an empty first cell: a row whose Sales Record
+  Number is blank is an item and must not be lost);
 - after the data a blank line and the footer ``83 record(s) downloaded ...`` and
-  ``Seller ID : name`` (dropped as trailers). A footer written as ``83,record(s)
-  downloaded,...`` (count in its own cell) is rejected as ``report_trailer`` by the mapping
-  when it has the header's width, else by the reader as ``wrong_field_count``.
+  ``Seller ID : name`` (dropped by the reader as trailers). A footer written as ``83,record(s)
+  downloaded,...`` (count in its own cell) is skipped as ``report_trailer`` by the mapping
+  when it has the header's width, else rejected by the reader as ``wrong_field_count``.
 
-Multi-item orders: eBay writes a SUMMARY row (same Sales Record Number, no Item Number,
-buyer, address and the order's money; its Sold For is the sum of its items) followed by one
-row per item. Summary rows are rejected as ``order_summary_row`` (counting them would double
-the order); the items take the order-level fields they lack (buyer, address, dates) from
-their summary row (a window over the Sales Record Number, vectorised).
+Multi-item orders: eBay writes a SUMMARY row (the order's number, buyer, address and money;
+its Sold For is the sum of its items) followed by one row per item. A summary row is known
+by what it lacks: every item field (Item Number, Item Title, Custom Label, Transaction ID,
+Variation Details) is blank, in an order that has item rows. It is skipped as
+``order_summary_row`` (counting it would double the order); the items take the order-level
+fields they lack (buyer, address, dates) from their order's rows (a window over the Order
+Number, vectorised; the Sales Record Number when the Order Number is blank).
 
-Mapping: ``order_id`` = Order Number; ``line_id`` = Transaction ID (else Item Number);
-``sku`` = Custom Label (the seller's SKU; a listing without one is rejected as
-``sku_missing``); ``unit_price`` = Sold For (per unit); ``line_amount`` = quantity × Sold
-For. Amounts carry a currency sign (``$12.50``, ``£1,234.00``, ``AU $9.99``, ``C $5.00``,
+Mapping: ``order_id`` = Order Number (Selling Manager: Order ID, blank on a single-item sale,
+then the Sales Record Number); ``line_id`` = ``<Item Number>-<Transaction ID>`` (eBay's own
+order-line id; an auction's transaction id is 0), the Transaction ID alone without item
+number; ``sku`` = Custom Label (the seller's SKU), else the fallback key
+``item:<Item Number>[|<Variation Details>]`` a channel listing maps; ``unit_price`` = Sold
+For (per unit); ``line_amount`` = quantity × Sold For. Amounts carry a currency sign (``$12.50``, ``£1,234.00``, ``AU $9.99``, ``C $5.00``,
 ``€3,50`` is not produced by eBay's English sites); the order currency is read from that
 sign: ``£`` GBP, ``€``/``EUR`` EUR, ``AU $`` AUD, ``C $`` CAD, other ``$`` USD.
 

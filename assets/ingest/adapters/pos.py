@@ -11,9 +11,16 @@ Type, Location, Dining Option, Customer ID, Customer Name, Customer Reference ID
 Count, Itemization Type, Commission, Employee, Fulfillment Note, Channel, Token, Card Brand,
 PAN Suffix``. One row per item sold (a quantity of one catalogue item in one sale).
 
+Newer exports add ``GTIN``, ``Fulfillment Note``, ``Channel``, ``Token`` (and drop
+``Commission``, ``Employee``); other spellings of the columns read are ``HEADER_ALIASES``.
+
 Mapping:
-- ``order_id`` = Transaction ID; ``line_id`` = the row's 1-based position among the
-  transaction's sale rows in file order (Square has no item-row id);
+- ``order_id`` = Transaction ID; ``line_id`` = ``<item key>#<n>``: the row's SKU (or
+  fallback key) and its count among the same item's sale rows of the transaction, in file
+  order (Square has no item-row id; a position would move lines onto other SKUs when a
+  corrected export drops a row);
+- ``sku`` = SKU, else ``item:<Item>|<Price Point Name>`` (a catalogue without SKUs), which
+  a channel listing maps to our SKU;
 - a POS sale is placed, paid and handed over at once: ``status`` = ``delivered`` and
   ``ordered_at`` = ``paid_at`` = ``shipped_at`` = ``delivered_at`` = the sale time (the goods
   left the shelf then; shipped is set so no stock stays allocated to a finished sale);
@@ -27,14 +34,18 @@ Mapping:
 
 Time: Date ``2024-03-01`` + Time ``13:05:09`` are wall-clock time in the row's Time Zone,
 which Square writes as a Rails zone name (``Eastern Time (US & Canada)``, ``Berlin``,
-``London``): mapped to IANA (``ZONES``; an IANA name is accepted as is). A row with an
-unknown zone is rejected as ``unknown_time_zone``.
+``London``): mapped to IANA (``ZONES``; an IANA name of the zone database is accepted as
+is). A row with an unknown zone is rejected as ``unknown_time_zone``; the other rows load.
+
+Skipped (not data; counted as ``rows_skipped``):
+- ``voided_item``: Item ends in `` (Voided)`` with $0.00 (rung up and taken back);
+- ``not_a_product``: a custom amount (``Itemization Type`` ``Custom Amount``, or Item
+  ``Custom Amount`` with a blank Itemization Type and no SKU: a keyed-in amount, no item).
 
 Rejected:
 - ``refund_not_demand``: Event Type ``Refund`` rows (negative Qty). A refund is a return:
   it belongs to the returns table, and returns are not negative demand (DESIGN.md);
-- ``not_a_product``: ``Itemization Type`` ``Custom Amount`` (a keyed-in amount, no item);
-- ``sku_missing``: an item without a SKU cannot be matched to stock;
+- ``sku_missing``: neither SKU nor Item: nothing identifies what was sold;
 - ``quantity_not_a_number`` / ``quantity_not_positive`` / ``price_not_a_number``.
 """
 
