@@ -59,6 +59,7 @@ Status: the report has no status column and does not list cancelled orders:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -512,17 +513,13 @@ REQUIRED_SALES_HISTORY = (
     "Paid on Date",
 )  # fmt: skip
 
-SALES_HISTORY_ADAPTER = Adapter(
+# the same mapping, framing rules and identity columns; its header on line 1; read only
+SALES_HISTORY_ADAPTER = replace(
+    ADAPTER,
     name="ebay_sales_history",
-    entity="order_lines",
-    folder="orders",
-    file_globs=FILE_GLOBS,
     required_columns=REQUIRED_SALES_HISTORY,
-    map=map_orders,
     skip_rows=0,
-    trailer_pattern=TRAILER,
-    pii_columns=PII,
+    write=None,
+    write_many=None,
     doc="eBay Selling Manager Sales History CSV (older export; summary rows, footer).",
-    skip_rules=SKIP_RULES,
-    # TODO(lead): header_aliases=HEADER_ALIASES once base.Adapter has the field
 )
