@@ -108,3 +108,22 @@ def test_a_line_removed_from_a_corrected_export_leaves_no_phantom(case, tmp_path
     got = rows(settings, "SELECT order_id, line_id, sku FROM core.order_lines ORDER BY ALL")
     assert got == sorted(expected)
     assert len(got) == before - 1
+
+
+def test_every_square_ebay_amazon_fixture_balances_in_the_manifest(tmp_path):
+    """read = loaded + quarantined + skipped for every committed fixture of these channels."""
+    settings = make_home(tmp_path)
+    folders = {"pos": "stores", "ebay": "ebay", "amazon": "amz"}
+    names = []
+    for sub, channel in folders.items():
+        for src in sorted((CHANNELS / sub).iterdir()):
+            if src.suffix in (".csv", ".txt"):
+                name = f"orders/{channel}/{src.name}"
+                write(settings.inbox / name, src.read_bytes())
+                names.append(name)
+    ingest(settings)
+    got = rows(settings, "SELECT source_file, rows_read, rows_loaded + rows_quarantined + "
+                         "rows_skipped FROM ops.ingested_files WHERE source_file LIKE 'orders/%' "
+                         "AND source_file NOT LIKE '%canonical%' ORDER BY 1")
+    assert [g[0] for g in got] == sorted(names)
+    assert all(read == accounted and read > 0 for _, read, accounted in got), got
