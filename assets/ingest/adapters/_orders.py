@@ -269,6 +269,19 @@ def canonical_headers(
     return frame.rename(renames) if renames else frame
 
 
+def case_variants(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` plus their sentence-case and lower-case spellings (``Buyer Email``,
+    ``Buyer email``, ``buyer email``), in order, without repeats.
+
+    For identity columns: the engine drops them by the header as written in the file, and
+    eBay's UK Seller Hub writes ``Buyer email`` where the US one writes ``Buyer Email``.
+    """
+    out: dict[str, None] = {}
+    for name in names:
+        out.update(dict.fromkeys((name, name[:1].upper() + name[1:].lower(), name.lower())))
+    return tuple(out)
+
+
 # ----------------------------------------------------------------------------- keys
 
 

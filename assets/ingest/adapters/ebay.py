@@ -66,6 +66,7 @@ import polars as pl
 
 from assets.ingest.adapters._orders import (
     canonical_headers,
+    case_variants,
     col_or_null,
     combine_rejects,
     country_name,
@@ -126,7 +127,7 @@ REQUIRED = (
     "Shipped On Date",
     "Transaction ID",
 )
-PII = (
+PII = case_variants((
     "Buyer Username", "Buyer Name", "Buyer Email", "Buyer Note", "Buyer Address 1",
     "Buyer Address 2", "Buyer City", "Buyer Zip", "Buyer Tax Identifier Value",
     "Ship To Name", "Ship To Phone", "Ship To Address 1", "Ship To Address 2", "Ship To City",
@@ -137,7 +138,7 @@ PII = (
     "Buyer Postcode", "Post To Name", "Post To Phone", "Post To Address 1",
     "Post To Address 2", "Post To City", "Post To Town/City", "Post To Zip",
     "Post To Postcode", "Notes to yourself", "Private Notes", "My Item Note",
-)  # fmt: skip
+))  # fmt: skip
 
 # Other spellings of the columns the mapping reads (canonical = Seller Hub, US English).
 # Case and surrounding spaces never matter (``canonical_headers``), so "Paid on Date" needs

@@ -59,6 +59,7 @@ import polars as pl
 
 from assets.ingest.adapters._orders import (
     canonical_headers,
+    case_variants,
     col_or_null,
     combine_rejects,
     content_line_id,
@@ -94,9 +95,11 @@ REQUIRED = (
     "Date", "Time", "Time Zone", "Qty", "SKU", "Gross Sales", "Net Sales", "Transaction ID",
     "Event Type", "Location",
 )  # fmt: skip
-PII = ("Customer ID", "Customer Name", "Customer Reference ID", "Notes", "PAN Suffix",
-       "Employee", "Fulfillment Note", "Recipient Name", "Recipient Email", "Recipient Phone",
-       "Recipient Address")
+PII = case_variants((
+    "Customer ID", "Customer Name", "Customer Reference ID", "Notes", "PAN Suffix", "Employee",
+    "Fulfillment Note", "Recipient Name", "Recipient Email", "Recipient Phone",
+    "Recipient Address",
+))  # fmt: skip
 
 # Other spellings of the columns the mapping reads (canonical = the Item Detail CSV as
 # exported since about 2020). Case and surrounding spaces never matter. These are the

@@ -196,3 +196,14 @@ def test_the_writer_leaves_custom_label_blank_for_a_listing_key(export_rows, tmp
     assert lamps.select("order_id", "line_id").sort("order_id").rows() == [
         ("1003", "200000000007-1"), ("1005", "200000000007-2")]
     assert '"200000000007","Desk lamp","",' in path.read_text()
+
+
+def test_identity_columns_are_dropped_in_every_wording():
+    """The engine drops identity by the header as written: UK Seller Hub's sentence case
+    and Selling Manager's names must be listed too."""
+    from assets.ingest.adapters.ebay import PII
+
+    for name in ("Buyer email", "Buyer name", "Post to name", "Post to address 1",
+                 "Post to postcode", "Post to phone", "User Id", "Buyer Fullname",
+                 "Buyer Full name", "Buyer Phone Number", "Buyer Postcode"):
+        assert name in PII, name
