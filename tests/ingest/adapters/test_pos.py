@@ -105,3 +105,19 @@ def test_the_writer_speaks_voids_custom_amounts_and_sku_less_items(export_rows, 
     # voids and custom amounts are not counted: the sale stays #1
     assert lamps.select("order_id", "line_id", "quantity").sort("order_id").rows() == [
         ("1003", "item:Desk lamp|Regular#1", 1), ("1007", "item:Desk lamp|Regular#1", 4)]
+
+
+def test_other_wordings_of_the_columns_map_like_the_canonical_header():
+    from conftest import frame_from_csv, make_ctx
+
+    text = (
+        "date,time,timezone,Item Name,Quantity,Variation Name,SKU,Gross Sales,Net Sales,"
+        "Transaction ID,Event Type,Location Name\n"
+        "2024-03-01,10:15:00,Berlin,Latte,2,Large,,€7.00,€7.00,T1,Payment,store_hamburg\n"
+    )
+    mapped = ADAPTER.map(frame_from_csv(text), make_ctx())
+    assert mapped.rows.select(
+        "order_id", "line_id", "sku", "quantity", "unit_price", "currency", "ordered_at",
+        "location_id").rows() == [
+        ("T1", "item:Latte|Large#1", "item:Latte|Large", 2, 3.5, "EUR",
+         datetime(2024, 3, 1, 9, 15), "store_hamburg")]
