@@ -37,6 +37,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.ingest.adapters._orders import (
+    allocate_cents,
     col_or_null,
     combine_rejects,
     country_name,
@@ -49,7 +50,7 @@ from assets.ingest.adapters._orders import (
     write_csv_files,
     without,
 )
-from assets.ingest.adapters.base import FILE, Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, Adapter, AdapterContext, Mapped, with_file
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
@@ -74,6 +75,25 @@ REQUIRED = (
 )  # fmt: skip
 PII = ("Buyer", "Ship Name", "Ship Address1", "Ship Address2", "Ship City", "Ship Zipcode")
 
+# Etsy writes the file in the shop's language variant of English: shops in the UK, Canada and
+# Australia get "Delivery"/"Posted" where US shops get "Ship"/"Shipped" (the UK wording as in
+# Etsy's UK "Sold Orders" download: Date Posted, Delivery City, Delivery Zipcode, Delivery
+# Country, Delivery Discount, Delivery). Canonical (US) name -> the other spellings.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "Date Shipped": ("Date Posted",),
+    "Ship Name": ("Delivery Name",),
+    "Ship Address1": ("Delivery Address1",),
+    "Ship Address2": ("Delivery Address2",),
+    "Ship City": ("Delivery City",),
+    "Ship State": ("Delivery State",),
+    "Ship Zipcode": ("Delivery Zipcode",),
+    "Ship Country": ("Delivery Country",),
+    "Shipping Discount": ("Delivery Discount",),
+    "Order Shipping": ("Order Delivery",),
+}
+# The layout as UK/CA/AU shops download it (what the demo writes for its UK Etsy files).
+UK_HEADER = tuple(HEADER_ALIASES.get(h, (h,))[0] for h in HEADER)
+
 # two-digit years first: "%m/%d/%Y" would read "03/01/24" as the year 24
 DATE_FORMATS = ("%m/%d/%y", "%m/%d/%Y")
 ASSUME_TZ = "America/New_York"
@@ -81,29 +101,42 @@ ASSUME_TZ = "America/New_York"
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """Sold Order Items rows → canonical ``order_lines``."""
+    frame = with_file(frame)
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
         for c in ("Discount Amount", "Ship Zipcode", "Ship Country", "Item Name")
     )
     quantity = to_int(pl.col("Quantity"))
     price = to_number(pl.col("Price"))
-    discount = to_number(pl.col("Discount Amount")).fill_null(0.0)
+    order = blank_to_null(pl.col("Order ID"))
     sku = pl.coalesce(
         blank_to_null(pl.col("SKU")),
         pl.lit("listing-") + blank_to_null(pl.col("Listing ID")),
     )
     buyer = blank_to_null(pl.col("Buyer"))
     username = buyer.str.extract(r"\(([^()]+)\)\s*$", 1)
+    # The order's coupon sits on its first line only: spread the order's total discount
+    # over all its lines pro rata to their value (never more than the goods are worth).
+    per_order = [FILE, "_order"]
+    gross = quantity * price
+    df = df.with_columns(_order=order, _gross=pl.when(gross >= 0).then(gross)).with_columns(
+        _discount=to_number(pl.col("Discount Amount"))
+        .fill_null(0.0)
+        .sum()
+        .over(per_order)
+        .clip(0.0, pl.col("_gross").sum().over(per_order))
+    )
+    df = allocate_cents(df, total="_discount", weight="_gross", by=per_order, out="_share")
     rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
-        order_id=blank_to_null(pl.col("Order ID")),
+        order_id=pl.col("_order"),
         line_id=blank_to_null(pl.col("Transaction ID")),
         channel_sku=sku,
         sku=sku,
         quantity=pl.when(quantity > 0).then(quantity),
         unit_price=pl.when(price >= 0).then(price),
         currency=blank_to_null(pl.col("Currency")).str.to_uppercase(),
-        line_amount=quantity * price - discount,
+        line_amount=(gross - pl.col("_share").fill_null(0.0)).round(2),
         status=pl.when(blank_to_null(pl.col("Date Shipped")).is_not_null()).then(pl.lit("shipped"))
         .when(blank_to_null(pl.col("Date Paid")).is_not_null()).then(pl.lit("paid"))
         .otherwise(pl.lit("placed")),
@@ -203,6 +236,7 @@ ADAPTER = Adapter(
     required_columns=REQUIRED,
     map=map_orders,
     pii_columns=PII,
+    header_aliases=HEADER_ALIASES,
     write=write_orders,
     write_many=write_many,
     doc="Etsy Sold Order Items CSV (one row per transaction, MM/DD/YY dates).",
