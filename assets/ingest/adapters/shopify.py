@@ -44,6 +44,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.ingest.adapters._orders import (
+    allocate_cents,
     combine_rejects,
     without,
     finish,
@@ -65,6 +66,20 @@ from assets.ingest.parse import (
     to_utc,
 )
 
+# Other spellings of the columns shelfwise reads (canonical -> variants; the reader also
+# ignores case and surrounding spaces). Shopify has kept the orders export's names since the
+# old admin (newer exports only ADD columns: Payment ID, Payment Terms Name, Next Payment Due
+# At, Payment References, Duties, ...); what varies is the "Lineitem"/"Line item" spelling
+# in files re-saved by apps and spreadsheets: both are accepted.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "Lineitem quantity": ("Line item quantity",),
+    "Lineitem name": ("Line item name",),
+    "Lineitem price": ("Line item price",),
+    "Lineitem sku": ("Line item sku",),
+    "Lineitem discount": ("Line item discount",),
+    "Lineitem fulfillment status": ("Line item fulfillment status",),
+}
+
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S")
 # Shopify always prints an offset; a hand-edited file without one is read as UTC.
 ASSUME_TZ = "UTC"
@@ -72,6 +87,8 @@ ASSUME_TZ = "UTC"
 # Order-level columns Shopify fills only on an order's first row.
 ORDER_LEVEL = (
     "Email",
+    "Subtotal",
+    "Discount Amount",
     "Financial Status",
     "Paid at",
     "Fulfillment Status",
@@ -82,6 +99,9 @@ ORDER_LEVEL = (
     "Shipping Zip",
     "Shipping Country",
 )
+
+# Line columns a file may lack (older or trimmed exports): read as blank.
+OPTIONAL_LINE = ("Lineitem discount", "Lineitem fulfillment status", "Lineitem name")
 
 PII = (
     "Email",
@@ -120,23 +140,55 @@ REQUIRED = (
 )
 
 
+# Lines that are not products (named by Shopify or by the shop's apps), recognised by their
+# `Lineitem name` when the line has no SKU: skipped with a named rule, never demand.
+NON_PRODUCT_LINES = (
+    ("tip_line", r"^tip(\b|$)"),
+    ("gift_card_line", r"gift ?card"),
+    ("gift_wrap_line", r"gift ?wrap"),
+    ("shipping_line", r"^(shipping|delivery|postage)(\b|$)"),
+)
+SKIP_RULES = tuple(rule for rule, _ in NON_PRODUCT_LINES)
+
+# The prefix of the fallback channel key of a line without a SKU (see :func:`name_key`).
+NAME_KEY = "name:"
+
+
 def _opt(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=pl.String)
 
 
+def name_key(name: pl.Expr) -> pl.Expr:
+    """The fallback channel key of a line without a SKU: ``name:`` + its `Lineitem name`
+    (product title and variant, ``"Crew Tee - Black / S"``), trimmed, lower-case, inner
+    whitespace collapsed: ``name:crew tee - black / s``. A channel_listings row maps it to a
+    SKU; the Shopify products adapter gives a variant without a SKU this same key."""
+    return pl.lit(NAME_KEY) + blank_to_null(name).str.to_lowercase().str.replace_all(
+        r"\s+", " "
+    )
+
+
+def line_key(key: str, by: list[str]) -> pl.Expr:
+    """A stable line id from the line's content (Shopify's export has no line item id):
+    the channel key, and for its 2nd, 3rd ... line in the same order ``<key>#2``, ``#3``
+    (in file order). An order edit that removes a line removes that key only; the other
+    lines keep theirs (a positional id would shift them onto other SKUs)."""
+    n = pl.int_range(1, pl.len() + 1).over([*by, key], order_by=LINE)
+    return pl.when(n == 1).then(pl.col(key)).otherwise(pl.col(key) + pl.lit("#") + n.cast(pl.String))
+
+
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
-    """Shopify order export rows → canonical ``order_lines`` (one row per line item)."""
+    """Shopify order export rows → canonical ``order_lines`` (one row per product line)."""
     order = blank_to_null(pl.col("Name"))
     frame = with_file(frame)
     df = frame.with_columns(
-        _opt(frame, c).alias(c) for c in (*ORDER_LEVEL, "Lineitem discount",
-                                          "Lineitem fulfillment status")
+        _opt(frame, c).alias(c) for c in (*ORDER_LEVEL, *OPTIONAL_LINE)
     ).with_columns(_order=order)
     # Order-level fields: the first row of the order carries them, the others are blank.
     df = df.with_columns(
         blank_to_null(pl.col(c)).drop_nulls().first().over(FILE, "_order").alias(c)
         for c in ORDER_LEVEL
-    ).with_columns(_pos=pl.int_range(1, pl.len() + 1).over(FILE, "_order", order_by=LINE))
+    )
 
     financial = pl.col("Financial Status").str.to_lowercase()
     line_fulfilment = blank_to_null(pl.col("Lineitem fulfillment status")).str.to_lowercase()
@@ -149,21 +201,62 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     }
     quantity = to_int(pl.col("Lineitem quantity"))
     price = to_number(pl.col("Lineitem price"))
-    discount = to_number(pl.col("Lineitem discount")).fill_null(0.0)
+    line_discount = to_number(pl.col("Lineitem discount")).fill_null(0.0)
     sku = blank_to_null(pl.col("Lineitem sku"))
+    item = blank_to_null(pl.col("Lineitem name")).str.to_lowercase()
+    skip_rule = pl.lit(None, dtype=pl.String)
+    for rule, pattern in reversed(NON_PRODUCT_LINES):
+        skip_rule = pl.when(sku.is_null() & item.str.contains(pattern)).then(pl.lit(rule)).otherwise(
+            skip_rule
+        )
+    df = df.with_columns(
+        _skip=skip_rule,
+        _key=pl.coalesce(sku, name_key(pl.col("Lineitem name"))),
+        _gross=quantity * price,
+        _line_discount=line_discount,
+    )
+    product = pl.col("_skip").is_null()
 
-    rows = df.lazy().with_columns(
+    # Order-level discount (discount codes): `Discount Amount` holds every discount of the
+    # order; what `Lineitem discount` already put on lines is not taken twice. A free-shipping
+    # code is in `Discount Amount` too but not in the goods: `Subtotal` (after discounts,
+    # before shipping) caps the goods' discount at Σ lines − Σ line discounts − Subtotal.
+    per_order = [FILE, "_order"]
+    goods = pl.when(product).then(pl.col("_gross")).sum().over(per_order)
+    on_lines = pl.when(product).then(pl.col("_line_discount")).sum().over(per_order)
+    stated = to_number(pl.col("Discount Amount")).fill_null(0.0) - on_lines
+    subtotal = to_number(pl.col("Subtotal"))
+    by_subtotal = pl.col("_gross").sum().over(per_order) - pl.col("_line_discount").sum().over(
+        per_order
+    ) - subtotal
+    order_discount = pl.min_horizontal(stated, pl.coalesce(by_subtotal, stated))
+    df = df.with_columns(
+        _order_discount=order_discount.clip(0.0, (goods - on_lines).clip(0.0)),
+        _net=pl.when(product & (pl.col("_gross") >= 0)).then(
+            (pl.col("_gross") - pl.col("_line_discount")).clip(0.0)
+        ),
+    )
+    df = allocate_cents(df, total="_order_discount", weight="_net", by=per_order, out="_share")
+
+    refunded_unshipped = financial.is_in(["refunded", "voided"]) & (
+        fulfilled.fill_null("") != "fulfilled"
+    )
+    rows = df.lazy().filter(product).with_columns(
         channel_id=pl.lit(ctx.channel_id),
         order_id=pl.col("_order"),
-        line_id=pl.col("_pos").cast(pl.String),
-        channel_sku=sku,
-        sku=sku,
+        line_id=line_key("_key", per_order),
+        channel_sku=pl.col("_key"),
+        sku=pl.col("_key"),
         quantity=pl.when(quantity > 0).then(quantity),
         unit_price=pl.when(price >= 0).then(price),
         currency=blank_to_null(pl.col("Currency")).str.to_uppercase(),
-        line_amount=quantity * price - discount,
+        line_amount=(
+            pl.col("_gross") - pl.col("_line_discount") - pl.col("_share").fill_null(0.0)
+        ).round(2),
         status=pl.when(
-            pl.col("Cancelled at").is_not_null() | financial.is_in(["voided", "expired"])
+            pl.col("Cancelled at").is_not_null()
+            | financial.is_in(["voided", "expired"])
+            | refunded_unshipped.fill_null(False)
         )
         .then(pl.lit("cancelled"))
         .when(fulfilled == "fulfilled")
@@ -180,10 +273,20 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         shipped_at=pl.when(pl.col("status") == "shipped").then(pl.col("shipped_at"))
     )
 
+    skipped = df.filter(~product).select(
+        LINE,
+        rule=pl.col("_skip"),
+        message=pl.format(
+            "Lineitem name {} without a SKU is not a product ({}): skipped, not demand",
+            quoted(pl.col("Lineitem name")),
+            pl.col("_skip"),
+        ),
+    )
     rejects = combine_rejects(
         rejects_where(
             df, order.is_null(), "order_id_missing", "Name is blank: no order to attach the line to"
         ),
+        skipped,
         rejects_where(
             df,
             pl.col("Lineitem quantity").is_not_null() & quantity.is_null(),
@@ -206,6 +309,12 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
             blank_to_null(pl.col("Lineitem price")).is_not_null() & price.is_null(),
             "price_not_a_number",
             pl.format("Lineitem price {} is not a number", quoted(pl.col("Lineitem price"))),
+        ),
+        rejects_where(
+            df,
+            pl.col("_key").is_null(),
+            "sku_and_name_missing",
+            "Lineitem sku and Lineitem name are both blank: no key a channel listing could map",
         ),
     )
     out = finish(
@@ -320,6 +429,8 @@ ADAPTER = Adapter(
     required_columns=REQUIRED,
     map=map_orders,
     pii_columns=PII,
+    skip_rules=SKIP_RULES,
+    header_aliases=HEADER_ALIASES,
     write=write_orders,
     write_many=write_many,
     doc="Shopify orders export CSV (one row per line item, order fields on the first row).",
