@@ -305,6 +305,17 @@ def _value_text(column: str) -> pl.Expr:
     return pl.when(value.is_null()).then(pl.lit("<blank>")).otherwise(pl.lit("'") + shown + pl.lit("'"))
 
 
+def _listing_hint(rule: str, rows: pl.DataFrame) -> pl.Expr:
+    """For an order line whose channel SKU maps to no SKU: the channel_listings row that
+    would map it (a channel's fallback key such as Shopify's ``name:...`` included)."""
+    if rule != "unknown_sku" or not {"channel_id", "channel_sku"} <= set(rows.columns):
+        return pl.lit("")
+    return pl.format(
+        "; to map it add a channel_listings row (channel_id,channel_sku,sku,as_of): {},{},<SKU>,<date>",
+        pl.col("channel_id").fill_null(""), pl.col("channel_sku").fill_null(""),
+    )
+
+
 def _conflicting_duplicates(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
     """Rows whose key appears more than once in one file with different values, for
     entities without a version column (master data, receipts, adjustments).
@@ -364,9 +375,9 @@ def validate(
                         *id_cols,
                         pl.lit(i, dtype=pl.Int32).alias("_order"),
                         pl.lit(r.name).alias("rule"),
-                        pl.format(
+                        (pl.format(
                             "{} {} {} [{}]", pl.lit(r.column), _value_text(r.column), pl.lit(r.describe), pl.lit(r.name)
-                        ).alias("message"),
+                        ) + _listing_hint(r.name, hit)).alias("message"),
                     )
                 )
     dupes = _conflicting_duplicates(frame, entity)
