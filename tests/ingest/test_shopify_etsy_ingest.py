@@ -105,3 +105,22 @@ def test_uk_etsy_identity_never_lands(tmp_path):
     ) + " ".join(str(v) for r in rows(settings, "SELECT * FROM raw.order_lines") for v in r)
     for secret in ("Gus Example", "7 Test Mews", "SW1A 1AA", "Hana Invented", "1 Demo Parade"):
         assert secret not in dumped
+
+
+def test_catalogue_exports_land_as_products_with_skips_counted(tmp_path):
+    settings = make_home(tmp_path, None)
+    write(settings.inbox / "products" / "products_export_1.csv",
+          (SHOPIFY / "products_export_1.csv").read_bytes())
+    write(settings.inbox / "products" / "EtsyListingsDownload.csv",
+          (ETSY / "EtsyListingsDownload.csv").read_bytes())
+    ingest(settings)
+    assert rows(
+        settings,
+        "SELECT source_file, rows_read, rows_loaded, rows_quarantined, rows_skipped "
+        "FROM ops.ingested_files ORDER BY source_file",
+    ) == [("products/EtsyListingsDownload.csv", 3, 2, 0, 1),
+          ("products/products_export_1.csv", 7, 4, 0, 3)]
+    assert rows(settings, "SELECT sku, case_pack, moq FROM core.products ORDER BY sku") == [
+        ("COAST-OAK", 1, 1), ("COAST-WAL", 1, 1), ("MUG-RED", 1, 1), ("MUG-SPK", 1, 1),
+        ("TEE-BLK-M", 1, 1), ("TEE-BLK-S", 1, 1), ("name:crew tee - white / s", 1, 1),
+    ]
