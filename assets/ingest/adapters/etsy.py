@@ -32,6 +32,7 @@ not shown): ``shipped`` ← Date Shipped set; ``paid`` ← Date Paid set; ``plac
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -186,7 +187,10 @@ def write_many(frame: pl.DataFrame) -> None:
     df = order_rows(frame.filter(pl.col("status") != "cancelled"))
     fmt = "%m/%d/%y"
     line_total = pl.col("quantity") * pl.col("unit_price")
-    discount = pl.col("discount_amount").fill_null(0)
+    order = [FILE, "order_id"]
+    # Etsy prints the order's coupon discount on the order's first line only
+    discount = pl.col("discount_amount").fill_null(0).sum().over(order)
+    first = pl.int_range(pl.len()).over(order) == 0
     out = df.select(
         pl.col(FILE),
         **{
@@ -197,7 +201,7 @@ def write_many(frame: pl.DataFrame) -> None:
             "Price": money_text(pl.col("unit_price")),
             "Coupon Code": pl.when(discount > 0).then(pl.lit("SAVE10")),
             "Coupon Details": pl.lit(None, dtype=pl.String),
-            "Discount Amount": money_text(discount),
+            "Discount Amount": money_text(pl.when(first).then(discount).otherwise(0.0)),
             "Shipping Discount": pl.lit("0.00"),
             "Order Shipping": money_text(pl.col("shipping_amount").fill_null(0)),
             "Order Sales Tax": money_text(pl.col("tax_amount").fill_null(0)),
@@ -225,7 +229,23 @@ def write_many(frame: pl.DataFrame) -> None:
             "SKU": pl.col("channel_sku"),
         }
     )
-    write_csv_files(out, files)
+    uk = [f for f in files if _uk_file(f)]
+    us = [f for f in files if not _uk_file(f)]
+    if us:
+        write_csv_files(out.filter(pl.col(FILE).is_in(us)), us)
+    if uk:
+        write_csv_files(
+            out.filter(pl.col(FILE).is_in(uk)).rename(dict(zip(HEADER, UK_HEADER))), uk
+        )
+
+
+UK_EVERY = 3  # the demo writes about one file in three with the UK/CA/AU wording
+
+
+def _uk_file(name: str) -> bool:
+    """Whether the demo writes this file with UK wording (by its name: deterministic)."""
+    digest = hashlib.sha256(Path(name).name.encode()).digest()
+    return digest[0] % UK_EVERY == 0
 
 
 ADAPTER = Adapter(

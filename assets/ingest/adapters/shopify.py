@@ -338,11 +338,38 @@ def write_orders(frame: pl.DataFrame, path: Path) -> None:
     write_many(targeted(frame, path))
 
 
+# The demo speaks the export's variants, chosen by the order number (deterministic): every
+# CODE_EVERY-th discounted order has its discount as a code on the order (Lineitem discount
+# 0.00), every TIP_EVERY-th live order carries a tip line, every REFUND_EVERY-th paid order
+# cancelled before shipping shows as "refunded" without Cancelled at, every
+# SHIPPED_REFUND_EVERY-th shipped order as "refunded" (a refund after shipping).
+CODE_EVERY, TIP_EVERY, REFUND_EVERY, SHIPPED_REFUND_EVERY = 3, 5, 2, 11
+TIP = 2.0  # the tip's amount, order currency
+
+
+def _with_tips(df: pl.DataFrame, number: pl.Expr) -> pl.DataFrame:
+    """``df`` plus a ``Tip`` line (no SKU) after the lines of every TIP_EVERY-th live order."""
+    order = [FILE, "order_id"]
+    tips = df.filter(
+        (number % TIP_EVERY == 0) & (pl.col("status") != "cancelled")
+        & (pl.int_range(pl.len()).over(order) == 0)
+    ).with_columns(
+        channel_sku=pl.lit(None, dtype=pl.String), product_name=pl.lit("Tip"),
+        quantity=pl.lit(1, dtype=df.schema["quantity"]), unit_price=pl.lit(TIP),
+        discount_amount=pl.lit(0.0), line_id=pl.lit("~tip"),  # sorts after the order's lines
+    )
+    return order_rows(pl.concat([df, tips.select(df.columns)]))
+
+
 def write_many(frame: pl.DataFrame) -> None:
     """:func:`write_orders` for many files at once: each row goes to the file in its
     ``source_file`` column (orders are grouped per file)."""
     files = targets(frame)
-    df = order_rows(frame)
+    number = (
+        pl.col("order_id").cast(pl.String).str.replace_all(r"\D", "").str.slice(-6)
+        .cast(pl.Int64, strict=False).fill_null(0)
+    )
+    df = _with_tips(order_rows(frame), number)
     order = [FILE, "order_id"]
     first = pl.int_range(pl.len()).over(order) == 0
     fmt = "%Y-%m-%d %H:%M:%S %z"
@@ -350,22 +377,35 @@ def write_many(frame: pl.DataFrame) -> None:
     def order_field(expr: pl.Expr) -> pl.Expr:
         return pl.when(first).then(expr).otherwise(None)
 
+    tip = pl.col("line_id") == "~tip"
     shipped = pl.col("status").is_in(["shipped", "delivered"])
     # The order's Fulfillment Status: fulfilled when every line shipped, partial when some.
     all_shipped = shipped.all().over(order)
     any_shipped = shipped.any().over(order)
     line_total = pl.col("quantity") * pl.col("unit_price")
-    subtotal = (line_total - pl.col("discount_amount").fill_null(0)).sum().over(order)
+    discount = pl.col("discount_amount").fill_null(0)
+    order_discount = discount.sum().over(order)
+    as_code = (number % CODE_EVERY == 0) & (order_discount > 0)
+    # Subtotal: the goods after discounts, before shipping, taxes and tips
+    subtotal = pl.when(~tip).then(line_total - discount).sum().over(order)
+    tips = pl.when(tip).then(line_total).sum().over(order)
     shipping = pl.col("shipping_amount").fill_null(0).first().over(order)
     taxes = pl.col("tax_amount").fill_null(0).first().over(order)
+    cancelled = pl.col("status") == "cancelled"
+    refunded = (
+        (cancelled & pl.col("paid_at").is_not_null() & (number % REFUND_EVERY == 0))
+        | (shipped & (number % SHIPPED_REFUND_EVERY == 0))
+    )
+    financial = pl.when(refunded).then(pl.lit("refunded")).otherwise(
+        pl.col("status").replace_strict(_FINANCIAL, default="pending")
+    )
+    cancelled_at = pl.when(refunded).then(None).otherwise(pl.col("cancelled_at").max().over(order))
     out = df.select(
         pl.col(FILE),
         Name=pl.col("order_id"),
         Email=order_field(pl.col("customer_email")),
         **{
-            "Financial Status": order_field(
-                pl.col("status").replace_strict(_FINANCIAL, default="pending")
-            ),
+            "Financial Status": order_field(financial),
             "Paid at": order_field(local_text(pl.col("paid_at"), fmt, OFFSET_TZ)),
             "Fulfillment Status": order_field(
                 pl.when(all_shipped).then(pl.lit("fulfilled"))
@@ -380,19 +420,20 @@ def write_many(frame: pl.DataFrame) -> None:
             "Subtotal": order_field(money_text(subtotal)),
             "Shipping": order_field(money_text(shipping)),
             "Taxes": order_field(money_text(taxes)),
-            "Total": order_field(money_text(subtotal + shipping + taxes)),
-            "Discount Code": order_field(pl.lit(None, dtype=pl.String)),
-            "Discount Amount": order_field(
-                money_text(pl.col("discount_amount").fill_null(0).sum().over(order))
-            ),
+            "Total": order_field(money_text(subtotal + shipping + taxes + tips)),
+            "Discount Code": order_field(pl.when(as_code).then(pl.lit("SAVE"))),
+            "Discount Amount": order_field(money_text(order_discount)),
             "Shipping Method": order_field(pl.lit("Standard")),
             "Created at": order_field(local_text(pl.col("ordered_at"), fmt, OFFSET_TZ)),
             "Lineitem quantity": pl.col("quantity").cast(pl.String),
             "Lineitem name": pl.col("product_name"),
             "Lineitem price": money_text(pl.col("unit_price")),
             "Lineitem compare at price": pl.lit(None, dtype=pl.String),
-            "Lineitem sku": pl.col("channel_sku"),
-            "Lineitem requires shipping": pl.lit("true"),
+            # a variant without SKU: its listing maps the name key (see catalog)
+            "Lineitem sku": pl.when(pl.col("channel_sku").str.starts_with(NAME_KEY)).then(None)
+            .otherwise(pl.col("channel_sku")),
+            "Lineitem requires shipping": pl.when(tip).then(pl.lit("false"))
+            .otherwise(pl.lit("true")),
             "Lineitem taxable": pl.lit("true"),
             "Lineitem fulfillment status": pl.when(shipped)
             .then(pl.lit("fulfilled"))
@@ -409,13 +450,11 @@ def write_many(frame: pl.DataFrame) -> None:
             "Shipping Zip": order_field(pl.col("ship_postal_code")),
             "Shipping Province": order_field(pl.col("ship_region")),
             "Shipping Country": order_field(pl.col("ship_country")),
-            "Cancelled at": order_field(
-                local_text(pl.col("cancelled_at").max().over(order), fmt, OFFSET_TZ)
-            ),
+            "Cancelled at": order_field(local_text(cancelled_at, fmt, OFFSET_TZ)),
             "Payment Method": order_field(pl.lit("Shopify Payments")),
             "Id": order_field(pl.col("order_id").cast(pl.String).str.replace_all(r"\D", "")),
             "Source": order_field(pl.lit("web")),
-            "Lineitem discount": money_text(pl.col("discount_amount").fill_null(0)),
+            "Lineitem discount": money_text(pl.when(as_code).then(0.0).otherwise(discount)),
         },
     )
     write_csv_files(out, files)

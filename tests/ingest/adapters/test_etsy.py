@@ -113,3 +113,24 @@ def test_header_variants_are_matched_trimmed_and_case_insensitively(tmp_path):
     assert not result.failed
     assert "Ship Country" in result.frame.columns and "Ship Name" in result.frame.columns
     assert "Delivery Name" not in result.frame.columns  # identity keeps its canonical name
+
+
+def test_the_demo_writer_puts_the_coupon_on_the_first_line_and_speaks_uk(tmp_path):
+    from conftest import make_export_rows
+
+    rows = make_export_rows().with_columns(
+        discount_amount=pl.when(pl.col("order_id") == "1001").then(2.0).otherwise(0.0)
+    )
+    us, uk = tmp_path / "EtsySoldOrderItems_2024-03-06.csv", tmp_path / "EtsySoldOrderItems_2024-03-01.csv"
+    ADAPTER.write(rows, us)
+    ADAPTER.write(rows, uk)
+    assert "Date Shipped" in us.read_text().splitlines()[0]
+    assert "Date Posted" in uk.read_text().splitlines()[0]
+    written = pl.read_csv(us, infer_schema=False).filter(pl.col("Order ID") == "1001")
+    assert written["Discount Amount"].to_list() == ["6.00", "0.00", "0.00"]
+    a, _ = read_and_map(us, ADAPTER)
+    b, _ = read_and_map(uk, ADAPTER)
+    assert a.rows.drop("source_line").equals(b.rows.drop("source_line"))
+    order = a.rows.filter(pl.col("order_id") == "1001")
+    # 25.00 + 1,234.00 + 59.97 − 6.00, spread pro rata: the lines sum to the order
+    assert round(order["line_amount"].sum(), 2) == 1312.97

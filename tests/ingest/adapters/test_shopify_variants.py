@@ -78,3 +78,33 @@ def test_refunded_unshipped_is_cancelled_at_no_time_but_keeps_its_figures():
     assert row["status"] == "cancelled"
     assert row["shipped_at"] is None
     assert row["paid_at"] == datetime(2024, 3, 4, 16, 0, 5)
+
+
+def test_the_demo_writer_speaks_the_variants(tmp_path):
+    """Order-level discount codes, tips, refunds before and after shipping, a variant
+    without SKU: written as Shopify does, read back to the same figures."""
+    from conftest import make_export_rows
+
+    rows = make_export_rows().with_columns(
+        # #1002 (a number divisible by CODE_EVERY) has a 1.00 discount; 1005's lamp no SKU
+        discount_amount=pl.when(pl.col("order_id") == "1002").then(1.0).otherwise(0.0),
+        channel_sku=pl.when(pl.col("channel_sku") == "LAMP-1").then(pl.lit("name:desk lamp"))
+        .otherwise(pl.col("channel_sku")),
+    ).with_columns(line_amount=pl.col("quantity") * pl.col("unit_price") - pl.col("discount_amount"))
+    path = tmp_path / "orders_export_2024-03-06.csv"
+    ADAPTER.write(rows, path)
+    written = pl.read_csv(path, infer_schema=False)
+    first = {r["Name"]: r for r in written.filter(pl.col("Email").is_not_null()).to_dicts()}
+    assert (first["1002"]["Discount Code"], first["1002"]["Discount Amount"]) == ("SAVE", "1.00")
+    assert first["1002"]["Lineitem discount"] == "0.00"
+    assert (first["1004"]["Financial Status"], first["1004"]["Cancelled at"]) == ("refunded", None)
+    assert written.filter(pl.col("Lineitem name") == "Tip")["Name"].to_list() == ["1005"]
+    assert written.filter(pl.col("Lineitem name") == "Desk lamp")["Lineitem sku"].to_list() == [None] * 2
+
+    mapped, read = read_and_map(path, ADAPTER)
+    assert_accounted(mapped, read)
+    got = {(r["order_id"], r["line_id"]): r for r in mapped.rows.to_dicts()}
+    assert got[("1002", "MUG-RED")]["line_amount"] == 11.5
+    assert got[("1004", "SCARF-W")]["status"] == "cancelled"
+    assert got[("1005", "name:desk lamp")]["quantity"] == 4
+    assert mapped.rejects.select("rule").to_series().to_list() == ["tip_line"]
