@@ -23,17 +23,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from assets.ingest.adapters._orders import combine_rejects, without
+from assets.ingest.adapters._orders import col_or_null, combine_rejects, without
+from assets.ingest.adapters.shopify_products import as_products
 from assets.ingest.adapters.base import LINE, Adapter, AdapterContext, Mapped
 from assets.ingest.parse import blank_to_null, quoted, rejects_where, to_number
-from assets.model import ENTITIES
 
 REQUIRED = ("TITLE", "PRICE", "CURRENCY_CODE", "QUANTITY", "SKU")
-SCHEMA = ENTITIES["products"].polars_schema
-
-
-def _opt(frame: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name) if name in frame.columns else pl.lit(None, dtype=pl.String)
 
 
 def map_listings(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
@@ -44,7 +39,7 @@ def map_listings(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     ).list.eval(pl.element().filter(pl.element() != ""))
     df = frame.with_columns(
         _skus=split(pl.col("SKU")),
-        _values=split(_opt(frame, "VARIATION 1 VALUES")),
+        _values=split(col_or_null(frame, "VARIATION 1 VALUES")),
         _price=price,
     )
     paired = pl.col("_values").list.len() == pl.col("_skus").list.len()
@@ -59,20 +54,13 @@ def map_listings(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         .explode("_skus", "_names")
     )
     title = blank_to_null(pl.col("TITLE"))
-    rows = exploded.select(
+    rows = as_products(
+        exploded,
         sku=pl.col("_skus"),
         name=pl.when(pl.col("_names").is_not_null()).then(title + pl.lit(" - ") + pl.col("_names"))
         .otherwise(title),
         list_price=pl.col("_price"),
         price_currency=blank_to_null(pl.col("CURRENCY_CODE")).str.to_uppercase(),
-        case_pack=pl.lit(1),
-        moq=pl.lit(1),
-        is_bundle=pl.lit(False),
-        **{LINE: pl.col(LINE)},
-    )
-    rows = rows.select(
-        *[(pl.col(c) if c in rows.columns else pl.lit(None)).cast(t).alias(c) for c, t in SCHEMA.items()],
-        pl.col(LINE).cast(pl.Int64),
     )
     rejects = combine_rejects(
         rejects_where(

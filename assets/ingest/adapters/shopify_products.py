@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from assets.ingest.adapters._orders import combine_rejects, without
+from assets.ingest.adapters._orders import col_or_null, combine_rejects, without
 from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext, Mapped, with_file
 from assets.ingest.adapters.shopify import name_key
 from assets.ingest.parse import blank_to_null, quoted, rejects_where, to_number
@@ -53,15 +53,23 @@ SKIP_RULES = ("image_row", "gift_card_product")
 HEADER_ALIASES = {"Type": ("Custom Product Type",), "Cost per item": ("Cost per Item",)}
 
 
-def _opt(frame: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name) if name in frame.columns else pl.lit(None, dtype=pl.String)
+def as_products(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
+    """The canonical ``products`` frame (schema order and dtypes) plus ``source_line``, from
+    ``columns`` (expressions over ``frame``); the channels have no case pack, MOQ or bundles:
+    1, 1 and false unless given. Columns not given are null."""
+    defaults = {"case_pack": pl.lit(1), "moq": pl.lit(1), "is_bundle": pl.lit(False)}
+    given = {**defaults, **columns}
+    return frame.select(
+        *[given.get(c, pl.lit(None)).cast(t).alias(c) for c, t in SCHEMA.items()],
+        pl.col(LINE).cast(pl.Int64),
+    )
 
 
 def map_products(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """Products export rows → canonical ``products`` (one per variant)."""
     frame = with_file(frame)
     df = frame.with_columns(
-        _opt(frame, c).alias(c) for c in (*PRODUCT_LEVEL, *OPTIONS, "Cost per item")
+        col_or_null(frame, c).alias(c) for c in (*PRODUCT_LEVEL, *OPTIONS, "Cost per item")
     ).with_columns(_handle=blank_to_null(pl.col("Handle")))
     df = df.with_columns(
         blank_to_null(pl.col(c)).drop_nulls().first().over(FILE, "_handle").alias(c)
@@ -82,20 +90,13 @@ def map_products(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     )
     gift_card = pl.col("Gift Card").str.to_lowercase().is_in(["true", "yes"]).fill_null(False)
     df = df.with_columns(_name=name, _image=image_only, _gift=gift_card)
-    rows = df.select(
+    rows = as_products(
+        df,
         sku=pl.coalesce(sku, name_key(pl.col("_name"))),
         name=pl.col("_name"),
         category=pl.coalesce(blank_to_null(pl.col("Type")), blank_to_null(pl.col("Product Category"))),
         unit_cost=cost,
         list_price=price,
-        case_pack=pl.lit(1),
-        moq=pl.lit(1),
-        is_bundle=pl.lit(False),
-        **{LINE: pl.col(LINE)},
-    )
-    rows = rows.select(
-        *[(pl.col(c) if c in rows.columns else pl.lit(None)).cast(t).alias(c) for c, t in SCHEMA.items()],
-        pl.col(LINE).cast(pl.Int64),
     )
     rejects = combine_rejects(
         rejects_where(
