@@ -64,13 +64,14 @@ ORDER_EXPORT_EXTRA = (
 def canonical_header(header: list[str], adapter: "Adapter") -> list[str]:
     """``header`` with every known spelling renamed to its canonical name.
 
-    A name matches a canonical name or one of its :attr:`Adapter.header_aliases` when they
-    are equal after trimming and case-folding. A canonical name already present exactly is
-    left alone, and a variant is not renamed onto it (a file with both keeps both: the
-    duplicate check then names the clash). Unknown names are kept as they are.
+    A name matches a canonical name of :attr:`Adapter.header_aliases` or one of its variants
+    when they are equal after trimming and case-folding (names without declared variants
+    are matched exactly, as before). A canonical name already present exactly is left alone,
+    and a variant is not renamed onto it (a file with both keeps both). Unknown names are
+    kept as they are.
     """
     spellings: dict[str, str] = {}
-    for canonical in (*adapter.required_columns, *adapter.header_aliases):
+    for canonical in adapter.header_aliases:
         for name in (canonical, *adapter.header_aliases.get(canonical, ())):
             spellings.setdefault(name.strip().casefold(), canonical)
     present = set(header)
