@@ -16,11 +16,18 @@ Mapping:
 - ``order_id`` = Order ID; ``line_id`` = Transaction ID;
 - ``channel_sku``/``sku`` = SKU; a listing without a SKU (common on Etsy) falls back to
   ``listing-<Listing ID>`` so a channel listing can still map it to a SKU;
-- ``unit_price`` = Price (per unit); ``line_amount`` = Quantity × Price − Discount Amount
-  (Etsy's item-level coupon discount); Item Total is not used (it is before discounts);
+- ``unit_price`` = Price (per unit); ``line_amount`` = Quantity × Price − the line's share
+  of the order's coupon. Etsy prints the order's whole ``Discount Amount`` on its FIRST line
+  only: the order's total is spread over all its lines pro rata to their value, in whole
+  cents (``_orders.allocate_cents``), so no line goes negative and the lines sum to the order;
+  Item Total is not used (it is before discounts);
 - ``Buyer`` is ``Full Name (username)``: the customer key hashes the username in the
   parentheses (stable when the buyer renames), else the whole cell;
 - ``Ship Country`` is a country name (``United States``): mapped to ISO-2.
+
+Shops in the UK, Canada and Australia get the same file with "Delivery"/"Posted" wording
+(``Date Posted``, ``Delivery Name``, ``Delivery Country``, ...): ``HEADER_ALIASES`` lets the
+reader rename those to the US names above before anything reads them.
 
 Dates are ``MM/DD/YY`` (some exports ``MM/DD/YYYY``), without time or zone. They are taken
 at 12:00 in ``ASSUME_TZ`` (US Eastern, Etsy's home zone) so the UTC date equals the

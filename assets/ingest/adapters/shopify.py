@@ -14,27 +14,43 @@ Shipping Province, Shipping Country, Shipping Phone, Notes, Note Attributes, Can
 Payment Method, Payment Reference, Refunded Amount, Vendor, Outstanding Balance, Employee,
 Location, Device ID, Id, Tags, Risk Level, Source, Lineitem discount, Tax 1 Name, ...``
 
+Newer exports append ``Tax 2..5 Name/Value, Phone, Receipt Number, Duties, Billing Province
+Name, Shipping Province Name, Payment ID, Payment Terms Name, Next Payment Due At, Payment
+References``; files with fewer columns load as long as the required ones are there.
+
 Quirks handled:
 - one row per line item; order-level fields (Email, statuses, times, money, addresses) are
   only on the FIRST row of an order: they are forward-filled per ``Name`` (vectorised, a
   window over the order);
-- ``Id`` is the ORDER id, not a line item id: the line id is the line's 1-based position
-  within its order in file order (a later export lists an order's lines in the same order);
+- ``Id`` is the ORDER id; the export has no line item id. The line id is the line's own
+  key (:func:`line_key`): its channel key, ``<key>#2`` for the same key again in the order.
+  An order edit that removes a line removes that key; the others keep theirs;
+- a line without ``Lineitem sku`` gets the channel key ``name:<Lineitem name>`` (normalised,
+  :func:`name_key`) that a channel listing (or the products export) maps to a SKU; tips,
+  gift cards, gift wrap and shipping lines without SKU are not products: skipped with their
+  rule (``SKIP_RULES``), counted in ``rows_skipped``;
 - times carry an offset (``2024-03-01 10:15:00 -0500``): honoured, stored in UTC;
 - ``Shipping Zip`` may carry Excel's leading apostrophe (``'75008``): ignored by the
   postal prefix; ``Shipping Country`` is an ISO-2 code (names are mapped too).
 
 Status (canonical ← Shopify):
 - ``cancelled`` ← ``Cancelled at`` set, or Financial Status ``voided``/``expired`` (the
-  payment authorisation was voided or lapsed: the order will not ship);
+  payment authorisation was voided or lapsed: the order will not ship), or ``refunded`` /
+  ``voided`` on a line not fulfilled (refunded before shipping: never allocated, not demand);
 - ``shipped`` ← ``Lineitem fulfillment status`` = ``fulfilled`` or, when the line status is
-  blank, order Fulfillment Status = ``fulfilled``. The export has no delivery information;
-- ``paid`` ← Financial Status ``paid``, ``partially_paid``, ``partially_refunded``,
-  ``refunded`` (a refund is a return, recorded in ``returns``; the sale still happened);
+  blank, order Fulfillment Status = ``fulfilled`` — a ``refunded`` order included (refunded
+  after shipping: the sale happened; the export has no refund date, quantity or line, so the
+  return itself comes from the returns feed). The export has no delivery information;
+- ``paid`` ← Financial Status ``paid``, ``partially_paid``, ``partially_refunded``;
 - ``placed`` ← anything else (``pending``, ``authorized``, blank).
 
 Amounts: ``unit_price`` = ``Lineitem price``; ``line_amount`` = quantity × price −
-``Lineitem discount``. Customer key: the salted hash of ``Email``.
+``Lineitem discount`` − the line's share of the order's discount. Discount codes sit in the
+order-level ``Discount Amount`` (their lines say ``Lineitem discount`` 0.00): the order's
+discount not already on its lines, capped by what ``Subtotal`` (after discounts, before
+shipping, taxes and tips) shows was taken off the goods, is spread over the product lines
+pro rata to their value in whole cents (``_orders.allocate_cents``). Shipping, taxes and tips
+are order-level and not kept. Customer key: the salted hash of ``Email``.
 """
 
 from __future__ import annotations
