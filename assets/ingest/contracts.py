@@ -311,7 +311,8 @@ def _listing_hint(rule: str, rows: pl.DataFrame) -> pl.Expr:
     if rule != "unknown_sku" or not {"channel_id", "channel_sku"} <= set(rows.columns):
         return pl.lit("")
     return pl.format(
-        "; to map it add a channel_listings row (channel_id,channel_sku,sku,as_of): {},{},<SKU>,<date>",
+        "; to map it add a channel_listings row (channel_id,channel_sku,sku,as_of): "
+        "{},{},<SKU>,<date>",
         pl.col("channel_id").fill_null(""), pl.col("channel_sku").fill_null(""),
     )
 

@@ -88,7 +88,8 @@ def test_a_line_without_sku_maps_through_a_listing_or_says_which_row_to_add(tmp_
     ingest(settings)
     assert rows(
         settings,
-        "SELECT line_id, channel_sku, sku, line_amount FROM core.order_lines WHERE order_id = '#2005'",
+        "SELECT line_id, channel_sku, sku, line_amount FROM core.order_lines "
+        "WHERE order_id = '#2005'",
     ) == [("name:crew tee - black / s", "name:crew tee - black / s", "TEE-BLK-S", 30.0)]
 
 

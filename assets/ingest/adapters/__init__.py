@@ -2,8 +2,9 @@
 
 ``CHANNEL_ADAPTERS`` are the sales channels' own order exports (docs/formats.md, "Channel
 order formats"); ``MASTER_DATA_ADAPTERS`` read the channels' catalogue exports into
-``products`` (Shopify's products export, Etsy's listings download); ``GENERIC_ADAPTERS`` (``assets/ingest/generic.py``) read the canonical
-"bring your own data" CSV/Parquet format of every entity. ``ADAPTERS`` is the list the
+``products`` (Shopify's products export, Etsy's listings download); ``GENERIC_ADAPTERS``
+(``assets/ingest/generic.py``) read the canonical "bring your own data" CSV/Parquet format
+of every entity. ``ADAPTERS`` is the list the
 engine matches inbox files against: channel formats first, because their file globs and
 required columns are specific, the generic formats last as the fallback.
 """

@@ -190,7 +190,8 @@ def line_key(key: str, by: list[str]) -> pl.Expr:
     (in file order). An order edit that removes a line removes that key only; the other
     lines keep theirs (a positional id would shift them onto other SKUs)."""
     n = pl.int_range(1, pl.len() + 1).over([*by, key], order_by=LINE)
-    return pl.when(n == 1).then(pl.col(key)).otherwise(pl.col(key) + pl.lit("#") + n.cast(pl.String))
+    again = pl.col(key) + pl.lit("#") + n.cast(pl.String)
+    return pl.when(n == 1).then(pl.col(key)).otherwise(again)
 
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
@@ -222,9 +223,8 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     item = blank_to_null(pl.col("Lineitem name")).str.to_lowercase()
     skip_rule = pl.lit(None, dtype=pl.String)
     for rule, pattern in reversed(NON_PRODUCT_LINES):
-        skip_rule = pl.when(sku.is_null() & item.str.contains(pattern)).then(pl.lit(rule)).otherwise(
-            skip_rule
-        )
+        named = sku.is_null() & item.str.contains(pattern)
+        skip_rule = pl.when(named).then(pl.lit(rule)).otherwise(skip_rule)
     df = df.with_columns(
         _skip=skip_rule,
         _key=pl.coalesce(sku, name_key(pl.col("Lineitem name"))),

@@ -94,7 +94,9 @@ def map_products(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         df,
         sku=pl.coalesce(sku, name_key(pl.col("_name"))),
         name=pl.col("_name"),
-        category=pl.coalesce(blank_to_null(pl.col("Type")), blank_to_null(pl.col("Product Category"))),
+        category=pl.coalesce(
+            blank_to_null(pl.col("Type")), blank_to_null(pl.col("Product Category"))
+        ),
         unit_cost=cost,
         list_price=price,
     )

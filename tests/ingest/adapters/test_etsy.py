@@ -71,7 +71,9 @@ def _check(path, expected):
     assert mapped.rejects.height == 0 and read == len(expected)
     got = mapped.rows.select(COLUMNS).sort("line_id")
     assert got.rows() == expected
-    cents = got.group_by("order_id").agg((pl.col("line_amount") * 100).round(0).cast(pl.Int64).sum())
+    cents = got.group_by("order_id").agg(
+        (pl.col("line_amount") * 100).round(0).cast(pl.Int64).sum()
+    )
     for order, total in cents.iter_rows():
         assert total == round(ORDER_TOTALS[order] * 100), order
     return mapped
@@ -121,7 +123,8 @@ def test_the_demo_writer_puts_the_coupon_on_the_first_line_and_speaks_uk(tmp_pat
     rows = make_export_rows().with_columns(
         discount_amount=pl.when(pl.col("order_id") == "1001").then(2.0).otherwise(0.0)
     )
-    us, uk = tmp_path / "EtsySoldOrderItems_2024-03-06.csv", tmp_path / "EtsySoldOrderItems_2024-03-01.csv"
+    us = tmp_path / "EtsySoldOrderItems_2024-03-06.csv"  # US wording (by its name)
+    uk = tmp_path / "EtsySoldOrderItems_2024-03-01.csv"  # UK wording
     ADAPTER.write(rows, us)
     ADAPTER.write(rows, uk)
     assert "Date Shipped" in us.read_text().splitlines()[0]
