@@ -311,8 +311,8 @@ def _listing_fix() -> dict:
         pl.lit('"') + key.str.replace_all('"', '""', literal=True) + pl.lit('"')
     ).otherwise(key)
     fix = pl.format(
-        " (channel SKU '{}': map it with the row '{},{},<your SKU>' in a file under "
-        "inbox/channel_listings/, columns channel_id,channel_sku,sku)",
+        " (channel SKU '{}': map it with the row '{},{},<your SKU>,<YYYY-MM-DD>' in a file "
+        "under inbox/channel_listings/, columns channel_id,channel_sku,sku,as_of)",
         key, pl.col("channel_id"), csv_key,
     )
     return {"fix": fix, "fix_columns": ("channel_id", "channel_sku")}

@@ -7,9 +7,11 @@ CSV syntax so that adapters see a clean, uniform frame:
   UTF-8 is decoded as cp1252 (Latin-1 for the five bytes cp1252 leaves undefined) and every row
   is kept, with a warning ``encoding_fallback`` naming the first undecodable line;
 - ``adapter.skip_rows`` physical lines before the header are skipped; the header is the next
-  line; its names are trimmed;
+  line; its names are trimmed and a known other spelling (``adapter.header_aliases``, compared
+  case-insensitively) is renamed to the canonical name before anything else looks at it;
 - header check: every ``adapter.required_columns`` must be there (else the file-level error
-  ``missing_columns``, naming expected and found columns and a delimiter hint); adapters that
+  ``missing_columns``, naming expected and found columns, the other spellings tried and a
+  delimiter hint); adapters that
   carry ``allowed_columns`` (the generic canonical format) also reject unknown columns
   (``unexpected_columns``); a name given twice is ``duplicate_columns``;
 - records: quoted fields may hold the separator, ``""`` and newlines; ``source_line`` is the
@@ -49,7 +51,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from assets.ingest.adapters.base import LINE, Adapter
+from assets.ingest.adapters.base import LINE, Adapter, canonical_header
 
 # the csv module refuses fields over 128 KiB by default; a long cell is the contract's business
 # (text_too_long), not a reason to lose the file
@@ -167,9 +169,21 @@ def _split_fields(text: str, separator: str) -> list[str]:
     return rows[0] if len(rows) == 1 else [f for r in rows for f in r]
 
 
+def _read_header(names: list[str], adapter: Adapter) -> list[str]:
+    """The header as the adapter knows it: names trimmed, known spellings renamed to the
+    canonical name (``Adapter.header_aliases``), before any check or mapping."""
+    return canonical_header([h.strip() for h in names], adapter)
+
+
+def _spellings(column: str, adapter: Adapter) -> str:
+    """``column`` and the other spellings tried for it, for a missing-column message."""
+    others = adapter.header_aliases.get(column, ())
+    return f"{column} (also tried: {', '.join(others)})" if others else column
+
+
 def _check_header(header: list[str], adapter: Adapter, line: int) -> list[Message]:
     messages = []
-    missing = [c for c in adapter.required_columns if c not in header]
+    missing = [_spellings(c, adapter) for c in adapter.required_columns if c not in header]
     if missing:
         found = ", ".join(repr(h) for h in header[:20]) + (" ..." if len(header) > 20 else "")
         hint = ""
@@ -242,7 +256,7 @@ def _read_text(
         return _empty([], encoding, messages)
 
     header_line_no = skip + 1
-    header = [h.strip() for h in _split_fields(lines[skip], sep)]
+    header = _read_header(_split_fields(lines[skip], sep), adapter)
     header_msgs = _check_header(header, adapter, header_line_no)
     if header_msgs:
         return _empty(header, encoding, messages + header_msgs)
@@ -599,7 +613,9 @@ def _read_parquet(path: Path, adapter: Adapter) -> ReadResult:
             "parquet",
             [Message(None, "error", "unreadable_file", f"not a readable Parquet file: {exc}")],
         )
-    header = frame.columns
+    header = _read_header(frame.columns, adapter)
+    if header != frame.columns and len(set(header)) == len(header):
+        frame = frame.rename(dict(zip(frame.columns, header)))
     header_msgs = _check_header(header, adapter, 1)
     if header_msgs:
         return _empty(header, "parquet", header_msgs)
@@ -660,7 +676,7 @@ def read_many(paths: list[Path], adapter: Adapter) -> list[ReadResult | OSError]
             messages.append(Message(None, "warning", "empty_file", "the file has no header row"))
             out[i] = _empty([], encoding, messages)
             continue
-        header = [h.strip() for h in _split_fields(header_text, sep)]
+        header = _read_header(_split_fields(header_text, sep), adapter)
         header_msgs = _check_header(header, adapter, skip + 1)
         if header_msgs:
             out[i] = _empty(header, encoding, messages + header_msgs)

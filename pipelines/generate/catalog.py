@@ -305,6 +305,7 @@ def build_catalog(
          f"{cat[category[p]].variants[var_idx[p] % len(cat[category[p]].variants)]}")
         for p in range(n)
     ])
+    channel_skus = _name_keyed(channel_skus, specs, names)
     start_ord = start.toordinal()
 
     def as_date(days_idx: np.ndarray, valid: np.ndarray) -> pl.Series:
@@ -423,6 +424,30 @@ def _without_sku(channel_skus: pl.DataFrame, specs: list[ChannelSpec],
         .when(chosen & (pl.col("_type") == "pos") & unique_name).then(till_key)
         .otherwise(pl.col("channel_sku"))
     ).drop("_type", "_name")  # same rows in the same order: listing indices stay valid
+
+
+NAME_KEYED_EVERY = 8  # one web-shop variant in eight has no SKU in Shopify
+
+
+def _name_keyed(channel_skus: pl.DataFrame, specs, names: np.ndarray) -> pl.DataFrame:
+    """Web-shop (Shopify) variants without a SKU, as real shops have many: their order lines
+    carry only the product name, so their channel SKU is the name key the Shopify adapter
+    derives (``name:<name>``) and the channel listing maps it to our SKU. Only products with a
+    unique name (two products of one name would share a key). No random draws: the rest of
+    the catalogue is unchanged."""
+    from assets.ingest.adapters.shopify import name_key
+
+    shops = [ci for ci, c in enumerate(specs) if c.channel_type == "shopify"]
+    by_product = pl.DataFrame({"name": pl.Series(names, dtype=pl.String)}).select(
+        product=pl.int_range(pl.len(), dtype=channel_skus.schema["product"]),
+        _key=name_key(pl.col("name")), _unique=pl.col("name").is_unique(),
+    )
+    keyed = (pl.col("channel").is_in(shops) & (pl.col("product") % NAME_KEYED_EVERY == 5)
+             & pl.col("_unique"))
+    return channel_skus.join(by_product, on="product", how="left", maintain_order="left").select(
+        "channel", "product",
+        channel_sku=pl.when(keyed).then(pl.col("_key")).otherwise(pl.col("channel_sku")),
+    )
 
 
 def _channel_skus(

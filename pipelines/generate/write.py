@@ -107,8 +107,10 @@ def _order_ids(sim: Simulation) -> pl.Series:
 
 
 def _line_ids(sim: Simulation) -> pl.Series:
-    """The channel's line identifier: a global numeric item id on marketplaces and the web
-    shop, the line number within the order at the till and on the B2B portal."""
+    """The channel's line identifier: a global numeric item id on marketplaces, the line
+    number within the order at the till and on the B2B portal, and in the web shop (whose
+    Shopify export has no line item id) the key the adapter derives from the line's content:
+    its channel SKU, ``#2``, ``#3`` ... for the same SKU again in one order."""
     ln = sim.lines
     n = len(ln["prod"])
     order = ln["order"]
@@ -118,8 +120,16 @@ def _line_ids(sim: Simulation) -> pl.Series:
     ctype = np.array([c.channel_type for c in sim.cat.channels])[ln["chan"]]
     item = pl.Series(np.arange(n) * 7 + 11_000_000_000_000).cast(pl.String)
     by_number = np.isin(ctype, ("pos", "b2b"))
-    return pl.select(pl.when(pl.Series(by_number)).then(
-        pl.Series(number * np.where(ctype == "b2b", 10, 1)).cast(pl.String)).otherwise(item)
+    keys = sim.cat.channel_skus["channel_sku"].gather(ln["listing"])
+    again = pl.DataFrame({"o": order, "k": keys}).select(
+        pl.int_range(1, pl.len() + 1).over("o", "k")).to_series()
+    content = pl.select(pl.when(again == 1).then(keys).otherwise(
+        keys + "#" + again.cast(pl.String))).to_series()
+    return pl.select(
+        pl.when(pl.Series(by_number)).then(
+            pl.Series(number * np.where(ctype == "b2b", 10, 1)).cast(pl.String))
+        .when(pl.Series(ctype == "shopify")).then(content)
+        .otherwise(item)
     ).to_series()
 
 

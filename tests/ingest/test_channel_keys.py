@@ -56,7 +56,7 @@ def test_an_unmapped_fallback_key_names_the_listing_row_to_add(tmp_path):
         (3, "unknown_sku"), (4, "unknown_sku"), (7, "unknown_sku")]
     latte = found[0][2]
     assert "'item:Latte|Large'" in latte
-    assert "'stores,item:Latte|Large,<your SKU>'" in latte and "inbox/channel_listings/" in latte
+    assert "'stores,item:Latte|Large,<your SKU>,<YYYY-MM-DD>'" in latte and "inbox/channel_listings/" in latte
 
 
 def test_an_ebay_key_with_a_comma_is_quoted_in_the_listing_row(tmp_path):
@@ -66,7 +66,7 @@ def test_an_ebay_key_with_a_comma_is_quoted_in_the_listing_row(tmp_path):
     ingest(settings)
     (message,) = rows(settings, "SELECT message FROM quarantine.rows WHERE source_file = ? "
                                 "AND source_line = 7", [name])[0]
-    assert ("'ebay,\"item:256000000003|[Colour: Red, Size: M]\",<your SKU>'") in message
+    assert ("'ebay,\"item:256000000003|[Colour: Red, Size: M]\",<your SKU>,<YYYY-MM-DD>'") in message
 
 
 # a corrected export (same file name) without one of its lines: the line leaves core, the

@@ -1,8 +1,10 @@
 """The adapters shelfwise knows: one per export format (see ``base.py`` for the interface).
 
 ``CHANNEL_ADAPTERS`` are the sales channels' own order exports (docs/formats.md, "Channel
-order formats"); ``GENERIC_ADAPTERS`` (``assets/ingest/generic.py``) read the canonical
-"bring your own data" CSV/Parquet format of every entity. ``ADAPTERS`` is the list the
+order formats"); ``MASTER_DATA_ADAPTERS`` read the channels' catalogue exports into
+``products`` (Shopify's products export, Etsy's listings download); ``GENERIC_ADAPTERS``
+(``assets/ingest/generic.py``) read the canonical "bring your own data" CSV/Parquet format
+of every entity. ``ADAPTERS`` is the list the
 engine matches inbox files against: channel formats first, because their file globs and
 required columns are specific, the generic formats last as the fallback.
 """
@@ -11,7 +13,17 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-from assets.ingest.adapters import amazon, b2b, ebay, etsy, online_retail, pos, shopify
+from assets.ingest.adapters import (
+    amazon,
+    b2b,
+    ebay,
+    etsy,
+    etsy_listings,
+    online_retail,
+    pos,
+    shopify,
+    shopify_products,
+)
 from assets.ingest.adapters.base import Adapter
 
 CHANNEL_ADAPTERS: list[Adapter] = [
@@ -25,6 +37,8 @@ CHANNEL_ADAPTERS: list[Adapter] = [
     online_retail.ADAPTER,
 ]
 
+MASTER_DATA_ADAPTERS: list[Adapter] = [shopify_products.ADAPTER, etsy_listings.ADAPTER]
+
 # Guarded only while generic.py is being written by the engine work: once the module exists
 # it is imported unguarded, so an error inside it fails loudly instead of hiding the formats.
 if find_spec("assets.ingest.generic") is not None:
@@ -32,6 +46,6 @@ if find_spec("assets.ingest.generic") is not None:
 else:  # pragma: no cover - transitional
     GENERIC_ADAPTERS: list[Adapter] = []
 
-ADAPTERS: list[Adapter] = CHANNEL_ADAPTERS + list(GENERIC_ADAPTERS)
+ADAPTERS: list[Adapter] = CHANNEL_ADAPTERS + MASTER_DATA_ADAPTERS + list(GENERIC_ADAPTERS)
 
-__all__ = ["ADAPTERS", "CHANNEL_ADAPTERS", "GENERIC_ADAPTERS", "Adapter"]
+__all__ = ["ADAPTERS", "CHANNEL_ADAPTERS", "GENERIC_ADAPTERS", "MASTER_DATA_ADAPTERS", "Adapter"]

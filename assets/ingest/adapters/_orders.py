@@ -74,6 +74,60 @@ def finish(
     )
 
 
+def allocate_cents(
+    frame: pl.DataFrame,
+    *,
+    total: str,
+    weight: str,
+    by: list[str],
+    out: str,
+    order_by: str = LINE,
+    decimals: int = 2,
+) -> pl.DataFrame:
+    """Split an order-level amount over the order's lines, pro rata, conserving the cents.
+
+    ``total``: the amount to split (an order's discount), read from the group's first row
+    that has it; ``weight``: each line's value (quantity × price), the share key; a row whose
+    weight is null takes no part (it gets a null share: a skipped tip line). ``by``: the
+    group (source file + order id). ``out``: the new column, the line's share in the same
+    unit as ``total``, rounded to ``decimals``.
+
+    Largest-remainder method in integer cents (Int128, no overflow): every line gets
+    ⌊total × weight / Σweight⌋ cents, and the cents left over go one each to the lines with
+    the largest remainders (ties: the earlier line by ``order_by``). So the shares sum to the
+    total exactly, and when ``total`` ≤ Σweight no share exceeds its line's value (no line
+    goes negative after the discount). A group whose weights are all 0 splits evenly.
+    A negative total is split by its absolute value and keeps its sign.
+    """
+    scale = 10**decimals
+    part = pl.col(weight).is_not_null()
+    cents = (pl.col(total).cast(pl.Float64) * scale).round(0).cast(pl.Int128)
+    t = cents.drop_nulls().first().over(by).fill_null(0)
+    w = pl.when(part).then(
+        (pl.col(weight).cast(pl.Float64) * scale).round(0).cast(pl.Int128).clip(0)
+    )
+    df = frame.with_columns(_t=t, _w=w).with_columns(
+        _w=pl.when(pl.col("_w").sum().over(by) == 0).then(pl.when(part).then(1)).otherwise(
+            pl.col("_w")
+        ).cast(pl.Int128)
+    )
+    num = pl.col("_t").abs() * pl.col("_w")
+    wsum = pl.col("_w").sum().over(by)
+    df = df.with_columns(_base=num // wsum, _rem=num % wsum).with_columns(
+        _left=pl.col("_t").abs() - pl.col("_base").sum().over(by),
+        # largest remainder first (Σw − remainder ascending), then the earlier line
+        _rank=pl.when(part).then(
+            pl.int_range(1, pl.len() + 1).over(by, order_by=[wsum - pl.col("_rem"), order_by])
+        ),
+    )
+    share = (pl.col("_base") + (pl.col("_rank") <= pl.col("_left")).cast(pl.Int128)) * pl.col(
+        "_t"
+    ).sign()
+    return df.with_columns(
+        pl.when(part).then(share.cast(pl.Float64) / scale).alias(out)
+    ).drop("_t", "_w", "_base", "_rem", "_left", "_rank")
+
+
 def empty_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema={LINE: pl.Int64, "rule": pl.String, "message": pl.String})
 

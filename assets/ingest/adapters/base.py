@@ -61,6 +61,31 @@ ORDER_EXPORT_EXTRA = (
 )
 
 
+def canonical_header(header: list[str], adapter: "Adapter") -> list[str]:
+    """``header`` with every known spelling renamed to its canonical name.
+
+    A name matches a canonical name of :attr:`Adapter.header_aliases` or one of its variants
+    when they are equal after trimming and case-folding (names without declared variants
+    are matched exactly, as before). A canonical name already present exactly is left alone,
+    and a variant is not renamed onto it (a file with both keeps both). Unknown names are
+    kept as they are.
+    """
+    spellings: dict[str, str] = {}
+    for canonical in adapter.header_aliases:
+        for name in (canonical, *adapter.header_aliases.get(canonical, ())):
+            spellings.setdefault(name.strip().casefold(), canonical)
+    present = set(header)
+    out = []
+    for name in header:
+        canonical = spellings.get(name.strip().casefold())
+        if canonical is None or canonical == name or canonical in present:
+            out.append(name)
+        else:
+            out.append(canonical)
+            present.add(canonical)
+    return out
+
+
 def with_file(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with the :data:`FILE` column (null, i.e. one file, when it has none)."""
     if FILE in frame.columns:
@@ -122,6 +147,11 @@ class Adapter:
     # reject rules that mark records the format carries but that are not data (eBay's order
     # summary rows): the engine counts them as skipped (`rows_skipped`), not as quarantined
     skip_rules: tuple[str, ...] = ()
+    # header variants as data: canonical header name -> other spellings the platform has used
+    # (Etsy's UK/CA/AU wording, older exports). The reader renames a present variant (trimmed,
+    # compared case-insensitively) to the canonical name before the required-columns check,
+    # so ``map``, ``pii_columns`` and quarantine only ever see the canonical names.
+    header_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     write: Callable[[pl.DataFrame, Path], None] | None = None
     # ``write`` for many files in one call: each row names its file in the FILE column
     # (the demo generator writes a week of daily exports at once)

@@ -16,11 +16,18 @@ Mapping:
 - ``order_id`` = Order ID; ``line_id`` = Transaction ID;
 - ``channel_sku``/``sku`` = SKU; a listing without a SKU (common on Etsy) falls back to
   ``listing-<Listing ID>`` so a channel listing can still map it to a SKU;
-- ``unit_price`` = Price (per unit); ``line_amount`` = Quantity × Price − Discount Amount
-  (Etsy's item-level coupon discount); Item Total is not used (it is before discounts);
+- ``unit_price`` = Price (per unit); ``line_amount`` = Quantity × Price − the line's share
+  of the order's coupon. Etsy prints the order's whole ``Discount Amount`` on its FIRST line
+  only: the order's total is spread over all its lines pro rata to their value, in whole
+  cents (``_orders.allocate_cents``), so no line goes negative and the lines sum to the order;
+  Item Total is not used (it is before discounts);
 - ``Buyer`` is ``Full Name (username)``: the customer key hashes the username in the
   parentheses (stable when the buyer renames), else the whole cell;
 - ``Ship Country`` is a country name (``United States``): mapped to ISO-2.
+
+Shops in the UK, Canada and Australia get the same file with "Delivery"/"Posted" wording
+(``Date Posted``, ``Delivery Name``, ``Delivery Country``, ...): ``HEADER_ALIASES`` lets the
+reader rename those to the US names above before anything reads them.
 
 Dates are ``MM/DD/YY`` (some exports ``MM/DD/YYYY``), without time or zone. They are taken
 at 12:00 in ``ASSUME_TZ`` (US Eastern, Etsy's home zone) so the UTC date equals the
@@ -32,11 +39,13 @@ not shown): ``shipped`` ← Date Shipped set; ``paid`` ← Date Paid set; ``plac
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import polars as pl
 
 from assets.ingest.adapters._orders import (
+    allocate_cents,
     col_or_null,
     combine_rejects,
     country_name,
@@ -49,7 +58,7 @@ from assets.ingest.adapters._orders import (
     write_csv_files,
     without,
 )
-from assets.ingest.adapters.base import FILE, Adapter, AdapterContext, Mapped
+from assets.ingest.adapters.base import FILE, Adapter, AdapterContext, Mapped, with_file
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
@@ -74,6 +83,25 @@ REQUIRED = (
 )  # fmt: skip
 PII = ("Buyer", "Ship Name", "Ship Address1", "Ship Address2", "Ship City", "Ship Zipcode")
 
+# Etsy writes the file in the shop's language variant of English: shops in the UK, Canada and
+# Australia get "Delivery"/"Posted" where US shops get "Ship"/"Shipped" (the UK wording as in
+# Etsy's UK "Sold Orders" download: Date Posted, Delivery City, Delivery Zipcode, Delivery
+# Country, Delivery Discount, Delivery). Canonical (US) name -> the other spellings.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "Date Shipped": ("Date Posted",),
+    "Ship Name": ("Delivery Name",),
+    "Ship Address1": ("Delivery Address1",),
+    "Ship Address2": ("Delivery Address2",),
+    "Ship City": ("Delivery City",),
+    "Ship State": ("Delivery State",),
+    "Ship Zipcode": ("Delivery Zipcode",),
+    "Ship Country": ("Delivery Country",),
+    "Shipping Discount": ("Delivery Discount",),
+    "Order Shipping": ("Order Delivery",),
+}
+# The layout as UK/CA/AU shops download it (what the demo writes for its UK Etsy files).
+UK_HEADER = tuple(HEADER_ALIASES.get(h, (h,))[0] for h in HEADER)
+
 # two-digit years first: "%m/%d/%Y" would read "03/01/24" as the year 24
 DATE_FORMATS = ("%m/%d/%y", "%m/%d/%Y")
 ASSUME_TZ = "America/New_York"
@@ -81,29 +109,42 @@ ASSUME_TZ = "America/New_York"
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """Sold Order Items rows → canonical ``order_lines``."""
+    frame = with_file(frame)
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
         for c in ("Discount Amount", "Ship Zipcode", "Ship Country", "Item Name")
     )
     quantity = to_int(pl.col("Quantity"))
     price = to_number(pl.col("Price"))
-    discount = to_number(pl.col("Discount Amount")).fill_null(0.0)
+    order = blank_to_null(pl.col("Order ID"))
     sku = pl.coalesce(
         blank_to_null(pl.col("SKU")),
         pl.lit("listing-") + blank_to_null(pl.col("Listing ID")),
     )
     buyer = blank_to_null(pl.col("Buyer"))
     username = buyer.str.extract(r"\(([^()]+)\)\s*$", 1)
+    # The order's coupon sits on its first line only: spread the order's total discount
+    # over all its lines pro rata to their value (never more than the goods are worth).
+    per_order = [FILE, "_order"]
+    gross = quantity * price
+    df = df.with_columns(_order=order, _gross=pl.when(gross >= 0).then(gross)).with_columns(
+        _discount=to_number(pl.col("Discount Amount"))
+        .fill_null(0.0)
+        .sum()
+        .over(per_order)
+        .clip(0.0, pl.col("_gross").sum().over(per_order))
+    )
+    df = allocate_cents(df, total="_discount", weight="_gross", by=per_order, out="_share")
     rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
-        order_id=blank_to_null(pl.col("Order ID")),
+        order_id=pl.col("_order"),
         line_id=blank_to_null(pl.col("Transaction ID")),
         channel_sku=sku,
         sku=sku,
         quantity=pl.when(quantity > 0).then(quantity),
         unit_price=pl.when(price >= 0).then(price),
         currency=blank_to_null(pl.col("Currency")).str.to_uppercase(),
-        line_amount=quantity * price - discount,
+        line_amount=(gross - pl.col("_share").fill_null(0.0)).round(2),
         status=pl.when(blank_to_null(pl.col("Date Shipped")).is_not_null()).then(pl.lit("shipped"))
         .when(blank_to_null(pl.col("Date Paid")).is_not_null()).then(pl.lit("paid"))
         .otherwise(pl.lit("placed")),
@@ -153,7 +194,10 @@ def write_many(frame: pl.DataFrame) -> None:
     df = order_rows(frame.filter(pl.col("status") != "cancelled"))
     fmt = "%m/%d/%y"
     line_total = pl.col("quantity") * pl.col("unit_price")
-    discount = pl.col("discount_amount").fill_null(0)
+    order = [FILE, "order_id"]
+    # Etsy prints the order's coupon discount on the order's first line only
+    discount = pl.col("discount_amount").fill_null(0).sum().over(order)
+    first = pl.int_range(pl.len()).over(order) == 0
     out = df.select(
         pl.col(FILE),
         **{
@@ -164,7 +208,7 @@ def write_many(frame: pl.DataFrame) -> None:
             "Price": money_text(pl.col("unit_price")),
             "Coupon Code": pl.when(discount > 0).then(pl.lit("SAVE10")),
             "Coupon Details": pl.lit(None, dtype=pl.String),
-            "Discount Amount": money_text(discount),
+            "Discount Amount": money_text(pl.when(first).then(discount).otherwise(0.0)),
             "Shipping Discount": pl.lit("0.00"),
             "Order Shipping": money_text(pl.col("shipping_amount").fill_null(0)),
             "Order Sales Tax": money_text(pl.col("tax_amount").fill_null(0)),
@@ -192,7 +236,23 @@ def write_many(frame: pl.DataFrame) -> None:
             "SKU": pl.col("channel_sku"),
         }
     )
-    write_csv_files(out, files)
+    uk = [f for f in files if _uk_file(f)]
+    us = [f for f in files if not _uk_file(f)]
+    if us:
+        write_csv_files(out.filter(pl.col(FILE).is_in(us)), us)
+    if uk:
+        write_csv_files(
+            out.filter(pl.col(FILE).is_in(uk)).rename(dict(zip(HEADER, UK_HEADER))), uk
+        )
+
+
+UK_EVERY = 3  # the demo writes about one file in three with the UK/CA/AU wording
+
+
+def _uk_file(name: str) -> bool:
+    """Whether the demo writes this file with UK wording (by its name: deterministic)."""
+    digest = hashlib.sha256(Path(name).name.encode()).digest()
+    return digest[0] % UK_EVERY == 0
 
 
 ADAPTER = Adapter(
@@ -203,6 +263,7 @@ ADAPTER = Adapter(
     required_columns=REQUIRED,
     map=map_orders,
     pii_columns=PII,
+    header_aliases=HEADER_ALIASES,
     write=write_orders,
     write_many=write_many,
     doc="Etsy Sold Order Items CSV (one row per transaction, MM/DD/YY dates).",

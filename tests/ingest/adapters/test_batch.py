@@ -9,6 +9,7 @@ summary rows, Square's positions, Online Retail's duplicate lines) must keep fil
 from __future__ import annotations
 
 import shutil
+from fnmatch import fnmatch
 
 import polars as pl
 import pytest
@@ -33,7 +34,10 @@ FOLDERS = {
 def _files(adapter, tmp_path, export_rows) -> list:
     """The adapter's fixtures, each twice (same orders in two files), and two written days."""
     out = []
-    for src in sorted((FIXTURES / FOLDERS[adapter.name]).iterdir()):
+    folder = FIXTURES / FOLDERS[adapter.name]
+    # the adapter's own exports only (a folder also holds READMEs, catalogue files, sub-folders)
+    for src in sorted(p for p in folder.iterdir()
+                      if p.is_file() and any(fnmatch(p.name, g) for g in adapter.file_globs)):
         for copy in ("a", "b"):
             dst = tmp_path / copy / src.name
             dst.parent.mkdir(exist_ok=True)

@@ -1,4 +1,4 @@
-"""Shopify orders export: forward-filled order fields, positional line ids, later updates."""
+"""Shopify orders export: forward-filled order fields, content line keys, later updates."""
 
 from datetime import datetime
 
@@ -14,8 +14,8 @@ def test_multi_line_order_takes_order_fields_from_its_first_row():
     mapped, read = read_and_map(DIR / "orders_export_1.csv", ADAPTER)  # UTF-8 BOM, quoted newline
     assert_accounted(mapped, read)
     assert_canonical(mapped.rows)
-    order = mapped.rows.filter(pl.col("order_id") == "#1001").sort("line_id")
-    assert order.get_column("line_id").to_list() == ["1", "2"]
+    order = mapped.rows.filter(pl.col("order_id") == "#1001").sort("source_line")
+    assert order.get_column("line_id").to_list() == ["TBL-OAK", "MUG-RED"]
     assert order.get_column("sku").to_list() == ["TBL-OAK", "MUG-RED"]
     # the second row had no currency, times, status or country of its own
     assert order.get_column("currency").to_list() == ["USD", "USD"]
