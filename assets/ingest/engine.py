@@ -60,7 +60,7 @@ import numpy as np
 import polars as pl
 
 from assets.ingest.adapters import ADAPTERS
-from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext
+from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext, canonical_header
 from assets.ingest.contracts import References, validate
 from assets.ingest.merge import (
     core_is_empty,
@@ -218,8 +218,9 @@ def _peek_header(path: Path, adapter: Adapter) -> list[str]:
 
 def pick_adapter(path: Path, rel: PurePosixPath, adapters: list[Adapter]) -> Adapter | None:
     """The adapter for a file: folder + file-name glob, then the header decides between
-    several candidates (the one whose required columns are all present; else the one with
-    the most of them, so the reader names what is missing)."""
+    several candidates (the one whose required columns are all present, other spellings
+    renamed as the reader will; else the one with the most of them, so the reader names
+    what is missing)."""
     name = rel.name.lower()
     candidates = [
         a
@@ -230,7 +231,7 @@ def pick_adapter(path: Path, rel: PurePosixPath, adapters: list[Adapter]) -> Ada
         return candidates[0] if candidates else None
     scored = []
     for a in candidates:
-        header = set(_peek_header(path, a))
+        header = set(canonical_header(_peek_header(path, a), a))
         have = sum(c in header for c in a.required_columns)
         scored.append((have == len(a.required_columns), have, a))
     best = max(scored, key=lambda s: (s[0], s[1]))  # max keeps the first of equals

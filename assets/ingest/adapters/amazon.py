@@ -323,5 +323,6 @@ ADAPTER = Adapter(
     write=write_orders,
     write_many=write_many,
     doc="Amazon All Orders report (tab-separated flat file, one row per order item).",
-    # TODO(lead): header_aliases=HEADER_ALIASES once base.Adapter has the field
+    # every header name in any case, and the other spellings the platform writes
+    header_aliases={**dict.fromkeys(HEADER, ()), **HEADER_ALIASES},
 )

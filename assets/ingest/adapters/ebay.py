@@ -503,15 +503,17 @@ ADAPTER = Adapter(
     # a summary row repeats its items' order (counting it would double demand); a footer
     # and an empty padding row are framing: none is a bad record
     skip_rules=SKIP_RULES,
-    # TODO(lead): header_aliases=HEADER_ALIASES once base.Adapter has the field
+    # every header name in any case, and the other spellings the platform writes
+    header_aliases={**dict.fromkeys(HEADER, ()), **HEADER_ALIASES},
 )
 
 # The older Selling Manager (Pro) "Sales History" download: the header on the first line
 # (no blank line before it), Selling Manager's wording (HEADER_ALIASES), the same summary
-# rows and footer. Required: columns both its US and UK wordings share.
+# rows and footer. Required: columns both its US and UK wordings share, by the canonical
+# names the reader renames them to ("User Id" is "Buyer Username", "Sale Price" "Sold For").
 REQUIRED_SALES_HISTORY = (
-    "Sales Record Number", "User Id", "Custom Label", "Quantity", "Sale Price", "Sale Date",
-    "Paid on Date",
+    "Sales Record Number", "Buyer Username", "Custom Label", "Quantity", "Sold For", "Sale Date",
+    "Paid On Date",
 )  # fmt: skip
 
 # the same mapping, framing rules and identity columns; its header on line 1; read only

@@ -419,5 +419,6 @@ ADAPTER = Adapter(
     doc="Square Item Sales detail CSV: store sales (refund rows rejected: returns).",
     # voided items and custom amounts are what a till records, not bad records
     skip_rules=("voided_item", "not_a_product"),
-    # TODO(lead): header_aliases=HEADER_ALIASES once base.Adapter has the field
+    # every header name in any case, and the other spellings the platform writes
+    header_aliases={**dict.fromkeys(HEADER, ()), **HEADER_ALIASES},
 )
