@@ -223,3 +223,72 @@ def rows_exist(con, table: str) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
         "AND table_name = ?", [table]).fetchall()[0][0])
+
+
+def test_an_order_with_five_lines_counts_once_at_its_last_line(tiny_core):
+    from tests.kpis.conftest import event, h, insert, line
+
+    insert(tiny_core, "order_lines", [line("O9", str(i), "A", 1, 20.0) for i in range(1, 6)])
+    insert(tiny_core, "fulfillment_events", [
+        event("O9", str(i), "A", 1, "shipped", h(hours)) for i, hours in
+        enumerate((30, 31, 32, 33, 40), start=1)])
+    build_all(tiny_core, SETTINGS)
+    order = one(tiny_core, """SELECT * FROM marts.kpi_order_facts WHERE order_id = 'O9'""")
+    assert (order["lines"], order["hours_to_ship"], order["hours_to_first_ship"]) == (5, 40, 30)
+    web = one(tiny_core, """FROM marts.kpi_fulfillment_time_daily
+                            WHERE channel_id = 'web' AND fulfilled_by = 'merchant'""")
+    # per order: O1 (last line 2 h), O2 (4 h), O3 (10 h), O9 (40 h); O5 never shipped
+    assert web["orders_shipped"] == 4
+    assert web["median_hours_to_ship"] == pytest.approx((4 + 10) / 2)
+    assert web["median_hours_to_first_ship"] == pytest.approx((3 + 10) / 2)
+    sales = one(tiny_core, "FROM marts.kpi_sales_daily WHERE channel_id = 'web'")
+    assert (sales["orders"], sales["lines"]) == (5, 11)
+
+
+def test_store_sales_are_counted_but_not_shipments(tiny_core):
+    from tests.kpis.conftest import T0, insert, line
+
+    insert(tiny_core, "channels", [dict(channel_id="till", name="Store", channel_type="pos",
+                                        currency="EUR", safety_buffer_units=0,
+                                        safety_buffer_pct=0.0)])
+    till = line("P1", "1", "A", 1, 20.0, channel="till", status="delivered")
+    insert(tiny_core, "order_lines", [dict(till, shipped_at=T0, delivered_at=T0)])
+    build_all(tiny_core, SETTINGS)
+    store = one(tiny_core, "FROM marts.kpi_fulfillment_time_daily WHERE channel_id = 'till'")
+    assert store["fulfilled_by"] == "store"
+    assert (store["orders"], store["orders_shipped"]) == (1, 0)
+    assert store["median_hours_to_ship"] is None and store["median_hours_to_deliver"] is None
+    lines = one(tiny_core, """SELECT count(*) AS n FROM marts.kpi_fulfillment_time_by_dimension
+                              WHERE dimension = 'channel' AND value = 'till'""")
+    assert lines["n"] == 0
+
+
+def test_revenue_without_fx_rate_stays_unknown_not_zero(tiny_core):
+    from tests.kpis.conftest import insert, line
+
+    brl = dict(line("B1", "1", "A", 2, 99.0, channel="br"), currency="BRL",
+               line_amount_base=None, unit_price_base=None)
+    insert(tiny_core, "order_lines", [brl])
+    build_all(tiny_core, SETTINGS)
+    br = one(tiny_core, "FROM marts.kpi_sales_daily WHERE channel_id = 'br'")
+    assert br["orders"] == 1 and br["revenue_base"] is None and br["orders_unconverted"] == 1
+    left = one(tiny_core, "FROM marts.kpi_unconverted_revenue")
+    assert (left["channel_id"], left["currency"], left["orders"]) == ("br", "BRL", 1)
+    assert left["revenue"] == pytest.approx(99.0)
+
+
+def test_days_are_local_days_of_the_reporting_time_zone(tiny_core):
+    # every order is placed at 2026-01-10 00:00 UTC: 2026-01-09 21:00 in Sao Paulo
+    build_all(tiny_core, KpiSettings(timezone="America/Sao_Paulo"))
+    days = {r["order_date"] for r in rows(tiny_core, "FROM marts.kpi_sales_daily")}
+    assert days == {date(2026, 1, 9)}
+    with pytest.raises(ValueError, match="timezone"):
+        KpiSettings.from_settings(_settings_with(timezone="Mars/Olympus"))
+
+
+def _settings_with(**kpis):
+    from pathlib import Path
+
+    from assets.settings import Settings
+
+    return Settings(home=Path("."), extra={"kpis": kpis})
