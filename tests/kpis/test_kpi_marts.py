@@ -12,7 +12,8 @@ The core, in short (all orders placed 2026-01-10 00:00, UTC):
     O5-1   B   2    28.8    never          +5 h: overdue
     O6-1   K   1    50.0    5 h (amz, DHL) -           K = 2 x A + 1 x D
 
-So ship hours are 1, 2, 3, 4, 5, 10: median 3.5, p90 = 5 + 0.5 x (10 - 5) = 7.5 (linear).
+So ship hours per line are 1, 2, 3, 4, 5, 10: median 3.5, p90 = 5 + 0.5 x (10 - 5) = 7.5
+(linear); per order (the last line) 2, 4, 10 on web and 5 on amz.
 """
 
 from __future__ import annotations
@@ -49,19 +50,21 @@ def test_fulfillment_time_median_and_p90_of_known_delays(kpis):
         FROM marts.kpi_order_line_facts WHERE NOT is_cancelled""")
     assert overall == pytest.approx({"median": 3.5, "p90": 7.5})
 
+    # per order (the headline): an order ships when its last line ships
     web = one(kpis, "FROM marts.kpi_fulfillment_time_daily WHERE channel_id = 'web'")
-    # web lines shipped after 1, 2, 3, 4, 10 hours; delivered after 25 and 60 hours
-    assert web["order_date"] == date(2026, 1, 10)
-    assert web["lines_shipped"] == 5
-    assert web["median_hours_to_ship"] == pytest.approx(3.0)
-    assert web["p90_hours_to_ship"] == pytest.approx(4 + 0.6 * (10 - 4))
-    assert web["lines_delivered"] == 2
-    assert web["median_hours_to_deliver"] == pytest.approx(42.5)
-    assert web["p90_hours_to_deliver"] == pytest.approx(25 + 0.9 * 35)
+    # web orders: O1 lines after 1 and 2 h, O2 after 3 and 4 h, O3 after 10 h; O5 unshipped
+    assert (web["order_date"], web["fulfilled_by"]) == (date(2026, 1, 10), "merchant")
+    assert (web["orders"], web["orders_shipped"]) == (4, 3)
+    assert web["median_hours_to_ship"] == pytest.approx(4.0)
+    assert web["p90_hours_to_ship"] == pytest.approx(4 + 0.8 * (10 - 4))
+    assert web["median_hours_to_first_ship"] == pytest.approx(3.0)
+    # O1 is delivered when its second line is (+60 h); O2 has no delivery
+    assert web["orders_delivered"] == 1
+    assert web["median_hours_to_deliver"] == pytest.approx(60.0)
 
     weekly = rows(kpis, "FROM marts.kpi_fulfillment_time_weekly ORDER BY channel_id")
-    assert [(r["order_week"], r["channel_id"], r["lines_shipped"]) for r in weekly] == [
-        (date(2026, 1, 5), "amz", 1), (date(2026, 1, 5), "web", 5)]
+    assert [(r["order_week"], r["channel_id"], r["orders_shipped"]) for r in weekly] == [
+        (date(2026, 1, 5), "amz", 1), (date(2026, 1, 5), "web", 3)]
 
 
 def test_fulfillment_time_by_carrier_and_location(kpis):
