@@ -73,9 +73,24 @@ def input_orders() -> dict[tuple[str, str], dict]:
     return orders
 
 
-def materialize(home: Path) -> None:
-    assets = [*ingest_defs.assets, *kpi_defs.assets]
+def materialize(home: Path, *, serve: bool = False) -> None:
+    from assets.serving import defs as serving_defs
+
+    assets = [*ingest_defs.assets, *kpi_defs.assets, *(serving_defs.assets if serve else ())]
     assert dg.materialize(assets, resources=build_resources(str(home))).success
+
+
+def kpi_page(home: Path, monkeypatch):
+    """The KPIs page on ``home``'s serving snapshot, its period the whole fixture quarter."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SHELFWISE_HOME", str(home))
+    app = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=60)
+    at.run()
+    at.date_input[0].set_value((date(2025, 12, 31), date(2026, 3, 31))).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def new_home(tmp_path: Path, toml: str) -> Path:
@@ -161,9 +176,10 @@ def test_first_ship_store_sales_marketplace_and_late_deliveries(brl_home):
     assert first_ship[1] == pytest.approx(float(np.median(first)))
 
 
-def test_brl_in_an_eur_home_is_unconverted_not_zero_and_recomputed_with_the_base(tmp_path):
+def test_brl_in_an_eur_home_is_unconverted_not_zero_and_recomputed_with_the_base(
+        tmp_path, monkeypatch):
     home = new_home(tmp_path, '[kpis]\ntimezone = "America/Sao_Paulo"\n')  # base: EUR default
-    materialize(home)
+    materialize(home, serve=True)
     expected = sum(o["revenue"] for o in input_orders().values())
     with warehouse(home) as con:
         base = con.execute("SELECT count(*), count(line_amount_base) "
@@ -179,12 +195,22 @@ def test_brl_in_an_eur_home_is_unconverted_not_zero_and_recomputed_with_the_base
     assert len(unconverted) == 1 and unconverted[0][0] == "BRL"
     assert unconverted[0][1] == len(input_orders())
     assert unconverted[0][2] == pytest.approx(expected)
+    # the KPI page says so: how much, in which currency, and the fix
+    page = kpi_page(home, monkeypatch)
+    metrics = {m.label: m.value for m in page.metric}
+    assert metrics["Revenue (EUR)"] == "–" and metrics["Orders"] == f"{revenue[0]:,}"
+    warning = page.warning[0].value
+    assert f"{expected:,.2f} BRL" in warning and "fx_rates/" in warning
+    assert 'base_currency = "BRL"' in warning
 
     # the merchant sets the right base currency and runs again: the files are not re-landed,
     # every base amount is recomputed
     (home / "shelfwise.toml").write_text(
         'base_currency = "BRL"\n[kpis]\ntimezone = "America/Sao_Paulo"\n', encoding="utf-8")
-    materialize(home)
+    materialize(home, serve=True)
+    page = kpi_page(home, monkeypatch)
+    assert {m.label: m.value for m in page.metric}["Revenue (BRL)"] == f"{expected:,.0f}"
+    assert not page.warning
     with warehouse(home) as con:
         base = con.execute("SELECT count(*) FILTER (WHERE line_amount_base = line_amount), "
                            "count(*) FROM core.order_lines").fetchall()[0]
