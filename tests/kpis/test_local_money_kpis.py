@@ -202,6 +202,12 @@ def test_brl_in_an_eur_home_is_unconverted_not_zero_and_recomputed_with_the_base
     warning = page.warning[0].value
     assert f"{expected:,.2f} BRL" in warning and "fx_rates/" in warning
     assert 'base_currency = "BRL"' in warning
+    # and so does the run's summary
+    from pipelines.summary import warehouse_summary
+
+    summary = warehouse_summary(load_settings(home).warehouse_path)
+    assert f"BRL: {expected:,.2f} in {len(input_orders())} orders" in summary
+    assert "inbox/fx_rates/" in summary
 
     # the merchant sets the right base currency and runs again: the files are not re-landed,
     # every base amount is recomputed

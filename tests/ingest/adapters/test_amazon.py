@@ -50,3 +50,10 @@ def test_rejects_name_rule_line_and_value(mapped):
     assert rules[7][0] == "mcf_order_not_a_sale" and "Non-Amazon" in rules[7][1]
     assert rules[8][0] == "quantity_not_a_number" and "'x'" in rules[8][1]
     assert set(rules) == {5, 7, 8}
+
+
+def test_fba_orders_are_fulfilled_by_the_marketplace(mapped):
+    # fulfillment-channel "Amazon" is FBA (Amazon ships), "Merchant" is the seller shipping
+    by_order = {r["order_id"]: r["fulfilled_by"] for r in mapped.rows.iter_rows(named=True)}
+    assert by_order["028-1111111-0000001"] == "marketplace"
+    assert by_order["028-2222222-0000002"] == "merchant"
