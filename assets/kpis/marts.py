@@ -88,7 +88,6 @@ MARTS: tuple[KpiMart, ...] = (
         ORDERS,
         "One row per order: revenue, shipping, placed -> last line shipped / delivered, promise.",
         marts=(FACTS,),
-        params=("timezone",),
     ),
     *(
         KpiMart(
@@ -195,10 +194,18 @@ MARTS: tuple[KpiMart, ...] = (
 
 MARTS_BY_NAME = {m.name: m for m in MARTS}
 
+# local_time(ts, zone): the wall-clock time in ``zone`` of ``ts``, a UTC timestamp without a
+# zone as core keeps them; ``local_time(ts, $timezone)::DATE`` is its local day (DuckDB's ICU
+# extension, bundled in the wheel). A temporary macro: it lives with the connection only.
+LOCAL_TIME_MACRO = (
+    "CREATE OR REPLACE TEMP MACRO local_time(ts, zone) AS (ts AT TIME ZONE 'UTC') AT TIME ZONE zone"
+)
+
 
 def build_mart(con: duckdb.DuckDBPyConnection, mart: KpiMart, kpi: KpiSettings) -> int:
     """Run one mart's statement on ``con``; return the mart's row count."""
     values = asdict(kpi)
+    con.execute(LOCAL_TIME_MACRO)
     con.execute(mart.sql, {p: values[p] for p in mart.params})
     return con.execute(f"SELECT count(*) FROM marts.{mart.name}").fetchall()[0][0]
 

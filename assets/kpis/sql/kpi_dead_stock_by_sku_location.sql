@@ -13,7 +13,7 @@ component_sales AS (
     WHERE l.status <> 'cancelled'
 ),
 last_sale AS (
-    SELECT sku, max((ordered_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone)::DATE AS last_sold_on
+    SELECT sku, max(local_time(ordered_at, $timezone))::DATE AS last_sold_on
     FROM component_sales GROUP BY sku
 ),
 latest_stock AS (

@@ -4,7 +4,8 @@
 -- of the reporting time zone $timezone.
 CREATE OR REPLACE TABLE marts.kpi_on_time_ship_daily AS
 WITH promised_lines AS (
-    SELECT ((promised_ship_by AT TIME ZONE 'UTC') AT TIME ZONE $timezone)::DATE AS promise_date, channel_id, shipped_on_time, shipped_at
+    SELECT local_time(promised_ship_by, $timezone)::DATE AS promise_date, channel_id,
+           shipped_on_time, shipped_at
     FROM marts.kpi_order_line_facts
     WHERE shipped_on_time IS NOT NULL
 )

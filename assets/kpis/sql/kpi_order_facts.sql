@@ -3,7 +3,8 @@
 -- non-cancelled lines has shipped, at the time its LAST line shipped (its first line's time
 -- is the second figure); delivered likewise. Order-level money (shipping charge, order
 -- discount) is counted once per order, whether it is given on one line or repeated on each.
--- Days, weeks and months are local days of the reporting time zone $timezone.
+-- Days, weeks and months are the line facts' local days of the reporting time zone (the
+-- order's earliest line; the ship and delivery day of its last line).
 CREATE OR REPLACE TABLE marts.kpi_order_facts AS
 WITH order_lines AS (
     SELECT * FROM marts.kpi_order_line_facts
@@ -15,6 +16,9 @@ orders AS (
         -- lines of one order that disagree take the first of marketplace, merchant, store
         min(fulfilled_by) AS fulfilled_by,
         min(ordered_at) AS ordered_at,
+        min(order_date) AS order_date,
+        min(order_week) AS order_week,
+        min(order_month) AS order_month,
         bool_and(is_cancelled) AS is_cancelled,
         count(*) FILTER (WHERE NOT is_cancelled) AS lines,
         coalesce(sum(ordered_units) FILTER (WHERE NOT is_cancelled), 0)::BIGINT AS units,
@@ -42,8 +46,12 @@ orders AS (
         -- the last line's time, only once every live line has shipped
         CASE WHEN count(*) FILTER (WHERE NOT is_cancelled AND shipped_at IS NULL) = 0
              THEN max(shipped_at) FILTER (WHERE NOT is_cancelled) END AS shipped_at,
+        CASE WHEN count(*) FILTER (WHERE NOT is_cancelled AND shipped_at IS NULL) = 0
+             THEN max(ship_date) FILTER (WHERE NOT is_cancelled) END AS ship_date,
         CASE WHEN count(*) FILTER (WHERE NOT is_cancelled AND delivered_at IS NULL) = 0
              THEN max(delivered_at) FILTER (WHERE NOT is_cancelled) END AS delivered_at,
+        CASE WHEN count(*) FILTER (WHERE NOT is_cancelled AND delivered_at IS NULL) = 0
+             THEN max(delivery_date) FILTER (WHERE NOT is_cancelled) END AS delivery_date,
         -- every live line shipped by the channel's word, time known or not
         bool_and(shipped_units > 0) FILTER (WHERE NOT is_cancelled) AS is_shipped
     FROM order_lines
@@ -56,21 +64,10 @@ money AS (
         CASE WHEN NOT coalesce(has_unconverted_lines, false)
              THEN goods_amount_base - coalesce(discount_amount_base, 0) END AS revenue_base
     FROM orders
-),
-local_times AS (
-    SELECT
-        *,
-        (ordered_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone AS ordered_local,
-        (shipped_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone AS shipped_local,
-        (delivered_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone AS delivered_local
-    FROM money
 )
 SELECT
     channel_id, order_id, fulfilled_by, is_cancelled,
-    ordered_at,
-    ordered_local::DATE AS order_date,
-    date_trunc('week', ordered_local)::DATE AS order_week,
-    date_trunc('month', ordered_local)::DATE AS order_month,
+    ordered_at, order_date, order_week, order_month,
     lines, units, lines_cancelled, units_cancelled,
     currency,
     revenue,
@@ -83,10 +80,8 @@ SELECT
     revenue + coalesce(shipping_amount, 0) AS revenue_incl_shipping,
     coalesce(is_shipped, false) AS is_shipped,
     first_shipped_at,
-    shipped_at,
-    shipped_local::DATE AS ship_date,
-    delivered_at,
-    delivered_local::DATE AS delivery_date,
+    shipped_at, ship_date,
+    delivered_at, delivery_date,
     promised_delivery_date,
     -- a store hands goods over, it does not ship them: no ship or delivery time
     CASE WHEN fulfilled_by <> 'store' AND first_shipped_at >= ordered_at
@@ -103,5 +98,5 @@ SELECT
     -- delivered after the promised (local) date; unknown without a promise or a delivery
     CASE WHEN fulfilled_by <> 'store' AND promised_delivery_date IS NOT NULL
               AND delivered_at IS NOT NULL
-         THEN delivered_local::DATE > promised_delivery_date END AS delivered_late
-FROM local_times
+         THEN delivery_date > promised_delivery_date END AS delivered_late
+FROM money

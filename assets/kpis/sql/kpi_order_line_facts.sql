@@ -84,9 +84,9 @@ local_times AS (
     -- the reporting time zone's wall clock (core timestamps are UTC without a zone)
     SELECT
         *,
-        (ordered_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone AS ordered_local,
-        (shipped_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone AS shipped_local,
-        (delivered_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone AS delivered_local
+        local_time(ordered_at, $timezone) AS ordered_local,
+        local_time(shipped_at, $timezone) AS shipped_local,
+        local_time(delivered_at, $timezone) AS delivered_local
     FROM line_lifecycle
 )
 SELECT

@@ -4,7 +4,7 @@
 CREATE OR REPLACE TABLE marts.kpi_returns_by_reason_daily AS
 WITH return_lines AS (
     SELECT
-        ((r.requested_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone)::DATE AS request_date,
+        local_time(r.requested_at, $timezone)::DATE AS request_date,
         r.channel_id,
         coalesce(r.reason, '(none)') AS reason,
         r.rma_id,

@@ -6,14 +6,14 @@
 CREATE OR REPLACE TABLE marts.kpi_supplier_on_time_monthly AS
 WITH as_of AS (
     SELECT greatest(
-        (SELECT max((received_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone)::DATE FROM core.receipts),
-        (SELECT max((updated_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone)::DATE
+        (SELECT max(local_time(received_at, $timezone))::DATE FROM core.receipts),
+        (SELECT max(local_time(updated_at, $timezone))::DATE
          FROM core.purchase_orders)
     ) AS as_of_date
 ),
 local_receipts AS (
     SELECT po_number, sku, quantity_received,
-           ((received_at AT TIME ZONE 'UTC') AT TIME ZONE $timezone)::DATE AS received_on
+           local_time(received_at, $timezone)::DATE AS received_on
     FROM core.receipts
 ),
 po_lines AS (
