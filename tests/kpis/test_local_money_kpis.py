@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
