@@ -295,3 +295,16 @@ def _settings_with(**kpis):
     from assets.settings import Settings
 
     return Settings(home=Path("."), extra={"kpis": kpis})
+
+
+def test_events_with_another_line_id_link_by_order_and_sku(tiny_core):
+    # Amazon's report has no item id (line_id = SKU) while the warehouse's shipment events
+    # carry the platform's item id: the order and its (unique) SKU still name the line
+    from tests.kpis.conftest import event, h, insert, line
+
+    insert(tiny_core, "order_lines", [line("A1", "B", "B", 1, 14.4, channel="amz")])
+    insert(tiny_core, "fulfillment_events", [
+        event("A1", "11000001609734", "B", 1, "shipped", h(7), channel="amz")])
+    build_all(tiny_core, SETTINGS)
+    a1 = one(tiny_core, "FROM marts.kpi_order_facts WHERE order_id = 'A1'")
+    assert (a1["hours_to_ship"], a1["is_shipped"]) == (7, True)

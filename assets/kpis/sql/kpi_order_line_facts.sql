@@ -13,16 +13,41 @@ WITH as_of AS (
     ) AS as_of_at
 ),
 shipment_events AS (
-    -- a line can ship in several parcels: it counts as shipped when its last parcel left
+    -- a line can ship in several parcels: it counts as shipped when its last parcel left.
+    -- Grouped by line id and, for the fallback below, by SKU within the order
     SELECT
-        channel_id, order_id, line_id,
+        channel_id, order_id, line_id, sku,
         sum(quantity) FILTER (WHERE event_type = 'shipped') AS shipped_units,
         max(event_at) FILTER (WHERE event_type = 'shipped') AS shipped_at,
         max(event_at) FILTER (WHERE event_type = 'delivered') AS delivered_at,
         arg_max(location_id, event_at) FILTER (WHERE event_type = 'shipped') AS ship_location_id,
         arg_max(carrier, event_at) FILTER (WHERE event_type = 'shipped') AS carrier
     FROM core.fulfillment_events
-    GROUP BY ALL
+    GROUP BY GROUPING SETS ((channel_id, order_id, line_id), (channel_id, order_id, sku))
+),
+unique_skus AS (
+    -- an order's SKU on exactly one line names that line, whatever line id the events carry
+    -- (Amazon's report has no item id, so its line id is the SKU; the warehouse's events
+    -- carry the platform's item id)
+    SELECT channel_id, order_id, sku FROM core.order_lines GROUP BY ALL HAVING count(*) = 1
+),
+line_events AS (
+    SELECT l.channel_id, l.order_id, l.line_id,
+           coalesce(by_id.shipped_units, by_sku.shipped_units) AS shipped_units,
+           coalesce(by_id.shipped_at, by_sku.shipped_at) AS shipped_at,
+           coalesce(by_id.delivered_at, by_sku.delivered_at) AS delivered_at,
+           coalesce(by_id.ship_location_id, by_sku.ship_location_id) AS ship_location_id,
+           coalesce(by_id.carrier, by_sku.carrier) AS carrier
+    FROM core.order_lines AS l
+    LEFT JOIN shipment_events AS by_id
+        ON by_id.line_id IS NOT NULL AND by_id.channel_id = l.channel_id
+       AND by_id.order_id = l.order_id AND by_id.line_id = l.line_id
+    LEFT JOIN unique_skus AS u
+        ON u.channel_id = l.channel_id AND u.order_id = l.order_id AND u.sku = l.sku
+    LEFT JOIN shipment_events AS by_sku
+        ON by_id.line_id IS NULL AND u.sku IS NOT NULL AND by_sku.line_id IS NULL
+       AND by_sku.channel_id = l.channel_id AND by_sku.order_id = l.order_id
+       AND by_sku.sku = l.sku
 ),
 returned AS (
     -- refunds in the base currency; a return without a refund amount is valued at the
@@ -75,7 +100,7 @@ line_lifecycle AS (
         -- when a line is due: its promise, else ordered + the settle days
         coalesce(l.promised_ship_by, l.ordered_at + to_days($settle_days)) AS due_at
     FROM core.order_lines AS l
-    LEFT JOIN shipment_events AS e USING (channel_id, order_id, line_id)
+    LEFT JOIN line_events AS e USING (channel_id, order_id, line_id)
     LEFT JOIN returned AS r USING (channel_id, order_id, line_id)
     LEFT JOIN core.products AS p ON p.sku = l.sku
     LEFT JOIN core.channels AS c ON c.channel_id = l.channel_id
