@@ -28,6 +28,10 @@ RETURN_CONDITIONS = ("resellable", "damaged", "defective", "missing")
 ADJUSTMENT_REASONS = ("shrinkage", "damage", "found", "correction", "transfer_in", "transfer_out")
 PO_STATUSES = ("open", "closed", "cancelled")
 LOCATION_TYPES = ("warehouse", "store")
+# who hands an order line over to the customer: the merchant ships it from its own stock
+# (the default), the marketplace ships it (Amazon FBA and the like), or a store hands it over
+# (a counter sale, click-and-collect)
+FULFILLED_BY = ("merchant", "marketplace", "store")
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,7 @@ ENTITIES: dict[str, Entity] = {
             key=("channel_id", "order_id", "line_id"),
             doc="One row per order line, current state; a later export updates, never duplicates.",
             version_by="updated_at",
-            enums={"status": ORDER_STATUSES},
+            enums={"status": ORDER_STATUSES, "fulfilled_by": FULFILLED_BY},
             columns=(
                 C("channel_id"),
                 C("order_id"),
@@ -205,6 +209,15 @@ ENTITIES: dict[str, Entity] = {
                 O("customer_key", doc="salted hash of the customer's identity; never the identity"),
                 O("ship_country", doc="ISO 3166-1 alpha-2"),
                 O("ship_postal_prefix", doc="first characters of the postal code only"),
+                O("fulfilled_by", doc="merchant (you ship it), marketplace (the marketplace "
+                  "ships it, e.g. Amazon FBA) or store (handed over in a store); empty: store "
+                  "on a POS channel, else merchant"),
+                O("order_shipping_amount", "DOUBLE", "shipping charged for the whole order, "
+                  "order currency; on one line of the order or repeated on each: counted once"),
+                O("order_discount_amount", "DOUBLE", "discount on the whole order, not in "
+                  "line_amount, order currency; on one line or repeated: counted once"),
+                O("promised_delivery_date", "DATE", "the delivery date promised to the "
+                  "customer (local date)"),
                 C("updated_at", "TIMESTAMP", doc="latest lifecycle time the row knows"),
             ),
         ),
@@ -326,7 +339,8 @@ ENTITIES: dict[str, Entity] = {
 
 # entities whose money columns get a base-currency twin in `core` (column -> currency column)
 BASE_AMOUNTS: dict[str, dict[str, str]] = {
-    "order_lines": {"line_amount": "currency", "unit_price": "currency"},
+    "order_lines": {"line_amount": "currency", "unit_price": "currency",
+                    "order_shipping_amount": "currency", "order_discount_amount": "currency"},
     "returns": {"refund_amount": "currency"},
     "purchase_orders": {"unit_cost": "currency"},
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assets.kpis.money import unconverted_revenue_note
 from assets.warehouse import connect
 
 
@@ -61,6 +62,7 @@ def warehouse_summary(warehouse_path: Path) -> str:
             GROUP BY ALL ORDER BY rows DESC, entity, adapter
             """
         ).fetchall()
+        unconverted = unconverted_revenue_note(con)
     parts = ["Warehouse tables (rows)", format_table(["table", "raw", "core"], rows)]
     if marts:
         parts += ["", "Marts (rows)", format_table(["mart", "rows"], marts)]
@@ -71,4 +73,6 @@ def warehouse_summary(warehouse_path: Path) -> str:
     if skipped:  # framing the format carries (eBay's order summary rows): not bad data
         parts += ["", "Skipped records (not data, e.g. eBay order summary rows)",
                   format_table(["entity", "adapter", "rows", "files"], skipped)]
+    if unconverted:
+        parts += ["", unconverted]
     return "\n".join(parts)

@@ -65,6 +65,8 @@ NON_NEGATIVE_STOCK = {("stock_snapshots", "on_hand"), ("stock_snapshots", "reser
 AMOUNTS = {
     ("order_lines", "unit_price"),
     ("order_lines", "line_amount"),
+    ("order_lines", "order_shipping_amount"),
+    ("order_lines", "order_discount_amount"),
     ("returns", "refund_amount"),
     ("purchase_orders", "unit_cost"),
     ("products", "unit_cost"),

@@ -68,6 +68,7 @@ from assets.ingest.merge import (
     derive_pieces,
     merge_keys,
     refresh_base_amounts,
+    sync_base_currency,
 )
 from assets.ingest.reader import REJECT_SCHEMA, Message, ReadResult, decode, read_many
 from assets.model import ENTITIES
@@ -320,6 +321,7 @@ def ingest_inbox(
     started = time.perf_counter()
     ensure_schema(con)
     with _memory_limit(con, settings):
+        sync_base_currency(con, settings.base_currency)  # a changed base currency: recompute all
         return _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started)
 
 

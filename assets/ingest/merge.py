@@ -19,12 +19,14 @@ join on ``core.fx_rates`` (the latest rate on or before that date). The base cur
 has rate 1. A date before a currency's first known rate uses that first rate; a currency
 without any rate gives a null base amount (the contract's ``unknown_currency`` rule keeps
 such rows out once FX rates exist). When FX rates change, :func:`refresh_base_amounts`
-recomputes the base amounts of the affected currencies and dates.
+recomputes the base amounts of the affected currencies and dates; when the base currency
+itself changes (``base_currency`` in shelfwise.toml), :func:`sync_base_currency` recomputes
+every base amount at the start of the next ingest, without re-landing any file.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import duckdb
 import polars as pl
@@ -220,3 +222,36 @@ def refresh_base_amounts(
     finally:
         con.unregister("_fx_since")
     return updated
+
+
+def sync_base_currency(con: duckdb.DuckDBPyConnection, base_currency: str) -> int | None:
+    """Make every ``*_base`` amount of core agree with ``base_currency``.
+
+    ``ops.base_currency`` records the base currency the amounts were computed with (its
+    latest row). When the settings name another one (or a warehouse has amounts but no
+    record yet), every base amount of every currency is recomputed, in one transaction with
+    the new record. Returns the core rows recomputed, or None when nothing had to change.
+    """
+    recorded = con.execute(
+        "SELECT base_currency FROM ops.base_currency ORDER BY set_at DESC LIMIT 1"
+    ).fetchall()
+    if recorded and recorded[0][0] == base_currency:
+        return None
+    currencies = " UNION ".join(
+        f"SELECT DISTINCT {column} AS currency FROM core.{name} WHERE {column} IS NOT NULL"
+        for name, amounts in BASE_AMOUNTS.items() for column in sorted(set(amounts.values()))
+    )
+    con.execute("BEGIN").fetchall()
+    try:
+        # every currency "since the first day": refresh_base_amounts then redoes all rows
+        every_row = con.sql(f"SELECT currency, DATE '0001-01-01' AS rate_date FROM ({currencies})").pl()
+        recomputed = sum(refresh_base_amounts(con, every_row, base_currency).values())
+        con.execute(
+            "INSERT INTO ops.base_currency VALUES (?, ?, ?)",
+            [base_currency, datetime.now(timezone.utc).replace(tzinfo=None), recomputed],
+        ).fetchall()
+        con.execute("COMMIT").fetchall()
+    except Exception:
+        con.execute("ROLLBACK").fetchall()
+        raise
+    return recomputed

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.settings import Settings
+from assets.settings import Settings, check_timezone
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -27,6 +27,9 @@ class KpiSettings:
     """The KPI knobs; override them in the ``[kpis]`` table of shelfwise.toml."""
 
     base_currency: str = "EUR"
+    # the reporting time zone (tz database name): days, weeks and months of every KPI are
+    # local days of this zone; timestamps stay UTC in core
+    timezone: str = "UTC"
     # a SKU with no sale for this many days is dead stock
     dead_stock_days: int = 90
     # SKUs that shipped fewer units than this are not ranked by return rate (too noisy)
@@ -40,7 +43,9 @@ class KpiSettings:
     def from_settings(cls, settings: Settings) -> KpiSettings:
         section = settings.section("kpis")
         known = {k: v for k, v in section.items() if k in cls.__dataclass_fields__}
-        return cls(**{"base_currency": settings.base_currency, **known})
+        kpi = cls(**{"base_currency": settings.base_currency, **known})
+        check_timezone(kpi.timezone, "kpis", "timezone")
+        return kpi
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,16 @@ class KpiMart:
     core: tuple[str, ...] = ()  # core entities it reads
     marts: tuple[str, ...] = ()  # marts it reads
     params: tuple[str, ...] = ()  # KpiSettings fields passed as $parameters
+    # marts that are one statement over another grain: the shared sql/<template>.sql, whose
+    # {name} and {period} (identifiers from this module, never input) are filled in
+    template: str | None = None
+    period: str | None = None
 
     @property
     def sql(self) -> str:
-        return _sql(self.name)
+        if self.template is None:
+            return _sql(self.name)
+        return _sql(self.template).format(name=self.name, period=self.period)
 
 
 @cache
@@ -62,6 +73,7 @@ def _sql(name: str) -> str:
 
 
 FACTS = "kpi_order_line_facts"
+ORDERS = "kpi_order_facts"
 UNIT_COST = "kpi_unit_cost_by_sku"
 
 # in dependency order: a mart comes after every mart it reads
@@ -69,33 +81,55 @@ MARTS: tuple[KpiMart, ...] = (
     KpiMart(
         FACTS,
         "One row per order line: ordered, shipped (when, where, which carrier), delivered, returned.",
-        core=("order_lines", "fulfillment_events", "returns", "products"),
-        params=("settle_days",),
+        core=("order_lines", "fulfillment_events", "returns", "products", "channels"),
+        params=("settle_days", "timezone"),
     ),
     KpiMart(
-        "kpi_fulfillment_time_daily",
-        "Order placed -> shipped and -> delivered, median and p90 hours, per order day and channel.",
+        ORDERS,
+        "One row per order: revenue, shipping, placed -> last line shipped / delivered, promise.",
         marts=(FACTS,),
     ),
-    KpiMart(
-        "kpi_fulfillment_time_weekly",
-        "Order placed -> shipped and -> delivered, median and p90 hours, per order week and channel.",
-        marts=(FACTS,),
+    *(
+        KpiMart(
+            f"kpi_fulfillment_time_{grain}",
+            f"Per order: placed -> last line shipped / first shipped / delivered, median and "
+            f"p90 hours, late deliveries, per local order {word}, channel and who fulfils "
+            f"(merchant, marketplace, store).",
+            marts=(ORDERS,),
+            template="kpi_fulfillment_time",
+            period=period,
+        )
+        for grain, period, word in (("daily", "order_date", "day"),
+                                    ("weekly", "order_week", "week"),
+                                    ("monthly", "order_month", "month"))
     ),
     KpiMart(
         "kpi_fulfillment_time_by_dimension",
-        "Fulfillment time median and p90 by channel, by shipping location and by carrier.",
+        "Per line: fulfillment time median and p90 by channel, fulfiller, location and carrier.",
         marts=(FACTS,),
     ),
     KpiMart(
         "kpi_on_time_ship_daily",
-        "Share of due lines shipped by promised_ship_by, per promise day and channel.",
+        "Share of due lines shipped by promised_ship_by, per local promise day and channel.",
         marts=(FACTS,),
+        params=("timezone",),
     ),
     KpiMart(
         "kpi_sales_daily",
-        "Orders, units, revenue and average order value (base currency) per order day and channel.",
-        marts=(FACTS,),
+        "Orders, units, revenue (incl. shipping) and average order value (base currency) per "
+        "local order day and channel; unconverted orders counted, never as 0.",
+        marts=(ORDERS,),
+    ),
+    KpiMart(
+        "kpi_unconverted_revenue",
+        "Revenue without an FX rate to the base currency, in its own currency, per local "
+        "order day, channel and currency.",
+        marts=(ORDERS,),
+    ),
+    KpiMart(
+        "kpi_reporting_settings",
+        "The base currency and reporting time zone the KPI marts were computed with.",
+        params=("base_currency", "timezone"),
     ),
     KpiMart(
         "kpi_fill_rate_daily",
@@ -116,8 +150,9 @@ MARTS: tuple[KpiMart, ...] = (
     ),
     KpiMart(
         "kpi_returns_by_reason_daily",
-        "Returns, units and value per request day, channel and reason.",
+        "Returns, units and value per local request day, channel and reason.",
         core=("returns", "order_lines"),
+        params=("timezone",),
     ),
     KpiMart(
         "kpi_stockout_days_by_sku_location",
@@ -147,21 +182,30 @@ MARTS: tuple[KpiMart, ...] = (
         "Stock on hand, and its value, of SKUs with no sale in the configured number of days.",
         core=("stock_snapshots", "order_lines", "bundle_components"),
         marts=(UNIT_COST,),
-        params=("dead_stock_days",),
+        params=("dead_stock_days", "timezone"),
     ),
     KpiMart(
         "kpi_supplier_on_time_monthly",
         "PO lines received by their expected date (and in full), per expected month and supplier.",
         core=("purchase_orders", "receipts"),
+        params=("timezone",),
     ),
 )
 
 MARTS_BY_NAME = {m.name: m for m in MARTS}
 
+# local_time(ts, zone): the wall-clock time in ``zone`` of ``ts``, a UTC timestamp without a
+# zone as core keeps them; ``local_time(ts, $timezone)::DATE`` is its local day (DuckDB's ICU
+# extension, bundled in the wheel). A temporary macro: it lives with the connection only.
+LOCAL_TIME_MACRO = (
+    "CREATE OR REPLACE TEMP MACRO local_time(ts, zone) AS (ts AT TIME ZONE 'UTC') AT TIME ZONE zone"
+)
+
 
 def build_mart(con: duckdb.DuckDBPyConnection, mart: KpiMart, kpi: KpiSettings) -> int:
     """Run one mart's statement on ``con``; return the mart's row count."""
     values = asdict(kpi)
+    con.execute(LOCAL_TIME_MACRO)
     con.execute(mart.sql, {p: values[p] for p in mart.params})
     return con.execute(f"SELECT count(*) FROM marts.{mart.name}").fetchall()[0][0]
 

@@ -88,6 +88,13 @@ OPS_DDL = [
   batch_id VARCHAR,
   started_at TIMESTAMP
 )""",
+    # the base currency core's `*_base` columns were computed with: the latest row is in
+    # force; a different base_currency in the settings recomputes them (merge.sync_base_currency)
+    """CREATE TABLE IF NOT EXISTS ops.base_currency (
+  base_currency VARCHAR,
+  set_at TIMESTAMP,
+  rows_recomputed BIGINT    -- core rows whose base amounts were recomputed for it
+)""",
     # file-level findings that are not a rejected row (encoding fallback, unknown file, ...)
     """CREATE TABLE IF NOT EXISTS ops.ingest_messages (
   batch_id VARCHAR,
@@ -132,7 +139,23 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(stmt)
     for stmt in OPS_DDL + QUARANTINE_DDL + MIGRATIONS:
         con.execute(stmt)
+    _add_new_columns(con)
     _drop_core_primary_keys(con)
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Add to ``raw``/``core`` tables of an existing warehouse the (optional) columns the
+    model gained since they were created (NULL in the rows already there)."""
+    have = {(s, t, c) for s, t, c in con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema IN ('raw', 'core')"
+    ).fetchall()}
+    for entity in ENTITIES.values():
+        for schema, with_base in (("raw", False), ("core", True)):
+            for column in _columns_sql(entity, with_base=with_base):
+                name, sql_type = column.split(" ", 1)
+                if (schema, entity.name, name) not in have:
+                    con.execute(f"ALTER TABLE {schema}.{entity.name} ADD COLUMN {name} {sql_type}")
 
 
 def _drop_core_primary_keys(con: duckdb.DuckDBPyConnection) -> None:

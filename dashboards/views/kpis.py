@@ -26,8 +26,17 @@ channels = ui.choice_filter("Channel", data.dimension("core.channels", "channel_
 grain = "day" if period.days <= 62 else "week"
 IN_CHANNELS = data.one_of("channels", "channel_id")
 IN_CATEGORIES = data.one_of("categories", "category")
-st.caption(f"Orders placed {period.start} to {period.end} ({period.days} days), "
-           f"compared with the {period.days} days before.")
+# what the marts were computed with: amounts are in the base currency, days are local days
+BASE, ZONE = "base currency", "UTC"
+if data.has_table("marts.kpi_reporting_settings"):
+    BASE, ZONE = data.query("SELECT base_currency, timezone FROM marts.kpi_reporting_settings").row(0)
+st.caption(f"Orders placed {period.start} to {period.end} ({period.days} days, local days in "
+           f"{ZONE}), compared with the {period.days} days before. Amounts in {BASE}.")
+
+# ONE definition of ship time, for the headline and the trend: per order (placed -> its last
+# line shipped), non-cancelled orders the merchant ships; store sales and marketplace-
+# fulfilled orders are counted beside it
+SHIPPED_BY_US = "NOT is_cancelled AND fulfilled_by = 'merchant'"
 
 HEADLINE_SQL = f"""
 WITH periods AS (
@@ -36,7 +45,9 @@ WITH periods AS (
 ),
 sales AS (
     SELECT label, sum(orders) AS orders, sum(revenue_base) AS revenue,
-           sum(revenue_base) / nullif(sum(orders), 0) AS aov
+           sum(revenue_incl_shipping_base) AS revenue_incl_shipping,
+           sum(revenue_base) / nullif(sum(orders) - sum(orders_unconverted), 0) AS aov,
+           sum(orders_unconverted) AS orders_unconverted
     FROM periods JOIN marts.kpi_sales_daily ON order_date BETWEEN lo AND hi
     WHERE {IN_CHANNELS} GROUP BY label
 ),
@@ -56,14 +67,26 @@ returned AS (
     WHERE {IN_CHANNELS} GROUP BY label
 ),
 fulfillment AS (
-    SELECT label, quantile_cont(hours_to_ship, 0.5) AS median_ship,
-           quantile_cont(hours_to_ship, 0.9) AS p90_ship,
-           quantile_cont(hours_to_deliver, 0.5) AS median_deliver
-    FROM periods JOIN marts.kpi_order_line_facts ON order_date BETWEEN lo AND hi
-    WHERE NOT is_cancelled AND {IN_CHANNELS} GROUP BY label
+    SELECT label,
+           quantile_cont(hours_to_ship, 0.5) FILTER (WHERE {SHIPPED_BY_US}) AS median_ship,
+           quantile_cont(hours_to_ship, 0.9) FILTER (WHERE {SHIPPED_BY_US}) AS p90_ship,
+           quantile_cont(hours_to_first_ship, 0.5) FILTER (WHERE {SHIPPED_BY_US})
+               AS median_first_ship,
+           count(hours_to_ship) FILTER (WHERE {SHIPPED_BY_US}) AS orders_shipped,
+           count(*) FILTER (WHERE {SHIPPED_BY_US} AND is_shipped AND hours_to_ship IS NULL)
+               AS shipped_untimed,
+           count(*) FILTER (WHERE delivered_late AND {SHIPPED_BY_US})
+               / nullif(count(delivered_late) FILTER (WHERE {SHIPPED_BY_US}), 0) AS late_share,
+           count(*) FILTER (WHERE NOT is_cancelled AND fulfilled_by = 'store') AS store_orders,
+           quantile_cont(hours_to_pickup, 0.5) FILTER (WHERE NOT is_cancelled) AS median_pickup,
+           count(*) FILTER (WHERE NOT is_cancelled AND fulfilled_by = 'marketplace')
+               AS marketplace_orders,
+           quantile_cont(hours_to_ship, 0.5) FILTER (
+               WHERE NOT is_cancelled AND fulfilled_by = 'marketplace') AS marketplace_median_ship
+    FROM periods JOIN marts.kpi_order_facts ON order_date BETWEEN lo AND hi
+    WHERE {IN_CHANNELS} GROUP BY label
 )
-SELECT label, orders, revenue, aov, fill_rate, on_time_rate, return_rate,
-       median_ship, p90_ship, median_deliver
+SELECT *
 FROM periods
 LEFT JOIN sales USING (label) LEFT JOIN fill USING (label) LEFT JOIN on_time USING (label)
 LEFT JOIN returned USING (label) LEFT JOIN fulfillment USING (label)
@@ -79,16 +102,41 @@ by_label = {
 }
 now, before = by_label["now"], by_label["before"]
 
+params = {"start": period.start, "end": period.end, "channels": channels, "grain": grain}
+
+if now["orders_unconverted"]:
+    # money is never silently zero: say what is left out, in which currency, and the fix
+    left_out = data.query(
+        f"""SELECT currency, sum(orders) AS orders, sum(revenue) AS revenue
+            FROM marts.kpi_unconverted_revenue
+            WHERE order_date BETWEEN $start AND $end AND {IN_CHANNELS}
+            GROUP BY currency ORDER BY revenue DESC""", params)
+    amounts = ", ".join(f"{r['revenue']:,.2f} {r['currency']} ({r['orders']:,} orders)"
+                        for r in left_out.to_dicts())
+    first = left_out["currency"][0]
+    st.warning(
+        f"Revenue leaves out {amounts}: there is no FX rate to {BASE}. To include it, drop "
+        f"an FX file in the inbox folder `fx_rates/` (CSV `rate_date,currency,rate_to_base`, "
+        f"e.g. `2026-01-01,{first},0.17` = {BASE} per 1 {first}), or, if {first} is your "
+        f"currency, set `base_currency = \"{first}\"` in shelfwise.toml. The next run "
+        "recomputes every amount.", icon=":material/currency_exchange:")
+
 row = st.columns(4)
 row[0].metric("Orders", ui.number(now["orders"]), ui.change(now["orders"], before["orders"]))
-row[1].metric("Revenue (base)", ui.number(now["revenue"]), ui.change(now["revenue"], before["revenue"]))
-row[2].metric("Average order value", ui.number(now["aov"], 2), ui.change(now["aov"], before["aov"]))
+row[1].metric(f"Revenue ({BASE})", ui.number(now["revenue"]),
+              ui.change(now["revenue"], before["revenue"]),
+              help="Line amounts minus order discounts of non-cancelled orders, before "
+                   "shipping; orders without an FX rate are left out (see above).")
+row[2].metric(f"Average order value ({BASE})", ui.number(now["aov"], 2),
+              ui.change(now["aov"], before["aov"]))
 row[3].metric("Fill rate", ui.pct(now["fill_rate"]),
               ui.change(now["fill_rate"], before["fill_rate"], relative=False))
 row = st.columns(4)
 # shorter is better for time and returns: an increase shows red
 row[0].metric("Time to ship, median", ui.hours(now["median_ship"]),
-              ui.change(now["median_ship"], before["median_ship"]), delta_color="inverse")
+              ui.change(now["median_ship"], before["median_ship"]), delta_color="inverse",
+              help="Per order: placed -> its last line shipped; orders you ship "
+                   f"({ui.number(now['orders_shipped'])} in the period).")
 row[1].metric("Time to ship, p90", ui.hours(now["p90_ship"]),
               ui.change(now["p90_ship"], before["p90_ship"]), delta_color="inverse")
 row[2].metric("On-time ship rate", ui.pct(now["on_time_rate"]),
@@ -96,8 +144,35 @@ row[2].metric("On-time ship rate", ui.pct(now["on_time_rate"]),
 row[3].metric("Return rate (units)", ui.pct(now["return_rate"]),
               ui.change(now["return_rate"], before["return_rate"], relative=False),
               delta_color="inverse")
-
-params = {"start": period.start, "end": period.end, "channels": channels, "grain": grain}
+row = st.columns(4)
+row[0].metric(f"Revenue incl. shipping ({BASE})", ui.number(now["revenue_incl_shipping"]),
+              ui.change(now["revenue_incl_shipping"], before["revenue_incl_shipping"]))
+row[1].metric("Time to first shipment, median", ui.hours(now["median_first_ship"]),
+              ui.change(now["median_first_ship"], before["median_first_ship"]),
+              delta_color="inverse", help="Per order: placed -> its first line shipped.")
+row[2].metric("Delivered late (after promise)", ui.pct(now["late_share"]),
+              ui.change(now["late_share"], before["late_share"], relative=False),
+              delta_color="inverse",
+              help="Delivered orders with a promised delivery date, delivered after it "
+                   "(local day).")
+row[3].metric("In-store sales (orders)", ui.number(now["store_orders"]),
+              ui.change(now["store_orders"], before["store_orders"]),
+              help="Sold or picked up in a store: not shipments, not in the ship times.")
+notes = []
+if now["marketplace_orders"]:
+    notes.append(f"{now['marketplace_orders']:,} marketplace-fulfilled orders (e.g. Amazon FBA) "
+                 "are shown apart from the ship times above"
+                 + (f" (median {ui.hours(now['marketplace_median_ship'])} to ship)"
+                    if now["marketplace_median_ship"] is not None else
+                    "; the marketplace reports no ship time"))
+if now["shipped_untimed"]:
+    notes.append(f"{now['shipped_untimed']:,} orders are shipped by the channel's word but have "
+                 "no ship time (no fulfillment event, no shipped_at): not in the ship times")
+if now["median_pickup"] is not None:
+    notes.append(f"click-and-collect: median {ui.hours(now['median_pickup'])} from order to "
+                 "pick-up")
+if notes:
+    st.caption("; ".join(notes) + ".")
 
 st.subheader("Fulfillment time")
 trend = data.query(
@@ -105,22 +180,26 @@ trend = data.query(
     SELECT date_trunc($grain, order_date)::DATE AS period,
            quantile_cont(hours_to_ship, 0.5) AS "median hours to ship",
            quantile_cont(hours_to_ship, 0.9) AS "p90 hours to ship",
+           quantile_cont(hours_to_first_ship, 0.5) AS "median hours to first shipment",
            quantile_cont(hours_to_deliver, 0.5) AS "median hours to deliver"
-    FROM marts.kpi_order_line_facts
-    WHERE NOT is_cancelled AND hours_to_ship IS NOT NULL
+    FROM marts.kpi_order_facts
+    WHERE {SHIPPED_BY_US} AND hours_to_ship IS NOT NULL
       AND order_date BETWEEN $start AND $end AND {IN_CHANNELS}
     GROUP BY ALL ORDER BY period
     """,
     params,
 )
 if trend.is_empty():
-    st.info("No shipped lines in this period.")
+    st.info("No shipped orders in this period.")
 else:
     ui.chart(px.line(trend, x="period", y=trend.columns[1:], markers=True,
-                     title=f"Order placed to shipped / delivered, by order {grain}",
+                     title=f"Per order: placed to shipped / delivered, by order {grain}",
                      labels={"value": "hours", "variable": ""}))
 
-BREAKDOWNS = {"Channel": "channel_id", "Location": "location_id", "Carrier": "carrier"}
+st.markdown("**Detail per order line** (a parcel leaves a location with a carrier; store "
+            "sales are not shipments)")
+BREAKDOWNS = {"Channel": "channel_id", "Fulfilled by": "fulfilled_by",
+              "Location": "location_id", "Carrier": "carrier"}
 for tab, (label, column) in zip(st.tabs(list(BREAKDOWNS)), BREAKDOWNS.items()):
     with tab:
         by = data.query(
@@ -143,7 +222,7 @@ for tab, (label, column) in zip(st.tabs(list(BREAKDOWNS)), BREAKDOWNS.items()):
             go.Bar(name="median", x=by[column], y=by["median_hours_to_ship"]),
             go.Bar(name="p90", x=by[column], y=by["p90_hours_to_ship"]),
         ])
-        fig.update_layout(barmode="group", title=f"Hours to ship by {label.lower()}",
+        fig.update_layout(barmode="group", title=f"Hours to ship per line by {label.lower()}",
                           yaxis_title="hours")
         ui.chart(fig)
         ui.table(by, name=f"fulfillment_time_by_{column}", key=f"dl_fulfillment_{column}")
@@ -160,8 +239,8 @@ revenue = data.query(
     params,
 )
 ui.chart(px.bar(revenue, x="period", y="revenue_base", color="channel_id",
-                title=f"Revenue (base currency) by {grain} and channel",
-                labels={"revenue_base": "revenue", "channel_id": "channel"}))
+                title=f"Revenue ({BASE}) by {grain} and channel",
+                labels={"revenue_base": f"revenue ({BASE})", "channel_id": "channel"}))
 
 st.subheader("Returns")
 left, right = st.columns(2)

@@ -349,6 +349,10 @@ def write_orders(sim: Simulation, out: Path, tally: Tally, pool: pl.DataFrame,
                     tracking.gather(Oi))).to_series(),
                 "_day": dd,
             })
+            # canonical columns the simulation does not fill (order-level money, promises)
+            frame = frame.with_columns(
+                pl.lit(None, col.polars_dtype).alias(col.name)
+                for col in ENTITIES["order_lines"].columns if col.name not in frame.columns)
             if c.channel_type == "pos":  # walk-in customers: no address on a till receipt
                 frame = frame.with_columns(
                     pl.lit(None, pl.String).alias(k) for k in

@@ -55,7 +55,8 @@ def test_kpi_headline_orders_match_the_mart(serving_env):
     assert metrics["Orders"].delta == f"{(expected - previous) / previous:+.1%}"
     assert len(at.get("plotly_chart")) >= 5
     assert {"Time to ship, median", "Time to ship, p90", "On-time ship rate", "Fill rate",
-            "Return rate (units)", "Revenue (base)"} <= set(metrics)
+            "Return rate (units)", "Revenue (EUR)", "Revenue incl. shipping (EUR)",
+            "In-store sales (orders)", "Delivered late (after promise)"} <= set(metrics)
 
 
 def test_channel_filter_changes_the_numbers(serving_env):

@@ -12,7 +12,8 @@ The core, in short (all orders placed 2026-01-10 00:00, UTC):
     O5-1   B   2    28.8    never          +5 h: overdue
     O6-1   K   1    50.0    5 h (amz, DHL) -           K = 2 x A + 1 x D
 
-So ship hours are 1, 2, 3, 4, 5, 10: median 3.5, p90 = 5 + 0.5 x (10 - 5) = 7.5 (linear).
+So ship hours per line are 1, 2, 3, 4, 5, 10: median 3.5, p90 = 5 + 0.5 x (10 - 5) = 7.5
+(linear); per order (the last line) 2, 4, 10 on web and 5 on amz.
 """
 
 from __future__ import annotations
@@ -49,19 +50,21 @@ def test_fulfillment_time_median_and_p90_of_known_delays(kpis):
         FROM marts.kpi_order_line_facts WHERE NOT is_cancelled""")
     assert overall == pytest.approx({"median": 3.5, "p90": 7.5})
 
+    # per order (the headline): an order ships when its last line ships
     web = one(kpis, "FROM marts.kpi_fulfillment_time_daily WHERE channel_id = 'web'")
-    # web lines shipped after 1, 2, 3, 4, 10 hours; delivered after 25 and 60 hours
-    assert web["order_date"] == date(2026, 1, 10)
-    assert web["lines_shipped"] == 5
-    assert web["median_hours_to_ship"] == pytest.approx(3.0)
-    assert web["p90_hours_to_ship"] == pytest.approx(4 + 0.6 * (10 - 4))
-    assert web["lines_delivered"] == 2
-    assert web["median_hours_to_deliver"] == pytest.approx(42.5)
-    assert web["p90_hours_to_deliver"] == pytest.approx(25 + 0.9 * 35)
+    # web orders: O1 lines after 1 and 2 h, O2 after 3 and 4 h, O3 after 10 h; O5 unshipped
+    assert (web["order_date"], web["fulfilled_by"]) == (date(2026, 1, 10), "merchant")
+    assert (web["orders"], web["orders_shipped"]) == (4, 3)
+    assert web["median_hours_to_ship"] == pytest.approx(4.0)
+    assert web["p90_hours_to_ship"] == pytest.approx(4 + 0.8 * (10 - 4))
+    assert web["median_hours_to_first_ship"] == pytest.approx(3.0)
+    # O1 is delivered when its second line is (+60 h); O2 has no delivery
+    assert web["orders_delivered"] == 1
+    assert web["median_hours_to_deliver"] == pytest.approx(60.0)
 
     weekly = rows(kpis, "FROM marts.kpi_fulfillment_time_weekly ORDER BY channel_id")
-    assert [(r["order_week"], r["channel_id"], r["lines_shipped"]) for r in weekly] == [
-        (date(2026, 1, 5), "amz", 1), (date(2026, 1, 5), "web", 5)]
+    assert [(r["order_week"], r["channel_id"], r["orders_shipped"]) for r in weekly] == [
+        (date(2026, 1, 5), "amz", 1), (date(2026, 1, 5), "web", 3)]
 
 
 def test_fulfillment_time_by_carrier_and_location(kpis):
@@ -223,3 +226,85 @@ def rows_exist(con, table: str) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
         "AND table_name = ?", [table]).fetchall()[0][0])
+
+
+def test_an_order_with_five_lines_counts_once_at_its_last_line(tiny_core):
+    from tests.kpis.conftest import event, h, insert, line
+
+    insert(tiny_core, "order_lines", [line("O9", str(i), "A", 1, 20.0) for i in range(1, 6)])
+    insert(tiny_core, "fulfillment_events", [
+        event("O9", str(i), "A", 1, "shipped", h(hours)) for i, hours in
+        enumerate((30, 31, 32, 33, 40), start=1)])
+    build_all(tiny_core, SETTINGS)
+    order = one(tiny_core, """SELECT * FROM marts.kpi_order_facts WHERE order_id = 'O9'""")
+    assert (order["lines"], order["hours_to_ship"], order["hours_to_first_ship"]) == (5, 40, 30)
+    web = one(tiny_core, """FROM marts.kpi_fulfillment_time_daily
+                            WHERE channel_id = 'web' AND fulfilled_by = 'merchant'""")
+    # per order: O1 (last line 2 h), O2 (4 h), O3 (10 h), O9 (40 h); O5 never shipped
+    assert web["orders_shipped"] == 4
+    assert web["median_hours_to_ship"] == pytest.approx((4 + 10) / 2)
+    assert web["median_hours_to_first_ship"] == pytest.approx((3 + 10) / 2)
+    sales = one(tiny_core, "FROM marts.kpi_sales_daily WHERE channel_id = 'web'")
+    assert (sales["orders"], sales["lines"]) == (5, 11)
+
+
+def test_store_sales_are_counted_but_not_shipments(tiny_core):
+    from tests.kpis.conftest import T0, insert, line
+
+    insert(tiny_core, "channels", [dict(channel_id="till", name="Store", channel_type="pos",
+                                        currency="EUR", safety_buffer_units=0,
+                                        safety_buffer_pct=0.0)])
+    till = line("P1", "1", "A", 1, 20.0, channel="till", status="delivered")
+    insert(tiny_core, "order_lines", [dict(till, shipped_at=T0, delivered_at=T0)])
+    build_all(tiny_core, SETTINGS)
+    store = one(tiny_core, "FROM marts.kpi_fulfillment_time_daily WHERE channel_id = 'till'")
+    assert store["fulfilled_by"] == "store"
+    assert (store["orders"], store["orders_shipped"]) == (1, 0)
+    assert store["median_hours_to_ship"] is None and store["median_hours_to_deliver"] is None
+    lines = one(tiny_core, """SELECT count(*) AS n FROM marts.kpi_fulfillment_time_by_dimension
+                              WHERE dimension = 'channel' AND value = 'till'""")
+    assert lines["n"] == 0
+
+
+def test_revenue_without_fx_rate_stays_unknown_not_zero(tiny_core):
+    from tests.kpis.conftest import insert, line
+
+    brl = dict(line("B1", "1", "A", 2, 99.0, channel="br"), currency="BRL",
+               line_amount_base=None, unit_price_base=None)
+    insert(tiny_core, "order_lines", [brl])
+    build_all(tiny_core, SETTINGS)
+    br = one(tiny_core, "FROM marts.kpi_sales_daily WHERE channel_id = 'br'")
+    assert br["orders"] == 1 and br["revenue_base"] is None and br["orders_unconverted"] == 1
+    left = one(tiny_core, "FROM marts.kpi_unconverted_revenue")
+    assert (left["channel_id"], left["currency"], left["orders"]) == ("br", "BRL", 1)
+    assert left["revenue"] == pytest.approx(99.0)
+
+
+def test_days_are_local_days_of_the_reporting_time_zone(tiny_core):
+    # every order is placed at 2026-01-10 00:00 UTC: 2026-01-09 21:00 in Sao Paulo
+    build_all(tiny_core, KpiSettings(timezone="America/Sao_Paulo"))
+    days = {r["order_date"] for r in rows(tiny_core, "FROM marts.kpi_sales_daily")}
+    assert days == {date(2026, 1, 9)}
+    with pytest.raises(ValueError, match="timezone"):
+        KpiSettings.from_settings(_settings_with(timezone="Mars/Olympus"))
+
+
+def _settings_with(**kpis):
+    from pathlib import Path
+
+    from assets.settings import Settings
+
+    return Settings(home=Path("."), extra={"kpis": kpis})
+
+
+def test_events_with_another_line_id_link_by_order_and_sku(tiny_core):
+    # Amazon's report has no item id (line_id = SKU) while the warehouse's shipment events
+    # carry the platform's item id: the order and its (unique) SKU still name the line
+    from tests.kpis.conftest import event, h, insert, line
+
+    insert(tiny_core, "order_lines", [line("A1", "B", "B", 1, 14.4, channel="amz")])
+    insert(tiny_core, "fulfillment_events", [
+        event("A1", "11000001609734", "B", 1, "shipped", h(7), channel="amz")])
+    build_all(tiny_core, SETTINGS)
+    a1 = one(tiny_core, "FROM marts.kpi_order_facts WHERE order_id = 'A1'")
+    assert (a1["hours_to_ship"], a1["is_shipped"]) == (7, True)

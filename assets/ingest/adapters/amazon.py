@@ -17,6 +17,8 @@ ship-country, promotion-ids, is-business-order, purchase-order-number, price-des
 The report carries no customer identity (no name, no e-mail): ``customer_key`` is null.
 
 Mapping:
+- ``fulfilled_by`` = ``marketplace`` where fulfillment-channel is ``Amazon`` (FBA: Amazon
+  ships from its own stock), else ``merchant`` (``Merchant``: you ship);
 - ``order_id`` = amazon-order-id; ``line_id`` = sku (the report has no order-item id: the
   SKU is the line's content key; a SKU on a second row of the same order is ``<sku>#2``);
 - ``channel_sku``/``sku`` = sku; a row without one falls back to ``asin:<ASIN>`` so a
@@ -124,7 +126,8 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     frame = with_file(canonical_headers(frame, HEADER_ALIASES, HEADER))
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
-        for c in ("item-promotion-discount", "ship-postal-code", "ship-country", "asin")
+        for c in ("item-promotion-discount", "ship-postal-code", "ship-country", "asin",
+                  "fulfillment-channel")
     )
     order_status = blank_to_null(pl.col("order-status")).str.to_lowercase()
     item_status = blank_to_null(pl.col("item-status")).str.to_lowercase()
@@ -175,6 +178,8 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         cancelled_at=pl.when(cancelled).then(updated),
         updated_at=updated,
         ship_country=country_iso2(pl.col("ship-country")),
+        fulfilled_by=pl.when(blank_to_null(pl.col("fulfillment-channel")).str.to_lowercase()
+                             == "amazon").then(pl.lit("marketplace")).otherwise(pl.lit("merchant")),
     ).collect()
     rejects = combine_rejects(
         rejects_where(

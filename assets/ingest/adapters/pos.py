@@ -24,6 +24,7 @@ Mapping:
 - a POS sale is placed, paid and handed over at once: ``status`` = ``delivered`` and
   ``ordered_at`` = ``paid_at`` = ``shipped_at`` = ``delivered_at`` = the sale time (the goods
   left the shelf then; shipped is set so no stock stays allocated to a finished sale);
+  ``fulfilled_by`` = ``store``: a sale over the counter is not a shipment;
 - ``quantity`` = Qty (Square writes ``1.0``); ``unit_price`` = Gross Sales ÷ Qty;
   ``line_amount`` = Net Sales (gross − discounts, before tax);
 - money carries the account currency's sign (``$8.00``, ``€8.00``, ``-$1.00``); the currency
@@ -252,6 +253,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
         shipped_at=when,
         delivered_at=when,
         location_id=blank_to_null(pl.col("Location")),
+        fulfilled_by=pl.lit("store"),
     ).collect()
     rejects = combine_rejects(
         rejects_where(

@@ -1,6 +1,7 @@
 -- Dead stock: SKU x location stock on hand (latest snapshot) of SKUs with no sale in the
 -- last $dead_stock_days days, valued at unit cost. A sale of a bundle is a sale of its
--- components. SKUs stocked for less than $dead_stock_days days are not dead yet.
+-- components. SKUs stocked for less than $dead_stock_days days are not dead yet. A sale's
+-- day is its local day in the reporting time zone $timezone.
 CREATE OR REPLACE TABLE marts.kpi_dead_stock_by_sku_location AS
 WITH as_of AS (
     SELECT max(snapshot_date) AS as_of_date FROM core.stock_snapshots
@@ -12,7 +13,8 @@ component_sales AS (
     WHERE l.status <> 'cancelled'
 ),
 last_sale AS (
-    SELECT sku, max(ordered_at)::DATE AS last_sold_on FROM component_sales GROUP BY sku
+    SELECT sku, max(local_time(ordered_at, $timezone))::DATE AS last_sold_on
+    FROM component_sales GROUP BY sku
 ),
 latest_stock AS (
     SELECT sku, location_id,

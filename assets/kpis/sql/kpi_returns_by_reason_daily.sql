@@ -1,9 +1,10 @@
 -- Returns per request day, channel and reason: every RMA line in core.returns, including
 -- returns whose order line shelfwise never saw (they still say why customers return).
+-- The request day is a local day of the reporting time zone $timezone.
 CREATE OR REPLACE TABLE marts.kpi_returns_by_reason_daily AS
 WITH return_lines AS (
     SELECT
-        r.requested_at::DATE AS request_date,
+        local_time(r.requested_at, $timezone)::DATE AS request_date,
         r.channel_id,
         coalesce(r.reason, '(none)') AS reason,
         r.rma_id,

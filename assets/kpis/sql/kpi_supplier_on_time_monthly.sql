@@ -1,13 +1,20 @@
 -- Supplier on-time rate per expected month and supplier: PO lines whose first receipt came
 -- on or before expected_at, and on time in full (all ordered units received by then), over
 -- PO lines that are due (expected date passed) or already received. Cancelled lines and
--- lines without an expected date are left out.
+-- lines without an expected date are left out. A receipt's date is its local day in the
+-- reporting time zone $timezone (expected_at is already a date).
 CREATE OR REPLACE TABLE marts.kpi_supplier_on_time_monthly AS
 WITH as_of AS (
     SELECT greatest(
-        (SELECT max(received_at)::DATE FROM core.receipts),
-        (SELECT max(updated_at)::DATE FROM core.purchase_orders)
+        (SELECT max(local_time(received_at, $timezone))::DATE FROM core.receipts),
+        (SELECT max(local_time(updated_at, $timezone))::DATE
+         FROM core.purchase_orders)
     ) AS as_of_date
+),
+local_receipts AS (
+    SELECT po_number, sku, quantity_received,
+           local_time(received_at, $timezone)::DATE AS received_on
+    FROM core.receipts
 ),
 po_lines AS (
     SELECT po_number, sku, supplier_id, quantity_ordered, expected_at
@@ -17,11 +24,11 @@ po_lines AS (
 receipts_by_line AS (
     SELECT
         p.po_number, p.sku,
-        min(r.received_at)::DATE AS first_received_on,
-        sum(r.quantity_received) FILTER (WHERE r.received_at::DATE <= p.expected_at)
+        min(r.received_on) AS first_received_on,
+        sum(r.quantity_received) FILTER (WHERE r.received_on <= p.expected_at)
             AS units_received_by_due
     FROM po_lines AS p
-    JOIN core.receipts AS r USING (po_number, sku)
+    JOIN local_receipts AS r USING (po_number, sku)
     GROUP BY ALL
 ),
 due_lines AS (

@@ -150,4 +150,5 @@ def make_export_rows() -> pl.DataFrame:
         carrier=pl.lit("DHL"),
         tracking_number=pl.lit("TRK") + pl.col("order_id"),
     )
+    df = df.with_columns(pl.lit(None, t).alias(c) for c, t in SCHEMA.items() if c not in df.columns)
     return df.select(*SCHEMA, *[c for c in ORDER_EXPORT_EXTRA if c not in SCHEMA])

@@ -90,3 +90,10 @@ def test_headers_retyped_in_another_case_still_read():
     upper = header.upper() + "\n" + body
     m = ADAPTER.map(frame_from_csv(upper, separator="\t"), make_ctx())
     assert m.rows.height == 4
+
+
+def test_fba_orders_are_fulfilled_by_the_marketplace(mapped):
+    # fulfillment-channel "Amazon" is FBA (Amazon ships), "Merchant" is the seller shipping
+    by_order = {r["order_id"]: r["fulfilled_by"] for r in mapped.rows.iter_rows(named=True)}
+    assert by_order["028-1111111-0000001"] == "marketplace"
+    assert by_order["028-2222222-0000002"] == "merchant"
