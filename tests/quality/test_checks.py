@@ -385,7 +385,7 @@ def test_a_stale_feed_warns(warehouse, qs):
     stale = qs.__class__(as_of=JUDGED_DAY + dt.timedelta(days=5))
     report = run(warehouse, "core.order_lines.freshness", stale)
     assert {o.expectation.column for o in report.failures} == {"age_days"}
-    assert "the newest order line is from" in report.message
+    assert "the newest order line of channel" in report.message
     assert "5.5 days before" in report.message
 
 
