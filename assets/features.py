@@ -36,10 +36,11 @@ FEATURES: tuple[Feature, ...] = (
     Feature("returns", "Return rate by SKU, channel and reason", ("order_lines", "returns"), "KPIs"),
     Feature("shipments", "Ship time from warehouse shipment events",
             ("order_lines", "fulfillment_events"), "KPIs"),
-    Feature("ats", "Available to sell per location and channel, channel feeds",
-            ("stock_snapshots", "locations"), "Inventory"),
+    Feature("ats", "Available to sell per location", ("stock_snapshots",), "Inventory"),
+    Feature("channel_ats", "Available to sell per channel, channel availability feeds",
+            ("stock_snapshots", "channel_locations"), "Inventory"),
     Feature("reconciliation", "Stock reconciliation and inventory record accuracy",
-            ("stock_snapshots", "locations"), "Inventory"),
+            ("stock_snapshots",), "Inventory"),
     Feature("stock_kpis", "Stockout days, inventory turnover, dead stock, fill rate",
             ("order_lines", "stock_snapshots"), "KPIs, Inventory"),
     Feature("oversell", "Oversell risk (listed quantity above ATS)",
@@ -59,6 +60,7 @@ ENTITY_SOURCES: dict[str, str] = {
     "suppliers": "your supplier list in inbox/suppliers/",
     "stock_snapshots": "daily stock-on-hand files in inbox/stock_snapshots/",
     "locations": "your warehouses and stores in inbox/locations/",
+    "channel_locations": "which locations serve each channel in inbox/channel_locations/",
     "returns": "returns (RMA) in inbox/returns/",
     "fulfillment_events": "shipment events in inbox/fulfillment_events/",
     "channel_listings": "channel listings in inbox/channel_listings/",
@@ -127,3 +129,10 @@ def skipped_summary(statuses: list[FeatureStatus]) -> list[str]:
         lines.append(f"no {entity.replace('_', ' ')}: skipped: {'; '.join(names)} "
                      f"(add {entity_source(entity)})")
     return lines
+
+
+def features_markdown() -> str:
+    """The feature table of docs/your-data.md (a test keeps the doc equal to this)."""
+    rows = ["| feature | needs (core entities) | page |", "|---|---|---|"]
+    rows += [f"| {f.name} | {', '.join(f.needs)} | {f.page} |" for f in FEATURES]
+    return "\n".join(rows)
