@@ -89,11 +89,17 @@ def run_problems(result) -> dict[str, list[tuple[str, str]]]:
 
     ``failed_checks``: (check, severity and why) of every check that did not pass;
     ``failed_steps``: (step, the error's message), a blocking check's failure included;
-    ``skipped_steps``: (step, '') of steps not run because something upstream failed.
+    ``skipped_steps``: (asset, '') of the job's assets not built because a step or a
+    blocking check upstream failed (Dagster logs no event for them: selected − materialized −
+    failed).
     """
     failed_checks, failed_steps, skipped = [], [], []
+    planned = sorted(k.to_user_string() for k in result.job_def.asset_layer.selected_asset_keys)
+    built = set()
     for event in result.all_events:
         kind = event.event_type_value
+        if kind == "ASSET_MATERIALIZATION":
+            built.add(event.asset_key.to_user_string())
         if kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
@@ -102,8 +108,9 @@ def run_problems(result) -> dict[str, list[tuple[str, str]]]:
                                       f"[{severity}] {data.description or 'failed'}"))
         elif kind == "STEP_FAILURE":
             failed_steps.append((event.step_key, _innermost(event.event_specific_data.error)))
-        elif kind == "STEP_SKIPPED":
-            skipped.append((event.step_key, ""))
+    failed = {k for k, _ in failed_steps}
+    skipped = [(key, "") for key in planned
+               if key not in built and key.replace("/", "__") not in failed]
     return {"failed_checks": failed_checks, "failed_steps": failed_steps,
             "skipped_steps": skipped}
 
@@ -118,7 +125,7 @@ def format_run_problems(problems: dict[str, list[tuple[str, str]]]) -> str:
         parts += ["", "Steps that failed",
                   format_table(["step", "why"], [(k, _short(v)) for k, v in problems["failed_steps"]])]
     if problems["skipped_steps"]:
-        parts += ["", "Steps skipped because a step or blocking check before them failed: "
+        parts += ["", "Not built because a step or blocking check before them failed: "
                   + ", ".join(k for k, _ in problems["skipped_steps"])]
     return "\n".join(parts).strip()
 
