@@ -227,9 +227,12 @@ def home_notes(settings: Settings) -> str:
                                  [DERIVED_PRODUCTS_SOURCE]).fetchone()
         unconverted = unconverted_money(con)
     lines = []
-    skipped = skipped_summary(feature_status(present))
+    statuses = feature_status(present)
+    skipped = skipped_summary(statuses)
     if skipped:
+        working = [s.feature.name for s in statuses if s.available]
         lines += ["Features skipped for lack of data"] + [f"  {s}" for s in skipped]
+        lines.append(f"  working: {'; '.join(working) if working else 'none'}")
     if derived:
         lines.append(f"Products: {derived:,} SKU(s) sold without product master data got a row "
                      f"derived from the order lines (name = SKU, case pack 1, MOQ 1): "
