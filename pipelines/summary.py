@@ -120,10 +120,12 @@ def format_run_problems(problems: dict[str, list[tuple[str, str]]]) -> str:
     parts = []
     if problems["failed_checks"]:
         parts += ["Checks that failed (ERROR stops what depends on it; WARN only warns)",
-                  format_table(["check", "why"], [(k, _short(v)) for k, v in problems["failed_checks"]])]
+                  format_table(["check", "why"],
+                               [(k, _short(v)) for k, v in problems["failed_checks"]])]
     if problems["failed_steps"]:
         parts += ["", "Steps that failed",
-                  format_table(["step", "why"], [(k, _short(v)) for k, v in problems["failed_steps"]])]
+                  format_table(["step", "why"],
+                               [(k, _short(v)) for k, v in problems["failed_steps"]])]
     if problems["skipped_steps"]:
         parts += ["", "Not built because a step or blocking check before them failed: "
                   + ", ".join(k for k, _ in problems["skipped_steps"])]

@@ -79,7 +79,9 @@ def _explain_collapse(row: Mapping[str, Any]) -> str:
     )
 
 
-def _volume_frame(con: duckdb.DuckDBPyConnection, day: dt.date, qs: QualitySettings) -> pd.DataFrame:
+def _volume_frame(
+    con: duckdb.DuckDBPyConnection, day: dt.date, qs: QualitySettings
+) -> pd.DataFrame:
     """Per judged channel: lines on ``day`` against its usual volume (see probe_daily_volume)."""
     return con.execute(
         """

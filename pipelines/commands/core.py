@@ -91,7 +91,8 @@ def ingest(ctx, rehash):
     if text := format_run_problems(problems):
         click.echo("\n" + text)
     if not result.success:
-        raise click.ClickException(f"the ingest run failed: {RunOutcome(False, problems, 0).reason}")
+        reason = RunOutcome(False, problems, 0).reason
+        raise click.ClickException(f"the ingest run failed: {reason}")
 
 
 @click.command()

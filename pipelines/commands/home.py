@@ -305,7 +305,8 @@ def run(ctx):
 def why_unrecognised(rel: PurePosixPath, folders: dict[str, list]) -> str:
     """Why no adapter takes an inbox file, and what to do."""
     if len(rel.parts) == 1:
-        return "not in a folder: move it into the folder of what it holds, e.g. inbox/orders/<channel>/"
+        return ("not in a folder: move it into the folder of what it holds, "
+                "e.g. inbox/orders/<channel>/")
     folder = rel.parts[0]
     if folder not in folders:
         return f"'{folder}/' is not an inbox folder (known: {', '.join(sorted(folders))})"
@@ -391,7 +392,8 @@ def settings_findings(settings: Settings, files: list[InboxFile]) -> list[str]:
             currencies |= {r[0] for r in con.execute(
                 "SELECT DISTINCT currency FROM core.order_lines WHERE currency IS NOT NULL")
                 .fetchall()}
-            fx = {r[0] for r in con.execute("SELECT DISTINCT currency FROM core.fx_rates").fetchall()}
+            fx = {r[0] for r in con.execute(
+                "SELECT DISTINCT currency FROM core.fx_rates").fetchall()}
     if any(f.entity == "fx_rates" for f in files):
         fx |= _inbox_fx_currencies(settings, files)
     for currency in sorted(currencies - fx - {settings.base_currency}):

@@ -11,7 +11,8 @@ from pipelines.cli import main
 
 pytestmark = pytest.mark.integration
 
-HEADER = "order_id,line_id,channel_sku,sku,quantity,unit_price,currency,line_amount,status,ordered_at,updated_at"
+HEADER = ("order_id,line_id,channel_sku,sku,quantity,unit_price,currency,line_amount,status,"
+          "ordered_at,updated_at")
 
 
 def _orders(home, name, rows):
