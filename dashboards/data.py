@@ -161,3 +161,23 @@ def one_of(param: str, column: str) -> str:
 def has_columns(name: str, needed: set[str] | list[str] | tuple[str, ...]) -> bool:
     """Whether ``schema.table`` was published with (at least) the ``needed`` columns."""
     return has_table(name) and set(needed) <= set(columns(name))
+
+
+def feature_needs(feature: str) -> str | None:
+    """What this home lacks for ``feature``, in words ('stock snapshots (daily stock-on-hand
+    files in inbox/stock_snapshots/)'); None when it has it or the snapshot does not say."""
+    if not has_columns("marts.feature_availability", ["feature_key", "available", "how_to_enable"]):
+        return None
+    rows = query("SELECT how_to_enable FROM marts.feature_availability "
+                 "WHERE feature_key = ? AND NOT available", [feature])
+    if rows.is_empty():
+        return None
+    return rows.item().removeprefix("add ").replace("; add ", " and ")
+
+
+def feature_name(feature: str) -> str:
+    """The feature's name in the business's words (its key when the snapshot does not say)."""
+    if not has_columns("marts.feature_availability", ["feature_key", "feature"]):
+        return feature
+    rows = query("SELECT feature FROM marts.feature_availability WHERE feature_key = ?", [feature])
+    return feature if rows.is_empty() else rows.item()

@@ -112,8 +112,15 @@ def download(frame: pl.DataFrame, *, name: str, key: str) -> None:
     )
 
 
-def not_computed(what: str, step: str) -> None:
-    """The honest empty state: which numbers are missing and which step produces them."""
+def not_computed(what: str, step: str, feature: str | None = None) -> None:
+    """The honest empty state: which numbers are missing and which step produces them; for
+    a ``feature`` whose data this home lacks (``marts.feature_availability``), which file
+    would switch it on."""
+    needs = data.feature_needs(feature) if feature else None
+    if needs:
+        st.info(f"{what}: this page needs {needs}. Then run `shelfwise run` "
+                "(docs/your-data.md).", icon=":material/upload_file:")
+        return
     st.info(f"{what}: not computed yet. Available once the {step} step runs and the serving "
             "snapshot is published again.", icon=":material/hourglass_empty:")
 
@@ -122,3 +129,14 @@ def snapshot_caption() -> None:
     if data.has_table("ops.snapshot_info"):
         published = data.query("SELECT published_at FROM ops.snapshot_info").item()
         st.caption(f"Serving snapshot published {published:%Y-%m-%d %H:%M} UTC.")
+
+
+def feature_notes(features: list[str]) -> None:
+    """One note per feature of this page that the home's data does not switch on yet, with
+    the file that would (an orders-only home has no stock: no ATS, no suggestions)."""
+    for key in features:
+        needs = data.feature_needs(key)
+        if needs:
+            name = data.feature_name(key)
+            st.info(f"{name}: this page needs {needs}. Then run `shelfwise run` "
+                    "(docs/your-data.md).", icon=":material/upload_file:")

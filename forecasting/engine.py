@@ -588,10 +588,10 @@ def _borrowed(
         .join(own, on="sku", how="left")
         .with_columns(
             pl.col("cat_rate")
-            .fill_null(overall["rate"][0])
+            .fill_null(pl.lit(overall["rate"][0], dtype=pl.Float64))
             .fill_null(pl.col("own_rate"))
             .fill_null(0.0),
-            pl.col("cat_vmr").fill_null(overall["vmr"][0]).fill_null(1.0),
+            pl.col("cat_vmr").fill_null(pl.lit(overall["vmr"][0], dtype=pl.Float64)).fill_null(1.0),
             (pl.col("days") / config.new_days).clip(0.0, 1.0).alias("w"),
         )
         .with_columns(

@@ -16,6 +16,7 @@ from assets.settings import home_dir
 # command modules under pipelines/commands, each exposing COMMANDS: list[click.Command]
 COMMAND_MODULES = [
     "pipelines.commands.core",
+    "pipelines.commands.home",
     "pipelines.commands.inventory",
     "pipelines.commands.dashboards",
     "pipelines.commands.forecast",
@@ -50,6 +51,11 @@ def main(ctx: click.Context, home: str) -> None:
       shelfwise demo            generate demo data, run every asset, print a summary
       shelfwise ui              open the Dagster UI on http://127.0.0.1:3000
       shelfwise dashboards      open the dashboards on http://127.0.0.1:8501
+    \b
+    Your own data (docs/your-data.md):
+      shelfwise init            create a home: inbox folders, shelfwise.toml (currency, time zone)
+      shelfwise check           which file goes to which format, what each feature still needs
+      shelfwise run             ingest, build everything the files allow, publish the dashboards
     \b
     Data in:
       shelfwise generate        write a deterministic demo inbox (channels, warehouses, suppliers)

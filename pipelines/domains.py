@@ -20,6 +20,7 @@ DOMAINS = [
     "assets.decisions",
     "assets.restock",
     "assets.alerts",
+    "assets.home",
 ]
 
 

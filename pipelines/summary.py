@@ -76,3 +76,66 @@ def warehouse_summary(warehouse_path: Path) -> str:
     if unconverted:
         parts += ["", unconverted]
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- a run's outcome
+
+
+def _innermost(error) -> str:
+    """The message of the error that caused a step failure (Dagster wraps it)."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return (getattr(error, "message", None) or str(error)).strip().splitlines()[-1]
+
+
+def run_problems(result) -> dict[str, list[tuple[str, str]]]:
+    """What went wrong in a Dagster run (an ``ExecuteInProcessResult``), in words.
+
+    ``failed_checks``: (check, severity and why) of every check that did not pass;
+    ``failed_steps``: (step, the error's message), a blocking check's failure included;
+    ``skipped_steps``: (asset, '') of the job's assets not built because a step or a
+    blocking check upstream failed (Dagster logs no event for them: selected − materialized −
+    failed).
+    """
+    failed_checks, failed_steps, skipped = [], [], []
+    planned = sorted(k.to_user_string() for k in result.job_def.asset_layer.selected_asset_keys)
+    built = set()
+    for event in result.all_events:
+        kind = event.event_type_value
+        if kind == "ASSET_MATERIALIZATION":
+            built.add(event.asset_key.to_user_string())
+        if kind == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if not data.passed:
+                severity = getattr(data.severity, "value", str(data.severity))
+                failed_checks.append((data.asset_check_key.to_user_string(),
+                                      f"[{severity}] {data.description or 'failed'}"))
+        elif kind == "STEP_FAILURE":
+            failed_steps.append((event.step_key, _innermost(event.event_specific_data.error)))
+    failed = {k for k, _ in failed_steps}
+    skipped = [(key, "") for key in planned
+               if key not in built and key.replace("/", "__") not in failed]
+    return {"failed_checks": failed_checks, "failed_steps": failed_steps,
+            "skipped_steps": skipped}
+
+
+def format_run_problems(problems: dict[str, list[tuple[str, str]]]) -> str:
+    """The failed checks with their reason, failed and skipped steps; '' when all went well."""
+    parts = []
+    if problems["failed_checks"]:
+        parts += ["Checks that failed (ERROR stops what depends on it; WARN only warns)",
+                  format_table(["check", "why"],
+                               [(k, _short(v)) for k, v in problems["failed_checks"]])]
+    if problems["failed_steps"]:
+        parts += ["", "Steps that failed",
+                  format_table(["step", "why"],
+                               [(k, _short(v)) for k, v in problems["failed_steps"]])]
+    if problems["skipped_steps"]:
+        parts += ["", "Not built because a step or blocking check before them failed: "
+                  + ", ".join(k for k, _ in problems["skipped_steps"])]
+    return "\n".join(parts).strip()
+
+
+def _short(text: str, limit: int = 400) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

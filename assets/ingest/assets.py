@@ -8,6 +8,7 @@ uniqueness per core table, with their numbers in metadata.
 
 import dagster as dg
 
+from assets.ingest.derived import HOW_TO_SUPPLY, derive_products, remove_derived_products
 from assets.ingest.engine import IngestReport, ingest_inbox
 from assets.metadata import md_table
 from assets.model import ENTITIES
@@ -60,7 +61,9 @@ def ingest_inbox_assets(
     """Land new and corrected inbox files into raw, quarantine and core (idempotent)."""
     settings = shelfwise.settings
     with warehouse.connect() as con:
+        remove_derived_products(con)  # the engine sees core.products as raw makes it
         report: IngestReport = ingest_inbox(con, settings, settings.inbox, rehash=config.rehash)
+        derived = derive_products(con, report.batch_id)
         core_counts = {
             name: con.execute(f"SELECT count(*) FROM core.{name}").fetchall()[0][0]
             for name in ENTITIES
@@ -84,6 +87,11 @@ def ingest_inbox_assets(
         f"{report.rows_loaded:,} records loaded, {report.rows_quarantined:,} quarantined, "
         f"{report.rows_skipped:,} skipped as not data in {report.seconds:.1f} s"
     )
+    if derived:
+        context.log.warning(
+            f"{derived} SKU(s) sold on order lines have no product master data: derived from "
+            f"the order lines (name = SKU, case pack 1, MOQ 1); {HOW_TO_SUPPLY}"
+        )
     per_entity = report.rows_by_entity()
     for name, key in CORE_KEYS.items():
         stats = per_entity.get(name, {"files": 0, "read": 0, "loaded": 0, "quarantined": 0,
@@ -99,6 +107,7 @@ def ingest_inbox_assets(
                 "rows_skipped": stats["skipped"],
                 "core_rows_written": report.core_rows_written.get(name, 0),
                 "dagster/row_count": core_counts[name],
+                **({"derived_from_order_lines": derived} if name == "products" else {}),
             },
         )
     yield dg.MaterializeResult(

@@ -89,7 +89,8 @@ MASTER_ENTITIES = (
 )
 ENTITY_ORDER = MASTER_ENTITIES + tuple(e for e in ENTITIES if e not in MASTER_ENTITIES)
 CHUNK_ROWS = 1_000_000
-IGNORED_NAMES = (".*", "~$*", "*.tmp", "*.part", "*.crdownload", "*.partial")
+# README.md: the notes `shelfwise init` puts in each inbox folder (what goes there)
+IGNORED_NAMES = (".*", "~$*", "*.tmp", "*.part", "*.crdownload", "*.partial", "README.md")
 _DATE_IN_NAME = re.compile(r"(20\d{2})-?(\d{2})-?(\d{2})")
 
 

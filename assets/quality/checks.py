@@ -51,9 +51,10 @@ def evaluate(
     started = time.perf_counter()
     run_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     probe = check.probe(con, qs)
-    if probe.unavailable:
+    if probe.unavailable or probe.not_applicable:
         return CheckReport(
-            check, run_at, [], probe.context, probe.unavailable, time.perf_counter() - started
+            check, run_at, [], probe.context, probe.unavailable, time.perf_counter() - started,
+            not_applicable=probe.not_applicable,
         )
     outcomes = validate(check.suite, probe, home=home, keep_runs=qs.keep_runs)
     return CheckReport(check, run_at, outcomes, probe.context, None, time.perf_counter() - started)
@@ -97,6 +98,8 @@ def to_check_result(report: CheckReport) -> dg.AssetCheckResult:
         "seconds": round(report.seconds, 3),
         **{f"context_{k}": str(v) for k, v in report.context.items()},
     }
+    if report.not_applicable:
+        metadata["not_applicable"] = dg.MetadataValue.text(report.not_applicable)
     if first is not None:
         metadata["observed_value"] = first.observed
         metadata["expected"] = first.expectation.expected

@@ -79,18 +79,11 @@ def _explain_collapse(row: Mapping[str, Any]) -> str:
     )
 
 
-def probe_daily_volume(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
-    """Per channel: lines on the judged day against what the channel usually sends.
-
-    The history is zero-filled (a day without lines counts as 0) from the channel's first line
-    on. The *baseline* is the lower of the median over all ``history_days`` days and the median
-    over the same weekday in them: stores closed on Sundays, or B2B buyers who order on working
-    days, have low same-weekday medians and are not judged on those days. A channel is judged
-    only when its baseline is at least MIN_MEDIAN_LINES (a rarely selling channel has natural
-    empty days) and it has ``min_history_days`` of history. ``quiet_days`` are not judged.
-    """
-    day = _newest_complete_day(con, qs)
-    frame = con.execute(
+def _volume_frame(
+    con: duckdb.DuckDBPyConnection, day: dt.date, qs: QualitySettings
+) -> pd.DataFrame:
+    """Per judged channel: lines on ``day`` against its usual volume (see probe_daily_volume)."""
+    return con.execute(
         """
         WITH daily AS (
             SELECT channel_id, CAST(ordered_at AS DATE) AS day, count(*) AS lines
@@ -143,14 +136,86 @@ def probe_daily_volume(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> P
         ORDER BY u.channel_id
         """,
         {
-            "day": day or dt.date(1970, 1, 1),
+            "day": day,
             "history": qs.history_days,
             "min_history": qs.min_history_days,
             "min_median": MIN_MEDIAN_LINES,
             "quiet_days": list(qs.quiet_days),
         },
     ).df()
-    context = {"judged_day": str(day), "history_days": qs.history_days}
+
+
+def history_tails(con: duckdb.DuckDBPyConnection, day: dt.date) -> pd.DataFrame:
+    """Per channel: its last order day up to ``day``, and whether that day's lines all came
+    in the channel's first ingest batch together with earlier days (the tail of a history
+    export), not as a daily drop.
+
+    ``raw.order_lines`` keeps every landed version with its batch (batch ids sort by time),
+    so "first landed in the channel's first batch" survives later updates of the same lines.
+    A warehouse without batches (rows written directly) has no history tails.
+    """
+    return con.execute(
+        """
+        WITH lines AS (
+            SELECT channel_id, CAST(ordered_at AS DATE) AS day, batch_id
+            FROM raw.order_lines WHERE CAST(ordered_at AS DATE) <= $day
+        ),
+        channel_first AS (
+            SELECT channel_id, min(batch_id) AS first_batch, max(day) AS last_day
+            FROM lines GROUP BY ALL
+        ),
+        in_first AS (  -- days the first batch brought, per channel
+            SELECT l.channel_id, min(l.day) AS first_day
+            FROM lines AS l JOIN channel_first AS f
+              ON f.channel_id = l.channel_id AND l.batch_id = f.first_batch
+            GROUP BY ALL
+        ),
+        last_day_batches AS (
+            SELECT l.channel_id, min(l.batch_id) AS earliest_batch, count(*) AS landed_lines
+            FROM lines AS l JOIN channel_first AS f
+              ON f.channel_id = l.channel_id AND l.day = f.last_day
+            GROUP BY ALL
+        )
+        SELECT f.channel_id, f.last_day,
+               -- every version of the last day's lines arrived with the history load, and
+               -- that load held earlier days too
+               coalesce(b.earliest_batch = f.first_batch
+                        AND NOT EXISTS (SELECT 1 FROM lines AS l
+                                        WHERE l.channel_id = f.channel_id
+                                          AND l.day = f.last_day
+                                          AND l.batch_id <> f.first_batch)
+                        AND i.first_day < f.last_day, false) AS history_tail
+        FROM channel_first AS f
+        JOIN last_day_batches AS b USING (channel_id)
+        JOIN in_first AS i USING (channel_id)
+        ORDER BY f.channel_id
+        """,
+        {"day": day},
+    ).df()
+
+
+def probe_daily_volume(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
+    """Per channel: lines on the judged day against what the channel usually sends.
+
+    The history is zero-filled (a day without lines counts as 0) from the channel's first line
+    on. The *baseline* is the lower of the median over all ``history_days`` days and the median
+    over the same weekday in them: stores closed on Sundays, or B2B buyers who order on working
+    days, have low same-weekday medians and are not judged on those days. A channel is judged
+    only when its baseline is at least MIN_MEDIAN_LINES (a rarely selling channel has natural
+    empty days) and it has ``min_history_days`` of history. ``quiet_days`` are not judged.
+
+    History is history (unless ``[quality] as_of`` names the day): a channel whose latest
+    lines all arrived with its first load (a history export, not a daily drop) is judged on
+    its own data. A collapse on the export's last day is a partial day (the export was cut
+    mid-day): it is reported in the context and the day before is judged instead; an empty
+    judged day on a channel whose history export simply ends earlier is not judged.
+    """
+    day = _newest_complete_day(con, qs)
+    frame = _volume_frame(con, day or dt.date(1970, 1, 1), qs)
+    context: dict[str, Any] = {"judged_day": str(day), "history_days": qs.history_days}
+    if day is not None and qs.as_of is None and not frame.empty:
+        frame, notes = _history_exports_judged_on_their_own(con, frame, day, qs)
+        context.update(notes)
     if day in qs.quiet_days:
         context["quiet_day"] = "yes: listed in [quality] quiet_days, not judged"
     return Probe(
@@ -173,31 +238,108 @@ def probe_daily_volume(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> P
     )
 
 
+def _history_exports_judged_on_their_own(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, day: dt.date, qs: QualitySettings
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The volume frame with each history-export channel that would fail on ``day`` judged
+    on its own data instead (see :func:`probe_daily_volume`), and notes saying so."""
+    failing = frame[(frame["lines"] < 1) | (frame["collapse_ratio"] < qs.min_volume_ratio)]
+    if failing.empty:
+        return frame, {}
+    tails = history_tails(con, day).set_index("channel_id")
+    partial, ends_earlier, replacements = [], [], []
+    for channel in failing["channel_id"]:
+        if channel not in tails.index or not bool(tails.at[channel, "history_tail"]):
+            continue  # a daily drop (or unknown lineage): judged as it is
+        last_day = pd.Timestamp(tails.at[channel, "last_day"]).date()
+        if last_day < day:
+            ends_earlier.append(f"{channel} (history export ends {last_day})")
+            frame = frame[frame["channel_id"] != channel]
+            continue
+        row = frame[frame["channel_id"] == channel].iloc[0]
+        partial.append(f"{channel} {last_day}: {num_text(row['lines'])} lines against a usual "
+                       f"{num_text(row['baseline_lines'])}")
+        frame = frame[frame["channel_id"] != channel]
+        (before,) = con.execute(
+            "SELECT max(CAST(ordered_at AS DATE)) FROM core.order_lines"
+            " WHERE channel_id = $channel AND CAST(ordered_at AS DATE) < $day",
+            {"channel": channel, "day": last_day},
+        ).fetchone()
+        if before is not None:
+            earlier = _volume_frame(con, before, qs)
+            replacements.append(earlier[earlier["channel_id"] == channel])
+    if replacements:
+        frame = pd.concat([frame, *replacements], ignore_index=True)
+    notes = {}
+    if partial:
+        notes["partial_last_day"] = (
+            "; ".join(partial) + ": the last day of a history export, cut mid-day: not judged; "
+            "the day before is judged instead"
+        )
+    if ends_earlier:
+        notes["history_only"] = "; ".join(ends_earlier) + ": judged when daily files arrive"
+    return frame.reset_index(drop=True), notes
+
+
 def probe_freshness(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
-    """How old the newest order line is, and whether any line is dated in the future."""
+    """Per channel: how far its newest order line lags the data's own "as of", and whether
+    any line is dated in the future (against the clock: a future line is always wrong).
+
+    The "as of" is the newest order line of all channels (``[quality] as_of``: the end of that
+    day), never the wall clock: a history export loaded today is not stale for being from last
+    year. A channel whose every line arrived with its first load (a history export) is not
+    judged for staleness: its data ends where the export ends. A channel that has received
+    files since is judged: its feed stopped while others go on. How old the data is against
+    the clock is reported in the context (``data_age_days``), not judged.
+    """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    # judging an older day (as_of) measures age at the end of that day, not today
-    reference = dt.datetime.combine(qs.as_of + dt.timedelta(days=1), dt.time()) if qs.as_of else now
+    # judging an older day (as_of) measures age at the end of that day; else the data's as-of
+    explicit = dt.datetime.combine(qs.as_of + dt.timedelta(days=1), dt.time()) if qs.as_of else None
     frame = con.execute(
         """
-        SELECT max(ordered_at) FILTER (WHERE ordered_at < $reference) AS newest_ordered_at,
-               -- an empty table is as stale as it gets; 1e6 days keeps the row judgeable
-               coalesce(date_diff('second', max(ordered_at) FILTER (WHERE ordered_at < $reference),
-                                  $reference) / 86400.0, 1e6) AS age_days,
-               coalesce(date_diff('second', $now, max(ordered_at)) / 3600.0, 0)
+        WITH newest AS (
+            SELECT channel_id,
+                   max(ordered_at) FILTER (WHERE ordered_at < coalesce($explicit, $now))
+                       AS newest_ordered_at,
+                   max(ordered_at) AS newest_any
+            FROM core.order_lines GROUP BY ALL
+        ),
+        batches AS (  -- did anything arrive for the channel after its first load?
+            SELECT channel_id, count(DISTINCT batch_id) > 1 AS has_daily_drops
+            FROM raw.order_lines GROUP BY ALL
+        ),
+        reference AS (
+            SELECT coalesce($explicit, max(newest_ordered_at)) AS reference_time FROM newest
+        )
+        SELECT n.channel_id, n.newest_ordered_at, r.reference_time,
+               coalesce(b.has_daily_drops, true) OR $explicit IS NOT NULL AS judged,
+               date_diff('second', n.newest_ordered_at, r.reference_time) / 86400.0
+                   AS lag_days,
+               CASE WHEN coalesce(b.has_daily_drops, true) OR $explicit IS NOT NULL
+                    THEN date_diff('second', n.newest_ordered_at, r.reference_time) / 86400.0
+                    ELSE 0 END AS age_days,
+               coalesce(date_diff('second', $now, n.newest_any) / 3600.0, 0)
                    AS ahead_of_clock_hours,
-               count(*) AS lines
-        FROM core.order_lines
+               1 AS lines
+        FROM newest AS n CROSS JOIN reference AS r
+        LEFT JOIN batches AS b USING (channel_id)
+        UNION ALL
+        -- an empty table is as stale as it gets; 1e6 days keeps the row judgeable
+        SELECT NULL, NULL, NULL, true, 1e6, 1e6, 0, 0
+        WHERE NOT EXISTS (SELECT 1 FROM core.order_lines)
+        ORDER BY 1
         """,
-        {"reference": reference, "now": now},
+        {"explicit": explicit, "now": now},
     ).df()
 
     def stale(row: Mapping[str, Any]) -> str:
         if row["lines"] == 0:
             return "core.order_lines is empty: no channel has sent any order line"
         return (
-            f"the newest order line is from {str(row['newest_ordered_at'])[:16]} UTC, "
-            f"{row['age_days']:.1f} days before {reference:%Y-%m-%d %H:%M} UTC"
+            f"the newest order line of channel {row['channel_id']} is from "
+            f"{str(row['newest_ordered_at'])[:16]} UTC, {row['age_days']:.1f} days before "
+            f"{str(row['reference_time'])[:16]} UTC"
+            + ("" if explicit else " (the newest line of all channels)")
         )
 
     def future(row: Mapping[str, Any]) -> str:
@@ -206,9 +348,17 @@ def probe_freshness(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Prob
             "(a time zone or clock error in a channel export)"
         )
 
+    reference = explicit or (frame["reference_time"].max() if len(frame) else None)
+    context = {"reference_time": f"{str(reference)[:16]} UTC"}
+    if not explicit and reference is not None and not pd.isna(reference):
+        context["data_age_days"] = f"{(now - pd.Timestamp(reference)).total_seconds() / 86400:.1f}"
+    not_judged = frame.loc[~frame["judged"].astype(bool), "channel_id"].tolist()
+    if not_judged:
+        context["history_only"] = (", ".join(map(str, not_judged))
+                                   + ": only a history export so far, its age is not judged")
     return Probe(
         frame=frame,
-        context={"reference_time": f"{reference:%Y-%m-%d %H:%M} UTC"},
+        context=context,
         expectations=[
             Expect(
                 "ExpectColumnValuesToBeBetween",

@@ -53,7 +53,7 @@ def resolve_columns(
         ).fetchall()
     }
     if not present:
-        return None, f"table {schema}.{table} does not exist (has its asset been materialized?)"
+        return None, f"{NOT_BUILT_PREFIX}{schema}.{table} was not built (its inputs are absent)"
     mapping, missing = {}, []
     for role, candidates in roles.items():
         found = next((c for c in candidates if c in present), None)
@@ -69,7 +69,18 @@ def resolve_columns(
     return mapping, None
 
 
+# the reason resolve_columns gives for a table that does not exist
+NOT_BUILT_PREFIX = "not applicable: "
+
+
 def _unavailable(reason: str, expectations: list[Expect]) -> Probe:
+    """A probe that cannot run. A table that does not exist was not built by design (its
+    asset found no inputs, e.g. no stock data: it drops the table so nobody reads old rows):
+    nothing to judge, the check passes as "not applicable" and blocks nothing. A table that
+    exists without the columns the check reads is a real problem: the check fails."""
+    if reason.startswith(NOT_BUILT_PREFIX):
+        return Probe(frame=pd.DataFrame(), expectations=expectations,
+                     not_applicable=reason.removeprefix(NOT_BUILT_PREFIX))
     return Probe(frame=pd.DataFrame(), expectations=expectations, unavailable=reason)
 
 

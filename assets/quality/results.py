@@ -46,9 +46,13 @@ class CheckReport:
     context: dict
     unavailable: str | None = None
     seconds: float = 0.0
+    # nothing to judge by design (the table was not built: its inputs are absent): passes
+    not_applicable: str | None = None
 
     @property
     def passed(self) -> bool:
+        if self.not_applicable:
+            return True
         return self.unavailable is None and all(o.success for o in self.outcomes)
 
     @property
@@ -58,6 +62,8 @@ class CheckReport:
     @property
     def message(self) -> str:
         """One paragraph for the Dagster UI: what failed, in words; or that all is well."""
+        if self.not_applicable:
+            return f"not applicable: {self.not_applicable}"
         if self.unavailable:
             return f"could not check: {self.unavailable}"
         if self.passed:
@@ -71,7 +77,7 @@ def write_results(con: duckdb.DuckDBPyConnection, report: CheckReport, run_id: s
     con.execute(RESULTS_DDL)
     qc = report.check
     asset = ".".join(qc.asset)
-    if report.unavailable:
+    if report.unavailable or report.not_applicable:
         rows = [
             (
                 report.run_at,
@@ -81,13 +87,13 @@ def write_results(con: duckdb.DuckDBPyConnection, report: CheckReport, run_id: s
                 None,
                 asset,
                 None,
-                False,
+                report.passed,
                 None,
                 None,
                 None,
                 None,
                 qc.severity,
-                f"could not check: {report.unavailable}",
+                report.message,
                 None,
             )
         ]

@@ -128,8 +128,11 @@ class Probe:
     expectations: Sequence[Expect]
     # context a person needs to read the result (e.g. the day judged); goes to metadata
     context: dict[str, Any] = field(default_factory=dict)
-    # when the probe cannot run (a mart lacks a column, a table is missing): why, in words
+    # when the probe cannot run (a mart lacks a column): why, in words; a failure
     unavailable: str | None = None
+    # when there is nothing to judge by design (the checked table was not built because the
+    # home lacks its inputs, e.g. no stock data): why, in words; the check passes
+    not_applicable: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dashboards import data, ui
 
 st.title("Inventory")
 ui.snapshot_caption()
+ui.feature_notes(["ats", "channel_ats", "reconciliation", "oversell"])
 
 locations = ui.choice_filter("Location", data.dimension("core.locations", "location_id"),
                              key="inv_locations")

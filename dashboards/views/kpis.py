@@ -344,7 +344,8 @@ if data.has_table("marts.kpi_inventory_record_accuracy_weekly"):
     fig.update_yaxes(tickformat=".0%")
     ui.chart(fig)
 else:
-    ui.not_computed("Inventory record accuracy", "inventory reconciliation")
+    ui.not_computed("Inventory record accuracy", "inventory reconciliation",
+                     feature="reconciliation")
 if data.has_table("marts.kpi_forecast_accuracy_summary"):
     st.markdown("**Forecast accuracy** (mean over series)")
     ui.table(data.query("FROM marts.kpi_forecast_accuracy_summary"),

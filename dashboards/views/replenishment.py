@@ -87,7 +87,7 @@ st.title("Replenishment")
 ui.snapshot_caption()
 
 if not data.has_columns(SUGGESTIONS, SUGGESTION_COLUMNS):
-    ui.not_computed("Reorder suggestions", "replenishment")
+    ui.not_computed("Reorder suggestions", "replenishment", feature="replenishment")
     sent_purchase_orders([])
     st.stop()
 

@@ -80,14 +80,19 @@ def ingest(ctx, rehash):
     corrected file with the same name replaces its earlier version's rows. Bad rows go to
     quarantine with file, line and rule; good rows are never lost.
     """
-    from pipelines.summary import warehouse_summary
+    from pipelines.commands.home import RunOutcome
+    from pipelines.summary import format_run_problems, run_problems, warehouse_summary
 
     settings = _settings(ctx)
     ops = {"ingest_inbox": {"config": {"rehash": True}}} if rehash else None
     result = run_job(settings, "ingest", raise_on_error=False, ops=ops)
     click.echo(warehouse_summary(settings.warehouse_path))
+    problems = run_problems(result)
+    if text := format_run_problems(problems):
+        click.echo("\n" + text)
     if not result.success:
-        raise click.ClickException("the ingest run failed: see `shelfwise ui` for its logs")
+        reason = RunOutcome(False, problems, 0).reason
+        raise click.ClickException(f"the ingest run failed: {reason}")
 
 
 @click.command()
@@ -117,7 +122,6 @@ def demo(ctx, seed, skus, warehouses, channels, days, fresh):
 
     from assets.decisions.store import FILE_NAME as STORE_FILE
     from pipelines.generate import generate_demo
-    from pipelines.summary import warehouse_summary
 
     settings = _settings(ctx)
     started = time.perf_counter()
@@ -131,10 +135,10 @@ def demo(ctx, seed, skus, warehouses, channels, days, fresh):
         click.echo(f"generating demo data into {settings.inbox} ...")
         generate_demo(settings.inbox, seed=seed, skus=skus, warehouses=warehouses,
                       channels=channels, days=days)
-    click.echo("materializing every asset (job shelfwise_all) ...")
-    result = run_job(settings, "shelfwise_all", raise_on_error=False)
-    click.echo("")
-    click.echo(warehouse_summary(settings.warehouse_path))
+    # the same code path as `shelfwise run` on your own data
+    from pipelines.commands.home import run_home
+
+    outcome = run_home(settings)
     click.echo(f"\ndemo finished in {time.perf_counter() - started:.0f} s; home: {settings.home}")
     home = f" --home {settings.home}"
     click.echo("next:\n"
@@ -142,8 +146,8 @@ def demo(ctx, seed, skus, warehouses, channels, days, fresh):
                "(KPIs, Replenishment, Inventory, Alerts, ...)\n"
                f"  shelfwise{home} ui            the Dagster UI on http://127.0.0.1:3000\n"
                f"  shelfwise{home} suggestions   what to order now, with reasons")
-    if not result.success:
-        raise click.ClickException("some steps failed: open `shelfwise ui` to see which and why")
+    if not outcome.success:
+        raise click.ClickException(outcome.reason)
 
 
 @click.command()

@@ -24,6 +24,14 @@ def test_demo_runs_every_asset_and_fresh_starts_over(tmp_path):
         assert table in out
     assert f"shelfwise --home {home} dashboards" in out
     assert (home / "serving" / "serving.duckdb").exists()
+    # a fresh demo passes every one of its own checks (freshness failed: fixed end date)
+    assert "Checks that failed" not in out, out
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse" / "shelfwise.duckdb"), read_only=True) as con:
+        failed = con.execute(
+            "SELECT check_name, message FROM marts.quality_results WHERE NOT success").fetchall()
+    assert failed == []
 
     # a decision made on this data must not survive a fresh demo
     store = DecisionStore(home)

@@ -126,3 +126,23 @@ def test_dask_backend_equals_local(grid):
         )
     assert remote.forecast.equals(local.forecast)
     assert remote.selection.equals(local.selection)
+
+
+def test_a_home_whose_every_sku_is_new_gets_forecasts():
+    """A first export of two days (an orders-only home's first run): every SKU is "new", none
+    is forecast statistically, so there is no pooled rate to borrow. The engine must still
+    forecast (from each SKU's own rate) instead of failing in ``fill_null(None)``."""
+    from forecasting import daily_grid, forecast_demand
+
+    demand = pl.DataFrame({
+        "sku": ["A", "A", "B"],
+        "date": [dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 2)],
+        "units": [2, 4, 1],
+    })
+    result = forecast_demand(daily_grid(demand), horizon=7)
+    forecast = result.forecast
+    assert set(forecast["sku"]) == {"A", "B"}
+    assert forecast.height == 14
+    # with nothing to borrow from, a new SKU's forecast is its own mean rate: A sold 6 in 2 days
+    a_mean = forecast.filter(pl.col("sku") == "A")["mean"].mean()
+    assert a_mean == pytest.approx(3.0, rel=0.5)

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from quality_builder import JUDGED_DAY, drop_primary_key, run, sql
+from quality_builder import JUDGED_DAY, drop_primary_key, get_check, run, sql
 
 from assets.quality.checks import ALL_CHECKS
 
@@ -385,7 +385,7 @@ def test_a_stale_feed_warns(warehouse, qs):
     stale = qs.__class__(as_of=JUDGED_DAY + dt.timedelta(days=5))
     report = run(warehouse, "core.order_lines.freshness", stale)
     assert {o.expectation.column for o in report.failures} == {"age_days"}
-    assert "the newest order line is from" in report.message
+    assert "the newest order line of channel" in report.message
     assert "5.5 days before" in report.message
 
 
@@ -464,7 +464,32 @@ def test_a_mart_without_the_expected_columns_says_so(warehouse, qs):
 def test_a_missing_mart_says_so(warehouse, qs):
     sql(warehouse, "DROP TABLE marts.ats_by_sku_channel")
     report = run(warehouse, "marts.ats_by_sku_channel.ats_within_on_hand", qs)
-    assert "table marts.ats_by_sku_channel does not exist" in report.message
+    assert "marts.ats_by_sku_channel was not built" in report.message
+
+
+def test_a_mart_not_built_by_design_is_not_applicable_and_blocks_nothing(warehouse, qs):
+    """An orders-only home: replenishment drops its suggestions table (no stock data). The
+    blocking `orderable` check must pass as "not applicable", not fail with severity ERROR
+    (which skipped publish_serving_snapshot: no dashboards for an orders-only home)."""
+    from assets.quality.checks import to_check_result
+
+    sql(warehouse, "DROP TABLE IF EXISTS marts.replenishment_suggestions")
+    report = run(warehouse, "marts.replenishment_suggestions.orderable", qs)
+    assert report.passed, report.message
+    assert report.message.startswith("not applicable: ")
+    result = to_check_result(report)
+    assert result.passed
+    assert "not_applicable" in result.metadata
+    from assets.quality.checks import run_check
+    from assets.settings import load_settings
+    from assets.warehouse import connect
+
+    run_check(get_check("marts.replenishment_suggestions.orderable"), warehouse,
+              load_settings(warehouse.parent.parent))
+    with connect(warehouse, read_only=True) as con:
+        stored = con.execute("SELECT success, message FROM marts.quality_results "
+                             "WHERE check_name = 'orderable'").fetchall()
+    assert stored[-1][0] is True and stored[-1][1].startswith("not applicable")
 
 
 def test_a_cancelled_line_with_quantity_zero_passes(warehouse, qs):
