@@ -91,7 +91,8 @@ def _decide_command(ctx, action: str, ids: tuple[str, ...], quantity, user, note
     targets = list(ids)
     if supplier:
         # the convenience form only touches lines nobody has decided on yet
-        decided = {r["suggestion_id"] for r in store.latest()}
+        # a line with only a planned quantity is still undecided: approved at that quantity
+        decided = {r["suggestion_id"] for r in store.latest() if r["status"] != "proposed"}
         extra = [i for i in rows if i not in decided and i not in targets]
         skipped = len([i for i in rows if i in decided and i not in targets])
         targets += extra
@@ -169,7 +170,7 @@ def reject(ctx, suggestion_ids, user, note, supplier):
 @click.option("--history", "show_history", is_flag=True,
               help="every change (audit trail) instead of the current decisions")
 @click.option("--suggestion", "suggestion_id", help="only this suggestion id")
-@click.option("--status", type=click.Choice(["approved", "edited", "rejected", "sent"]),
+@click.option("--status", type=click.Choice(["proposed", "approved", "edited", "rejected", "sent"]),
               help="only decisions with this status")
 @click.option("--limit", default=50, show_default=True, help="rows to print, newest first (0: all)")
 @click.pass_context
