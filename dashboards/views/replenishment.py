@@ -40,6 +40,8 @@ URGENCY = {
 }
 # statuses whose units go (or went) to the supplier
 ORDERED = ["approved", "edited", "sent"]
+# statuses the next restock run sends: what the supplier's minimum order value is checked on
+TO_SEND = ["approved", "edited"]
 # purchase orders (newest first) whose files get download buttons; the table lists them all
 SENT_ORDERS_WITH_BUTTONS = 20
 
@@ -130,7 +132,15 @@ picked = {
     "urgency": ui.choice_filter("Urgency", {u: u for u in URGENCY}, key="repl_urgency"),
     "status": ui.choice_filter("Status", {s: s for s in decisions.STATUSES}, key="repl_status"),
 }
-user = st.sidebar.text_input("Your name (saved with each decision)", key="planner_name").strip()
+# the planner's name is asked once and kept for the browser session: Streamlit drops a
+# widget's value when another page runs, so it is copied to a key of its own
+if "planner" in st.session_state and "planner_name" not in st.session_state:
+    st.session_state["planner_name"] = st.session_state["planner"]
+user = st.sidebar.text_input("Your name (required to decide; kept for this session)",
+                             key="planner_name").strip()
+st.session_state["planner"] = user
+# quantities typed but not saved yet (suggestion_id -> units): they survive other decisions
+drafts: dict[str, int] = st.session_state.setdefault("repl_drafts", {})
 shown = rows
 for column, values in picked.items():
     if values:  # nothing picked means all
@@ -158,13 +168,18 @@ def problem(line: dict) -> str | None:
 
 
 def decide(lines: list[dict], action: str, note: str | None) -> None:
-    """Save ``action`` on ``lines`` (all or none), then rerun so the page shows it."""
+    """Save ``action`` (approve, plan: keep the quantity without approving, reject) on
+    ``lines`` (all or none), then rerun so the page shows it with an empty note box."""
     sent = [f"{l['sku']} @ {l['location_id']}" for l in lines if l["status"] == "sent"]
     lines = [line for line in lines if line["status"] != "sent"]
     left = (f" Left as they are, already sent to the supplier: {', '.join(sent)}."
             if sent else "")
     if not lines:
         st.warning(left.strip())
+        return
+    if not user:
+        st.error("Nothing saved: enter your name in the sidebar first (every decision records "
+                 "who made it; the name is kept for this browser session).")
         return
     problems = [] if action == "reject" else [
         f"{l['sku']} @ {l['location_id']}: {p}" for l in lines if (p := problem(l))]
@@ -179,11 +194,17 @@ def decide(lines: list[dict], action: str, note: str | None) -> None:
     done = [f"{l['sku']} @ {l['location_id']} {r['status']}"
             + (f" ({r['quantity']} units)" if r["quantity"] else "")
             for l, r in zip(lines, saved)]
+    for line in lines:  # saved now: no longer a draft
+        drafts.pop(line["suggestion_id"], None)
+    what = ("quantity(ies), not approved: approve the lines to order them"
+            if action == "plan" else "decision(s)")
     st.session_state["repl_flash"] = (
-        f"Saved {len(saved)} decision(s)" + (f" by {user}" if user else "") + ": "
+        f"Saved {len(saved)} {what} by {user}: "
         + ", ".join(done[:10]) + (", ..." if len(done) > 10 else "") + "." + left
     )
-    st.session_state["repl_revision"] += 1  # fresh editor and inputs on the new statuses
+    # fresh editor and inputs on the new statuses; the note boxes (keyed by the revision)
+    # start empty, so a note is saved with its own decision only
+    st.session_state["repl_revision"] += 1
     st.rerun()
 
 
@@ -201,8 +222,12 @@ else:
         "projected_stockout_date", "last_order_date", "expected_arrival_date", "abc_class",
         "case_pack", "moq", "unit_cost", "currency", "decided_by",
     ]
-    editor_input = shown.select(pl.lit(select_all).alias("select"), "suggestion_id",
-                                *EDITOR_COLUMNS[1:])
+    drafted = pl.DataFrame({"suggestion_id": list(drafts), "draft": list(drafts.values())},
+                           schema={"suggestion_id": pl.String, "draft": pl.Int64})
+    editor_input = (shown.join(drafted, on="suggestion_id", how="left", maintain_order="left")
+                    .with_columns(pl.coalesce("draft", "order_units").alias("order_units"))
+                    .select(pl.lit(select_all).alias("select"), "suggestion_id",
+                            *EDITOR_COLUMNS[1:]))
     # the editor records edits by row position: a new row set (filters, a save) needs a new
     # key, or an old edit would land on another line
     ids = hashlib.md5("|".join(shown["suggestion_id"]).encode()).hexdigest()[:12]
@@ -220,8 +245,8 @@ else:
             "suggested_units": st.column_config.NumberColumn("suggested units"),
             "order_units": st.column_config.NumberColumn(
                 "order units", min_value=0, step=1,
-                help="Your quantity in units: whole cases, at least the MOQ. Edit, then "
-                     "approve or save."),
+                help="Your quantity in units: whole cases, at least the MOQ. Approve orders "
+                     "it; Save keeps it without approving."),
             "reason": st.column_config.TextColumn("reason", width="large"),
             "order_value_base": st.column_config.NumberColumn("value (EUR)", format="%.2f"),
             "projected_stockout_date": "projected stockout",
@@ -241,7 +266,16 @@ else:
     chosen = lines.filter(pl.col("select")).drop("select")
     changed = lines.join(shown.select("suggestion_id", pl.col("order_units").alias("was")),
                          on="suggestion_id").filter(pl.col("order_units") != pl.col("was"))
-    note = st.text_input("Note (optional, saved with the decisions below)", key="repl_note")
+    # what is typed and not saved stays a draft until it is saved, approved or typed back
+    for sid_shown in shown["suggestion_id"]:
+        drafts.pop(sid_shown, None)
+    drafts.update(dict(changed.select("suggestion_id", "order_units").iter_rows()))
+    if changed.height:
+        st.caption(f"{changed.height} changed quantity(ies) not saved yet: they stay while you "
+                   "decide on other lines. Save keeps them without approving; Approve orders "
+                   "them.")
+    note = st.text_input("Note (optional, saved with the decisions below only)",
+                         key=f"repl_note_{st.session_state['repl_revision']}")
     buttons = st.columns(3)
     if buttons[0].button(f"Approve selected ({chosen.height})", type="primary",
                          disabled=chosen.is_empty(), key="repl_approve_selected"):
@@ -251,7 +285,7 @@ else:
         decide(chosen.to_dicts(), "reject", note)
     if buttons[2].button(f"Save changed quantities ({changed.height})",
                          disabled=changed.is_empty(), key="repl_save_quantities"):
-        decide(changed.drop("select", "was").to_dicts(), "edit", note)
+        decide(changed.drop("select", "was").to_dicts(), "plan", note)
     ui.download(shown.drop("suggestion_id"), name="replenishment_suggestions",
                 key="dl_replenishment")
 
@@ -453,16 +487,19 @@ st.markdown("**Decide on this line**")
 cols = st.columns([3, 3, 2, 2, 2], vertical_alignment="bottom")
 units = cols[0].number_input(
     "Order units", min_value=0, step=int(line["case_pack"] or 1),
-    value=int(line["order_units"] or line["suggested_units"]),
+    value=int(drafts.get(sid) or line["order_units"] or line["suggested_units"]),
     key=f"repl_units_{sid}_{st.session_state['repl_revision']}",
     help=f"Units: whole cases of {line['case_pack']}, at least {line['moq']} (MOQ). "
          f"Suggested: {line['suggested_units']}.")
 single = [{**line, "order_units": units}]
-single_note = cols[1].text_input("Note (optional)", key=f"repl_note_{sid}")
+single_note = cols[1].text_input(
+    "Note (optional, this decision only)",
+    key=f"repl_line_note_{sid}_{st.session_state['repl_revision']}")
 if cols[2].button("Approve", type="primary", key="repl_approve_one"):
     decide(single, "approve", single_note)
-if cols[3].button("Save quantity", key="repl_edit_one"):
-    decide(single, "edit", single_note)
+if cols[3].button("Save quantity", key="repl_edit_one",
+                  help="Keep this quantity without approving the line"):
+    decide(single, "plan", single_note)
 if cols[4].button("Reject", key="repl_reject_one"):
     decide(single, "reject", single_note)
 if line["status"] != "proposed":

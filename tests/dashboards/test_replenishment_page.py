@@ -104,7 +104,7 @@ def test_approve_one_line_lands_in_the_store_and_shows_at_once(planner_env):
 
 
 def test_bulk_approve_with_an_edited_quantity_and_reject(planner_env):
-    at = open_page()
+    at = signed_in(open_page())
     rows = table(at)
     pack = int(rows.iloc[0]["case_pack"])
     more = int(rows.iloc[0]["suggested_units"]) + pack
@@ -126,7 +126,7 @@ def test_bulk_approve_with_an_edited_quantity_and_reject(planner_env):
 
 
 def test_a_quantity_off_the_case_pack_saves_nothing(planner_env):
-    at = open_page()
+    at = signed_in(open_page())
     rows = table(at)
     edit(at, {0: {"order_units": int(rows.iloc[0]["suggested_units"]) + 1}})
     at.button(key="repl_save_quantities").click().run()
@@ -135,7 +135,7 @@ def test_a_quantity_off_the_case_pack_saves_nothing(planner_env):
 
 
 def test_supplier_totals_follow_the_decisions(planner_env):
-    at = open_page()
+    at = signed_in(open_page())
     rows = table(at)
     supplier = rows.iloc[0]["supplier_name"]
 
@@ -282,3 +282,74 @@ def test_sent_purchase_orders_offer_their_files_for_download(planner_env):
 
     at.sidebar.multiselect(key="repl_suppliers").select("SUP-A").run()
     assert set(frame_with(at, "sha256 (prefix)")["supplier_id"]) == {"SUP-A"}
+
+
+def signed_in(at: AppTest, name: str = "ana") -> AppTest:
+    at.sidebar.text_input(key="planner_name").input(name).run()
+    return at
+
+
+def bulk_note(at: AppTest):
+    return next(t for t in at.text_input if "decisions below" in t.label)
+
+
+def test_a_reject_note_stays_on_the_rejected_line(planner_env):
+    at = signed_in(open_page())
+    rows = table(at)
+    edit(at, {0: {"select": True}})
+    bulk_note(at).input("range being delisted").run()
+    at.button(key="repl_reject_selected").click().run()
+    edit(at, {1: {"select": True}, 2: {"select": True}})
+    at.button(key="repl_approve_selected").click().run()
+    assert not at.error, [e.value for e in at.error]
+    store = DecisionStore(planner_env)
+    assert store.get(rows.iloc[0]["suggestion_id"])["note"] == "range being delisted"
+    assert [store.get(rows.iloc[i]["suggestion_id"])["note"] for i in (1, 2)] == [None, None]
+    assert bulk_note(at).value == ""  # the box is empty for the next decision
+
+
+def test_saving_changed_quantities_does_not_approve(planner_env):
+    at = signed_in(open_page())
+    rows = table(at)
+    more = int(rows.iloc[0]["suggested_units"]) + int(rows.iloc[0]["case_pack"])
+    edit(at, {0: {"order_units": more}})
+    at.button(key="repl_save_quantities").click().run()
+    assert not at.error, [e.value for e in at.error]
+    store = DecisionStore(planner_env)
+    saved = store.get(rows.iloc[0]["suggestion_id"])
+    assert (saved["status"], saved["quantity"]) == ("proposed", more)
+    assert store.pending() == []  # nothing for the restock run to send
+    assert (table(at).iloc[0]["status"], table(at).iloc[0]["order_units"]) == ("proposed", more)
+    # approving it then orders the saved quantity
+    edit(at, {0: {"select": True}})
+    at.button(key="repl_approve_selected").click().run()
+    assert (store.get(rows.iloc[0]["suggestion_id"])["status"],
+            store.get(rows.iloc[0]["suggestion_id"])["quantity"]) == ("edited", more)
+
+
+def test_unsaved_quantities_survive_approving_other_lines(planner_env):
+    at = signed_in(open_page())
+    rows = table(at)
+    more = int(rows.iloc[0]["suggested_units"]) + int(rows.iloc[0]["case_pack"])
+    edit(at, {0: {"order_units": more}, 1: {"select": True}})
+    at.button(key="repl_approve_selected").click().run()
+    assert DecisionStore(planner_env).get(rows.iloc[1]["suggestion_id"])["status"] == "approved"
+    assert DecisionStore(planner_env).get(rows.iloc[0]["suggestion_id"]) is None  # not saved
+    assert table(at).iloc[0]["order_units"] == more  # ... but not lost either
+    assert at.button(key="repl_save_quantities").label == "Save changed quantities (1)"
+
+
+def test_a_decision_needs_the_planners_name_which_the_session_remembers(planner_env):
+    at = open_page()
+    at.button(key="repl_approve_one").click().run()
+    assert "name" in at.error[0].value
+    assert not DecisionStore(planner_env).path.exists()
+    signed_in(at, "ana")
+    at.switch_page("views/kpis.py")
+    at.run()
+    at.switch_page("views/replenishment.py")
+    at.run()
+    assert at.sidebar.text_input(key="planner_name").value == "ana"
+    at.button(key="repl_approve_one").click().run()
+    first = table(at).iloc[0]
+    assert DecisionStore(planner_env).get(first["suggestion_id"])["user"] == "ana"
