@@ -364,7 +364,8 @@ class DecisionStore:
         )
 
     def mark_sent(
-        self, lines: Iterable[dict], *, po_number: str, user: str | None = "pipeline"
+        self, lines: Iterable[dict], *, po_number: str, user: str | None = "pipeline",
+        note: str | None = None,
     ) -> dict:
         """Mark lines as sent to their supplier on ``po_number``; they never go out again.
 
@@ -373,6 +374,8 @@ class DecisionStore:
         A line already sent is left as it is. A line the planner changed after the file was
         built (its revision moved on) is still marked sent with the quantity that went out,
         because the supplier has it; the audit row says the later change arrived too late.
+        ``note`` goes on every audit row (e.g. why an order below the supplier's minimum
+        order value went out anyway).
         Returns ``{"sent": [ids], "already_sent": [ids], "late_changes": [ids]}``.
         """
         out: dict[str, list[str]] = {"sent": [], "already_sent": [], "late_changes": []}
@@ -389,10 +392,11 @@ class DecisionStore:
                     out["already_sent"].append(sid)
                     continue
                 late = line.get("revision") is not None and int(line["revision"]) != current["revision"]
-                note = (
+                late_note = (
                     f"the change at revision {current['revision']} arrived after the file was "
                     f"written; {line['quantity']} units went out"
                 ) if late else None
+                line_note = "; ".join(n for n in (note, late_note) if n) or None
                 audit = [("status", current["status"], "sent"), ("po_number", None, po_number)]
                 if _text(current["quantity"]) != _text(line["quantity"]):
                     audit.append(("quantity", _text(current["quantity"]), _text(line["quantity"])))
@@ -404,7 +408,7 @@ class DecisionStore:
                 con.executemany(
                     "INSERT INTO audit (suggestion_id, decided_at, user, action, field, old_value,"
                     " new_value, note) VALUES (?, ?, ?, 'send', ?, ?, ?, ?)",
-                    [(sid, now, user, f, o, n, note) for f, o, n in audit],
+                    [(sid, now, user, f, o, n, line_note) for f, o, n in audit],
                 )
                 out["late_changes" if late else "sent"].append(sid)
         return out

@@ -94,6 +94,7 @@ SELECT
     coalesce(j.expected_arrival_date,
              CAST(j.as_of + CAST(ceil(su.lead_time_days_mean) AS INTEGER) AS DATE))
                                                                           AS requested_delivery_date,
+    su.min_order_value,                     -- the supplier's minimum order value, its currency
     j.in_current_suggestions
 FROM joined j
 LEFT JOIN core.suppliers su USING (supplier_id)
@@ -166,6 +167,7 @@ class PurchaseOrder:
     currency: str | None
     order_date: dt.date | None
     lines: pl.DataFrame  # LINE_COLUMNS + suggestion_id, revision, line_value_base, ...
+    min_order_value: float | None = None  # the supplier's minimum, its currency; None: none
 
     @property
     def total_units(self) -> int:
@@ -175,6 +177,14 @@ class PurchaseOrder:
     def total_value(self) -> float:
         """Sum of line values in the supplier currency, rounded to cents."""
         return round(float(self.lines["line_value"].sum()), 2)
+
+    @property
+    def short_of_minimum(self) -> float:
+        """How much the order value lacks to reach the supplier's minimum order value
+        (supplier currency, cents); 0 when it reaches it or the supplier has none."""
+        if not self.min_order_value:
+            return 0.0
+        return round(max(0.0, self.min_order_value - self.total_value), 2)
 
 
 def po_numbers(lines: pl.DataFrame) -> pl.DataFrame:
@@ -234,6 +244,8 @@ def purchase_orders(lines: pl.DataFrame) -> list[PurchaseOrder]:
             currency=", ".join(currencies) or None,
             order_date=frame["order_date"].max(),
             lines=frame,
+            min_order_value=(frame["min_order_value"].max()
+                             if "min_order_value" in frame.columns else None),
         ))
     return orders
 
