@@ -294,32 +294,43 @@ st.subheader("Order value by supplier")
 minimums = (data.query("SELECT supplier_id, min_order_value FROM core.suppliers")
             if data.has_columns("core.suppliers", ["supplier_id", "min_order_value"])
             else pl.DataFrame(schema={"supplier_id": pl.String, "min_order_value": pl.Float64}))
-is_ordered = pl.col("status").is_in(ORDERED)
+to_send = pl.col("status").is_in(TO_SEND)
 totals = (
     rows.filter(pl.col("status") != "rejected")
     .group_by("supplier_id", "supplier_name", "currency")
-    .agg(pl.len().alias("lines"), is_ordered.sum().alias("lines_approved"),
+    .agg(pl.len().alias("lines"), to_send.sum().alias("lines_approved"),
          pl.col("order_units").sum(), pl.col("order_value").sum(),
          pl.col("order_value_base").sum(),
-         pl.col("order_value_base").filter(is_ordered).sum().alias("approved_value_base"))
+         pl.col("order_value").filter(to_send).sum().alias("approved_value"),
+         pl.col("order_value_base").filter(to_send).sum().alias("approved_value_base"))
     .join(minimums, on="supplier_id", how="left")
+    # the minimum is the supplier's rule for one purchase order: it is checked on what the
+    # next restock run sends (approved and edited lines), as the restock run checks it
     .with_columns(
-        (pl.col("min_order_value") - pl.col("order_value")).clip(lower_bound=0)
+        pl.when(pl.col("approved_value") > 0)
+        .then((pl.col("min_order_value") - pl.col("approved_value")).clip(lower_bound=0))
         .alias("short_of_minimum"))
     .select("supplier_name", "supplier_id", "currency", "lines", "lines_approved", "order_units",
-            "order_value", "min_order_value", "short_of_minimum", "order_value_base",
-            "approved_value_base")
+            "order_value", "approved_value", "min_order_value", "short_of_minimum",
+            "order_value_base", "approved_value_base")
     .sort("order_value_base", descending=True)
 )
-st.caption("Every line not rejected, at the approved or suggested quantity. Value in the "
-           "supplier's currency and in EUR; the minimum order value is the supplier's, in its "
-           "currency.")
+st.caption("Every line not rejected, at the approved or suggested quantity (order value), and "
+           "the approved lines the next restock run sends (approved value), in the supplier's "
+           "currency and in EUR. The supplier's minimum order value (its currency) is checked on "
+           "the approved value: short of minimum is what the purchase order lacks.")
 ui.table(totals, name="order_value_by_supplier", key="dl_supplier_totals")
 short = totals.filter(pl.col("short_of_minimum") > 0)
 if short.height:
-    st.warning("Below the supplier's minimum order value: " + ", ".join(
-        f"{r['supplier_name']} ({r['order_value']:,.2f} of {r['min_order_value']:,.2f} "
-        f"{r['currency']})" for r in short.iter_rows(named=True)))
+    st.warning(
+        "Below the supplier's minimum order value with what is approved: " + ", ".join(
+            f"{r['supplier_name']} ({r['approved_value']:,.2f} of {r['min_order_value']:,.2f} "
+            f"{r['currency']} approved, {r['short_of_minimum']:,.2f} short)"
+            for r in short.iter_rows(named=True))
+        + ". The restock run holds these purchase orders: approve more of their lines, or "
+        "send one anyway with " + ", ".join(
+            f"`shelfwise restock --supplier {r['supplier_id']} --force`"
+            for r in short.iter_rows(named=True)) + ".")
 
 sent_purchase_orders(picked["supplier_id"])
 

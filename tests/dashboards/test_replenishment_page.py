@@ -353,3 +353,34 @@ def test_a_decision_needs_the_planners_name_which_the_session_remembers(planner_
     at.button(key="repl_approve_one").click().run()
     first = table(at).iloc[0]
     assert DecisionStore(planner_env).get(first["suggestion_id"])["user"] == "ana"
+
+
+def test_minimum_order_value_is_checked_on_the_approved_lines(planner_env):
+    # Alpha Textiles (SUP-A): a minimum its suggestions reach but its cheapest line does not
+    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"))
+    try:
+        con.execute("""
+            UPDATE core.suppliers SET min_order_value = (
+                SELECT floor(sum(line_value)) FROM marts.replenishment_suggestions
+                WHERE supplier_id = 'SUP-A')
+            WHERE supplier_id = 'SUP-A'""")
+    finally:
+        con.close()
+    lines = snapshot_rows(planner_env, """
+        SELECT s.suggestion_id, s.line_value, su.min_order_value,
+               sum(s.line_value) OVER () AS suggested_total
+        FROM marts.replenishment_suggestions AS s JOIN core.suppliers AS su USING (supplier_id)
+        WHERE s.supplier_id = 'SUP-A' ORDER BY s.line_value, s.suggestion_id""")
+    cheapest, value, minimum, suggested_total = lines[0]
+    assert value < minimum <= suggested_total  # the suggestions reach it, one line does not
+    at = signed_in(open_page())
+    assert not any("Alpha Textiles" in w.value for w in at.warning)  # nothing approved yet
+    at.selectbox(key="repl_detail").set_value(cheapest).run()
+    at.button(key="repl_approve_one").click().run()
+    assert DecisionStore(planner_env).get(cheapest)["status"] == "approved"
+    warning = next(w.value for w in at.warning if "minimum order value" in w.value)
+    assert f"Alpha Textiles ({value:,.2f} of {minimum:,.2f} EUR approved" in warning
+    assert "shelfwise restock --supplier SUP-A --force" in warning
+    totals = frame_with(at, "approved_value").set_index("supplier_id")
+    assert totals.loc["SUP-A", "approved_value"] == pytest.approx(value)
+    assert totals.loc["SUP-A", "short_of_minimum"] == pytest.approx(minimum - value)
