@@ -27,7 +27,9 @@ LINE_COLUMNS = [
     "case_pack", "case_packs", "unit_cost", "currency", "line_value", "requested_delivery_date",
 ]
 HEADER_COLUMNS = ["po_number", "supplier_id", "supplier_name", "order_date"]
-CSV_COLUMNS = [*HEADER_COLUMNS, "line_type", *LINE_COLUMNS]
+# lines only: a totals row would be read as one more line by a supplier's import (the totals
+# are in the XLSX header block and in the outbox manifest)
+CSV_COLUMNS = [*HEADER_COLUMNS, *LINE_COLUMNS]
 PO_HASH_CHARS = 10
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
 # the pending decisions as handed to DuckDB (suggestion: the JSON snapshot the planner saw)
@@ -251,26 +253,16 @@ def purchase_orders(lines: pl.DataFrame) -> list[PurchaseOrder]:
 
 
 def csv_frame(po: PurchaseOrder) -> pl.DataFrame:
-    """The CSV rows: every line (``line_type`` = ``line``) then one ``total`` row with the
-    summed units, cases and value; PO number, supplier and order date on every row, so each
-    row stands alone when a supplier's system imports it."""
-    lines = po.lines.select(
+    """The CSV rows: one per line and nothing else (no totals row), with the PO number,
+    supplier and order date on every row, so each row stands alone when a supplier's system
+    imports it."""
+    return po.lines.select(
         pl.lit(po.po_number).alias("po_number"),
         pl.lit(po.supplier_id).alias("supplier_id"),
         pl.lit(po.supplier_name, dtype=pl.String).alias("supplier_name"),
         pl.lit(po.order_date, dtype=pl.Date).alias("order_date"),
-        pl.lit("line").alias("line_type"),
         *[pl.col(c) for c in LINE_COLUMNS],
     ).with_columns(pl.col("line_no").cast(pl.Int64), pl.col("case_pack").cast(pl.Int64))
-    total = lines.select(
-        pl.col(HEADER_COLUMNS).first(),
-        pl.lit("total").alias("line_type"),
-        pl.col("quantity_units").sum(),
-        pl.col("case_packs").sum(),
-        pl.lit(po.currency, dtype=pl.String).alias("currency"),
-        pl.col("line_value").sum().round(2),
-    )
-    return pl.concat([lines, total], how="diagonal_relaxed").select(CSV_COLUMNS)
 
 
 def csv_bytes_for(po: PurchaseOrder) -> bytes:
