@@ -94,9 +94,13 @@ if not data.has_columns(SUGGESTIONS, SUGGESTION_COLUMNS):
     st.stop()
 
 has_policy = data.has_columns(POLICY, ["as_of", "sku", "location_id", "abc_class"])
+# the season over the line's own window, as the policy computed it for the reason sentence
+season_columns = ("s.season_ratio, s.season_days"
+                  if data.has_columns(SUGGESTIONS, ["season_ratio", "season_days"])
+                  else "NULL::DOUBLE AS season_ratio, NULL::BIGINT AS season_days")
 suggestions = data.query(
     f"""
-    SELECT {", ".join(f"s.{c}" for c in SUGGESTION_COLUMNS)},
+    SELECT {", ".join(f"s.{c}" for c in SUGGESTION_COLUMNS)}, {season_columns},
            {"p.abc_class" if has_policy else "NULL::VARCHAR AS abc_class"},
            CASE WHEN s.projected_stockout_date < s.expected_arrival_date
                   OR list_contains(string_split(s.reason_codes, ','), 'stockout_before_arrival')
@@ -439,33 +443,45 @@ if data.has_columns(INBOUND, ["sku", "location_id", "po_number", "supplier_name"
 else:
     ui.not_computed("Inbound purchase orders", "replenishment")
 
-# demand history and forecast, when the forecasting step has published them (all locations)
+# demand history and forecast, when the forecasting step has published them: at the line's
+# location (its orders, and the SKU forecast times the location's demand share, the split the
+# policy numbers above use) when the snapshot has both; else the SKU's, all locations
 forecast_columns = (data.columns("marts.demand_forecast")
                     if data.has_table("marts.demand_forecast") else [])
 quantiles = sorted(c for c in forecast_columns if re.fullmatch(r"q0\.\d+", c))
+share = policy.row(0, named=True).get("demand_share") if policy.height else None
+at_location = share is not None and data.has_columns(
+    "marts.kpi_order_line_facts",
+    ["sku", "location_id", "order_date", "ordered_units", "is_cancelled"])
 if (data.has_columns("marts.daily_demand_by_sku", ["sku", "date", "units"])
         and {"sku", "date", "mean"} <= set(forecast_columns)):
+    recent = "(SELECT max(date) FROM marts.daily_demand_by_sku) - 91"
     history = data.query(
-        """
+        f"""
+        SELECT order_date AS date, sum(ordered_units) AS units FROM marts.kpi_order_line_facts
+        WHERE sku = $sku AND location_id = $location AND NOT is_cancelled
+          AND order_date > {recent}
+        GROUP BY order_date ORDER BY date
+        """ if at_location else f"""
         SELECT date, units FROM marts.daily_demand_by_sku
-        WHERE sku = $sku AND date > (SELECT max(date) FROM marts.daily_demand_by_sku) - 91
+        WHERE sku = $sku AND date > {recent}
         ORDER BY date
         """,
         key,
     )
     # quantile column names come from the catalog and match q0.<digits>: safe to quote in
-    bands = [f'"{q}" AS "{q}"' for q in (quantiles[:1] + quantiles[-1:] if quantiles else [])]
+    bands = [f'"{q}" * $share AS "{q}"' for q in (quantiles[:1] + quantiles[-1:] if quantiles
+                                                  else [])]
     median = '"q0.5"' if "q0.5" in quantiles else "mean"
     # the forecast follows last year's season of the category: the same read brings the recent
     # rate it was scaled from, so a planner sees how much of a big order is the season
     seasonal = "yearly_ratio" in forecast_columns
-    season_cols = (", CAST(mean AS DOUBLE) AS mean, "
-                   "CAST(mean / nullif(yearly_ratio, 0) AS DOUBLE) AS recent_rate, "
+    season_cols = (", CAST(mean / nullif(yearly_ratio, 0) * $share AS DOUBLE) AS recent_rate, "
                    "CAST(yearly_ratio AS DOUBLE) AS yearly_ratio" if seasonal else "")
     forecast = data.query(
-        f"SELECT date, {median} AS median{''.join(', ' + b for b in bands)}{season_cols} "
-        "FROM marts.demand_forecast WHERE sku = $sku ORDER BY date",
-        key,
+        f"SELECT date, {median} * $share AS median{''.join(', ' + b for b in bands)}"
+        f"{season_cols} FROM marts.demand_forecast WHERE sku = $sku ORDER BY date",
+        {**key, "share": float(share) if at_location else 1.0},
     )
     fig = go.Figure()
     fig.add_bar(x=history["date"], y=history["units"], name="units ordered", opacity=0.6)
@@ -484,15 +500,18 @@ if (data.has_columns("marts.daily_demand_by_sku", ["sku", "date", "units"])
         fig.add_scatter(x=season["date"], y=season["recent_rate"], mode="lines",
                         line=dict(color="#7f7f7f", width=1, dash="dot"),
                         name="mean at the recent rate (without last year's season)")
-    fig.update_layout(title=f"Demand of {line['sku']}, all locations (units a day)",
+    where = (f"at {line['location_id']} ({ui.pct(share)} of the SKU's demand)" if at_location
+             else "all locations")
+    fig.update_layout(title=f"Demand of {line['sku']} {where} (units a day)",
                       yaxis_title="units")
     ui.chart(fig)
-    if season is not None:
-        lift = season["mean"].sum() / max(season["recent_rate"].sum(), 1e-9)
-        st.caption(f"The forecast follows last year's season of this SKU's category: "
-                   f"{lift:.2f}× the recent rate over the {season.height} forecast days "
-                   f"(yearly ratio {season['yearly_ratio'].min():.2f}–"
-                   f"{season['yearly_ratio'].max():.2f} a day; docs/forecasting.md).")
+    if line["season_ratio"] is not None and line["season_days"]:
+        # the reason's own number: the season over this line's lead time + review period
+        st.caption(f"Last year's season of this SKU's category: {line['season_ratio']:.1f}× "
+                   f"the recent rate over the next {line['season_days']} days (this line's "
+                   "lead time + review period, the days an order placed now covers), the "
+                   "number the reason quotes; the dotted line is the forecast at the recent "
+                   "rate (docs/forecasting.md).")
 
 st.markdown("**Decide on this line**")
 cols = st.columns([3, 3, 2, 2, 2], vertical_alignment="bottom")

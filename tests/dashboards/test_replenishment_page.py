@@ -207,9 +207,9 @@ def test_detail_shows_how_much_of_the_forecast_is_last_years_season(planner_env)
     traces = json.loads(at.get("plotly_chart")[1].proto.spec)["data"]
     recent = [t for t in traces if t.get("name", "").startswith("mean at the recent rate")]
     assert len(recent) == 1 and recent[0]["line"]["dash"] == "dot"
-    # (14 × 4 + 14 × 2) ÷ (28 × 2)
-    assert any("1.50× the recent rate over the 28 forecast days" in c.value
-               and "yearly ratio 1.00–2.00" in c.value for c in at.caption)
+    # the season's number is the reason's (the suggestion's season_ratio over its window):
+    # without it in the snapshot, no second computation over the whole forecast is quoted
+    assert not any("last year's season" in c.value.lower() for c in at.caption)
 
 
 def test_a_line_already_sent_is_shown_as_sent_and_cannot_change(planner_env):
@@ -384,3 +384,58 @@ def test_minimum_order_value_is_checked_on_the_approved_lines(planner_env):
     totals = frame_with(at, "approved_value").set_index("supplier_id")
     assert totals.loc["SUP-A", "approved_value"] == pytest.approx(value)
     assert totals.loc["SUP-A", "short_of_minimum"] == pytest.approx(minimum - value)
+
+
+def test_detail_charts_the_lines_location_and_quotes_the_reasons_season(planner_env):
+    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"))
+    try:
+        con.execute("""
+            CREATE TABLE marts.daily_demand_by_sku AS
+            SELECT sku, DATE '2026-11-22' - d::INTEGER AS date, 2::BIGINT AS units
+            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(60) AS t(d)
+        """)
+        con.execute("""
+            CREATE TABLE marts.demand_forecast AS
+            SELECT sku, DATE '2026-11-22' + d::INTEGER AS date,
+                   2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS mean,
+                   2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS "q0.5",
+                   CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END AS yearly_ratio
+            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(1, 29) AS t(d)
+        """)
+        # the season over the order's window, as the policy computed it for the reason
+        con.execute("ALTER TABLE marts.replenishment_suggestions ADD COLUMN season_ratio DOUBLE"
+                    " DEFAULT 1.9")
+        con.execute("ALTER TABLE marts.replenishment_suggestions ADD COLUMN season_days BIGINT"
+                    " DEFAULT 34")
+        con.execute("ALTER TABLE marts.replenishment_policy ADD COLUMN demand_share DOUBLE"
+                    " DEFAULT 0.25")
+    finally:
+        con.close()
+    first = snapshot_rows(planner_env, "SELECT sku, location_id FROM "
+                          "marts.replenishment_suggestions ORDER BY urgency_rank LIMIT 1")[0]
+    ordered = snapshot_rows(planner_env, f"""
+        SELECT coalesce(sum(ordered_units), 0) FROM marts.kpi_order_line_facts
+        WHERE sku = '{first[0]}' AND location_id = '{first[1]}' AND NOT is_cancelled
+          AND order_date > DATE '2026-11-22' - 91""")[0][0]
+    at = open_page()
+    assert not at.exception, [e.value for e in at.exception]
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert f"at {first[1]}" in spec["layout"]["title"]["text"]
+    traces = {t.get("name"): t for t in spec["data"]}
+
+    def values(trace) -> list[float]:  # plotly sends numbers as lists or typed arrays
+        y = trace["y"]
+        if isinstance(y, dict):
+            import base64
+
+            import numpy as np
+            return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+        return y
+
+    assert sum(values(traces["units ordered"])) == ordered  # this location's orders only
+    median = values(traces["forecast median"])
+    assert median[0] == pytest.approx(4.0 * 0.25) and median[-1] == pytest.approx(2.0 * 0.25)
+    # the caption quotes the reason's own numbers (its window), not a second computation
+    season = [c.value for c in at.caption if "last year's season" in c.value.lower()]
+    assert season and "1.9× the recent rate over the next 34 days" in season[0]
+    assert not any("forecast days" in c for c in season)
