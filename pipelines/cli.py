@@ -65,7 +65,7 @@ def main(ctx: click.Context, home: str) -> None:
       shelfwise forecast        daily demand forecast with quantiles per SKU, from a demand file
       shelfwise backtest        rolling-origin accuracy of the forecast against simple baselines
       shelfwise override        adjust a SKU's forecast for some days (--list shows them all)
-      shelfwise suggestions     what to order now, most urgent first: id, status, reason
+      shelfwise suggestions     what to order now, most urgent first, each with its reason
       shelfwise policy          a SKU's safety stock, reorder point, order-up-to, projected stock
       shelfwise simulate        replay demand under shelfwise's policy and a min/max rule; fill rate vs stock
     \b
@@ -73,7 +73,7 @@ def main(ctx: click.Context, home: str) -> None:
       shelfwise approve         approve suggestions (--quantity N, --note, --all-for-supplier S)
       shelfwise reject          reject suggestions: nothing is ordered for them
       shelfwise decisions       current decisions (--status); --history: every change, by whom
-      shelfwise restock         send approved lines now: one PO per supplier (--dry-run, --supplier)
+      shelfwise restock         send approved lines now: one PO file per supplier (CSV + XLSX)
     \b
     Operations:
       shelfwise alerts          open alerts, most severe first (--run evaluates and sends first)
