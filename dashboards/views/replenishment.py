@@ -98,9 +98,14 @@ has_policy = data.has_columns(POLICY, ["as_of", "sku", "location_id", "abc_class
 season_columns = ("s.season_ratio, s.season_days"
                   if data.has_columns(SUGGESTIONS, ["season_ratio", "season_days"])
                   else "NULL::DOUBLE AS season_ratio, NULL::BIGINT AS season_days")
+# what a planner compares beside the suggestion: on hand and the demand over the lead time
+policy_extras = ", ".join(
+    f"p.{c}" if has_policy and data.has_columns(POLICY, [c]) else f"NULL::DOUBLE AS {c}"
+    for c in ("on_hand_units", "lead_time_demand_units"))
 suggestions = data.query(
     f"""
     SELECT {", ".join(f"s.{c}" for c in SUGGESTION_COLUMNS)}, {season_columns},
+           {policy_extras},
            {"p.abc_class" if has_policy else "NULL::VARCHAR AS abc_class"},
            CASE WHEN s.projected_stockout_date < s.expected_arrival_date
                   OR list_contains(string_split(s.reason_codes, ','), 'stockout_before_arrival')
@@ -145,7 +150,16 @@ user = st.sidebar.text_input("Your name (required to decide; kept for this sessi
 st.session_state["planner"] = user
 # quantities typed but not saved yet (suggestion_id -> units): they survive other decisions
 drafts: dict[str, int] = st.session_state.setdefault("repl_drafts", {})
+search = st.text_input(
+    "Search SKU or product", key="repl_search", placeholder="e.g. SKU-00042 or mug",
+    help="Shows the lines whose SKU or product name contains this text (any case).").strip()
 shown = rows
+if search:
+    needle = search.lower()
+    shown = shown.filter(
+        pl.col("sku").str.to_lowercase().str.contains(needle, literal=True)
+        | pl.col("product_name").str.to_lowercase().str.contains(needle, literal=True)
+        .fill_null(False))
 for column, values in picked.items():
     if values:  # nothing picked means all
         shown = shown.filter(pl.col(column).is_in(values))
@@ -222,7 +236,8 @@ else:
     select_all = st.checkbox("Select every line shown", key="repl_select_all")
     EDITOR_COLUMNS = [
         "select", "urgency_rank", "urgency", "status", "sku", "product_name", "location_id",
-        "suggested_units", "order_units", "reason", "supplier_name", "order_value_base",
+        "suggested_units", "order_units", "on_hand_units", "days_of_cover",
+        "lead_time_demand_units", "reason", "supplier_name", "order_value_base",
         "projected_stockout_date", "last_order_date", "expected_arrival_date", "abc_class",
         "case_pack", "moq", "unit_cost", "currency", "decided_by",
     ]
@@ -251,7 +266,16 @@ else:
                 "order units", min_value=0, step=1,
                 help="Your quantity in units: whole cases, at least the MOQ. Approve orders "
                      "it; Save keeps it without approving."),
-            "reason": st.column_config.TextColumn("reason", width="large"),
+            "on_hand_units": st.column_config.NumberColumn("on hand", help="units"),
+            "days_of_cover": st.column_config.NumberColumn(
+                "days of cover", format="%.1f",
+                help="on hand free to sell ÷ mean daily demand (days)"),
+            "lead_time_demand_units": st.column_config.NumberColumn(
+                "forecast over lead time", format="%.0f",
+                help="forecast demand over the supplier's lead time (units)"),
+            "reason": st.column_config.TextColumn(
+                "reason", width="large",
+                help="The full sentence is in the detail below when a line is cut off."),
             "order_value_base": st.column_config.NumberColumn("value (EUR)", format="%.2f"),
             "projected_stockout_date": "projected stockout",
             "last_order_date": "last order date",

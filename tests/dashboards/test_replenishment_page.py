@@ -439,3 +439,28 @@ def test_detail_charts_the_lines_location_and_quotes_the_reasons_season(planner_
     season = [c.value for c in at.caption if "last year's season" in c.value.lower()]
     assert season and "1.9× the recent rate over the next 34 days" in season[0]
     assert not any("forecast days" in c for c in season)
+
+
+def test_table_shows_what_a_planner_compares_and_searches_by_sku(planner_env):
+    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"))
+    try:
+        con.execute("ALTER TABLE marts.replenishment_policy ADD COLUMN lead_time_demand_units"
+                    " DOUBLE")
+        con.execute("UPDATE marts.replenishment_policy"
+                    " SET lead_time_demand_units = mean_daily_demand_units * lead_time_mean_days")
+    finally:
+        con.close()
+    expected = {r[0]: r[1:] for r in snapshot_rows(planner_env, """
+        SELECT s.suggestion_id, p.on_hand_units, s.days_of_cover, p.lead_time_demand_units
+        FROM marts.replenishment_suggestions AS s
+        JOIN marts.replenishment_policy AS p USING (sku, location_id, as_of)""")}
+    at = open_page()
+    shown = table(at)
+    for column in ("on_hand_units", "days_of_cover", "lead_time_demand_units"):
+        assert column in shown.columns
+    for _, row in shown.iterrows():
+        on_hand, cover, lead_time_demand = expected[row["suggestion_id"]]
+        assert row["on_hand_units"] == on_hand
+        assert row["lead_time_demand_units"] == pytest.approx(lead_time_demand)
+    at.text_input(key="repl_search").input("sku-007").run()
+    assert set(table(at)["sku"]) == {"SKU-007"}
