@@ -184,24 +184,34 @@ def test_detail_draws_demand_history_and_forecast_band_when_published(planner_en
     assert names == ["units ordered", "q0.9", "forecast q0.1–q0.9", "forecast median"]
 
 
-def test_detail_shows_how_much_of_the_forecast_is_last_years_season(planner_env):
-    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"))
+def change_snapshot(home: Path, *statements: str) -> None:
+    """Run ``statements`` on this test's copy of the serving snapshot."""
+    con = duckdb.connect(str(home / "serving" / "serving.duckdb"))
     try:
-        con.execute("""
-            CREATE TABLE marts.daily_demand_by_sku AS
-            SELECT sku, DATE '2026-11-22' - d::INTEGER AS date, 2::BIGINT AS units
-            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(60) AS t(d)
-        """)
-        # a recent rate of 2 a day; last year's season doubles the first two weeks
-        con.execute("""
-            CREATE TABLE marts.demand_forecast AS
-            SELECT sku, DATE '2026-11-22' + d::INTEGER AS date,
-                   2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS mean,
-                   CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END AS yearly_ratio
-            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(1, 29) AS t(d)
-        """)
+        for statement in statements:
+            con.execute(statement)
     finally:
         con.close()
+
+
+# a recent rate of 2 a day; last year's season doubles the first two weeks of the forecast
+FLAT_HISTORY = """
+    CREATE TABLE marts.daily_demand_by_sku AS
+    SELECT sku, DATE '2026-11-22' - d::INTEGER AS date, 2::BIGINT AS units
+    FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(60) AS t(d)
+"""
+SEASONAL_FORECAST = """
+    CREATE TABLE marts.demand_forecast AS
+    SELECT sku, DATE '2026-11-22' + d::INTEGER AS date,
+           2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS mean,
+           2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS "q0.5",
+           CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END AS yearly_ratio
+    FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(1, 29) AS t(d)
+"""
+
+
+def test_detail_shows_how_much_of_the_forecast_is_last_years_season(planner_env):
+    change_snapshot(planner_env, FLAT_HISTORY, SEASONAL_FORECAST)
     at = open_page()
     assert not at.exception, [e.value for e in at.exception]
     traces = json.loads(at.get("plotly_chart")[1].proto.spec)["data"]
@@ -357,15 +367,11 @@ def test_a_decision_needs_the_planners_name_which_the_session_remembers(planner_
 
 def test_minimum_order_value_is_checked_on_the_approved_lines(planner_env):
     # Alpha Textiles (SUP-A): a minimum its suggestions reach but its cheapest line does not
-    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"))
-    try:
-        con.execute("""
-            UPDATE core.suppliers SET min_order_value = (
-                SELECT floor(sum(line_value)) FROM marts.replenishment_suggestions
-                WHERE supplier_id = 'SUP-A')
-            WHERE supplier_id = 'SUP-A'""")
-    finally:
-        con.close()
+    change_snapshot(planner_env, """
+        UPDATE core.suppliers SET min_order_value = (
+            SELECT floor(sum(line_value)) FROM marts.replenishment_suggestions
+            WHERE supplier_id = 'SUP-A')
+        WHERE supplier_id = 'SUP-A'""")
     lines = snapshot_rows(planner_env, """
         SELECT s.suggestion_id, s.line_value, su.min_order_value,
                sum(s.line_value) OVER () AS suggested_total
@@ -387,30 +393,12 @@ def test_minimum_order_value_is_checked_on_the_approved_lines(planner_env):
 
 
 def test_detail_charts_the_lines_location_and_quotes_the_reasons_season(planner_env):
-    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"))
-    try:
-        con.execute("""
-            CREATE TABLE marts.daily_demand_by_sku AS
-            SELECT sku, DATE '2026-11-22' - d::INTEGER AS date, 2::BIGINT AS units
-            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(60) AS t(d)
-        """)
-        con.execute("""
-            CREATE TABLE marts.demand_forecast AS
-            SELECT sku, DATE '2026-11-22' + d::INTEGER AS date,
-                   2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS mean,
-                   2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS "q0.5",
-                   CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END AS yearly_ratio
-            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(1, 29) AS t(d)
-        """)
+    change_snapshot(
+        planner_env, FLAT_HISTORY, SEASONAL_FORECAST,
         # the season over the order's window, as the policy computed it for the reason
-        con.execute("ALTER TABLE marts.replenishment_suggestions ADD COLUMN season_ratio DOUBLE"
-                    " DEFAULT 1.9")
-        con.execute("ALTER TABLE marts.replenishment_suggestions ADD COLUMN season_days BIGINT"
-                    " DEFAULT 34")
-        con.execute("ALTER TABLE marts.replenishment_policy ADD COLUMN demand_share DOUBLE"
-                    " DEFAULT 0.25")
-    finally:
-        con.close()
+        "ALTER TABLE marts.replenishment_suggestions ADD COLUMN season_ratio DOUBLE DEFAULT 1.9",
+        "ALTER TABLE marts.replenishment_suggestions ADD COLUMN season_days BIGINT DEFAULT 34",
+        "ALTER TABLE marts.replenishment_policy ADD COLUMN demand_share DOUBLE DEFAULT 0.25")
     first = snapshot_rows(planner_env, "SELECT sku, location_id FROM "
                           "marts.replenishment_suggestions ORDER BY urgency_rank LIMIT 1")[0]
     ordered = snapshot_rows(planner_env, f"""
@@ -442,14 +430,11 @@ def test_detail_charts_the_lines_location_and_quotes_the_reasons_season(planner_
 
 
 def test_table_shows_what_a_planner_compares_and_searches_by_sku(planner_env):
-    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"))
-    try:
-        con.execute("ALTER TABLE marts.replenishment_policy ADD COLUMN lead_time_demand_units"
-                    " DOUBLE")
-        con.execute("UPDATE marts.replenishment_policy"
-                    " SET lead_time_demand_units = mean_daily_demand_units * lead_time_mean_days")
-    finally:
-        con.close()
+    change_snapshot(
+        planner_env,
+        "ALTER TABLE marts.replenishment_policy ADD COLUMN lead_time_demand_units DOUBLE",
+        "UPDATE marts.replenishment_policy"
+        " SET lead_time_demand_units = mean_daily_demand_units * lead_time_mean_days")
     expected = {r[0]: r[1:] for r in snapshot_rows(planner_env, """
         SELECT s.suggestion_id, p.on_hand_units, s.days_of_cover, p.lead_time_demand_units
         FROM marts.replenishment_suggestions AS s
