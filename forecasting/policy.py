@@ -709,7 +709,10 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
     the lift ("…; last year's season puts demand over the next 35 days at 1.8× the recent
     rate"). For example: "projected to run out on 14 Mar, 9 days before an order placed today
     can arrive (23 Mar); order 120 = 2 cases of 60 to reach 95% service through the next
-    delivery".
+    delivery". With ``on_hand_units`` (and optionally ``allocated_units``,
+    ``backorder_units``), a line with nothing on hand free to sell (on hand − allocated −
+    backorders ≤ 0) says "out of stock now (0 on hand free to sell); an order placed today
+    arrives 23 Mar" instead of a projected date that has already passed.
     """
     day = "%-d %b"
     stockout = pl.col("projected_stockout_date")
@@ -717,8 +720,21 @@ def reason_text(frame: pl.DataFrame, *, as_of_label: str = "today") -> pl.Expr:
     placed = (pl.when(pl.col("order_date") == pl.col("as_of")).then(pl.lit(as_of_label))
               .otherwise(pl.lit("on ") + pl.col("order_date").dt.strftime("%a %-d %b")))
     gap = (arrival - stockout).dt.total_days()
+    if "on_hand_units" in frame.columns:
+        free = pl.col("on_hand_units").fill_null(0) - sum(
+            pl.col(c).fill_null(0) for c in ("allocated_units", "backorder_units")
+            if c in frame.columns)
+        out_now = free <= 0
+    else:
+        free, out_now = pl.lit(None), pl.lit(False)
     situation = (
-        pl.when(stockout.is_not_null() & pl.col("stockout_before_arrival"))
+        pl.when(out_now)
+        .then(pl.concat_str([
+            pl.lit("out of stock now ("), _fmt_units(pl.max_horizontal(free, pl.lit(0))),
+            pl.lit(" on hand free to sell); an order placed "), placed, pl.lit(" arrives "),
+            arrival.dt.strftime(day),
+        ]))
+        .when(stockout.is_not_null() & pl.col("stockout_before_arrival"))
         .then(pl.concat_str([
             pl.lit("projected to run out on "), stockout.dt.strftime(day), pl.lit(", "),
             gap.cast(pl.String),

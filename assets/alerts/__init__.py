@@ -3,10 +3,18 @@ when they open, again when they escalate, and when they resolve; to JSONL, webho
 
 ``defs`` holds the assets (group ``alerts``) and the delivery check; the SQL lives in
 :mod:`assets.alerts.sql`, the sinks in :mod:`assets.alerts.sinks`. See docs/alerts.md.
+``defs`` is built on first access, so the command line can read :mod:`assets.alerts.config`
+for its options without importing Dagster (``shelfwise --help`` stays fast).
 """
 
-import dagster as dg
 
-from assets.alerts.assets import ASSETS, CHECKS
+def __getattr__(name: str):
+    # PEP 562: Dagster is imported only when the code location asks for `defs`
+    if name == "defs":
+        import dagster as dg
 
-defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS)
+        from assets.alerts.assets import ASSETS, CHECKS
+
+        globals()["defs"] = dg.Definitions(assets=ASSETS, asset_checks=CHECKS)
+        return globals()["defs"]
+    raise AttributeError(name)

@@ -88,8 +88,9 @@ def auto_approvals(con: duckdb.DuckDBPyConnection, rules: list[AutoApproveRule])
 def apply_auto_approve(
     con: duckdb.DuckDBPyConnection, store: DecisionStore, rules: list[AutoApproveRule]
 ) -> pl.DataFrame:
-    """Approve the suggestions that match a rule and are still ``proposed`` (a planner's
-    decision, a rejection included, is never overridden). One store transaction.
+    """Approve the suggestions that match a rule and nobody has touched (a planner's
+    decision, a rejection or a saved quantity included, is never overridden). One store
+    transaction.
     Returns the approved suggestions with their ``rule_no``."""
     matched = auto_approvals(con, rules)
     if matched.is_empty():

@@ -10,9 +10,10 @@ waits up to ``busy_timeout`` for the previous one) while readers never block. Ev
 its own short connection, so the store is safe from threads (Streamlit), processes (CLI,
 dashboard, Dagster run workers) and across restarts.
 
-A suggestion moves ``proposed`` (no row here yet) → ``approved`` / ``edited`` / ``rejected``
-(as often as the planner changes their mind) → ``sent`` (final: its line went to the supplier
-on a purchase order). Every change is audited field by field in ``history()``: when (UTC),
+A suggestion moves ``proposed`` (no row here yet, or a row with the planner's quantity not
+yet approved) → ``approved`` / ``edited`` / ``rejected`` (as often as the planner changes their
+mind) → ``sent`` (final: its line went to the supplier on a purchase order). Saving a quantity
+(``plan``) never approves: only ``approve`` and ``edit`` make a line sendable. Every change is audited field by field in ``history()``: when (UTC),
 who, which action, which field, from what to what.
 
 Tables::
@@ -36,7 +37,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 FILE_NAME = "decisions.sqlite"
-ACTIONS = ("approve", "edit", "reject")
+# approve: order it; edit: order this quantity; reject: order nothing; plan: keep the planner's
+# quantity without deciding (the line stays, or goes back to, proposed)
+ACTIONS = ("approve", "edit", "reject", "plan")
 STATUSES = ("proposed", "approved", "edited", "rejected", "sent")
 # statuses whose line goes to the supplier on the next restock run
 SENDABLE = ("approved", "edited")
@@ -49,7 +52,8 @@ KEY_FIELDS = ("sku", "location_id", "supplier_id", "as_of", "suggested_units")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
     suggestion_id   TEXT PRIMARY KEY,
-    status          TEXT NOT NULL CHECK (status IN ('approved', 'edited', 'rejected', 'sent')),
+    status          TEXT NOT NULL
+                    CHECK (status IN ('proposed', 'approved', 'edited', 'rejected', 'sent')),
     quantity        INTEGER,
     decided_at      TEXT NOT NULL,
     user            TEXT,
@@ -190,16 +194,27 @@ class DecisionStore:
         ("database is locked", without waiting for ``busy_timeout``). ``BEGIN IMMEDIATE``
         waits for the lock instead, and a store whose tables exist takes no lock at all.
         """
-        present = con.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-            "('decisions', 'audit')").fetchone()[0]
-        if present == 2:
+        tables = dict(con.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN "
+            "('decisions', 'audit')").fetchall())
+        if len(tables) == 2 and "'proposed'" in tables["decisions"]:
             return
         con.execute("BEGIN IMMEDIATE")
         try:
+            old = con.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"
+            ).fetchone()
+            if old and "'proposed'" not in old[0]:
+                # a store from before planned quantities: its status check refuses
+                # 'proposed'; SQLite cannot alter a check, so the table is copied over
+                con.execute("ALTER TABLE decisions RENAME TO decisions_before_plan")
+                con.execute("DROP INDEX IF EXISTS decisions_status")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     con.execute(statement)
+            if old and "'proposed'" not in old[0]:
+                con.execute("INSERT INTO decisions SELECT * FROM decisions_before_plan")
+                con.execute("DROP TABLE decisions_before_plan")
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -227,9 +242,14 @@ class DecisionStore:
     ) -> dict:
         """Save a planner's decision on one suggestion; returns the saved current row.
 
-        ``action``: ``approve`` (order the suggested units, or ``quantity`` units: a quantity
-        that differs from the suggestion makes the status ``edited``), ``edit`` (order
-        ``quantity`` units, required) or ``reject`` (order nothing; no quantity).
+        ``action``: ``approve`` (order the suggested units, or the quantity the planner saved
+        with ``plan``, or ``quantity`` units: a quantity that differs from the suggestion
+        makes the status ``edited``), ``edit`` (order ``quantity`` units, required),
+        ``reject`` (order nothing; no quantity) or ``plan`` (keep ``quantity`` units, required,
+        without deciding: the status becomes ``proposed``, also for a line that was approved
+        or rejected, so nothing is sent until someone approves that quantity).
+        ``note`` belongs to this decision: a decision that changes the status or quantity
+        without a note clears the note of the one before.
         ``quantity`` is in units (not cases), a whole number above 0.
         ``suggestion``: the suggestion row as the planner saw it (``sku``, ``location_id``,
         ``supplier_id``, ``suggested_units``, ``as_of``, ...), kept for the audit trail and
@@ -263,8 +283,8 @@ class DecisionStore:
             raise DecisionError(f"suggestion_id must be a non-empty text, got {suggestion_id!r}")
         if action not in ACTIONS:
             raise DecisionError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
-        if action == "edit" and quantity is None:
-            raise DecisionError(f"edit of {suggestion_id} needs a quantity (units)")
+        if action in ("edit", "plan") and quantity is None:
+            raise DecisionError(f"{action} of {suggestion_id} needs a quantity (units)")
         if action == "reject" and quantity is not None:
             raise DecisionError(f"reject of {suggestion_id} takes no quantity")
         units = None if quantity is None else _units(quantity, f"quantity for {suggestion_id}")
@@ -298,12 +318,19 @@ class DecisionStore:
             status, new_quantity = "rejected", None
         elif action == "edit":
             status, new_quantity = "edited", units
+        elif action == "plan":
+            status, new_quantity = "proposed", units
         else:
-            new_quantity = units if units is not None else suggested
-            changed = units is not None and suggested is not None and units != suggested
+            # approving a line whose quantity the planner saved orders that quantity
+            planned = current["quantity"] if current and current["status"] == "proposed" else None
+            new_quantity = units if units is not None else (planned or suggested)
+            changed = (new_quantity is not None and suggested is not None
+                       and new_quantity != suggested)
             status = "edited" if changed else "approved"
         old = current or {"status": "proposed", "quantity": None, "note": None}
-        new_note = note if note is not None else (old["note"] if current else None)
+        # a note is its decision's: kept only when the decision itself stays the same
+        same = _text(old["status"]) == status and _text(old["quantity"]) == _text(new_quantity)
+        new_note = note if note is not None else (old["note"] if current and same else None)
         changes = [
             (field, _text(old[field]), _text(new))
             for field, new in (("status", status), ("quantity", new_quantity), ("note", new_note))
@@ -337,7 +364,8 @@ class DecisionStore:
         )
 
     def mark_sent(
-        self, lines: Iterable[dict], *, po_number: str, user: str | None = "pipeline"
+        self, lines: Iterable[dict], *, po_number: str, user: str | None = "pipeline",
+        note: str | None = None,
     ) -> dict:
         """Mark lines as sent to their supplier on ``po_number``; they never go out again.
 
@@ -346,6 +374,8 @@ class DecisionStore:
         A line already sent is left as it is. A line the planner changed after the file was
         built (its revision moved on) is still marked sent with the quantity that went out,
         because the supplier has it; the audit row says the later change arrived too late.
+        ``note`` goes on every audit row (e.g. why an order below the supplier's minimum
+        order value went out anyway).
         Returns ``{"sent": [ids], "already_sent": [ids], "late_changes": [ids]}``.
         """
         out: dict[str, list[str]] = {"sent": [], "already_sent": [], "late_changes": []}
@@ -362,10 +392,11 @@ class DecisionStore:
                     out["already_sent"].append(sid)
                     continue
                 late = line.get("revision") is not None and int(line["revision"]) != current["revision"]
-                note = (
+                late_note = (
                     f"the change at revision {current['revision']} arrived after the file was "
                     f"written; {line['quantity']} units went out"
                 ) if late else None
+                line_note = "; ".join(n for n in (note, late_note) if n) or None
                 audit = [("status", current["status"], "sent"), ("po_number", None, po_number)]
                 if _text(current["quantity"]) != _text(line["quantity"]):
                     audit.append(("quantity", _text(current["quantity"]), _text(line["quantity"])))
@@ -377,7 +408,7 @@ class DecisionStore:
                 con.executemany(
                     "INSERT INTO audit (suggestion_id, decided_at, user, action, field, old_value,"
                     " new_value, note) VALUES (?, ?, ?, 'send', ?, ?, ?, ?)",
-                    [(sid, now, user, f, o, n, note) for f, o, n in audit],
+                    [(sid, now, user, f, o, n, line_note) for f, o, n in audit],
                 )
                 out["late_changes" if late else "sent"].append(sid)
         return out

@@ -14,10 +14,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from assets.settings import Settings, check_timezone
+
+if TYPE_CHECKING:  # only in annotations: the alert settings (and the CLI) read this module
+    import duckdb
 
 SQL_DIR = Path(__file__).parent / "sql"
 

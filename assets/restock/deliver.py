@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -168,10 +168,19 @@ class RestockRun:
     unknown_supplier: list[str]  # suggestion ids left pending: no supplier anywhere
     late_changes: list[str]  # suggestion ids changed by a planner while their file was written
     failed: dict[str, str]  # po_number -> delivery error (lines left pending)
+    # orders below their supplier's minimum order value, not written (lines left pending)
+    held: list[PurchaseOrder] = field(default_factory=list)
+    dry_run: bool = False  # nothing was written, delivered or marked
 
     @property
     def lines_sent(self) -> int:
         return sum(o.lines.height for o in self.orders if o.po_number not in self.failed)
+
+
+def below_minimum_note(order: PurchaseOrder) -> str:
+    """The audit note of an order sent below its supplier's minimum order value."""
+    return (f"sent below the minimum order value: {order.total_value:,.2f} of "
+            f"{order.min_order_value:,.2f} {order.currency} ({order.short_of_minimum:,.2f} short)")
 
 
 def send_pending(
@@ -180,22 +189,46 @@ def send_pending(
     *,
     store: DecisionStore | None = None,
     sink: RestockSink | None = None,
+    suppliers: list[str] | None = None,
+    force_below_minimum: bool = False,
+    dry_run: bool = False,
+    user: str | None = None,
 ) -> RestockRun:
     """Send every approved-but-unsent line: one purchase order per supplier (see the module
     doc for the steps and why a re-run is safe). ``con``: a read-write warehouse connection
-    (reads the suggestions and master data, appends ``ops.supplier_restock_lines``).
+    (reads the suggestions and master data, appends ``ops.supplier_restock_lines``); a
+    read-only one does for ``dry_run``.
+
+    - ``suppliers``: only these suppliers' lines (default: every supplier's).
+    - An order whose value (supplier currency) is below the supplier's minimum order value
+      (``core.suppliers.min_order_value``) is held: not written, its lines stay pending and
+      it is reported in ``held``, because a supplier rejects or surcharges it. With
+      ``force_below_minimum`` it goes out anyway and the audit row of each line says so.
+    - ``dry_run``: the orders as they would go out (``orders``) and the held ones; nothing
+      is written, delivered or marked sent.
+    - ``user``: who sends (the audit's user; default ``pipeline``).
 
     A delivery that raises leaves that supplier's lines pending (reported in ``failed``) and
     the other suppliers go on."""
     store = store or DecisionStore(settings.home)
     sink = sink or sink_for(settings)
-    lines = restock_lines(con, store.pending(), settings.base_currency)
-    orders = purchase_orders(lines)
+    pending = store.pending()
+    if suppliers is not None:
+        pending = [p for p in pending if p["supplier_id"] in suppliers]
+    lines = restock_lines(con, pending, settings.base_currency)
+    if suppliers is not None:  # a line whose supplier only master data knows
+        lines = lines.filter(pl.col("supplier_id").is_in(suppliers))
+    every_order = purchase_orders(lines)
+    held = [] if force_below_minimum else [o for o in every_order if o.short_of_minimum > 0]
+    held_numbers = {o.po_number for o in held}
+    orders = [o for o in every_order if o.po_number not in held_numbers]
     run = RestockRun(
         orders=orders, files={}, delivered_to={},
         unknown_supplier=lines.filter(pl.col("supplier_id").is_null())["suggestion_id"].to_list(),
-        late_changes=[], failed={},
+        late_changes=[], failed={}, held=held, dry_run=dry_run,
     )
+    if dry_run:
+        return run
     con.execute(RESTOCK_LINES_DDL)
     for order in orders:
         files = write_order_files(settings.outbox, order)
@@ -210,7 +243,8 @@ def send_pending(
             order.lines.select(
                 "suggestion_id", pl.col("quantity_units").alias("quantity"), "revision"
             ).to_dicts(),
-            po_number=order.po_number,
+            po_number=order.po_number, user=user or "pipeline",
+            note=below_minimum_note(order) if order.short_of_minimum > 0 else None,
         )
         run.late_changes += marked["late_changes"]
         _record_lines(con, settings.outbox, order, files, sink.name, where)

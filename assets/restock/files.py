@@ -27,7 +27,9 @@ LINE_COLUMNS = [
     "case_pack", "case_packs", "unit_cost", "currency", "line_value", "requested_delivery_date",
 ]
 HEADER_COLUMNS = ["po_number", "supplier_id", "supplier_name", "order_date"]
-CSV_COLUMNS = [*HEADER_COLUMNS, "line_type", *LINE_COLUMNS]
+# lines only: a totals row would be read as one more line by a supplier's import (the totals
+# are in the XLSX header block and in the outbox manifest)
+CSV_COLUMNS = [*HEADER_COLUMNS, *LINE_COLUMNS]
 PO_HASH_CHARS = 10
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
 # the pending decisions as handed to DuckDB (suggestion: the JSON snapshot the planner saw)
@@ -94,6 +96,7 @@ SELECT
     coalesce(j.expected_arrival_date,
              CAST(j.as_of + CAST(ceil(su.lead_time_days_mean) AS INTEGER) AS DATE))
                                                                           AS requested_delivery_date,
+    su.min_order_value,                     -- the supplier's minimum order value, its currency
     j.in_current_suggestions
 FROM joined j
 LEFT JOIN core.suppliers su USING (supplier_id)
@@ -166,6 +169,7 @@ class PurchaseOrder:
     currency: str | None
     order_date: dt.date | None
     lines: pl.DataFrame  # LINE_COLUMNS + suggestion_id, revision, line_value_base, ...
+    min_order_value: float | None = None  # the supplier's minimum, its currency; None: none
 
     @property
     def total_units(self) -> int:
@@ -175,6 +179,14 @@ class PurchaseOrder:
     def total_value(self) -> float:
         """Sum of line values in the supplier currency, rounded to cents."""
         return round(float(self.lines["line_value"].sum()), 2)
+
+    @property
+    def short_of_minimum(self) -> float:
+        """How much the order value lacks to reach the supplier's minimum order value
+        (supplier currency, cents); 0 when it reaches it or the supplier has none."""
+        if not self.min_order_value:
+            return 0.0
+        return round(max(0.0, self.min_order_value - self.total_value), 2)
 
 
 def po_numbers(lines: pl.DataFrame) -> pl.DataFrame:
@@ -234,31 +246,23 @@ def purchase_orders(lines: pl.DataFrame) -> list[PurchaseOrder]:
             currency=", ".join(currencies) or None,
             order_date=frame["order_date"].max(),
             lines=frame,
+            min_order_value=(frame["min_order_value"].max()
+                             if "min_order_value" in frame.columns else None),
         ))
     return orders
 
 
 def csv_frame(po: PurchaseOrder) -> pl.DataFrame:
-    """The CSV rows: every line (``line_type`` = ``line``) then one ``total`` row with the
-    summed units, cases and value; PO number, supplier and order date on every row, so each
-    row stands alone when a supplier's system imports it."""
-    lines = po.lines.select(
+    """The CSV rows: one per line and nothing else (no totals row), with the PO number,
+    supplier and order date on every row, so each row stands alone when a supplier's system
+    imports it."""
+    return po.lines.select(
         pl.lit(po.po_number).alias("po_number"),
         pl.lit(po.supplier_id).alias("supplier_id"),
         pl.lit(po.supplier_name, dtype=pl.String).alias("supplier_name"),
         pl.lit(po.order_date, dtype=pl.Date).alias("order_date"),
-        pl.lit("line").alias("line_type"),
         *[pl.col(c) for c in LINE_COLUMNS],
     ).with_columns(pl.col("line_no").cast(pl.Int64), pl.col("case_pack").cast(pl.Int64))
-    total = lines.select(
-        pl.col(HEADER_COLUMNS).first(),
-        pl.lit("total").alias("line_type"),
-        pl.col("quantity_units").sum(),
-        pl.col("case_packs").sum(),
-        pl.lit(po.currency, dtype=pl.String).alias("currency"),
-        pl.col("line_value").sum().round(2),
-    )
-    return pl.concat([lines, total], how="diagonal_relaxed").select(CSV_COLUMNS)
 
 
 def csv_bytes_for(po: PurchaseOrder) -> bytes:

@@ -40,6 +40,8 @@ URGENCY = {
 }
 # statuses whose units go (or went) to the supplier
 ORDERED = ["approved", "edited", "sent"]
+# statuses the next restock run sends: what the supplier's minimum order value is checked on
+TO_SEND = ["approved", "edited"]
 # purchase orders (newest first) whose files get download buttons; the table lists them all
 SENT_ORDERS_WITH_BUTTONS = 20
 
@@ -92,9 +94,18 @@ if not data.has_columns(SUGGESTIONS, SUGGESTION_COLUMNS):
     st.stop()
 
 has_policy = data.has_columns(POLICY, ["as_of", "sku", "location_id", "abc_class"])
+# the season over the line's own window, as the policy computed it for the reason sentence
+season_columns = ("s.season_ratio, s.season_days"
+                  if data.has_columns(SUGGESTIONS, ["season_ratio", "season_days"])
+                  else "NULL::DOUBLE AS season_ratio, NULL::BIGINT AS season_days")
+# what a planner compares beside the suggestion: on hand and the demand over the lead time
+policy_extras = ", ".join(
+    f"p.{c}" if has_policy and data.has_columns(POLICY, [c]) else f"NULL::DOUBLE AS {c}"
+    for c in ("on_hand_units", "lead_time_demand_units"))
 suggestions = data.query(
     f"""
-    SELECT {", ".join(f"s.{c}" for c in SUGGESTION_COLUMNS)},
+    SELECT {", ".join(f"s.{c}" for c in SUGGESTION_COLUMNS)}, {season_columns},
+           {policy_extras},
            {"p.abc_class" if has_policy else "NULL::VARCHAR AS abc_class"},
            CASE WHEN s.projected_stockout_date < s.expected_arrival_date
                   OR list_contains(string_split(s.reason_codes, ','), 'stockout_before_arrival')
@@ -130,8 +141,25 @@ picked = {
     "urgency": ui.choice_filter("Urgency", {u: u for u in URGENCY}, key="repl_urgency"),
     "status": ui.choice_filter("Status", {s: s for s in decisions.STATUSES}, key="repl_status"),
 }
-user = st.sidebar.text_input("Your name (saved with each decision)", key="planner_name").strip()
+# the planner's name is asked once and kept for the browser session: Streamlit drops a
+# widget's value when another page runs, so it is copied to a key of its own
+if "planner" in st.session_state and "planner_name" not in st.session_state:
+    st.session_state["planner_name"] = st.session_state["planner"]
+user = st.sidebar.text_input("Your name (required to decide; kept for this session)",
+                             key="planner_name").strip()
+st.session_state["planner"] = user
+# quantities typed but not saved yet (suggestion_id -> units): they survive other decisions
+drafts: dict[str, int] = st.session_state.setdefault("repl_drafts", {})
+search = st.text_input(
+    "Search SKU or product", key="repl_search", placeholder="e.g. SKU-00042 or mug",
+    help="Shows the lines whose SKU or product name contains this text (any case).").strip()
 shown = rows
+if search:
+    needle = search.lower()
+    shown = shown.filter(
+        pl.col("sku").str.to_lowercase().str.contains(needle, literal=True)
+        | pl.col("product_name").str.to_lowercase().str.contains(needle, literal=True)
+        .fill_null(False))
 for column, values in picked.items():
     if values:  # nothing picked means all
         shown = shown.filter(pl.col(column).is_in(values))
@@ -158,13 +186,18 @@ def problem(line: dict) -> str | None:
 
 
 def decide(lines: list[dict], action: str, note: str | None) -> None:
-    """Save ``action`` on ``lines`` (all or none), then rerun so the page shows it."""
+    """Save ``action`` (approve, plan: keep the quantity without approving, reject) on
+    ``lines`` (all or none), then rerun so the page shows it with an empty note box."""
     sent = [f"{l['sku']} @ {l['location_id']}" for l in lines if l["status"] == "sent"]
     lines = [line for line in lines if line["status"] != "sent"]
     left = (f" Left as they are, already sent to the supplier: {', '.join(sent)}."
             if sent else "")
     if not lines:
         st.warning(left.strip())
+        return
+    if not user:
+        st.error("Nothing saved: enter your name in the sidebar first (every decision records "
+                 "who made it; the name is kept for this browser session).")
         return
     problems = [] if action == "reject" else [
         f"{l['sku']} @ {l['location_id']}: {p}" for l in lines if (p := problem(l))]
@@ -179,11 +212,17 @@ def decide(lines: list[dict], action: str, note: str | None) -> None:
     done = [f"{l['sku']} @ {l['location_id']} {r['status']}"
             + (f" ({r['quantity']} units)" if r["quantity"] else "")
             for l, r in zip(lines, saved)]
+    for line in lines:  # saved now: no longer a draft
+        drafts.pop(line["suggestion_id"], None)
+    what = ("quantity(ies), not approved: approve the lines to order them"
+            if action == "plan" else "decision(s)")
     st.session_state["repl_flash"] = (
-        f"Saved {len(saved)} decision(s)" + (f" by {user}" if user else "") + ": "
+        f"Saved {len(saved)} {what} by {user}: "
         + ", ".join(done[:10]) + (", ..." if len(done) > 10 else "") + "." + left
     )
-    st.session_state["repl_revision"] += 1  # fresh editor and inputs on the new statuses
+    # fresh editor and inputs on the new statuses; the note boxes (keyed by the revision)
+    # start empty, so a note is saved with its own decision only
+    st.session_state["repl_revision"] += 1
     st.rerun()
 
 
@@ -197,12 +236,17 @@ else:
     select_all = st.checkbox("Select every line shown", key="repl_select_all")
     EDITOR_COLUMNS = [
         "select", "urgency_rank", "urgency", "status", "sku", "product_name", "location_id",
-        "suggested_units", "order_units", "reason", "supplier_name", "order_value_base",
+        "suggested_units", "order_units", "on_hand_units", "days_of_cover",
+        "lead_time_demand_units", "reason", "supplier_name", "order_value_base",
         "projected_stockout_date", "last_order_date", "expected_arrival_date", "abc_class",
         "case_pack", "moq", "unit_cost", "currency", "decided_by",
     ]
-    editor_input = shown.select(pl.lit(select_all).alias("select"), "suggestion_id",
-                                *EDITOR_COLUMNS[1:])
+    drafted = pl.DataFrame({"suggestion_id": list(drafts), "draft": list(drafts.values())},
+                           schema={"suggestion_id": pl.String, "draft": pl.Int64})
+    editor_input = (shown.join(drafted, on="suggestion_id", how="left", maintain_order="left")
+                    .with_columns(pl.coalesce("draft", "order_units").alias("order_units"))
+                    .select(pl.lit(select_all).alias("select"), "suggestion_id",
+                            *EDITOR_COLUMNS[1:]))
     # the editor records edits by row position: a new row set (filters, a save) needs a new
     # key, or an old edit would land on another line
     ids = hashlib.md5("|".join(shown["suggestion_id"]).encode()).hexdigest()[:12]
@@ -220,9 +264,18 @@ else:
             "suggested_units": st.column_config.NumberColumn("suggested units"),
             "order_units": st.column_config.NumberColumn(
                 "order units", min_value=0, step=1,
-                help="Your quantity in units: whole cases, at least the MOQ. Edit, then "
-                     "approve or save."),
-            "reason": st.column_config.TextColumn("reason", width="large"),
+                help="Your quantity in units: whole cases, at least the MOQ. Approve orders "
+                     "it; Save keeps it without approving."),
+            "on_hand_units": st.column_config.NumberColumn("on hand", help="units"),
+            "days_of_cover": st.column_config.NumberColumn(
+                "days of cover", format="%.1f",
+                help="on hand free to sell ÷ mean daily demand (days)"),
+            "lead_time_demand_units": st.column_config.NumberColumn(
+                "forecast over lead time", format="%.0f",
+                help="forecast demand over the supplier's lead time (units)"),
+            "reason": st.column_config.TextColumn(
+                "reason", width="large",
+                help="The full sentence is in the detail below when a line is cut off."),
             "order_value_base": st.column_config.NumberColumn("value (EUR)", format="%.2f"),
             "projected_stockout_date": "projected stockout",
             "last_order_date": "last order date",
@@ -241,7 +294,16 @@ else:
     chosen = lines.filter(pl.col("select")).drop("select")
     changed = lines.join(shown.select("suggestion_id", pl.col("order_units").alias("was")),
                          on="suggestion_id").filter(pl.col("order_units") != pl.col("was"))
-    note = st.text_input("Note (optional, saved with the decisions below)", key="repl_note")
+    # what is typed and not saved stays a draft until it is saved, approved or typed back
+    for sid_shown in shown["suggestion_id"]:
+        drafts.pop(sid_shown, None)
+    drafts.update(dict(changed.select("suggestion_id", "order_units").iter_rows()))
+    if changed.height:
+        st.caption(f"{changed.height} changed quantity(ies) not saved yet: they stay while you "
+                   "decide on other lines. Save keeps them without approving; Approve orders "
+                   "them.")
+    note = st.text_input("Note (optional, saved with the decisions below only)",
+                         key=f"repl_note_{st.session_state['repl_revision']}")
     buttons = st.columns(3)
     if buttons[0].button(f"Approve selected ({chosen.height})", type="primary",
                          disabled=chosen.is_empty(), key="repl_approve_selected"):
@@ -251,7 +313,7 @@ else:
         decide(chosen.to_dicts(), "reject", note)
     if buttons[2].button(f"Save changed quantities ({changed.height})",
                          disabled=changed.is_empty(), key="repl_save_quantities"):
-        decide(changed.drop("select", "was").to_dicts(), "edit", note)
+        decide(changed.drop("select", "was").to_dicts(), "plan", note)
     ui.download(shown.drop("suggestion_id"), name="replenishment_suggestions",
                 key="dl_replenishment")
 
@@ -260,32 +322,43 @@ st.subheader("Order value by supplier")
 minimums = (data.query("SELECT supplier_id, min_order_value FROM core.suppliers")
             if data.has_columns("core.suppliers", ["supplier_id", "min_order_value"])
             else pl.DataFrame(schema={"supplier_id": pl.String, "min_order_value": pl.Float64}))
-is_ordered = pl.col("status").is_in(ORDERED)
+to_send = pl.col("status").is_in(TO_SEND)
 totals = (
     rows.filter(pl.col("status") != "rejected")
     .group_by("supplier_id", "supplier_name", "currency")
-    .agg(pl.len().alias("lines"), is_ordered.sum().alias("lines_approved"),
+    .agg(pl.len().alias("lines"), to_send.sum().alias("lines_approved"),
          pl.col("order_units").sum(), pl.col("order_value").sum(),
          pl.col("order_value_base").sum(),
-         pl.col("order_value_base").filter(is_ordered).sum().alias("approved_value_base"))
+         pl.col("order_value").filter(to_send).sum().alias("approved_value"),
+         pl.col("order_value_base").filter(to_send).sum().alias("approved_value_base"))
     .join(minimums, on="supplier_id", how="left")
+    # the minimum is the supplier's rule for one purchase order: it is checked on what the
+    # next restock run sends (approved and edited lines), as the restock run checks it
     .with_columns(
-        (pl.col("min_order_value") - pl.col("order_value")).clip(lower_bound=0)
+        pl.when(pl.col("approved_value") > 0)
+        .then((pl.col("min_order_value") - pl.col("approved_value")).clip(lower_bound=0))
         .alias("short_of_minimum"))
     .select("supplier_name", "supplier_id", "currency", "lines", "lines_approved", "order_units",
-            "order_value", "min_order_value", "short_of_minimum", "order_value_base",
-            "approved_value_base")
+            "order_value", "approved_value", "min_order_value", "short_of_minimum",
+            "order_value_base", "approved_value_base")
     .sort("order_value_base", descending=True)
 )
-st.caption("Every line not rejected, at the approved or suggested quantity. Value in the "
-           "supplier's currency and in EUR; the minimum order value is the supplier's, in its "
-           "currency.")
+st.caption("Every line not rejected, at the approved or suggested quantity (order value), and "
+           "the approved lines the next restock run sends (approved value), in the supplier's "
+           "currency and in EUR. The supplier's minimum order value (its currency) is checked on "
+           "the approved value: short of minimum is what the purchase order lacks.")
 ui.table(totals, name="order_value_by_supplier", key="dl_supplier_totals")
 short = totals.filter(pl.col("short_of_minimum") > 0)
 if short.height:
-    st.warning("Below the supplier's minimum order value: " + ", ".join(
-        f"{r['supplier_name']} ({r['order_value']:,.2f} of {r['min_order_value']:,.2f} "
-        f"{r['currency']})" for r in short.iter_rows(named=True)))
+    st.warning(
+        "Below the supplier's minimum order value with what is approved: " + ", ".join(
+            f"{r['supplier_name']} ({r['approved_value']:,.2f} of {r['min_order_value']:,.2f} "
+            f"{r['currency']} approved, {r['short_of_minimum']:,.2f} short)"
+            for r in short.iter_rows(named=True))
+        + ". The restock run holds these purchase orders: approve more of their lines, or "
+        "send one anyway with " + ", ".join(
+            f"`shelfwise restock --supplier {r['supplier_id']} --force`"
+            for r in short.iter_rows(named=True)) + ".")
 
 sent_purchase_orders(picked["supplier_id"])
 
@@ -394,33 +467,45 @@ if data.has_columns(INBOUND, ["sku", "location_id", "po_number", "supplier_name"
 else:
     ui.not_computed("Inbound purchase orders", "replenishment")
 
-# demand history and forecast, when the forecasting step has published them (all locations)
+# demand history and forecast, when the forecasting step has published them: at the line's
+# location (its orders, and the SKU forecast times the location's demand share, the split the
+# policy numbers above use) when the snapshot has both; else the SKU's, all locations
 forecast_columns = (data.columns("marts.demand_forecast")
                     if data.has_table("marts.demand_forecast") else [])
 quantiles = sorted(c for c in forecast_columns if re.fullmatch(r"q0\.\d+", c))
+share = policy.row(0, named=True).get("demand_share") if policy.height else None
+at_location = share is not None and data.has_columns(
+    "marts.kpi_order_line_facts",
+    ["sku", "location_id", "order_date", "ordered_units", "is_cancelled"])
 if (data.has_columns("marts.daily_demand_by_sku", ["sku", "date", "units"])
         and {"sku", "date", "mean"} <= set(forecast_columns)):
+    recent = "(SELECT max(date) FROM marts.daily_demand_by_sku) - 91"
     history = data.query(
-        """
+        f"""
+        SELECT order_date AS date, sum(ordered_units) AS units FROM marts.kpi_order_line_facts
+        WHERE sku = $sku AND location_id = $location AND NOT is_cancelled
+          AND order_date > {recent}
+        GROUP BY order_date ORDER BY date
+        """ if at_location else f"""
         SELECT date, units FROM marts.daily_demand_by_sku
-        WHERE sku = $sku AND date > (SELECT max(date) FROM marts.daily_demand_by_sku) - 91
+        WHERE sku = $sku AND date > {recent}
         ORDER BY date
         """,
         key,
     )
     # quantile column names come from the catalog and match q0.<digits>: safe to quote in
-    bands = [f'"{q}" AS "{q}"' for q in (quantiles[:1] + quantiles[-1:] if quantiles else [])]
+    bands = [f'"{q}" * $share AS "{q}"' for q in (quantiles[:1] + quantiles[-1:] if quantiles
+                                                  else [])]
     median = '"q0.5"' if "q0.5" in quantiles else "mean"
     # the forecast follows last year's season of the category: the same read brings the recent
     # rate it was scaled from, so a planner sees how much of a big order is the season
     seasonal = "yearly_ratio" in forecast_columns
-    season_cols = (", CAST(mean AS DOUBLE) AS mean, "
-                   "CAST(mean / nullif(yearly_ratio, 0) AS DOUBLE) AS recent_rate, "
+    season_cols = (", CAST(mean / nullif(yearly_ratio, 0) * $share AS DOUBLE) AS recent_rate, "
                    "CAST(yearly_ratio AS DOUBLE) AS yearly_ratio" if seasonal else "")
     forecast = data.query(
-        f"SELECT date, {median} AS median{''.join(', ' + b for b in bands)}{season_cols} "
-        "FROM marts.demand_forecast WHERE sku = $sku ORDER BY date",
-        key,
+        f"SELECT date, {median} * $share AS median{''.join(', ' + b for b in bands)}"
+        f"{season_cols} FROM marts.demand_forecast WHERE sku = $sku ORDER BY date",
+        {**key, "share": float(share) if at_location else 1.0},
     )
     fig = go.Figure()
     fig.add_bar(x=history["date"], y=history["units"], name="units ordered", opacity=0.6)
@@ -439,30 +524,36 @@ if (data.has_columns("marts.daily_demand_by_sku", ["sku", "date", "units"])
         fig.add_scatter(x=season["date"], y=season["recent_rate"], mode="lines",
                         line=dict(color="#7f7f7f", width=1, dash="dot"),
                         name="mean at the recent rate (without last year's season)")
-    fig.update_layout(title=f"Demand of {line['sku']}, all locations (units a day)",
+    where = (f"at {line['location_id']} ({ui.pct(share)} of the SKU's demand)" if at_location
+             else "all locations")
+    fig.update_layout(title=f"Demand of {line['sku']} {where} (units a day)",
                       yaxis_title="units")
     ui.chart(fig)
-    if season is not None:
-        lift = season["mean"].sum() / max(season["recent_rate"].sum(), 1e-9)
-        st.caption(f"The forecast follows last year's season of this SKU's category: "
-                   f"{lift:.2f}× the recent rate over the {season.height} forecast days "
-                   f"(yearly ratio {season['yearly_ratio'].min():.2f}–"
-                   f"{season['yearly_ratio'].max():.2f} a day; docs/forecasting.md).")
+    if line["season_ratio"] is not None and line["season_days"]:
+        # the reason's own number: the season over this line's lead time + review period
+        st.caption(f"Last year's season of this SKU's category: {line['season_ratio']:.1f}× "
+                   f"the recent rate over the next {line['season_days']} days (this line's "
+                   "lead time + review period, the days an order placed now covers), the "
+                   "number the reason quotes; the dotted line is the forecast at the recent "
+                   "rate (docs/forecasting.md).")
 
 st.markdown("**Decide on this line**")
 cols = st.columns([3, 3, 2, 2, 2], vertical_alignment="bottom")
 units = cols[0].number_input(
     "Order units", min_value=0, step=int(line["case_pack"] or 1),
-    value=int(line["order_units"] or line["suggested_units"]),
+    value=int(drafts.get(sid) or line["order_units"] or line["suggested_units"]),
     key=f"repl_units_{sid}_{st.session_state['repl_revision']}",
     help=f"Units: whole cases of {line['case_pack']}, at least {line['moq']} (MOQ). "
          f"Suggested: {line['suggested_units']}.")
 single = [{**line, "order_units": units}]
-single_note = cols[1].text_input("Note (optional)", key=f"repl_note_{sid}")
+single_note = cols[1].text_input(
+    "Note (optional, this decision only)",
+    key=f"repl_line_note_{sid}_{st.session_state['repl_revision']}")
 if cols[2].button("Approve", type="primary", key="repl_approve_one"):
     decide(single, "approve", single_note)
-if cols[3].button("Save quantity", key="repl_edit_one"):
-    decide(single, "edit", single_note)
+if cols[3].button("Save quantity", key="repl_edit_one",
+                  help="Keep this quantity without approving the line"):
+    decide(single, "plan", single_note)
 if cols[4].button("Reject", key="repl_reject_one"):
     decide(single, "reject", single_note)
 if line["status"] != "proposed":

@@ -30,12 +30,39 @@ def _require(con, *tables: str) -> None:
     _require_tables(con, *tables, fix=FIX)
 
 
+# decimals a person reads per exported float column (by name; the rest: DEFAULT_DECIMALS).
+# Money in cents; units and days to a tenth; a service level or share as 0.9892
+EXPORT_DECIMALS = {"service_level": 4, "demand_share": 4}
+DEFAULT_DECIMALS = 4
+
+
+def _decimals(column: str) -> int:
+    if column in EXPORT_DECIMALS:
+        return EXPORT_DECIMALS[column]
+    if "cost" in column or "value" in column or "price" in column:
+        return 2
+    if column.endswith("_units") or "days" in column:
+        return 1
+    return DEFAULT_DECIMALS
+
+
+def rounded_for_export(frame):
+    """``frame`` with every float column rounded to the decimals a reader needs (see
+    :data:`EXPORT_DECIMALS`), so an export shows 0.9892, not 0.98915543999."""
+    import polars as pl
+
+    return frame.with_columns(
+        pl.col(c).round(_decimals(c)) for c, dtype in frame.schema.items() if dtype.is_float())
+
+
 def _write_export(frame, out: Path) -> None:
-    """CSV or XLSX by extension, text cells neutralised, written atomically."""
+    """CSV or XLSX by extension, floats rounded per column, text cells neutralised, written
+    atomically."""
     import io
 
     from assets.outbox import csv_bytes, neutralise_frame, write_atomic
 
+    frame = rounded_for_export(frame)
     suffix = out.suffix.lower()
     if suffix == ".csv":
         write_atomic(out, csv_bytes(frame))
@@ -52,17 +79,24 @@ def _write_export(frame, out: Path) -> None:
 @click.option("--sku", help="only this SKU")
 @click.option("--location", help="only this location id")
 @click.option("--limit", default=30, show_default=True, help="suggestions to print (0: all)")
+@click.option("--all", "show_all", is_flag=True,
+              help="also the lines already sent to their supplier (hidden by default)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="also export every matching suggestion (.csv or .xlsx)")
 @click.option("--refresh", is_flag=True, help="run the replenishment job first")
 @click.pass_context
-def suggestions(ctx, supplier, sku, location, limit, out, refresh):
+def suggestions(ctx, supplier, sku, location, limit, show_all, out, refresh):
     """Today's order suggestions, most urgent first, each with its reason.
 
     A suggestion is order-up-to − inventory position, rounded up to whole cases, at least the
     MOQ, within the coverage cap, topped up to the supplier's minimum order value, for every
     SKU × location at or below its reorder point (docs/replenishment.md). Reads the warehouse
     read-only as last computed; --refresh recomputes first.
+
+    Each line shows its id (what `shelfwise approve` / `reject` take) and its status in the
+    decision store (proposed, approved, edited, rejected; sent lines only with --all). An
+    unknown SKU, supplier or location is an error (exit 1). The export's numbers are rounded
+    (money to cents, units and days to a tenth, service level to 4 decimals).
 
     \b
     Examples:
@@ -77,6 +111,7 @@ def suggestions(ctx, supplier, sku, location, limit, out, refresh):
     settings, opened = _read_only(ctx, refresh)
     with opened as con:
         _require(con, "marts.replenishment_suggestions")
+        _known(con, sku=sku, supplier=supplier, location=location)
         frame = con.sql(
             """SELECT * FROM marts.replenishment_suggestions
                WHERE ($supplier IS NULL OR supplier_id = $supplier)
@@ -85,9 +120,12 @@ def suggestions(ctx, supplier, sku, location, limit, out, refresh):
                ORDER BY urgency_rank""",
             params={"supplier": supplier, "sku": sku, "location": location},
         ).pl()
+        minimums = con.sql("SELECT supplier_id, min_order_value FROM core.suppliers").pl()
+    frame, hidden = _with_status(frame, settings.home, show_all)
     if frame.is_empty():
         click.echo("no suggestions match: nothing needs ordering now"
-                   + (" for these filters" if supplier or sku or location else ""))
+                   + (" for these filters" if supplier or sku or location else "")
+                   + (f" ({hidden} sent line(s) hidden, --all shows them)" if hidden else ""))
         return
     if out:
         _write_export(frame, out)
@@ -95,31 +133,89 @@ def suggestions(ctx, supplier, sku, location, limit, out, refresh):
     base = settings.base_currency
     click.echo(format_table(
         ["#", "sku", "location", "supplier", "order day", "arrives", "units", "cases",
-         "value", f"value {base}", "runs out"],
+         "value", f"value {base}", "runs out", "status", "id"],
         [(r["urgency_rank"], r["sku"], r["location_id"], r["supplier_id"], str(r["order_date"]),
           str(r["expected_arrival_date"]), r["suggested_units"], r["cases"],
           f"{r['line_value']:,.2f} {r['currency']}" if r["line_value"] is not None else "",
           f"{r['line_value_base']:,.2f}" if r["line_value_base"] is not None else "",
-          str(r["projected_stockout_date"] or "")) for r in shown.iter_rows(named=True)]))
+          str(r["projected_stockout_date"] or ""),
+          r["status"] + (f" ({r['decided_units']})" if r["status"] == "edited" else ""),
+          r["suggestion_id"]) for r in shown.iter_rows(named=True)]))
     click.echo("\nReasons")
     for r in shown.iter_rows(named=True):
         click.echo(f"  #{r['urgency_rank']} {r['sku']} @ {r['location_id']}: {r['reason']}")
+    # the minimum order value is checked on what restock sends: approved and edited lines
+    to_send = pl.col("status").is_in(["approved", "edited"])
+    approved_value = (pl.coalesce("decided_units", "suggested_units") * pl.col("unit_cost"))
     orders = (frame.group_by("supplier_id", "order_date", "currency")
               .agg(pl.len().alias("lines"), pl.col("line_value").sum(),
-                   pl.col("min_order_value").first(), pl.col("line_value_base").sum())
+                   approved_value.filter(to_send).sum().alias("approved_value"),
+                   pl.col("line_value_base").sum())
+              .join(minimums.select("supplier_id", "min_order_value"), on="supplier_id",
+                    how="left")
               .sort("order_date", "supplier_id"))
-    click.echo("\nOrders per supplier")
+
+    def against_minimum(r) -> str:
+        if not r["min_order_value"]:
+            return "-"
+        short = r["min_order_value"] - r["approved_value"]
+        if r["approved_value"] and short > 0:
+            return f"{r['min_order_value']:,.2f} ({short:,.2f} short: restock holds it)"
+        return f"{r['min_order_value']:,.2f}"
+
+    click.echo("\nOrders per supplier (value: every line shown; approved: what restock sends)")
     click.echo(format_table(
-        ["supplier", "order day", "lines", "value", "minimum", f"value {base}"],
+        ["supplier", "order day", "lines", "value", "approved", "minimum", f"value {base}"],
         [(r["supplier_id"], str(r["order_date"]), r["lines"],
-          f"{r['line_value']:,.2f} {r['currency']}",
-          f"{r['min_order_value']:,.0f}" if r["min_order_value"] else "-",
+          f"{r['line_value']:,.2f} {r['currency']}", f"{r['approved_value']:,.2f}",
+          against_minimum(r),
           f"{r['line_value_base']:,.2f}" if r["line_value_base"] is not None else "")
          for r in orders.iter_rows(named=True)]))
     more = frame.height - shown.height
     click.echo(f"\n{frame.height} suggestion(s)" + (f", {more} not shown (--limit 0 shows all)"
                                                     if more else "")
+               + (f"; {hidden} sent line(s) hidden (--all shows them)" if hidden else "")
                + (f"; exported to {out}" if out else ""))
+
+
+def _known(con, *, sku: str | None, supplier: str | None, location: str | None) -> None:
+    """Refuse a filter value that master data does not know (exit 1, naming it): an unknown
+    SKU is a typo, not "nothing needs ordering". Tables missing from core are not checked."""
+    checks = [("SKU", sku, "core.products", "sku"),
+              ("supplier", supplier, "core.suppliers", "supplier_id"),
+              ("location", location, "core.locations", "location_id")]
+    present = {r[0] for r in con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+        " WHERE table_schema = 'core'").fetchall()}
+    for what, value, table, column in checks:
+        if value is None or table not in present:
+            continue
+        # table and column come from the fixed list above; the value is a parameter
+        if not con.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?",
+                           [value]).fetchall()[0][0]:
+            raise click.ClickException(
+                f"unknown {what} {value!r}: not in {table} (check the spelling; "
+                f"`shelfwise status` lists the tables)")
+
+
+def _with_status(frame, home, show_all: bool):
+    """``(frame with status and decided_units from the decision store, sent lines hidden)``:
+    each suggestion's current decision (``proposed`` without one); lines already sent are
+    dropped unless ``show_all``."""
+    import polars as pl
+
+    from assets.decisions.store import DecisionStore
+
+    store = DecisionStore(home)
+    decided = pl.DataFrame(
+        [{"suggestion_id": r["suggestion_id"], "status": r["status"],
+          "decided_units": r["quantity"]} for r in (store.latest() if store.path.exists() else [])],
+        schema={"suggestion_id": pl.String, "status": pl.String, "decided_units": pl.Int64})
+    frame = (frame.join(decided, on="suggestion_id", how="left", maintain_order="left")
+             .with_columns(pl.col("status").fill_null("proposed")))
+    sent = pl.col("status") == "sent"
+    hidden = 0 if show_all else frame.filter(sent).height
+    return (frame if show_all else frame.filter(~sent)), hidden
 
 
 @click.command()

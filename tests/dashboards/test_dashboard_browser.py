@@ -156,7 +156,7 @@ def test_planner_approves_a_suggestion_in_a_real_browser(planner_server, planner
             # the detail opens on the most urgent line
             page.get_by_text("Decide on this line").wait_for(timeout=30_000)
             page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
-            name = page.get_by_label("Your name (saved with each decision)")
+            name = page.get_by_label("Your name (required to decide; kept for this session)")
             name.fill("browser planner")
             name.press("Enter")
             page.get_by_role("button", name="Approve", exact=True).click()

@@ -104,7 +104,7 @@ def test_approve_one_line_lands_in_the_store_and_shows_at_once(planner_env):
 
 
 def test_bulk_approve_with_an_edited_quantity_and_reject(planner_env):
-    at = open_page()
+    at = signed_in(open_page())
     rows = table(at)
     pack = int(rows.iloc[0]["case_pack"])
     more = int(rows.iloc[0]["suggested_units"]) + pack
@@ -126,7 +126,7 @@ def test_bulk_approve_with_an_edited_quantity_and_reject(planner_env):
 
 
 def test_a_quantity_off_the_case_pack_saves_nothing(planner_env):
-    at = open_page()
+    at = signed_in(open_page())
     rows = table(at)
     edit(at, {0: {"order_units": int(rows.iloc[0]["suggested_units"]) + 1}})
     at.button(key="repl_save_quantities").click().run()
@@ -135,7 +135,7 @@ def test_a_quantity_off_the_case_pack_saves_nothing(planner_env):
 
 
 def test_supplier_totals_follow_the_decisions(planner_env):
-    at = open_page()
+    at = signed_in(open_page())
     rows = table(at)
     supplier = rows.iloc[0]["supplier_name"]
 
@@ -184,32 +184,42 @@ def test_detail_draws_demand_history_and_forecast_band_when_published(planner_en
     assert names == ["units ordered", "q0.9", "forecast q0.1–q0.9", "forecast median"]
 
 
-def test_detail_shows_how_much_of_the_forecast_is_last_years_season(planner_env):
-    con = duckdb.connect(str(planner_env / "serving" / "serving.duckdb"))
+def change_snapshot(home: Path, *statements: str) -> None:
+    """Run ``statements`` on this test's copy of the serving snapshot."""
+    con = duckdb.connect(str(home / "serving" / "serving.duckdb"))
     try:
-        con.execute("""
-            CREATE TABLE marts.daily_demand_by_sku AS
-            SELECT sku, DATE '2026-11-22' - d::INTEGER AS date, 2::BIGINT AS units
-            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(60) AS t(d)
-        """)
-        # a recent rate of 2 a day; last year's season doubles the first two weeks
-        con.execute("""
-            CREATE TABLE marts.demand_forecast AS
-            SELECT sku, DATE '2026-11-22' + d::INTEGER AS date,
-                   2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS mean,
-                   CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END AS yearly_ratio
-            FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(1, 29) AS t(d)
-        """)
+        for statement in statements:
+            con.execute(statement)
     finally:
         con.close()
+
+
+# a recent rate of 2 a day; last year's season doubles the first two weeks of the forecast
+FLAT_HISTORY = """
+    CREATE TABLE marts.daily_demand_by_sku AS
+    SELECT sku, DATE '2026-11-22' - d::INTEGER AS date, 2::BIGINT AS units
+    FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(60) AS t(d)
+"""
+SEASONAL_FORECAST = """
+    CREATE TABLE marts.demand_forecast AS
+    SELECT sku, DATE '2026-11-22' + d::INTEGER AS date,
+           2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS mean,
+           2.0 * (CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END) AS "q0.5",
+           CASE WHEN d <= 14 THEN 2.0 ELSE 1.0 END AS yearly_ratio
+    FROM (SELECT DISTINCT sku FROM marts.replenishment_suggestions), range(1, 29) AS t(d)
+"""
+
+
+def test_detail_shows_how_much_of_the_forecast_is_last_years_season(planner_env):
+    change_snapshot(planner_env, FLAT_HISTORY, SEASONAL_FORECAST)
     at = open_page()
     assert not at.exception, [e.value for e in at.exception]
     traces = json.loads(at.get("plotly_chart")[1].proto.spec)["data"]
     recent = [t for t in traces if t.get("name", "").startswith("mean at the recent rate")]
     assert len(recent) == 1 and recent[0]["line"]["dash"] == "dot"
-    # (14 × 4 + 14 × 2) ÷ (28 × 2)
-    assert any("1.50× the recent rate over the 28 forecast days" in c.value
-               and "yearly ratio 1.00–2.00" in c.value for c in at.caption)
+    # the season's number is the reason's (the suggestion's season_ratio over its window):
+    # without it in the snapshot, no second computation over the whole forecast is quoted
+    assert not any("last year's season" in c.value.lower() for c in at.caption)
 
 
 def test_a_line_already_sent_is_shown_as_sent_and_cannot_change(planner_env):
@@ -282,3 +292,160 @@ def test_sent_purchase_orders_offer_their_files_for_download(planner_env):
 
     at.sidebar.multiselect(key="repl_suppliers").select("SUP-A").run()
     assert set(frame_with(at, "sha256 (prefix)")["supplier_id"]) == {"SUP-A"}
+
+
+def signed_in(at: AppTest, name: str = "ana") -> AppTest:
+    at.sidebar.text_input(key="planner_name").input(name).run()
+    return at
+
+
+def bulk_note(at: AppTest):
+    return next(t for t in at.text_input if "decisions below" in t.label)
+
+
+def test_a_reject_note_stays_on_the_rejected_line(planner_env):
+    at = signed_in(open_page())
+    rows = table(at)
+    edit(at, {0: {"select": True}})
+    bulk_note(at).input("range being delisted").run()
+    at.button(key="repl_reject_selected").click().run()
+    edit(at, {1: {"select": True}, 2: {"select": True}})
+    at.button(key="repl_approve_selected").click().run()
+    assert not at.error, [e.value for e in at.error]
+    store = DecisionStore(planner_env)
+    assert store.get(rows.iloc[0]["suggestion_id"])["note"] == "range being delisted"
+    assert [store.get(rows.iloc[i]["suggestion_id"])["note"] for i in (1, 2)] == [None, None]
+    assert bulk_note(at).value == ""  # the box is empty for the next decision
+
+
+def test_saving_changed_quantities_does_not_approve(planner_env):
+    at = signed_in(open_page())
+    rows = table(at)
+    more = int(rows.iloc[0]["suggested_units"]) + int(rows.iloc[0]["case_pack"])
+    edit(at, {0: {"order_units": more}})
+    at.button(key="repl_save_quantities").click().run()
+    assert not at.error, [e.value for e in at.error]
+    store = DecisionStore(planner_env)
+    saved = store.get(rows.iloc[0]["suggestion_id"])
+    assert (saved["status"], saved["quantity"]) == ("proposed", more)
+    assert store.pending() == []  # nothing for the restock run to send
+    assert (table(at).iloc[0]["status"], table(at).iloc[0]["order_units"]) == ("proposed", more)
+    # approving it then orders the saved quantity
+    edit(at, {0: {"select": True}})
+    at.button(key="repl_approve_selected").click().run()
+    assert (store.get(rows.iloc[0]["suggestion_id"])["status"],
+            store.get(rows.iloc[0]["suggestion_id"])["quantity"]) == ("edited", more)
+
+
+def test_unsaved_quantities_survive_approving_other_lines(planner_env):
+    at = signed_in(open_page())
+    rows = table(at)
+    more = int(rows.iloc[0]["suggested_units"]) + int(rows.iloc[0]["case_pack"])
+    edit(at, {0: {"order_units": more}, 1: {"select": True}})
+    at.button(key="repl_approve_selected").click().run()
+    assert DecisionStore(planner_env).get(rows.iloc[1]["suggestion_id"])["status"] == "approved"
+    assert DecisionStore(planner_env).get(rows.iloc[0]["suggestion_id"]) is None  # not saved
+    assert table(at).iloc[0]["order_units"] == more  # ... but not lost either
+    assert at.button(key="repl_save_quantities").label == "Save changed quantities (1)"
+
+
+def test_a_decision_needs_the_planners_name_which_the_session_remembers(planner_env):
+    at = open_page()
+    at.button(key="repl_approve_one").click().run()
+    assert "name" in at.error[0].value
+    assert not DecisionStore(planner_env).path.exists()
+    signed_in(at, "ana")
+    at.switch_page("views/kpis.py")
+    at.run()
+    at.switch_page("views/replenishment.py")
+    at.run()
+    assert at.sidebar.text_input(key="planner_name").value == "ana"
+    at.button(key="repl_approve_one").click().run()
+    first = table(at).iloc[0]
+    assert DecisionStore(planner_env).get(first["suggestion_id"])["user"] == "ana"
+
+
+def test_minimum_order_value_is_checked_on_the_approved_lines(planner_env):
+    # Alpha Textiles (SUP-A): a minimum its suggestions reach but its cheapest line does not
+    change_snapshot(planner_env, """
+        UPDATE core.suppliers SET min_order_value = (
+            SELECT floor(sum(line_value)) FROM marts.replenishment_suggestions
+            WHERE supplier_id = 'SUP-A')
+        WHERE supplier_id = 'SUP-A'""")
+    lines = snapshot_rows(planner_env, """
+        SELECT s.suggestion_id, s.line_value, su.min_order_value,
+               sum(s.line_value) OVER () AS suggested_total
+        FROM marts.replenishment_suggestions AS s JOIN core.suppliers AS su USING (supplier_id)
+        WHERE s.supplier_id = 'SUP-A' ORDER BY s.line_value, s.suggestion_id""")
+    cheapest, value, minimum, suggested_total = lines[0]
+    assert value < minimum <= suggested_total  # the suggestions reach it, one line does not
+    at = signed_in(open_page())
+    assert not any("Alpha Textiles" in w.value for w in at.warning)  # nothing approved yet
+    at.selectbox(key="repl_detail").set_value(cheapest).run()
+    at.button(key="repl_approve_one").click().run()
+    assert DecisionStore(planner_env).get(cheapest)["status"] == "approved"
+    warning = next(w.value for w in at.warning if "minimum order value" in w.value)
+    assert f"Alpha Textiles ({value:,.2f} of {minimum:,.2f} EUR approved" in warning
+    assert "shelfwise restock --supplier SUP-A --force" in warning
+    totals = frame_with(at, "approved_value").set_index("supplier_id")
+    assert totals.loc["SUP-A", "approved_value"] == pytest.approx(value)
+    assert totals.loc["SUP-A", "short_of_minimum"] == pytest.approx(minimum - value)
+
+
+def test_detail_charts_the_lines_location_and_quotes_the_reasons_season(planner_env):
+    change_snapshot(
+        planner_env, FLAT_HISTORY, SEASONAL_FORECAST,
+        # the season over the order's window, as the policy computed it for the reason
+        "ALTER TABLE marts.replenishment_suggestions ADD COLUMN season_ratio DOUBLE DEFAULT 1.9",
+        "ALTER TABLE marts.replenishment_suggestions ADD COLUMN season_days BIGINT DEFAULT 34",
+        "ALTER TABLE marts.replenishment_policy ADD COLUMN demand_share DOUBLE DEFAULT 0.25")
+    first = snapshot_rows(planner_env, "SELECT sku, location_id FROM "
+                          "marts.replenishment_suggestions ORDER BY urgency_rank LIMIT 1")[0]
+    ordered = snapshot_rows(planner_env, f"""
+        SELECT coalesce(sum(ordered_units), 0) FROM marts.kpi_order_line_facts
+        WHERE sku = '{first[0]}' AND location_id = '{first[1]}' AND NOT is_cancelled
+          AND order_date > DATE '2026-11-22' - 91""")[0][0]
+    at = open_page()
+    assert not at.exception, [e.value for e in at.exception]
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert f"at {first[1]}" in spec["layout"]["title"]["text"]
+    traces = {t.get("name"): t for t in spec["data"]}
+
+    def values(trace) -> list[float]:  # plotly sends numbers as lists or typed arrays
+        y = trace["y"]
+        if isinstance(y, dict):
+            import base64
+
+            import numpy as np
+            return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+        return y
+
+    assert sum(values(traces["units ordered"])) == ordered  # this location's orders only
+    median = values(traces["forecast median"])
+    assert median[0] == pytest.approx(4.0 * 0.25) and median[-1] == pytest.approx(2.0 * 0.25)
+    # the caption quotes the reason's own numbers (its window), not a second computation
+    season = [c.value for c in at.caption if "last year's season" in c.value.lower()]
+    assert season and "1.9× the recent rate over the next 34 days" in season[0]
+    assert not any("forecast days" in c for c in season)
+
+
+def test_table_shows_what_a_planner_compares_and_searches_by_sku(planner_env):
+    change_snapshot(
+        planner_env,
+        "ALTER TABLE marts.replenishment_policy ADD COLUMN lead_time_demand_units DOUBLE",
+        "UPDATE marts.replenishment_policy"
+        " SET lead_time_demand_units = mean_daily_demand_units * lead_time_mean_days")
+    expected = {r[0]: r[1:] for r in snapshot_rows(planner_env, """
+        SELECT s.suggestion_id, p.on_hand_units, s.days_of_cover, p.lead_time_demand_units
+        FROM marts.replenishment_suggestions AS s
+        JOIN marts.replenishment_policy AS p USING (sku, location_id, as_of)""")}
+    at = open_page()
+    shown = table(at)
+    for column in ("on_hand_units", "days_of_cover", "lead_time_demand_units"):
+        assert column in shown.columns
+    for _, row in shown.iterrows():
+        on_hand, cover, lead_time_demand = expected[row["suggestion_id"]]
+        assert row["on_hand_units"] == on_hand
+        assert row["lead_time_demand_units"] == pytest.approx(lead_time_demand)
+    at.text_input(key="repl_search").input("sku-007").run()
+    assert set(table(at)["sku"]) == {"SKU-007"}

@@ -41,6 +41,7 @@ def test_lifecycle_is_audited_field_by_field(store):
         ("ben", "edit", "note", None, "promo"),
         ("anna", "reject", "status", "edited", "rejected"),
         ("anna", "reject", "quantity", "36", None),
+        ("anna", "reject", "note", "promo", None),  # the note was the edit's, not the reject's
         ("anna", "approve", "status", "rejected", "approved"),
         ("anna", "approve", "quantity", None, "24"),
     ]
@@ -154,3 +155,54 @@ def test_decisions_from_several_processes_while_the_warehouse_is_held(tmp_path):
     assert all(a["new_value"] == b["old_value"] for a, b in zip(shared, shared[1:]))
     assert latest["SHARED"]["revision"] == workers * count
     print(f"{workers * count * 2} decisions from {workers} processes in {seconds:.2f} s")
+
+
+def test_a_note_belongs_to_its_decision_only(store):
+    store.decide("s1", "reject", user="anna", note="range being delisted", suggestion=ROW)
+    approved = store.decide("s1", "approve", user="anna")
+    assert (approved["status"], approved["note"]) == ("approved", None)
+    assert store.history("s1")[-1][("field")] == "note"  # the reject note is cleared, audited
+    store.decide("s1", "approve", user="anna", note="fine after all")
+    # repeating the same decision without a note keeps that decision's own note
+    assert store.decide("s1", "approve", user="anna")["note"] == "fine after all"
+
+
+def test_planning_a_quantity_does_not_approve(store):
+    planned = store.decide("s1", "plan", quantity=36, user="anna", suggestion=ROW)
+    assert (planned["status"], planned["quantity"]) == ("proposed", 36)
+    assert store.pending() == [] and store.pending_count() == 0  # restock sends nothing
+    # approving later orders the planned quantity
+    assert (store.decide("s1", "approve", user="anna")["status"],
+            store.get("s1")["quantity"]) == ("edited", 36)
+    # a new quantity on an approved line takes the approval back: approve it again
+    replanned = store.decide("s1", "plan", quantity=48, user="anna")
+    assert (replanned["status"], replanned["quantity"]) == ("proposed", 48)
+    store.decide("s1", "reject", user="anna")
+    assert store.decide("s1", "plan", quantity=24, user="anna")["status"] == "proposed"
+    assert store.pending_count() == 0
+    with pytest.raises(DecisionError, match="needs a quantity"):
+        store.decide("s2", "plan", user="anna", suggestion=ROW)
+
+
+def test_a_store_file_from_before_planned_quantities_is_upgraded(tmp_path):
+    import sqlite3
+
+    con = sqlite3.connect(tmp_path / "decisions.sqlite")
+    con.executescript("""
+        CREATE TABLE decisions (
+            suggestion_id TEXT PRIMARY KEY,
+            status TEXT NOT NULL CHECK (status IN ('approved', 'edited', 'rejected', 'sent')),
+            quantity INTEGER, decided_at TEXT NOT NULL, user TEXT, note TEXT, sku TEXT,
+            location_id TEXT, supplier_id TEXT, as_of TEXT, suggested_units INTEGER,
+            suggestion TEXT, po_number TEXT, sent_at TEXT, revision INTEGER NOT NULL);
+        CREATE TABLE audit (
+            audit_id INTEGER PRIMARY KEY AUTOINCREMENT, suggestion_id TEXT NOT NULL,
+            decided_at TEXT NOT NULL, user TEXT, action TEXT NOT NULL, field TEXT NOT NULL,
+            old_value TEXT, new_value TEXT, note TEXT);
+        INSERT INTO decisions VALUES ('old', 'approved', 24, '2026-11-01T00:00:00+00:00', 'anna',
+            NULL, 'SHIRT-M', 'WH1', 'SUP-A', '2026-11-01', 24, NULL, NULL, NULL, 1);
+    """)
+    con.close()
+    store = DecisionStore(tmp_path)
+    assert store.decide("s1", "plan", quantity=36, suggestion=ROW)["status"] == "proposed"
+    assert store.get("old")["status"] == "approved"  # kept through the upgrade

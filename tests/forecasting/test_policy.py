@@ -329,17 +329,23 @@ def test_size_orders_tops_up_the_most_urgent_line_of_a_group_to_its_minimum():
     assert out.filter(pl.col("order_group") == "S2")["suggested_units"].to_list() == [6]
 
 
-def test_reason_in_words_and_codes():
-    frame = size_orders(_lines(min_order_value=40.0, case_pack=60, need_units=100.0,
-                               mean_daily_demand_units=5.0), max_coverage_days=365)
-    frame = frame.with_columns(
+def _reason_frame(*, stockout_day: int, **line) -> pl.DataFrame:
+    """A sized line of 120 = 2 cases of 60 ordered on D0, arriving on D0 + 22, with the
+    columns :func:`reason_text` reads."""
+    frame = size_orders(_lines(case_pack=60, need_units=100.0, mean_daily_demand_units=5.0,
+                               **line), max_coverage_days=365)
+    return frame.with_columns(
         pl.lit(D0).alias("as_of"), pl.lit(D0).alias("order_date"),
-        pl.lit(D0 + timedelta(days=13)).alias("projected_stockout_date"),
+        pl.lit(D0 + timedelta(days=stockout_day)).alias("projected_stockout_date"),
         pl.lit(D0 + timedelta(days=22)).alias("expected_arrival_date"),
         pl.lit(True).alias("below_reorder_point"), pl.lit(True).alias("stockout_before_arrival"),
         pl.lit(0.95).alias("service_level"), pl.lit("EUR").alias("currency"),
         pl.lit(120.0).alias("max_coverage_days"),
     )
+
+
+def test_reason_in_words_and_codes():
+    frame = _reason_frame(stockout_day=13, min_order_value=40.0)
     row = frame.select(reason_codes(frame), reason_text(frame)).row(0, named=True)
     assert row["reason_codes"] == "below_reorder_point,stockout_before_arrival,case_pack"
     assert row["reason"] == ("projected to run out on 14 Mar, 9 days before an order placed "
@@ -378,3 +384,14 @@ def test_season_ratio_weighs_the_days_an_order_covers():
     # a forecast without yearly_ratio has none to report: 1
     plain = season_ratio(forecast.drop("yearly_ratio"), params.filter(pl.col("sku") == "A"))
     assert plain["season_ratio"].to_list() == pytest.approx([1.0, 1.0])
+
+
+def test_reason_says_out_of_stock_now_when_nothing_is_on_hand():
+    frame = _reason_frame(stockout_day=1).with_columns(
+        pl.lit(0).alias("on_hand_units"), pl.lit(0).alias("allocated_units"),
+        pl.lit(0).alias("backorder_units"))
+    assert frame.select(reason_text(frame)).item().startswith(
+        "out of stock now (0 on hand free to sell); an order placed today arrives 23 Mar")
+    # stock on hand: the projected stockout as before
+    stocked = frame.with_columns(pl.lit(4).alias("on_hand_units"))
+    assert stocked.select(reason_text(stocked)).item().startswith("projected to run out on 2 Mar")

@@ -221,8 +221,8 @@ def test_cli_suggestions_filters_and_exports(replenished, con, tmp_path):
     assert "reason" in exported.columns
     out = run(settings, "suggestions", "--sku", first["sku"], "--out", str(tmp_path / "s.xlsx"))
     assert out.exit_code == 0 and (tmp_path / "s.xlsx").stat().st_size > 0
-    out = run(settings, "suggestions", "--sku", "NO-SUCH-SKU")
-    assert out.exit_code == 0 and "no suggestions match" in out.output
+    out = run(settings, "suggestions", "--sku", "NO-SUCH-SKU")  # a typo, not "nothing to order"
+    assert out.exit_code == 1 and "unknown SKU 'NO-SUCH-SKU'" in out.output
     out = run(settings, "suggestions", "--out", str(tmp_path / "s.txt"))
     assert out.exit_code != 0 and ".csv or .xlsx" in out.output
 

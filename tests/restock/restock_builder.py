@@ -104,8 +104,10 @@ def write_suggestions(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
         con.unregister("_suggestions")
 
 
-def build_home(home: Path, rows: list[dict] | None = None, toml: str = "") -> Settings:
-    """A home with a warehouse holding master data for ``rows`` and the suggestions mart."""
+def build_home(home: Path, rows: list[dict] | None = None, toml: str = "",
+               minimums: dict[str, float] | None = None) -> Settings:
+    """A home with a warehouse holding master data for ``rows`` and the suggestions mart;
+    ``minimums``: supplier_id -> minimum order value (supplier currency), none by default."""
     rows = default_suggestions() if rows is None else rows
     settings = load_settings(home)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +115,8 @@ def build_home(home: Path, rows: list[dict] | None = None, toml: str = "") -> Se
         (home / "shelfwise.toml").write_text(toml)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         ensure_schema(con)
-        _insert(con, "suppliers", SUPPLIERS)
+        _insert(con, "suppliers", [{**s, "min_order_value": (minimums or {}).get(s["supplier_id"])}
+                                   for s in SUPPLIERS])
         products = {r["sku"]: r for r in rows}
         _insert(con, "products", [
             {"sku": r["sku"], "name": r["product_name"], "supplier_id": r["supplier_id"],

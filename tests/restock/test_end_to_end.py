@@ -65,10 +65,22 @@ def test_generated_demo_to_supplier_files(tmp_path):
     assert isinstance(restock_sensor(context), dg.RunRequest)
     assert run_job(settings, "restock_files").success  # what the sensor's run request starts
 
+    # an order below its supplier's minimum order value is held (docs/approvals.md)
+    with connect(settings.warehouse_path, read_only=True) as con:
+        minimums = dict(con.execute(
+            "SELECT supplier_id, min_order_value FROM core.suppliers").fetchall())
+    values = approved.group_by("supplier_id").agg(pl.col("line_value").sum())
+    reaching = {s for s, v in values.iter_rows() if not minimums.get(s) or v >= minimums[s]}
+    assert {p.parent.name for p in settings.outbox.glob("suppliers/*/*.csv")} == reaching
+    store = DecisionStore(tmp_path)
+    assert {r["supplier_id"] for r in store.pending()} == set(approved["supplier_id"]) - reaching
+    out = cli.invoke(main, ["--home", str(tmp_path), "restock", "--force", "--user", "anna"])
+    assert out.exit_code == 0, out.output  # the planner sends the held ones anyway
+
     for supplier_id, mine in approved.partition_by("supplier_id", as_dict=True).items():
         folder = supplier_dir(settings.outbox, supplier_id[0])
         csv_path = next(folder.glob("PO-*.csv"))
-        csv = pl.read_csv(csv_path, try_parse_dates=True).filter(line_type="line")
+        csv = pl.read_csv(csv_path, try_parse_dates=True)
         assert sorted(zip(csv["sku"], csv["deliver_to"], csv["quantity_units"])) == sorted(
             zip(mine["sku"], mine["location_id"], mine["suggested_units"]))
         assert csv["unit_cost"].to_list() == pytest.approx(
@@ -79,7 +91,6 @@ def test_generated_demo_to_supplier_files(tmp_path):
         assert csv_path.stem in values and all(sku in values for sku in mine["sku"])
     sent_to = {p.parent.name for p in settings.outbox.glob("suppliers/*/*.csv")}
     assert sent_to == set(approved["supplier_id"])  # nobody else got a file
-    store = DecisionStore(tmp_path)
     assert {r["status"] for r in store.latest() if r["suggestion_id"] in (first, second)} == {"sent"}
 
     # a re-run: no new PO, the same files untouched, the sensor stays quiet
