@@ -61,7 +61,7 @@ import numpy as np
 import polars as pl
 
 from assets.ingest.adapters import ADAPTERS
-from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext
+from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext, safe_columns
 from assets.ingest.contracts import References, validate
 from assets.ingest.parse import number_format
 from assets.ingest.merge import (
@@ -1023,13 +1023,16 @@ def _map_batch(items, adapter: Adapter, settings, listings, refs,
 
 
 def _with_json(rejects: pl.DataFrame, text: pl.DataFrame, adapter: Adapter, on=(LINE,)) -> pl.DataFrame:
-    """Attach each rejected record's original text (identity columns removed) as JSON."""
+    """Attach each rejected record's original text as JSON: only the columns the adapter
+    declares safe (an allow-list, :func:`~assets.ingest.adapters.base.safe_columns`), so an
+    identity column under a name the adapter does not know never reaches quarantine."""
     on = list(on)
     out_cols = [*on, "rule", "message"]
     keys = rejects.select(on).unique()
     if text.height == 0 or keys.height == 0:
         return rejects.select(*out_cols, row_json=pl.lit("{}"))
-    keep = [c for c in text.columns if c not in (LINE, FILE) and c not in set(adapter.pii_columns)]
+    allowed = safe_columns(adapter)
+    keep = [c for c in text.columns if c not in (LINE, FILE) and c in allowed]
     payload = text.join(keys, on=on, how="semi").select(
         *on, (pl.struct(keep).struct.json_encode() if keep else pl.lit("{}")).alias("row_json"),
     )
