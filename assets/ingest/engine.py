@@ -1008,7 +1008,8 @@ def _map_batch(items, adapter: Adapter, settings, listings, refs,
         text = frame.with_columns(local, file_of) if batched else frame.with_columns(
             local, pl.lit(names[0]).alias(FILE))
         rejects = pl.concat(
-            [rejects, _with_json(check.rejects, text, adapter, on=[FILE, LINE])],
+            [rejects, _with_json(_with_time_cells(check.rejects, text, adapter, entity), text,
+                                 adapter, on=[FILE, LINE])],
             how="vertical_relaxed",
         )
     if master and check.rejects.height:
@@ -1020,6 +1021,42 @@ def _map_batch(items, adapter: Adapter, settings, listings, refs,
         rejected_keys = rejected_keys.drop_nulls().unique()
     files = [(fr, messages[fr.source_file]) for _, _, fr, _ in items]
     return [_Pending(adapter, files, check.good, rejects, check.messages, rejected_keys)]
+
+
+# export headers that hold a time or a date ("Created at", "purchase-date", "Sale Date", "Time")
+_TIME_HEADER = re.compile(r"(?i)(date|time|(^|[ _-])at$)")
+
+
+def _with_time_cells(rejects: pl.DataFrame, text: pl.DataFrame, adapter: Adapter, entity) -> pl.DataFrame:
+    """A time that could not be read is reported with the text of the cell, not as
+    "<blank>": a contract message about a blank time or date column gets the record's time
+    cells appended (safe columns only), e.g. ``ordered_at <blank> is required [missing_value];
+    as read: Created at '31/31/2024 25:00'``."""
+    times = [c.name for c in entity.columns if c.sql_type in ("TIMESTAMP", "DATE")]
+    allowed = safe_columns(adapter)
+    cells = [c for c in text.columns if c in allowed and _TIME_HEADER.search(c)]
+    blank_time = pl.lit(False)
+    for name in times:
+        blank_time = blank_time | pl.col("message").str.contains(f"{name} <blank>", literal=True)
+    if not cells or not rejects.filter(blank_time).height:
+        return rejects
+    as_read = text.select(
+        FILE, LINE,
+        pl.concat_str(
+            [pl.when(pl.col(c).is_not_null()).then(pl.lit(f"{c} '") + pl.col(c) + pl.lit("'"))
+             for c in cells],
+            separator=", ", ignore_nulls=True,
+        ).alias("_as_read"),
+    )
+    return (
+        rejects.join(as_read, on=[FILE, LINE], how="left")
+        .with_columns(
+            message=pl.when(blank_time & (pl.col("_as_read").fill_null("") != ""))
+            .then(pl.col("message") + pl.lit("; as read: ") + pl.col("_as_read"))
+            .otherwise(pl.col("message"))
+        )
+        .drop("_as_read")
+    )
 
 
 def _with_json(rejects: pl.DataFrame, text: pl.DataFrame, adapter: Adapter, on=(LINE,)) -> pl.DataFrame:

@@ -282,3 +282,14 @@ def test_skipped_records_are_named_with_their_lines(tmp_path):
     assert len(info) == 1 and skipped == 1
     line, rule, message = info[0]
     assert rule == "order_summary_row" and f"line(s) {line}" in message
+
+
+def test_an_unreadable_time_is_reported_with_the_cell_text(tmp_path):
+    settings = make_home(tmp_path)
+    src = (FIXTURES / "channels" / "shopify" / "orders_export_1.csv").read_text(encoding="utf-8-sig")
+    rel = "orders/shop/orders_export_1.csv"
+    write(settings.inbox / rel, src.replace("2024-03-01 10:15:00 -0500", "31/31/2024 25:61", 1))
+    ingest(settings)
+    (message,) = rows(settings, "SELECT message FROM quarantine.rows WHERE source_file = ? AND source_line = 2", [rel])[0]
+    assert "ordered_at <blank> is required" in message
+    assert "as read: Created at '31/31/2024 25:61'" in message
