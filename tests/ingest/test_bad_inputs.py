@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ingest_testkit import BAD_INPUTS, GOOD_INBOX, ingest, rows, write
+from ingest_testkit import BAD_INPUTS, fixture_home, ingest, rows, write
 
 from assets.settings import load_settings
 
@@ -72,10 +72,7 @@ def test_corpus_is_complete():
 @pytest.fixture(scope="module")
 def base_home(tmp_path_factory) -> Path:
     """A home whose warehouse already holds the good fixture inbox."""
-    home = tmp_path_factory.mktemp("base") / "home"
-    shutil.copytree(GOOD_INBOX, home / "inbox")
-    ingest(load_settings(home))
-    return home
+    return fixture_home(tmp_path_factory.mktemp("base"))
 
 
 def _entity(rel: str) -> str:

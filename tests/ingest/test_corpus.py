@@ -23,7 +23,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ingest_testkit import BAD_INPUTS, GOOD_INBOX, ingest, rows
+from ingest_testkit import BAD_INPUTS, fixture_home, ingest, rows
 
 from assets.settings import load_settings
 
@@ -46,10 +46,7 @@ def _generate(case: str, inbox: Path) -> None:
 
 @pytest.fixture(scope="module")
 def base_home(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("base") / "home"
-    shutil.copytree(GOOD_INBOX, home / "inbox")
-    ingest(load_settings(home))
-    return home
+    return fixture_home(tmp_path_factory.mktemp("base"))
 
 
 def test_the_table_covers_every_case_directory():

@@ -45,15 +45,11 @@ SECRETS = list(EXTRA_IDENTITY.values()) + EXPORT_IDENTITY + ["SW1A1ZZ", "7700 90
 # how an adapter's own identity columns are re-spelled: padded, or translated
 RESPELL = {0: lambda h: f"  {h} ", 1: lambda h: f"{h} (Lieferung)", 2: lambda h: h.upper()}
 
-NAMES = {
-    "shopify_orders": "orders_export_2024-03-06.csv",
-    "amazon_orders": "All-Orders-Report_2024-03-06.txt",
-    "ebay_orders": "eBay-OrdersReport-2024-03-06.csv",
-    "etsy_orders": "EtsySoldOrderItems_2024-03-06.csv",
-    "square_item_sales": "items-2024-03-06.csv",
-    "b2b_purchase_orders": "b2b-orders-2024-03-06.csv",
-    "online_retail_invoices": "2024-03-06.csv",
-}
+
+
+def _file_name(adapter) -> str:
+    """A file name the adapter claims: its first glob with a date for the wildcards."""
+    return adapter.file_globs[0].replace("[0-9]", "2").replace("*", "2024-03-06")
 
 
 def _respelled(adapter, path: Path) -> None:
@@ -112,7 +108,7 @@ def test_no_identity_in_any_table_or_file(tmp_path):
     settings = make_home(tmp_path)
     export_rows = helpers.make_export_rows()
     for adapter in CHANNEL_ADAPTERS:
-        path = settings.inbox / "orders" / adapter.name / NAMES[adapter.name]
+        path = settings.inbox / "orders" / adapter.name / _file_name(adapter)
         path.parent.mkdir(parents=True, exist_ok=True)
         adapter.write(export_rows, path)
         _respelled(adapter, path)

@@ -33,6 +33,20 @@ def _messages(settings, rel: str | None = None) -> list[tuple]:
     )
 
 
+def _landed_extra(tmp_path, n: int, toml: str = ""):
+    """A fixture home with ``n`` extra products landed from products/extra.csv."""
+    settings = make_home(tmp_path)
+    if toml:
+        from assets.settings import load_settings
+
+        (settings.home / "shelfwise.toml").write_text(toml)
+        settings = load_settings(settings.home)
+    rel = "products/extra.csv"
+    write(settings.inbox / rel, _products(n, 300))
+    ingest(settings)
+    return settings, rel
+
+
 def _status(settings, rel: str) -> list[str]:
     return [s for (s,) in rows(settings, "SELECT status FROM ops.ingested_files WHERE source_file = ? ORDER BY ingested_at", [rel])]
 
@@ -122,10 +136,7 @@ def test_parquet_with_a_list_column_fails_alone(tmp_path):
 
 
 def test_a_header_only_correction_is_held_until_accepted(tmp_path):
-    settings = make_home(tmp_path)
-    rel = "products/extra.csv"
-    write(settings.inbox / rel, _products(10, 300))
-    ingest(settings)
+    settings, rel = _landed_extra(tmp_path, 10)
     assert rows(settings, "SELECT count(*) FROM core.products WHERE sku LIKE 'P-3%'") == [(10,)]
 
     write(settings.inbox / rel, PRODUCTS_HEADER)  # re-landed as header only
@@ -144,10 +155,7 @@ def test_a_header_only_correction_is_held_until_accepted(tmp_path):
 
 
 def test_a_correction_losing_more_than_the_set_share_is_held(tmp_path):
-    settings = make_home(tmp_path)
-    rel = "products/extra.csv"
-    write(settings.inbox / rel, _products(10, 300))
-    ingest(settings)
+    settings, rel = _landed_extra(tmp_path, 10)
     write(settings.inbox / rel, _products(4, 300))  # 60 % fewer rows
     assert [f.status for f in ingest(settings).files] == ["held"]
     write(settings.inbox / rel, _products(6, 300))  # 40 % fewer: a correction like any other
@@ -156,14 +164,7 @@ def test_a_correction_losing_more_than_the_set_share_is_held(tmp_path):
 
 
 def test_the_share_is_a_setting(tmp_path):
-    settings = make_home(tmp_path)
-    (settings.home / "shelfwise.toml").write_text("[ingest]\ncorrection_max_loss = 0.1\n")
-    from assets.settings import load_settings
-
-    settings = load_settings(settings.home)
-    rel = "products/extra.csv"
-    write(settings.inbox / rel, _products(10, 300))
-    ingest(settings)
+    settings, rel = _landed_extra(tmp_path, 10, "[ingest]\ncorrection_max_loss = 0.1\n")
     write(settings.inbox / rel, _products(8, 300))
     assert [f.status for f in ingest(settings).files] == ["held"]
     ingest(settings, accept_corrections=["extra.csv"])  # a bare name unique in the inbox
@@ -171,10 +172,7 @@ def test_the_share_is_a_setting(tmp_path):
 
 
 def test_a_failed_correction_keeps_the_earlier_rows(tmp_path):
-    settings = make_home(tmp_path)
-    rel = "products/extra.csv"
-    write(settings.inbox / rel, _products(5, 300))
-    ingest(settings)
+    settings, rel = _landed_extra(tmp_path, 5)
     write(settings.inbox / rel, "sku;name\nP-300;x\n")  # unreadable as this format
     assert [f.status for f in ingest(settings).files] == ["failed"]
     assert rows(settings, "SELECT count(*) FROM core.products WHERE sku LIKE 'P-3%'") == [(5,)]
@@ -182,10 +180,7 @@ def test_a_failed_correction_keeps_the_earlier_rows(tmp_path):
 
 
 def test_master_rows_failing_the_contract_keep_their_previous_version(tmp_path):
-    settings = make_home(tmp_path)
-    rel = "products/extra.csv"
-    write(settings.inbox / rel, _products(10, 300))
-    ingest(settings)
+    settings, rel = _landed_extra(tmp_path, 10)
     # the correction renames two products and breaks two others
     bad = {301: "P-301,Renamed 301,1,1,false", 302: "P-302,Renamed 302,1,1,false",
            303: "P-303,Product 303,-4,1,false", 304: "P-304,Product 304,x,1,false"}
