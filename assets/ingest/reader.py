@@ -19,7 +19,8 @@ CSV syntax so that adapters see a clean, uniform frame:
   ``wrong_field_count`` (the other records load); a quote left open at the end of the file
   rejects the last record with ``unterminated_quote``; records whose first field matches
   ``adapter.trailer_pattern`` (a regex, searched; anchor it with ``^``) are report trailers:
-  dropped and not counted;
+  dropped and not counted, but named (an ``info`` message ``report_trailer`` with their
+  lines);
 - an empty file (``empty_file``) or a header without records (``no_records``) gives 0 rows
   and a warning, never an exception;
 - Parquet files (``*.parquet``) are read with Polars, every column cast to text;
@@ -549,6 +550,16 @@ def _scan_records(
     return _Scan(records, belongs.select("idx", "record_id"), multiline, clean)
 
 
+def _trailer_note(lines: list[int]) -> list[Message]:
+    """An ``info`` message naming the lines dropped as report trailers: they are not records
+    (not counted), but a line the pattern took by mistake must not vanish unnamed."""
+    if not lines:
+        return []
+    shown = ", ".join(str(n) for n in lines[:20]) + (" ..." if len(lines) > 20 else "")
+    return [Message(int(lines[0]), "info", "report_trailer",
+                    f"{len(lines):,} line(s) dropped as the report's trailer: {shown}")]
+
+
 def _quote_count(text: pl.Expr, quote: str | None) -> pl.Expr:
     """Quote characters on each line (0 for a format that never quotes)."""
     if quote is None:
@@ -576,6 +587,8 @@ def _read_scanned(
     direct: str | None,
 ) -> ReadResult | None:
     n = len(header)
+    trailers = scan.records.filter(pl.col("trailer")).get_column(LINE).to_list()
+    messages = messages + _trailer_note(trailers)
     records = scan.records.filter(~pl.col("trailer"))
     good = records.filter((pl.col("n_fields") == n) & ~pl.col("unterminated"))
     bad = records.filter((pl.col("n_fields") != n) | pl.col("unterminated"))
@@ -657,6 +670,7 @@ def _read_with_csv_module(
     good_lines: list[int] = []
     columns: list[list[str | None]] = [[] for _ in range(n)]
     bad: list[tuple[int, str, str]] = []  # line, text, rule
+    trailer_lines: list[int] = []
     physical = text.split("\n")
     consumed = 0
     while True:
@@ -680,6 +694,7 @@ def _read_with_csv_module(
             start += 1
         line_no = first_line + start
         if trailer and trailer.search(row[0].strip()):
+            trailer_lines.append(line_no)
             continue
         if len(row) != n:
             bad.append((line_no, "\n".join(physical[start:consumed]), "wrong_field_count"))
@@ -723,6 +738,7 @@ def _read_with_csv_module(
     rejects = _reject_rows(
         [b[0] for b in bad], [b[1] for b in bad], [b[2] for b in bad], header, adapter
     )
+    messages = messages + _trailer_note(trailer_lines)
     if rest is not None:
         frame = pl.concat([frame, rest.frame.select(frame.columns)])
         rejects = pl.concat([rejects, rest.rejects])
@@ -1005,7 +1021,13 @@ def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
             unterminated=(pl.col("record_id") == pl.col("record_id").max().over("f"))
             & pl.col("quotes_odd"),
         )
-        .filter(~pl.col("trailer"))
+    )
+    trailer_lines = {
+        f: lines for f, lines in records.filter(pl.col("trailer")).group_by("f").agg(
+            pl.col("LINE").sort()).iter_rows()
+    } if adapter.trailer_pattern else {}
+    records = (
+        records.filter(~pl.col("trailer"))
         .with_columns(
             bad=(pl.col("n_fields") != pl.col("n_header")) | pl.col("unterminated")
         )
@@ -1092,7 +1114,8 @@ def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
                 adapter,
             )
         result = ReadResult(
-            frame, frame.height + rejects.height, messages, encoding, rejects=rejects,
+            frame, frame.height + rejects.height,
+            messages + _trailer_note(trailer_lines.get(f, [])), encoding, rejects=rejects,
             header=header,
         )
         _end_of_file_warnings(result, ends_nl)

@@ -151,6 +151,8 @@ def test_trailer_rows_are_dropped_not_counted(tmp_path):
     r = read(tmp_path, "a,b,c\n1,2,3\n4,5,6\n2 records downloaded\n")
     assert records(r) == [("1", "2", "3", 2), ("4", "5", "6", 3)]
     assert r.rows_read == 2 and r.rejects.height == 0
+    # not a record, but named: a line the pattern took by mistake must not vanish unseen
+    assert [(m.line, m.severity, m.rule) for m in r.messages] == [(4, "info", "report_trailer")]
 
 
 def test_skip_rows_before_header(tmp_path):
