@@ -139,3 +139,48 @@ def format_run_problems(problems: dict[str, list[tuple[str, str]]]) -> str:
 def _short(text: str, limit: int = 400) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def failed_files(warehouse_path: Path, batch_id: str | None = None) -> list[tuple[str, str, str, str]]:
+    """(file, status, rule, message) of every file an ingest batch did not land: ``failed``
+    (unreadable, unknown format, wrong header, refused) or ``held`` (a correction waiting for
+    ``--accept-correction``). ``batch_id`` None: the latest batch. Empty without a warehouse."""
+    if not Path(warehouse_path).exists():
+        return []
+    with connect(warehouse_path, read_only=True) as con:
+        if batch_id is None:
+            latest = con.execute(
+                "SELECT batch_id FROM ops.ingest_batches ORDER BY started_at DESC, batch_id DESC LIMIT 1"
+            ).fetchall()
+            if not latest:
+                return []
+            batch_id = latest[0][0]
+        return con.execute(
+            """SELECT f.source_file, f.status,
+                      coalesce(string_agg(DISTINCT m.rule, ', ' ORDER BY m.rule),
+                               CASE f.status WHEN 'held' THEN 'correction_held' END, '?'),
+                      f.message
+               FROM ops.ingested_files AS f
+               LEFT JOIN ops.ingest_messages AS m
+                 ON m.batch_id = f.batch_id AND m.source_file = f.source_file
+                AND m.severity = CASE f.status WHEN 'failed' THEN 'error' ELSE 'warning' END
+                AND (f.status = 'failed' OR m.rule = 'correction_held')
+               WHERE f.batch_id = ? AND f.status IN ('failed', 'held')
+               GROUP BY f.source_file, f.status, f.message
+               ORDER BY f.status, f.source_file""",
+            [batch_id],
+        ).fetchall()
+
+
+def failed_files_summary(warehouse_path: Path, batch_id: str | None = None) -> str:
+    """The files an ingest batch did not land, with their rule, as a table for the terminal;
+    "" when every file landed (``batch_id`` None: the latest batch)."""
+    found = failed_files(warehouse_path, batch_id)
+    if not found:
+        return ""
+    return "\n".join([
+        f"Files not landed ({len(found)}): fix them and run again; a held correction is "
+        "applied with --accept-correction FILE",
+        format_table(["file", "status", "rule", "why"],
+                     [(f, s, r, (m or "")[:160]) for f, s, r, m in found]),
+    ])

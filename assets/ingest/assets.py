@@ -26,9 +26,12 @@ def _md_table(headers: list[str], rows: list[tuple]) -> str:
 
 class IngestConfig(dg.Config):
     """``rehash``: sha256 every inbox file, even one whose name, size and modification time
-    match its ingested version (normally such a file is not read at all)."""
+    match its ingested version (normally such a file is not read at all).
+    ``accept_corrections``: inbox files whose held correction is applied although it keeps
+    fewer rows than ``[ingest] correction_max_loss`` allows (``--accept-correction``)."""
 
     rehash: bool = False
+    accept_corrections: list[str] = []
 
 
 @dg.multi_asset(
@@ -62,7 +65,10 @@ def ingest_inbox_assets(
     settings = shelfwise.settings
     with warehouse.connect() as con:
         remove_derived_products(con)  # the engine sees core.products as raw makes it
-        report: IngestReport = ingest_inbox(con, settings, settings.inbox, rehash=config.rehash)
+        report: IngestReport = ingest_inbox(
+            con, settings, settings.inbox, rehash=config.rehash,
+            accept_corrections=config.accept_corrections,
+        )
         derived = derive_products(con, report.batch_id)
         core_counts = {
             name: con.execute(f"SELECT count(*) FROM core.{name}").fetchall()[0][0]
@@ -78,12 +84,14 @@ def ingest_inbox_assets(
         quarantine_total = con.execute("SELECT count(*) FROM quarantine.rows").fetchall()[0][0]
         failed = con.execute(
             """SELECT source_file, message FROM ops.ingested_files
-               WHERE batch_id = ? AND status = 'failed' ORDER BY source_file LIMIT 20""",
+               WHERE batch_id = ? AND status IN ('failed', 'held')
+               ORDER BY source_file LIMIT 20""",
             [report.batch_id],
         ).fetchall()
     context.log.info(
         f"batch {report.batch_id}: {report.files_seen} files seen, {report.files_skipped} "
-        f"skipped, {report.files_ingested} ingested, {report.files_failed} failed; "
+        f"skipped, {report.files_ingested} ingested, {report.files_failed} failed, "
+        f"{report.files_held} corrections held; "
         f"{report.rows_loaded:,} records loaded, {report.rows_quarantined:,} quarantined, "
         f"{report.rows_skipped:,} skipped as not data in {report.seconds:.1f} s"
     )
@@ -118,6 +126,7 @@ def ingest_inbox_assets(
             "files_ingested": report.files_ingested,
             "files_skipped": report.files_skipped,
             "files_failed": report.files_failed,
+            "files_held": report.files_held,
             "files_replaced": len(report.replaced_files),
             "rows_read": report.rows_read,
             "rows_loaded": report.rows_loaded,

@@ -22,7 +22,17 @@ Rules: ``missing_value``, ``not_in_allowed_values``, ``quantity_not_positive``,
 ``rate_not_positive``, ``value_out_of_range``, ``not_finite``, ``date_out_of_range``,
 ``timestamp_out_of_range``, ``timestamp_in_future``, ``invalid_currency_code``,
 ``unknown_currency``, ``unknown_sku``, ``text_too_long``, ``formula_injection``,
-``invalid_characters``, and the frame-level ``conflicting_duplicate``.
+``invalid_characters``, ``implausible_value``, and the frame-level ``conflicting_duplicate``.
+
+Plausibility: a quantity above :attr:`References.max_quantity` or an amount above
+:attr:`References.max_amount` (``[ingest] max_quantity`` / ``max_amount`` in
+shelfwise.toml) is ``implausible_value``: 1e308 parses as a number, but no shop sells it.
+
+Formula prefixes (``=``, ``+``, ``@``, tab, CR) are refused in identifiers and codes (a SKU,
+an order id, a currency), where no real value starts so and the text flows into feeds and
+file names; free text (names, descriptions, notes, reasons) keeps them: ``"@home mug"`` and
+``"=Equals tee"`` are product names, and neutralising formulas is the business of the files
+shelfwise writes for others (docs/ingestion.md), not of ingest.
 """
 
 from __future__ import annotations
@@ -87,6 +97,19 @@ SHARES = {("channels", "safety_buffer_pct")}  # 0..1
 RATES = {("fx_rates", "rate_to_base")}
 SIGNED_NONZERO = {("stock_adjustments", "quantity")}
 SKU_COLUMNS = ("sku", "bundle_sku", "component_sku")
+# free text: a leading =, +, @ is data here (neutralised where shelfwise writes files)
+FREE_TEXT_SUFFIXES = ("name", "description", "notes", "note", "reason", "title", "address")
+# plausibility bounds (defaults of [ingest] max_quantity / max_amount)
+DEFAULT_MAX_QUANTITY = 1_000_000
+DEFAULT_MAX_AMOUNT = 10_000_000.0
+QUANTITY_COLUMNS = POSITIVE_QUANTITIES | NON_NEGATIVE_STOCK | SIGNED_NONZERO | {
+    ("channel_listings", "listed_quantity")
+}
+LINE_AMOUNTS = {("order_lines", "line_amount")}  # quantity × price: bounded by both
+
+
+def is_free_text(column: str) -> bool:
+    return column.endswith(FREE_TEXT_SUFFIXES)
 # timestamps that announce the future (promises), checked like business dates
 FUTURE_TIMESTAMPS = {"promised_ship_by"}
 
@@ -107,6 +130,8 @@ class References:
 
     known_skus: frozenset[str] | None = None
     currencies: frozenset[str] | None = None
+    max_quantity: int = DEFAULT_MAX_QUANTITY
+    max_amount: float = DEFAULT_MAX_AMOUNT
     now: datetime = field(
         default_factory=lambda: datetime.now(timezone.utc).replace(tzinfo=None)
     )
@@ -178,12 +203,12 @@ def rules_for(entity: Entity | str, refs: References) -> tuple[list[Rule], list[
                     f"must be at most {MAX_TEXT_CHARS} characters",
                     lambda c: c.str.len_chars() > MAX_TEXT_CHARS,
                 ),
-                Rule(
+                *([] if is_free_text(col.name) else [Rule(
                     "formula_injection",
                     col.name,
                     "must not start with =, +, @, tab or CR (spreadsheet formula)",
                     lambda c: c.str.contains(FORMULA_PREFIX),
-                ),
+                )]),
                 Rule(
                     "invalid_characters",
                     col.name,
@@ -208,6 +233,17 @@ def rules_for(entity: Entity | str, refs: References) -> tuple[list[Rule], list[
             )
         elif key in POSITIVE_QUANTITIES:
             rules.append(Rule("quantity_not_positive", col.name, "must be > 0", lambda c: c <= 0))
+        if key in QUANTITY_COLUMNS:
+            rules.append(Rule(
+                "implausible_value", col.name, f"must be at most {refs.max_quantity:,} in size",
+                lambda c, hi=refs.max_quantity: c.abs() > hi,
+            ))
+        elif key in LINE_AMOUNTS or key in AMOUNTS:
+            hi = refs.max_amount * (refs.max_quantity if key in LINE_AMOUNTS else 1)
+            rules.append(Rule(
+                "implausible_value", col.name, f"must be at most {hi:,.0f} in size",
+                lambda c, hi=hi: c.abs() > hi,
+            ))
         if key in SIGNED_NONZERO:
             rules.append(Rule("zero_quantity", col.name, "must not be 0", lambda c: c == 0))
         if key in NON_NEGATIVE_STOCK:

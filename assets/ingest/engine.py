@@ -47,11 +47,12 @@ import fnmatch
 import hashlib
 import os
 import re
+import stat
 import time
 import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 
@@ -60,8 +61,11 @@ import numpy as np
 import polars as pl
 
 from assets.ingest.adapters import ADAPTERS
-from assets.ingest.adapters.base import FILE, LINE, Adapter, AdapterContext, canonical_header
+from assets.ingest.adapters.base import (
+    FILE, LINE, Adapter, AdapterContext, canonical_header, safe_columns,
+)
 from assets.ingest.contracts import References, validate
+from assets.ingest.parse import number_format
 from assets.ingest.merge import (
     core_is_empty,
     derive_piece,
@@ -70,7 +74,7 @@ from assets.ingest.merge import (
     refresh_base_amounts,
     sync_base_currency,
 )
-from assets.ingest.reader import REJECT_SCHEMA, Message, ReadResult, decode, read_many
+from assets.ingest.reader import REJECT_SCHEMA, Message, ReadResult, decode, read_many, unreadable
 from assets.model import ENTITIES
 from assets.settings import Settings
 from assets.warehouse import ensure_schema
@@ -89,6 +93,53 @@ MASTER_ENTITIES = (
 )
 ENTITY_ORDER = MASTER_ENTITIES + tuple(e for e in ENTITIES if e not in MASTER_ENTITIES)
 CHUNK_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """The ``[ingest]`` table of shelfwise.toml (every key optional).
+
+    ``max_quantity``, ``max_amount``: plausibility bounds (contract rule
+    ``implausible_value``): a count above ``max_quantity`` units, a unit price or cost above
+    ``max_amount`` (a line amount above their product) is refused. ``correction_max_loss``:
+    a corrected file that would keep fewer than ``1 - correction_max_loss`` of its earlier
+    version's loaded rows (or none) is *held*, not applied, until ``shelfwise ingest
+    --accept-correction FILE``. ``number_format``: per channel folder or adapter name, the
+    decimal and thousands marks of its files, e.g.
+    ``[ingest.number_format] amazon_de = {decimal_mark = ",", thousands_mark = "."}``.
+    """
+
+    max_quantity: int = 1_000_000
+    max_amount: float = 10_000_000.0
+    correction_max_loss: float = 0.5
+    number_format: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "IngestOptions":
+        from assets.settings import typed_section
+
+        values = typed_section(settings, "ingest", cls, tables=("number_format",))
+        options = cls(**values)
+        for key, fmt in options.number_format.items():
+            if not isinstance(fmt, dict) or set(fmt) - {"decimal_mark", "thousands_mark"}:
+                raise ValueError(
+                    f"shelfwise.toml [ingest.number_format] {key}: expected "
+                    '{decimal_mark = ",", thousands_mark = "."}'
+                )
+            with number_format(fmt.get("decimal_mark", "."), fmt.get("thousands_mark", ",")):
+                pass  # raises ValueError naming a mark outside the known ones
+        if not 0 <= options.correction_max_loss <= 1:
+            raise ValueError("shelfwise.toml [ingest] correction_max_loss: a share between 0 and 1")
+        return options
+
+    def marks(self, adapter: Adapter, channel: str | None) -> tuple[str, str]:
+        """(decimal mark, thousands mark) for a file: the channel's or the adapter's override,
+        else the adapter's declaration."""
+        fmt = self.number_format.get(channel or "") or self.number_format.get(adapter.name) or {}
+        return (fmt.get("decimal_mark", adapter.decimal_mark),
+                fmt.get("thousands_mark", adapter.thousands_mark))
+
+
 # README.md: the notes `shelfwise init` puts in each inbox folder (what goes there)
 IGNORED_NAMES = (".*", "~$*", "*.tmp", "*.part", "*.crdownload", "*.partial", "README.md")
 _DATE_IN_NAME = re.compile(r"(20\d{2})-?(\d{2})-?(\d{2})")
@@ -112,9 +163,10 @@ class FileResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_skipped: int = 0  # not data (the adapter's skip_rules): neither loaded nor quarantined
-    status: str = "loaded"  # loaded | failed (| replaced, later)
+    status: str = "loaded"  # loaded | failed | held (| replaced, later)
     message: str | None = None
     replaces: bool = False
+    rule: str | None = None  # why a failed file failed (the rule of its error message)
 
 
 @dataclass
@@ -136,6 +188,10 @@ class IngestReport:
     @property
     def files_failed(self) -> int:
         return sum(f.status == "failed" for f in self.files)
+
+    @property
+    def files_held(self) -> int:
+        return sum(f.status == "held" for f in self.files)
 
     def rows_by_entity(self) -> dict[str, dict[str, int]]:
         """{entity: {files, read, loaded, quarantined, skipped}} over this batch's files."""
@@ -177,20 +233,34 @@ _IGNORED = re.compile("|".join(fnmatch.translate(p) for p in IGNORED_NAMES))
 
 
 def discover(inbox: Path) -> list[Path]:
-    """Every ingestible file under ``inbox`` (sorted, hidden/partial files left out)."""
+    """Every entry under ``inbox`` that ingest must answer for (sorted, hidden/partial files
+    left out): regular files, and also symbolic links (to files or folders) and special files
+    (pipes, sockets, devices), which :func:`refusal` refuses with a message — a link to a
+    system file must not put its first line into a message. Links are never followed."""
     inbox = Path(inbox)
     if not inbox.exists():
         return []
     out = []
     for root, dirs, names in os.walk(inbox):
-        # an ignored folder hides everything below it
+        # an ignored folder hides everything below it; a linked folder is listed, not walked
         dirs[:] = [d for d in dirs if not _IGNORED.match(os.path.normcase(d))]
+        out += [Path(root, d) for d in dirs if Path(root, d).is_symlink()]
         for name in names:
             if not _IGNORED.match(os.path.normcase(name)):
-                path = Path(root, name)
-                if path.is_file():
-                    out.append(path)
+                out.append(Path(root, name))
     return sorted(out)
+
+
+def refusal(path: Path) -> tuple[str, str] | None:
+    """(rule, message) when ``path`` is not a regular file ingest may read, else None."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        return ("symlink_refused",
+                "a symbolic link: shelfwise reads only real files in the inbox (copy the file in)")
+    if not stat.S_ISREG(st.st_mode):
+        return ("not_a_regular_file",
+                "not a regular file (a pipe, socket or device): put an exported file here")
+    return None
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -273,6 +343,53 @@ class _Pending:
     rows: pl.DataFrame  # good canonical rows + source_line + source_file
     rejects: pl.DataFrame  # source_file, source_line, rule, message, row_json
     notes: list[str] = field(default_factory=list)  # checks the contract skipped
+    # master data: source_file + key of every rejected row (its earlier version is kept)
+    rejected_keys: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class _Corrections:
+    """What decides whether a corrected file is applied or held (see :func:`_hold`)."""
+
+    earlier_loaded: dict[str, int]  # path -> rows its live version loaded
+    accepted: set[str]  # paths whose correction the user accepted (--accept-correction)
+    max_loss: float  # share of the earlier rows a correction may lose without confirmation
+
+
+def _earlier_rows_stay(fr: FileResult) -> Message:
+    return Message(None, "warning", "earlier_version_kept",
+                   "this version could not be read: the rows of the file's earlier version "
+                   "stay until a readable version lands")
+
+
+def _hold(p: _Pending, corrections: _Corrections) -> None:
+    """Hold the corrected files of ``p`` that would lose too many rows: a correction with no
+    good row, or keeping fewer than ``1 - max_loss`` of its earlier version's loaded rows, is
+    not applied (its earlier version's rows stay) unless accepted; the file is listed as
+    ``held`` with a ``correction_held`` warning, and read again next run."""
+    held = []
+    for fr, messages in p.files:
+        if fr.status != "loaded" or not fr.replaces or fr.source_file in corrections.accepted:
+            continue
+        before = corrections.earlier_loaded.get(fr.source_file, 0)
+        if before == 0:
+            continue
+        now = p.rows.filter(pl.col(FILE) == fr.source_file).select(pl.col(LINE).n_unique()).item()
+        if now > 0 and now >= (1 - corrections.max_loss) * before:
+            continue
+        fr.status = "held"
+        fr.message = (
+            f"correction held: this version would load {now:,} rows where the earlier one "
+            f"loaded {before:,}; the earlier rows stay. If the new file is right, run "
+            f"`shelfwise ingest --accept-correction {fr.source_file}`"
+        )
+        messages.append(Message(None, "warning", "correction_held", fr.message))
+        held.append(fr.source_file)
+    if held:
+        p.rows = p.rows.filter(~pl.col(FILE).is_in(held))
+        p.rejects = p.rejects.filter(~pl.col(FILE).is_in(held))
+        if p.rejected_keys is not None:
+            p.rejected_keys = p.rejected_keys.filter(~pl.col(FILE).is_in(held))
 
 
 def new_batch_id() -> str:
@@ -308,11 +425,20 @@ def ingest_inbox(
     batch_id: str | None = None,
     adapters: list[Adapter] | None = None,
     rehash: bool = False,
+    accept_corrections: tuple[str, ...] | list[str] = (),
 ) -> IngestReport:
     """Land every new or corrected file under ``inbox`` (see the module docstring).
 
     ``rehash``: sha256 every file, even one whose path, size and mtime match its ingested
     version (for a file rewritten in place with its old timestamp kept, e.g. ``cp -p``).
+    ``accept_corrections``: files (path relative to the inbox, absolute path, or a file name
+    that is unique in the inbox) whose held correction is applied although it keeps fewer
+    rows than ``[ingest] correction_max_loss`` allows (see :class:`IngestOptions`).
+
+    A file that cannot be read (vanished, permissions, a symlink, content no reader
+    understands) is listed as ``failed`` with a message naming its rule; it is not recorded
+    as ingested, so the next run (with or without ``rehash``) tries it again, and the rows of
+    its earlier version stay.
 
     Idempotent: a second call with the same files writes nothing but an empty batch row.
     Never raises for bad *content* (it becomes messages and quarantine rows); database
@@ -321,9 +447,11 @@ def ingest_inbox(
     """
     started = time.perf_counter()
     ensure_schema(con)
+    options = IngestOptions.from_settings(settings)
     with _memory_limit(con, settings):
         sync_base_currency(con, settings.base_currency)  # a changed base currency: recompute all
-        return _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started)
+        return _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started,
+                             options, tuple(accept_corrections))
 
 
 @contextlib.contextmanager
@@ -344,7 +472,23 @@ def _memory_limit(con: duckdb.DuckDBPyConnection, settings: Settings):
             con.execute("RESET memory_limit").fetchall()
 
 
-def _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started) -> IngestReport:
+def _accepted(inbox: Path, names: tuple[str, ...]) -> set[str]:
+    """Inbox-relative paths named by ``--accept-correction`` (relative, absolute or a bare
+    file name)."""
+    out = set()
+    for name in names:
+        path = Path(name)
+        if path.is_absolute():
+            with contextlib.suppress(ValueError):
+                out.add(path.resolve().relative_to(Path(inbox).resolve()).as_posix())
+        else:
+            out.add(PurePosixPath(name.replace(os.sep, "/")).as_posix())
+    return out
+
+
+def _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started, options=None,
+                  accept=()) -> IngestReport:
+    options = options or IngestOptions()
     inbox = Path(inbox)
     adapters = ADAPTERS if adapters is None else adapters
     batch_id = batch_id or new_batch_id()
@@ -354,19 +498,24 @@ def _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started) -> 
     ).fetchall()
 
     known = con.execute(
-        "SELECT source_file, sha256, entity, status, size_bytes, mtime_ns FROM ops.ingested_files"
+        """SELECT source_file, sha256, entity, status, size_bytes, mtime_ns, rows_loaded
+           FROM ops.ingested_files"""
     ).fetchall()
-    # only the live version of a path counts as "already ingested": a file corrected and then
-    # put back to an earlier content is a change again
-    seen = {(f, s) for f, s, _, status, _, _ in known if status != "replaced"}
+    # only the live, ingested version of a path counts as "already ingested": a file corrected
+    # and then put back to an earlier content is a change again; a version that failed or is
+    # held was not ingested, so it is read again (and says so again) on every run
+    live = [k for k in known if k[3] == "loaded"]
+    seen = {(f, s) for f, s, *_ in live}
     unchanged = {  # path -> (size, mtime_ns) of its live version: the same file, unread
-        f: (size, mtime) for f, _, _, status, size, mtime in known
-        if status != "replaced" and mtime is not None
+        f: (size, mtime) for f, _, _, _, size, mtime, _ in live if mtime is not None
     }
     earlier = {}  # path -> entities of its live (not yet replaced) versions
-    for f, _, ent, status, _, _ in known:
-        if status != "replaced":
-            earlier.setdefault(f, set()).add(ent)
+    earlier_loaded: dict[str, int] = {}  # path -> rows its live version loaded
+    for f, _, ent, _, _, _, loaded in live:
+        earlier.setdefault(f, set()).add(ent)
+        earlier_loaded[f] = earlier_loaded.get(f, 0) + (loaded or 0)
+    accepted = _accepted(inbox, accept)
+    names = {}  # bare file name -> paths, for --accept-correction NAME
 
     plans: dict[str | None, list[tuple[Path, PurePosixPath, FileResult]]] = {}
     touched: list[tuple[str, str, int, int]] = []  # known versions found again by sha256
@@ -374,11 +523,23 @@ def _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started) -> 
     for path in discover(inbox):
         report.files_seen += 1
         rel = PurePosixPath(os.path.relpath(path, root).replace(os.sep, "/"))
-        st = os.stat(path)
-        if not rehash and unchanged.get(str(rel)) == (st.st_size, st.st_mtime_ns):
-            report.files_skipped += 1
+        names.setdefault(rel.name, []).append(str(rel))
+        try:
+            refused = refusal(path)
+            if refused is None:
+                st = os.stat(path)
+                if not rehash and unchanged.get(str(rel)) == (st.st_size, st.st_mtime_ns):
+                    report.files_skipped += 1
+                    continue
+                sha = sha256_file(path)
+        except OSError as exc:  # vanished since discovery, or not ours to read
+            refused = next((m.rule, m.message) for m in unreadable(exc).messages)
+        if refused is not None:
+            fr = FileResult(str(rel), f"unread:{refused[0]}", 0, None, status="failed",
+                            message=refused[1])
+            fr.rule = refused[0]
+            plans.setdefault(None, []).append((path, rel, fr))
             continue
-        sha = sha256_file(path)
         if (str(rel), sha) in seen:
             report.files_skipped += 1
             touched.append((str(rel), sha, st.st_size, st.st_mtime_ns))
@@ -386,11 +547,14 @@ def _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started) -> 
         fr = FileResult(str(rel), sha, st.st_size, st.st_mtime_ns, replaces=str(rel) in earlier)
         adapter = pick_adapter(path, rel, adapters)
         if adapter is None:
-            fr.status = "failed"
+            fr.status, fr.rule = "failed", "unknown_file_format"
             fr.message = (
                 f"{rel}: no adapter knows this file (folder '{rel.parts[0]}', name "
                 f"'{rel.name}'); see docs/ingestion.md for the inbox layout"
             )
+            if rel.suffix.lower() in (".gz", ".zip", ".xlsx", ".xls", ".bz2", ".7z"):
+                fr.message += (f"; '{rel.suffix}' is compressed or a workbook: unpack it or save "
+                               "the sheet as CSV (UTF-8)")
             plans.setdefault(None, []).append((path, rel, fr))
             continue
         fr.adapter, fr.entity = adapter.name, adapter.entity
@@ -400,12 +564,18 @@ def _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started) -> 
 
     by_name = {a.name: a for a in adapters}
     # unknown files first: their manifest rows and messages, in one transaction
+    for name, paths in names.items():  # --accept-correction NAME: a name unique in the inbox
+        if name in accept and len(paths) == 1:
+            accepted.add(paths[0])
     if None in plans:
         con.execute("BEGIN").fetchall()
         try:
             for _, rel, fr in plans[None]:
-                _replace_earlier(con, fr, earlier, report, settings)
-                _log(con, batch_id, fr.source_file, [Message(None, "error", "unknown_file_format", fr.message)])
+                # a failed version replaces nothing: the rows of its earlier version stay
+                messages = [Message(None, "error", fr.rule, fr.message)]
+                if fr.source_file in earlier:
+                    messages.append(_earlier_rows_stay(fr))
+                _log(con, batch_id, fr.source_file, messages)
                 _manifest(con, batch_id, fr)
                 report.files.append(fr)
             con.execute("COMMIT").fetchall()
@@ -419,10 +589,14 @@ def _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started) -> 
     ).fetchall():
         _derive_core(con, settings, ENTITIES[entity], report)
 
+    corrections = _Corrections(earlier_loaded, accepted, options.correction_max_loss)
     for entity in ENTITY_ORDER:
         files = plans.get(entity, [])
         if files:
-            _ingest_entity(con, settings, entity, files, by_name, earlier, report, batch_id)
+            _ingest_entity(con, settings, entity, files, by_name, earlier, report, batch_id,
+                           options, corrections)
+    if plans.get("order_lines"):
+        _warn_orders_in_two_channels(con, batch_id)
 
     con.execute(
         """UPDATE ops.ingest_batches SET finished_at = ?, files = ?, rows_read = ?,
@@ -440,12 +614,43 @@ def _ingest_inbox(con, settings, inbox, batch_id, adapters, rehash, started) -> 
     return report
 
 
-def _replace_earlier(con, fr: FileResult, earlier, report: IngestReport, settings) -> dict[str, pl.DataFrame]:
+def _warn_orders_in_two_channels(con, batch_id: str) -> None:
+    """Warn (``order_in_two_channels``) when an order id landed in this batch is also an order
+    of another channel: the same order exported twice (a shop's own export and a canonical
+    copy, say) is counted twice in demand. Order ids of different platforms rarely collide,
+    so each such id is worth a look; nothing is changed."""
+    found = con.execute(
+        """WITH landed AS (SELECT DISTINCT order_id FROM raw.order_lines WHERE batch_id = ?)
+           SELECT o.order_id, string_agg(DISTINCT o.channel_id, ', ' ORDER BY o.channel_id)
+           FROM core.order_lines AS o JOIN landed USING (order_id)
+           GROUP BY o.order_id HAVING count(DISTINCT o.channel_id) > 1
+           ORDER BY o.order_id""",
+        [batch_id],
+    ).fetchall()
+    if not found:
+        return
+    shown = "; ".join(f"{order} ({channels})" for order, channels in found[:5])
+    _log(con, batch_id, None, [Message(
+        None, "warning", "order_in_two_channels",
+        f"{len(found):,} order id(s) appear in more than one channel, so their units count "
+        f"once per channel in demand: {shown}{' ...' if len(found) > 5 else ''}. If one file "
+        "is a copy of the other, remove it",
+    )])
+
+
+def _replace_earlier(con, fr: FileResult, earlier, report: IngestReport, settings,
+                     keep: pl.DataFrame | None = None,
+                     messages: list[Message] | None = None) -> dict[str, pl.DataFrame]:
     """Remove an earlier version's rows of ``fr.source_file`` from raw and quarantine.
+
+    ``keep``: keys (master data) whose corrected row failed the contract: their earlier rows
+    stay in raw, so core keeps the previous good version, and ``messages`` gets a
+    ``kept_previous_version`` warning naming them. Only a loaded version replaces: a failed
+    or held one leaves the earlier rows alone.
 
     Returns the keys those rows held, per entity, so core can be re-derived for them.
     """
-    if not fr.replaces or fr.source_file not in earlier:
+    if fr.status != "loaded" or not fr.replaces or fr.source_file not in earlier:
         return {}
     touched = {}
     for ent in sorted(e for e in earlier.pop(fr.source_file) if e):
@@ -454,7 +659,35 @@ def _replace_earlier(con, fr: FileResult, earlier, report: IngestReport, setting
             f"SELECT DISTINCT {', '.join(entity.key)} FROM raw.{ent} WHERE source_file = ?",
             params=[fr.source_file],
         ).pl()
-        con.execute(f"DELETE FROM raw.{ent} WHERE source_file = ?", [fr.source_file]).fetchall()
+        kept = keep if keep is not None and keep.height and ent == fr.entity else None
+        if kept is None:
+            con.execute(f"DELETE FROM raw.{ent} WHERE source_file = ?", [fr.source_file]).fetchall()
+        else:
+            con.register("_keep", kept.select(entity.key))
+            try:
+                match = " AND ".join(f"k.{c} IS NOT DISTINCT FROM r.{c}" for c in entity.key)
+                n_kept = con.execute(
+                    f"""SELECT count(*) FROM raw.{ent} AS r WHERE source_file = ?
+                        AND EXISTS (SELECT 1 FROM _keep AS k WHERE {match})""",
+                    [fr.source_file],
+                ).fetchall()[0][0]
+                con.execute(
+                    f"""DELETE FROM raw.{ent} AS r WHERE source_file = ?
+                        AND NOT EXISTS (SELECT 1 FROM _keep AS k WHERE {match})""",
+                    [fr.source_file],
+                ).fetchall()
+            finally:
+                con.unregister("_keep")
+            if n_kept and messages is not None:
+                shown = kept.select(
+                    pl.concat_str([pl.col(c).cast(pl.String) for c in entity.key], separator="/")
+                ).to_series().head(10).to_list()
+                messages.append(Message(
+                    None, "warning", "kept_previous_version",
+                    f"{n_kept:,} row(s) keep their previous version because the corrected row "
+                    f"failed the contract (see quarantine): {', '.join(shown)}"
+                    f"{' ...' if kept.height > 10 else ''}",
+                ))
         touched[ent] = keys
     con.execute("DELETE FROM quarantine.rows WHERE source_file = ?", [fr.source_file]).fetchall()
     con.execute(
@@ -470,11 +703,16 @@ def _replace_earlier(con, fr: FileResult, earlier, report: IngestReport, setting
     return touched
 
 
-def _ingest_entity(con, settings, entity_name, files, by_name, earlier, report, batch_id) -> None:
+def _ingest_entity(con, settings, entity_name, files, by_name, earlier, report, batch_id,
+                   options: IngestOptions | None = None,
+                   corrections: _Corrections | None = None) -> None:
     """Read, map and check ``files`` group by group; land them a chunk at a time
     (:func:`_land`, one transaction each)."""
+    options = options or IngestOptions()
+    corrections = corrections or _Corrections({}, set(), options.correction_max_loss)
     entity = ENTITIES[entity_name]
-    refs = load_references(con, settings.base_currency)
+    refs = replace(load_references(con, settings.base_currency),
+                   max_quantity=options.max_quantity, max_amount=options.max_amount)
     listings = None
     if entity_name == "order_lines":
         listings = con.sql(
@@ -487,15 +725,18 @@ def _ingest_entity(con, settings, entity_name, files, by_name, earlier, report, 
     chunks = 0
     pending: list[_Pending] = []
     pending_rows = 0
-    for items in _mapped_ahead(_map_groups(files, by_name), by_name, settings, listings, refs):
+    for items in _mapped_ahead(_map_groups(files, by_name), by_name, settings, listings, refs,
+                               options):
         pending += items
         pending_rows += sum(i.rows.height + i.rejects.height for i in items)
         if pending_rows >= CHUNK_ROWS:
-            _land(con, settings, entity, pending, earlier, report, batch_id, chunks, first_load)
+            _land(con, settings, entity, pending, earlier, report, batch_id, chunks, first_load,
+                  corrections)
             chunks += 1
             pending, pending_rows = [], 0
     if pending:
-        _land(con, settings, entity, pending, earlier, report, batch_id, chunks, first_load)
+        _land(con, settings, entity, pending, earlier, report, batch_id, chunks, first_load,
+              corrections)
         chunks += 1
     if first_load and chunks:
         _derive_core(con, settings, entity, report)
@@ -536,12 +777,13 @@ def _derive_core(con, settings, entity, report: IngestReport) -> None:
 MAP_AHEAD = 1
 
 
-def _mapped_ahead(groups, by_name, settings, listings, refs):
+def _mapped_ahead(groups, by_name, settings, listings, refs, options=None):
     """:func:`_read_and_map_group` of each group, in order, computed :data:`MAP_AHEAD`
     groups ahead on worker threads (no DuckDB work happens there)."""
     if MAP_AHEAD < 1:
         for group in groups:
-            yield _read_and_map_group(group, by_name[group[0][2].adapter], settings, listings, refs)
+            yield _read_and_map_group(group, by_name[group[0][2].adapter], settings, listings, refs,
+                                      options)
         return
     with ThreadPoolExecutor(max_workers=MAP_AHEAD, thread_name_prefix="ingest-map") as pool:
         queue: deque = deque()
@@ -550,7 +792,8 @@ def _mapped_ahead(groups, by_name, settings, listings, refs):
             group = next(groups, None)
             if group is not None:
                 queue.append(pool.submit(_read_and_map_group, group,
-                                         by_name[group[0][2].adapter], settings, listings, refs))
+                                         by_name[group[0][2].adapter], settings, listings, refs,
+                                         options))
 
         for _ in range(MAP_AHEAD):
             submit()
@@ -565,19 +808,26 @@ def _mapped_ahead(groups, by_name, settings, listings, refs):
 
 
 def _land(con, settings, entity, pending: list[_Pending], earlier, report, batch_id, chunk: int,
-          first_load: bool) -> None:
+          first_load: bool, corrections: _Corrections | None = None) -> None:
     """One transaction: the chunk's corrected files drop their earlier versions' rows, its
     rows land in raw and quarantine, every key it touched is merged into core (on a first
     load: the entity is marked in ``ops.first_loads`` instead, for :func:`_derive_core`), and
     its files enter the manifest. ``chunk``: the chunk's number within the entity (0 first)."""
+    if corrections is not None:
+        for p in pending:
+            _hold(p, corrections)
     con.execute("BEGIN").fetchall()
     try:
-        touched = [
-            keys
-            for p in pending
-            for fr, _ in p.files
-            for keys in _replace_earlier(con, fr, earlier, report, settings).values()
-        ]
+        touched = []
+        for p in pending:
+            for fr, messages in p.files:
+                if fr.status == "failed" and fr.source_file in earlier:
+                    messages.append(_earlier_rows_stay(fr))
+                keep = None
+                if p.rejected_keys is not None and p.rejected_keys.height:
+                    keep = p.rejected_keys.filter(pl.col(FILE) == fr.source_file)
+                touched += _replace_earlier(con, fr, earlier, report, settings, keep,
+                                            messages).values()
         touched.append(_flush(con, entity, pending, batch_id, report, log_notes=chunk == 0))
         if first_load:
             if chunk == 0:
@@ -640,7 +890,8 @@ def _map_groups(files, by_name):
         yield group
 
 
-def _read_and_map_group(group, adapter: Adapter, settings, listings, refs) -> list[_Pending]:
+def _read_and_map_group(group, adapter: Adapter, settings, listings, refs,
+                        options: IngestOptions | None = None) -> list[_Pending]:
     """Read the files of ``group`` together, map those with one header in one call, check
     the contract, and hand back the batches (rows and rejects per file, by ``source_file``)."""
     reads = read_many([path for path, _, _ in group], adapter)
@@ -653,8 +904,8 @@ def _read_and_map_group(group, adapter: Adapter, settings, listings, refs) -> li
             ], "")
         fr.rows_read = read.rows_read
         if read.failed:
-            fr.status = "failed"
-            fr.message = next(m.message for m in read.messages if m.severity == "error")
+            error = next(m for m in read.messages if m.severity == "error")
+            fr.status, fr.message, fr.rule = "failed", error.message, error.rule
             failed.append((path, rel, fr, read))
         elif FILE in read.frame.columns:  # a column of that name: no room for the file key
             by_header.setdefault((id(fr),), []).append((path, rel, fr, read))
@@ -665,7 +916,7 @@ def _read_and_map_group(group, adapter: Adapter, settings, listings, refs) -> li
         out.append(_Pending(adapter, [(fr, list(read.messages)) for _, _, fr, read in failed],
                             _empty_rows(adapter), _empty_rejects()))
     for items in by_header.values():
-        out += _map_batch(items, adapter, settings, listings, refs)
+        out += _map_batch(items, adapter, settings, listings, refs, options)
     return out
 
 
@@ -679,7 +930,8 @@ def _empty_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema={FILE: pl.String} | REJECT_SCHEMA)
 
 
-def _map_batch(items, adapter: Adapter, settings, listings, refs) -> list[_Pending]:
+def _map_batch(items, adapter: Adapter, settings, listings, refs,
+               options: IngestOptions | None = None) -> list[_Pending]:
     """Map files that share a header in one ``map`` call (a failing batch is retried file by
     file, so a broken file costs only its own records), then resolve SKUs and check the
     contract. Everything is keyed by (``source_file``, ``source_line``) afterwards."""
@@ -699,12 +951,16 @@ def _map_batch(items, adapter: Adapter, settings, listings, refs) -> list[_Pendi
         )
     path, rel = items[0][0], items[0][1]
     messages = {fr.source_file: list(read.messages) for _, _, fr, read in items}
+    ctx = _context(path, rel, adapter, settings)
     try:
-        mapped = adapter.map(frame, _context(path, rel, adapter, settings))
+        # numbers in the file's declared format (the adapter's, or shelfwise.toml's override)
+        with number_format(*(options or IngestOptions()).marks(adapter, ctx.channel_id)):
+            mapped = adapter.map(frame, ctx)
         rows, adapter_rejects = mapped.rows, mapped.rejects
     except Exception as exc:  # noqa: BLE001 - one broken file must not stop the batch
         if len(items) > 1:
-            return [p for item in items for p in _map_batch([item], adapter, settings, listings, refs)]
+            return [p for item in items
+                    for p in _map_batch([item], adapter, settings, listings, refs, options)]
         # every record is quarantined under one rule: accounting holds, nothing is lost
         messages[names[0]].append(
             Message(None, "error", "adapter_error", f"{adapter.name} failed: {exc!r}")
@@ -726,6 +982,16 @@ def _map_batch(items, adapter: Adapter, settings, listings, refs) -> list[_Pendi
         pl.concat(reader_rejects, how="vertical_relaxed") if reader_rejects
         else pl.DataFrame(schema=REJECT_SCHEMA)
     )
+    entity = ENTITIES[adapter.entity]
+    master = adapter.entity in MASTER_ENTITIES and all(k in rows.columns for k in entity.key)
+    rejected_keys = None
+    if master and rejects.height:
+        # keys of records the adapter refused: their earlier version is kept
+        rejected_keys = rows.join(rejects.select(LINE), on=LINE, how="semi").select(
+            ((pl.col(LINE) // _FILE_STRIDE).replace_strict(
+                list(range(len(names))), names, return_dtype=pl.String)).alias(FILE),
+            *[pl.col(k).cast(entity.polars_schema[k], strict=False) for k in entity.key],
+        )
     if rejects.height:
         rows = rows.join(rejects.select(LINE), on=LINE, how="anti")
     if listings is not None and listings.height and rows.height:
@@ -750,21 +1016,68 @@ def _map_batch(items, adapter: Adapter, settings, listings, refs) -> list[_Pendi
         text = frame.with_columns(local, file_of) if batched else frame.with_columns(
             local, pl.lit(names[0]).alias(FILE))
         rejects = pl.concat(
-            [rejects, _with_json(check.rejects, text, adapter, on=[FILE, LINE])],
+            [rejects, _with_json(_with_time_cells(check.rejects, text, adapter, entity), text,
+                                 adapter, on=[FILE, LINE])],
             how="vertical_relaxed",
         )
+    if master and check.rejects.height:
+        keys = rows.join(check.rejects.select(FILE, LINE), on=[FILE, LINE], how="semi").select(
+            FILE, *entity.key)
+        rejected_keys = keys if rejected_keys is None else pl.concat(
+            [rejected_keys, keys], how="vertical_relaxed")
+    if rejected_keys is not None:
+        rejected_keys = rejected_keys.drop_nulls().unique()
     files = [(fr, messages[fr.source_file]) for _, _, fr, _ in items]
-    return [_Pending(adapter, files, check.good, rejects, check.messages)]
+    return [_Pending(adapter, files, check.good, rejects, check.messages, rejected_keys)]
+
+
+# export headers that hold a time or a date ("Created at", "purchase-date", "Sale Date", "Time")
+_TIME_HEADER = re.compile(r"(?i)(date|time|(^|[ _-])at$)")
+
+
+def _with_time_cells(rejects: pl.DataFrame, text: pl.DataFrame, adapter: Adapter, entity) -> pl.DataFrame:
+    """A time that could not be read is reported with the text of the cell, not as
+    "<blank>": a contract message about a blank time or date column gets the record's time
+    cells appended (safe columns only), e.g. ``ordered_at <blank> is required [missing_value];
+    as read: Created at '31/31/2024 25:00'``."""
+    times = [c.name for c in entity.columns if c.sql_type in ("TIMESTAMP", "DATE")]
+    allowed = safe_columns(adapter)
+    cells = [c for c in text.columns if c in allowed and _TIME_HEADER.search(c)]
+    blank_time = pl.lit(False)
+    for name in times:
+        blank_time = blank_time | pl.col("message").str.contains(f"{name} <blank>", literal=True)
+    if not cells or not rejects.filter(blank_time).height:
+        return rejects
+    as_read = text.select(
+        FILE, LINE,
+        pl.concat_str(
+            [pl.when(pl.col(c).is_not_null()).then(pl.lit(f"{c} '") + pl.col(c) + pl.lit("'"))
+             for c in cells],
+            separator=", ", ignore_nulls=True,
+        ).alias("_as_read"),
+    )
+    return (
+        rejects.join(as_read, on=[FILE, LINE], how="left")
+        .with_columns(
+            message=pl.when(blank_time & (pl.col("_as_read").fill_null("") != ""))
+            .then(pl.col("message") + pl.lit("; as read: ") + pl.col("_as_read"))
+            .otherwise(pl.col("message"))
+        )
+        .drop("_as_read")
+    )
 
 
 def _with_json(rejects: pl.DataFrame, text: pl.DataFrame, adapter: Adapter, on=(LINE,)) -> pl.DataFrame:
-    """Attach each rejected record's original text (identity columns removed) as JSON."""
+    """Attach each rejected record's original text as JSON: only the columns the adapter
+    declares safe (an allow-list, :func:`~assets.ingest.adapters.base.safe_columns`), so an
+    identity column under a name the adapter does not know never reaches quarantine."""
     on = list(on)
     out_cols = [*on, "rule", "message"]
     keys = rejects.select(on).unique()
     if text.height == 0 or keys.height == 0:
         return rejects.select(*out_cols, row_json=pl.lit("{}"))
-    keep = [c for c in text.columns if c not in (LINE, FILE) and c not in set(adapter.pii_columns)]
+    allowed = safe_columns(adapter)
+    keep = [c for c in text.columns if c not in (LINE, FILE) and c in allowed]
     payload = text.join(keys, on=on, how="semi").select(
         *on, (pl.struct(keep).struct.json_encode() if keep else pl.lit("{}")).alias("row_json"),
     )
@@ -798,6 +1111,7 @@ def _flush(con, entity, pending: list[_Pending], batch_id, report, log_notes) ->
     )
     quarantined: dict[str, int] = {}
     skipped: dict[str, int] = {}
+    skipped_lines: pl.DataFrame | None = None  # file, rule, n, first lines
     skip_rules = pl.DataFrame(
         [(p.adapter.name, r) for p in pending for r in p.adapter.skip_rules],
         schema={"adapter": pl.String, "rule": pl.String}, orient="row",
@@ -815,10 +1129,13 @@ def _flush(con, entity, pending: list[_Pending], batch_id, report, log_notes) ->
             .sort(FILE, LINE)
         )
         if skip_rules.height:
-            # records that are not data (a summary row): counted, never quarantined
+            # records that are not data (a summary row): counted, never quarantined, and
+            # named: one message per file and reason, with the lines
             skip = rejected.join(skip_rules, on=["adapter", "rule"], how="semi")
             skipped = dict(skip.group_by(FILE).len().iter_rows())
             rejected = rejected.join(skip_rules, on=["adapter", "rule"], how="anti")
+            skipped_lines = skip.group_by(FILE, "rule", maintain_order=True).agg(
+                pl.len().alias("n"), pl.col(LINE).head(20).alias("lines"))
         quarantined = dict(rejected.group_by(FILE).len().iter_rows())
     if rejected.height:
         _insert(
@@ -837,13 +1154,21 @@ def _flush(con, entity, pending: list[_Pending], batch_id, report, log_notes) ->
             ),
         )
     messages, manifest = [], []
+    if skipped_lines is not None:
+        for file_name, rule, n, lines in skipped_lines.iter_rows():
+            shown = ", ".join(str(x) for x in lines) + (" ..." if n > len(lines) else "")
+            messages.append((file_name, Message(
+                int(lines[0]), "info", rule,
+                f"{n:,} record(s) skipped as not data ({rule}): line(s) {shown}")))
     for p in pending:
         for fr, file_messages in p.files:
             fr.rows_quarantined = quarantined.get(fr.source_file, 0)
             fr.rows_skipped = skipped.get(fr.source_file, 0)
             fr.rows_loaded = loaded.get(fr.source_file, 0)
             accounted = fr.rows_loaded + fr.rows_quarantined + fr.rows_skipped
-            if fr.status != "failed" and accounted != fr.rows_read:
+            if fr.status == "held":  # nothing of it landed: its counts are in the message
+                fr.rows_quarantined = fr.rows_skipped = fr.rows_loaded = 0
+            elif fr.status != "failed" and accounted != fr.rows_read:
                 file_messages.append(
                     Message(
                         None,

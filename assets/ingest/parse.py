@@ -7,8 +7,14 @@ canonical types with these helpers. They share one contract:
   ``select`` with no Python loop over rows;
 - they never raise on bad input: a value that cannot be parsed becomes null, and the
   canonical entity's pandera contract (or the adapter, through :func:`rejects_where`) rejects
-  the row with a named rule. Blank cells (empty or whitespace only) and the usual spellings of
-  "no value" (``NaN``, ``NA``, ``N/A``, ``null``, ``None``, ``-``) are null as well;
+  the row with a named rule. Blank cells (empty or whitespace only) are null. The usual
+  spellings of "no value" (``NaN``, ``NA``, ``N/A``, ``null``, ``None``, ``-``) are null only
+  where a number, a count or a time is expected: in text and identifier columns they are
+  text (real SKUs are called ``NA``, ``NAN``, ``None`` and ``-``; ``NA`` is Namibia);
+- numbers are read in the *declared* number format of the file (:func:`number_format`: the
+  decimal mark and the thousands mark, the adapter's declaration or a ``shelfwise.toml``
+  override set by the engine), never guessed from one cell: ``"2,5"`` in a file whose decimal
+  mark is ``.`` is not a number (null, so the row is quarantined), not 25;
 - output dtypes are the canonical ones: ``Float64`` money, ``Int64`` counts, naive
   ``Datetime("us")`` holding UTC, ``Date`` for business dates, ``String`` ISO codes.
 
@@ -24,12 +30,40 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 
 import polars as pl
 
-# Spellings that mean "no value" in the exports we read (compared after trim, case-insensitive).
+# Spellings that mean "no value" where a number, count or time is expected (compared after
+# trim, case-insensitive). Never applied to text or identifiers: "NA" may be a SKU.
 NULL_TOKENS = ("", "nan", "na", "n/a", "null", "none", "-", "--")
+
+# (decimal mark, thousands mark) of the file being mapped: set by the engine around an
+# adapter's ``map`` (:func:`number_format`), read when a number expression is built
+_NUMBER_FORMAT: ContextVar[tuple[str, str]] = ContextVar("number_format", default=(".", ","))
+DECIMAL_MARKS = (".", ",")
+THOUSANDS_MARKS = (",", ".", " ", "'", "")
+
+
+@contextlib.contextmanager
+def number_format(decimal_mark: str = ".", thousands_mark: str = ",") -> Iterator[None]:
+    """Within the block, :func:`to_number` and :func:`to_int` read numbers with this decimal
+    mark (``"."`` or ``","``) and thousands mark (``","``, ``"."``, ``" "``, ``"'"`` or ``""``
+    for none). Raises ``ValueError`` for a mark outside those, or two equal marks."""
+    if decimal_mark not in DECIMAL_MARKS or thousands_mark not in THOUSANDS_MARKS:
+        raise ValueError(
+            f"number format: decimal mark {decimal_mark!r} must be one of {DECIMAL_MARKS}, "
+            f"thousands mark {thousands_mark!r} one of {THOUSANDS_MARKS}"
+        )
+    if decimal_mark == thousands_mark:
+        raise ValueError(f"number format: decimal and thousands mark are both {decimal_mark!r}")
+    token = _NUMBER_FORMAT.set((decimal_mark, thousands_mark))
+    try:
+        yield
+    finally:
+        _NUMBER_FORMAT.reset(token)
 
 # Currency signs and ISO codes that exports glue to amounts ("$12.50", "£1,234.00",
 # "EUR 12,50", "12.50 USD", "US $12.50"). Removed before the number is read.
@@ -42,59 +76,102 @@ _CURRENCY_NOISE = (
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
-    """Trimmed text; empty cells and null tokens (``NaN``, ``N/A``, ``-``, ...) become null.
+    """Trimmed text; empty (or whitespace-only) cells become null.
 
     Only leading/trailing whitespace (including non-breaking spaces) is removed, never
-    inner spaces: ``"  RED  MUG "`` → ``"RED  MUG"``.
+    inner spaces: ``"  RED  MUG "`` → ``"RED  MUG"``. ``"NA"``, ``"None"``, ``"-"`` stay text:
+    in an identifier or text column they are values (a SKU ``NA``, the country Namibia).
     """
     text = expr.cast(pl.String).str.strip_chars(" \t\r\n\u00a0")
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def missing_to_null(expr: pl.Expr) -> pl.Expr:
+    """:func:`blank_to_null`, and the spellings of "no value" (``NaN``, ``N/A``, ``-``, ...)
+    null too: for cells that hold a number, a count or a time, never an identifier."""
+    text = blank_to_null(expr)
     return pl.when(text.str.to_lowercase().is_in(NULL_TOKENS)).then(None).otherwise(text)
 
 
-def to_number(expr: pl.Expr, *, decimal_comma: bool = False) -> pl.Expr:
-    """Money or measure text → ``Float64``; null when it is not a number.
+def to_number(expr: pl.Expr, *, decimal_comma: bool | None = None) -> pl.Expr:
+    """Money or measure text → ``Float64``; null when it is not a number *in the declared
+    number format* (:func:`number_format`; ``decimal_comma=True`` forces ``1.234,50``).
 
-    Accepts (decimal point, the default):
+    Accepts, with ``.`` as the decimal mark and ``,`` as the thousands mark (the default):
     - plain numbers ``"12.5"``, ``"-3"``, ``"+3"``, ``".5"``, ``"1e3"``;
-    - thousands separators ``"1,234.50"`` → 1234.5 (a comma is always a thousands separator
-      here, so ``"12,50"`` reads as 1250: pass ``decimal_comma=True`` for ``"1.234,50"``
-      style files, where dots are the thousands separators and the comma is the decimal);
+    - thousands marks in groups of three ``"1,234.50"`` → 1234.5;
     - currency signs or codes before or after the number: ``"$12.50"``, ``"£1,234.00"``,
       ``"US $9.99"``, ``"12.50 EUR"``, ``"-$3.00"`` and ``"$-3.00"`` (both → -3.0);
     - accounting negatives ``"(12.50)"`` → -12.5;
     - inner spaces used as thousands separators ``"1 234.50"`` → 1234.5.
 
-    Null for blanks, null tokens (``NaN``, ``N/A``, ``-``), text (``"free"``), two numbers in
-    one cell and ``inf``/``nan`` (never a real amount).
+    With ``,`` as the decimal mark and ``.`` as the thousands mark: ``"12,50"`` → 12.5,
+    ``"1.234,50"`` → 1234.5, ``"1.234"`` → 1234.
+
+    Null (refused, never guessed): blanks, null tokens (``NaN``, ``N/A``, ``-``), text
+    (``"free"``), two numbers in one cell, ``inf``/``nan``; a mark that does not fit the
+    declared format (``"2,5"``, ``"12,50"`` and ``"1.234,50"`` when ``.`` is the decimal
+    mark; ``"12.50"`` when ``,`` is); and, with ``,`` as the decimal mark, a lone ``,``
+    followed by exactly three digits (``"1,234"``): a file that writes thousands with commas
+    looks just the same, so the value is ambiguous.
     """
-    text = blank_to_null(expr)
-    if decimal_comma:
-        return _number_from(_cleaned(text, decimal_comma=True))
-    # Most cells are plain numbers already: only the others go through the clean-up
-    # regexes (their input is null for plain cells, and a null skips the regex work).
-    plain = text.str.contains(_PLAIN_NUMBER)
-    messy = _cleaned(pl.when(~plain).then(text), decimal_comma=False)
-    return pl.when(plain).then(text.cast(pl.Float64, strict=False)).otherwise(_number_from(messy))
+    decimal, thousands = (",", ".") if decimal_comma else _NUMBER_FORMAT.get()
+    if decimal_comma is False:
+        decimal, thousands = ".", ","
+    text = missing_to_null(expr)
+    if decimal == ".":
+        # Most cells are plain numbers already: only the others go through the clean-up
+        # regexes (their input is null for plain cells, and a null skips the regex work).
+        plain = text.str.contains(_PLAIN_NUMBER)
+        messy = _cleaned(pl.when(~plain).then(text), decimal, thousands)
+        return pl.when(plain).then(text.cast(pl.Float64, strict=False)).otherwise(
+            _number_from(messy)
+        )
+    return _number_from(_cleaned(text, decimal, thousands))
 
 
 _PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _PLAIN_INT = r"^-?[0-9]{1,15}$"
 
 
-def _cleaned(text: pl.Expr, *, decimal_comma: bool) -> pl.Expr:
-    """Number text without currency noise, inner spaces and thousands separators."""
+def _grouped(decimal: str, thousands: str) -> str:
+    """Regex of a number with thousands marks in groups of three (any decimal part)."""
+    t, d = _re_escape(thousands), _re_escape(decimal)
+    return rf"^[+-]?[0-9]{{1,3}}({t}[0-9]{{3}})+({d}[0-9]*)?$"
+
+
+def _re_escape(mark: str) -> str:
+    """A number mark for a regex (only "." is special among the marks we allow)."""
+    return r"\." if mark == "." else mark
+
+
+def _cleaned(text: pl.Expr, decimal: str, thousands: str) -> pl.Expr:
+    """Number text without currency noise and inner spaces, in ``.``-decimal form; null when
+    its marks do not fit the declared format (so it is refused, not misread)."""
     text = text.str.replace_all(_CURRENCY_NOISE, "")
-    text = text.str.replace_all(r"[\s\u00a0']", "")  # inner spaces and Swiss apostrophes
-    if decimal_comma:
-        text = text.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
-    else:
-        text = text.str.replace_all(",", "", literal=True)
     # accounting style: "(12.50)" means -12.50
-    return (
-        pl.when(text.str.contains(r"^\(.*\)$"))
-        .then(pl.lit("-") + text.str.strip_chars("()"))
+    text = (
+        pl.when(text.str.contains(r"^\s*\(.*\)\s*$"))
+        .then(pl.lit("-") + text.str.strip_chars(" ()"))
         .otherwise(text)
     )
+    if thousands in (" ", "'", ","):
+        # inner spaces and Swiss apostrophes group thousands in every format we read
+        text = text.str.replace_all(r"[\s\u00a0']", "")
+    else:
+        text = text.str.replace_all(r"[\s\u00a0]", "")
+    other = "," if decimal == "." else "."
+    plain = rf"^[+-]?([0-9]+({_re_escape(decimal)}[0-9]*)?|{_re_escape(decimal)}[0-9]+)([eE][+-]?[0-9]+)?$"
+    grouped = _grouped(decimal, thousands) if thousands in (",", ".") else None
+    ok = text.str.contains(plain)
+    if decimal == ",":
+        # "1,234": a thousands comma or a decimal comma? refused
+        ok = ok & ~text.str.contains(r"^[+-]?[0-9]{1,3},[0-9]{3}$")
+    if grouped is not None:
+        ok = ok | text.str.contains(grouped)
+    without_groups = text.str.replace_all(_re_escape(other), "") if grouped else text
+    normal = without_groups.str.replace(",", ".", literal=True) if decimal == "," else without_groups
+    return pl.when(ok).then(normal).otherwise(None)
 
 
 def _number_from(text: pl.Expr) -> pl.Expr:
@@ -104,20 +181,31 @@ def _number_from(text: pl.Expr) -> pl.Expr:
 
 
 def to_int(expr: pl.Expr) -> pl.Expr:
-    """Count text → ``Int64``; null unless the value is a whole number.
+    """Count text → ``Int64``; null unless the value is a whole number written in digits.
 
-    ``"6"``, ``"+6"``, ``"-6"``, ``"1,200"`` and float-typed text ``"17850.0"`` (exports
-    written through a float column) are whole numbers; ``"2.5"``, ``"abc"`` and blanks are
-    null. Values beyond ±2^53 are null (a float cannot hold them exactly).
+    ``"6"``, ``"+6"``, ``"-6"``, ``"1,200"`` (thousands mark of the declared number format)
+    and float-typed text ``"17850.0"`` (exports written through a float column) are whole
+    numbers; ``"2.5"``, ``"abc"``, blanks and exponent notation (``"1e3"``: no export writes
+    a count so, and a float artefact is not a quantity) are null. Values beyond ±2^53 are
+    null (a float cannot hold them exactly).
     """
-    text = blank_to_null(expr)
+    decimal, thousands = _NUMBER_FORMAT.get()
+    text = missing_to_null(expr).str.strip_prefix("+")
     # plain whole numbers (almost every cell) are cast directly; the rest as numbers
     plain = text.str.contains(_PLAIN_INT)
-    number = to_number(pl.when(~plain).then(text))
-    whole = (number == number.floor()) & (number.abs() <= 2.0**53)
+    grouped = (
+        text.str.contains(rf"^-?[0-9]{{1,3}}({_re_escape(thousands)}[0-9]{{3}})+$")
+        if thousands else pl.lit(False)
+    )
+    artefact = text.str.contains(rf"^-?[0-9]+{_re_escape(decimal)}0+$")
+    digits = (
+        pl.when(grouped).then(text.str.replace_all(_re_escape(thousands), ""))
+        .when(artefact).then(text.str.replace(rf"{_re_escape(decimal)}0+$", ""))
+    )
+    number = digits.cast(pl.Float64, strict=False)
     return (
         pl.when(plain).then(text.cast(pl.Int64, strict=False))
-        .when(whole).then(number.cast(pl.Int64, strict=False))
+        .when(number.abs() <= 2.0**53).then(number.cast(pl.Int64, strict=False))
         .otherwise(None)
     )
 
@@ -159,7 +247,7 @@ def to_utc(
     must stay the same date whatever the zone (noon does for every zone within ±12 h, i.e.
     all but New Zealand's summer time and a few Pacific islands).
     """
-    text = blank_to_null(expr)
+    text = missing_to_null(expr)
     parsed: list[pl.Expr] = []
     for fmt in formats:
         if _has_zone(fmt):
@@ -196,7 +284,7 @@ def to_date(expr: pl.Expr, formats: Sequence[str]) -> pl.Expr:
     (``"3/1/24"``). A cell carrying a time as well does not match a date-only format: use
     :func:`to_utc` and take ``.dt.date()`` if the time matters.
     """
-    text = blank_to_null(expr)
+    text = missing_to_null(expr)
     return pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in formats])
 
 

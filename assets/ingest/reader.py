@@ -21,7 +21,8 @@ CSV syntax so that adapters see a clean, uniform frame:
   ``wrong_field_count`` (the other records load); a quote left open at the end of the file
   rejects the last record with ``unterminated_quote``; records whose first field matches
   ``adapter.trailer_pattern`` (a regex, searched; anchor it with ``^``) are report trailers:
-  dropped and not counted;
+  dropped and not counted, but named (an ``info`` message ``report_trailer`` with their
+  lines);
 - an empty file (``empty_file``) or a header without records (``no_records``) gives 0 rows
   and a warning, never an exception;
 - Parquet files (``*.parquet``) are read with Polars, every column cast to text;
@@ -51,7 +52,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from assets.ingest.adapters.base import LINE, Adapter, canonical_header
+from assets.ingest.adapters.base import LINE, Adapter, canonical_header, safe_columns
 
 # the csv module refuses fields over 128 KiB by default; a long cell is the contract's business
 # (text_too_long), not a reason to lose the file
@@ -103,22 +104,49 @@ class ReadResult:
 def read_records(path: Path, adapter: Adapter) -> ReadResult:
     """Read ``path`` in ``adapter``'s CSV dialect (or Parquet) into all-text columns.
 
-    Never raises for bad content: every problem becomes a message or a rejected record. An
-    unreadable path (permissions, vanished file) still raises ``OSError``.
+    Never raises: every problem becomes a message or a rejected record; a path that cannot
+    be read (vanished, permissions) or content no reader understands gives a failed result
+    with a file-level error (:func:`unreadable`).
     """
     path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        return _read_parquet(path, adapter)
-    data = path.read_bytes()
-    text, encoding, messages = decode(data)
-    return _read_text(
-        text,
-        adapter,
-        encoding,
-        messages,
-        ends_with_newline=data.endswith(b"\n"),
-        small=len(data) <= SMALL_FILE_BYTES,
-    )
+    try:
+        if path.suffix.lower() == ".parquet":
+            return _read_parquet(path, adapter)
+        data = path.read_bytes()
+        binary = not_text(data)
+        if binary is not None:
+            return _empty([], "", [binary])
+        text, encoding, messages = decode(data)
+        return _read_text(
+            text,
+            adapter,
+            encoding,
+            messages,
+            ends_with_newline=text.endswith("\n"),
+            small=len(data) <= SMALL_FILE_BYTES,
+        )
+    except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the run
+        return unreadable(exc)
+
+
+def unreadable(exc: BaseException) -> ReadResult:
+    """The failed result of a file that could not be read: a vanished file, a permission,
+    or an error no rule foresaw (named, so the file can be fixed and is retried next run)."""
+    if isinstance(exc, FileNotFoundError):
+        msg = Message(None, "error", "file_vanished",
+                      "the file disappeared while shelfwise was reading it: it is read next run")
+    elif isinstance(exc, PermissionError):
+        msg = Message(None, "error", "permission_denied",
+                      "shelfwise may not read this file (permissions): allow reading it, and "
+                      "it is read next run")
+    elif isinstance(exc, OSError):
+        msg = Message(None, "error", "unreadable_file", f"cannot read the file: {exc.strerror or exc}")
+    else:
+        # the exception's text is not shown: it may quote a cell (customer identity)
+        msg = Message(None, "error", "unreadable_file",
+                      f"the file could not be read ({type(exc).__name__}); please report it "
+                      "with the file's format")
+    return _empty([], "", [msg])
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,14 +154,84 @@ def read_records(path: Path, adapter: Adapter) -> ReadResult:
 
 
 def decode(data: bytes) -> tuple[str, str, list[Message]]:
-    """Bytes → text, the encoding used, and a warning when it was not UTF-8.
+    """Bytes → text, the encoding used, and findings about it. Never raises.
 
-    UTF-8 (BOM dropped) first; invalid UTF-8 falls back to cp1252, the encoding Excel and most
-    Windows exports use, and to Latin-1 where cp1252 leaves a byte undefined (Latin-1 decodes
-    every byte, so no row is ever lost to decoding).
+    - UTF-16 (LE or BE) with a BOM, or without one when the NUL bytes of the first few KiB
+      say so (Square and Excel's "Unicode text" write it); an odd byte count or a lone
+      surrogate replaces the broken character with U+FFFD and says on which line
+      (``encoding_errors``): one bad character must not cost the file;
+    - UTF-8, BOM dropped;
+    - anything else: cp1252, the encoding Excel and most Windows exports use, and Latin-1
+      where cp1252 leaves a byte undefined (Latin-1 decodes every byte, so no row is ever lost
+      to decoding), with the warning ``encoding_fallback``. Bytes that merely *start* like a
+      UTF-16 BOM (a cp1252 file beginning with ``ÿþ``) but do not decode to lines of text as
+      UTF-16 take this path;
+    - line endings: a file whose lines end in CR alone (old Mac exports) is read with those
+      CRs as line ends (``cr_line_endings``, a warning) instead of as one long line.
+
+    A compressed file or a workbook is not text: :func:`not_text` names it before decoding.
     """
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        return data.decode("utf-16"), "utf-16", []
+    text, encoding, messages = _decode_bytes(data)
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")
+        messages.append(
+            Message(None, "warning", "cr_line_endings",
+                    "lines end in CR only (an old Mac export): read with CR as the line end")
+        )
+    return text, encoding, messages
+
+
+def _utf16_byte_order(data: bytes) -> str | None:
+    """"utf-16-le"/"utf-16-be" when the file is UTF-16 (BOM, or NUL bytes in every other
+    position of its first 4 KiB, as ASCII text in UTF-16 has), else None."""
+    if data.startswith(b"\xff\xfe"):
+        return "utf-16-le"
+    if data.startswith(b"\xfe\xff"):
+        return "utf-16-be"
+    head = data[:4096]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    even_nul, odd_nul = even.count(0) / len(even), odd.count(0) / max(len(odd), 1)
+    if odd_nul > 0.3 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.3 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _looks_like_text(text: str) -> bool:
+    """Lines of delimited text: a newline or a separator among the first characters (bytes
+    that are not UTF-16 decode to CJK-looking characters without either)."""
+    head = text[:4096]
+    return any(c in head for c in ("\n", "\r", *_CANDIDATE_SEPARATORS))
+
+
+def _decode_bytes(data: bytes) -> tuple[str, str, list[Message]]:
+    order = _utf16_byte_order(data)
+    if order is not None:
+        body = data[2:] if data[:2] in (b"\xff\xfe", b"\xfe\xff") else data
+        text = body.decode(order, errors="replace")
+        if _looks_like_text(text):
+            try:
+                body.decode(order)
+                return text, order, []
+            except UnicodeDecodeError as exc:
+                line = body[: exc.start].decode(order, errors="replace").count("\n") + 1
+                cause = (
+                    "the file ends in half a character: was it cut off?"
+                    if exc.start >= len(body) - 1 and len(body) % 2
+                    else "a lone surrogate"
+                )
+            return text, order, [
+                Message(
+                    line,
+                    "warning",
+                    "encoding_errors",
+                    f"invalid {order.upper()} on line {line} ({cause}); the broken character "
+                    "reads as U+FFFD, every row is kept",
+                )
+            ]
     encoding = "utf-8"
     if data.startswith(_BOM_UTF8):
         data, encoding = data[len(_BOM_UTF8) :], "utf-8-sig"
@@ -145,7 +243,15 @@ def decode(data: bytes) -> tuple[str, str, list[Message]]:
         text, encoding = data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
         text, encoding = data.decode("latin-1"), "latin-1"
-    return text, encoding, [
+    extra = []
+    for mangled in ("ÿþ", "þÿ", "ï»¿"):  # a byte-order mark written through the wrong encoding
+        if text.startswith(mangled):
+            text = text[len(mangled) :]
+            extra.append(Message(1, "warning", "mangled_bom",
+                                 f"the file starts with {mangled!r}, a byte-order mark saved in "
+                                 "the wrong encoding: ignored"))
+            break
+    return text, encoding, extra + [
         Message(
             bad_line,
             "warning",
@@ -156,13 +262,43 @@ def decode(data: bytes) -> tuple[str, str, list[Message]]:
     ]
 
 
+# magic numbers of files that are not text: (prefix, rule, what it is, what to do)
+_NOT_TEXT = (
+    (b"\x1f\x8b", "compressed_file", "a gzip-compressed file",
+     "unpack it (gunzip) and put the CSV itself in the inbox"),
+    (b"PK\x03\x04", "compressed_file", "a ZIP archive or an Excel workbook (.xlsx)",
+     "unpack it, or save the sheet as CSV (UTF-8), and put the CSV in the inbox"),
+    (b"\xd0\xcf\x11\xe0", "compressed_file", "an old Excel workbook (.xls)",
+     "save the sheet as CSV (UTF-8) and put the CSV in the inbox"),
+    (b"PAR1", "unreadable_file", "a Parquet file without the .parquet extension",
+     "rename it to end in .parquet"),
+)
+
+
+def not_text(data: bytes) -> Message | None:
+    """A file-level error when ``data`` is a known binary format rather than text."""
+    for magic, rule, what, fix in _NOT_TEXT:
+        if data.startswith(magic):
+            return Message(None, "error", rule, f"this is {what}, not a text export: {fix}")
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # header
 
 
-def _split_fields(text: str, separator: str) -> list[str]:
+def _csv_reader(text: str, separator: str, quote_char: str | None = _QUOTE, strict=False):
+    """Python's csv reader in an adapter's dialect (``quote_char`` None: quotes are text)."""
+    if quote_char is None:
+        return csv.reader(io.StringIO(text, newline=""), delimiter=separator,
+                          quoting=csv.QUOTE_NONE, strict=strict)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar=quote_char,
+                      strict=strict)
+
+
+def _split_fields(text: str, separator: str, quote_char: str | None = _QUOTE) -> list[str]:
     """CSV-aware split of one record's text (quotes, doubled quotes, embedded newlines)."""
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=False))
+    rows = list(_csv_reader(text, separator, quote_char))
     if not rows:
         return []
     # a record with embedded newlines is one csv row; anything else is one row anyway
@@ -185,7 +321,7 @@ def _check_header(header: list[str], adapter: Adapter, line: int) -> list[Messag
     messages = []
     missing = [_spellings(c, adapter) for c in adapter.required_columns if c not in header]
     if missing:
-        found = ", ".join(repr(h) for h in header[:20]) + (" ..." if len(header) > 20 else "")
+        found = ", ".join(_shown(header[:20], adapter)) + (" ..." if len(header) > 20 else "")
         hint = ""
         if len(header) == 1:
             for sep in _CANDIDATE_SEPARATORS:
@@ -213,16 +349,44 @@ def _check_header(header: list[str], adapter: Adapter, line: int) -> list[Messag
                     line,
                     "error",
                     "unexpected_columns",
-                    f"unknown column(s) {', '.join(repr(e) for e in extra)}; allowed: "
+                    f"unknown column(s) {', '.join(_shown(extra, adapter))}; allowed: "
                     f"{', '.join(allowed)}",
                 )
             )
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         messages.append(
-            Message(line, "error", "duplicate_columns", f"column(s) {', '.join(dupes)} appear twice")
+            Message(line, "error", "duplicate_columns",
+                    f"column(s) {', '.join(_shown(dupes, adapter))} appear twice")
         )
     return messages
+
+
+def known_columns(adapter: Adapter) -> frozenset[str]:
+    """Header names the adapter knows (required, allowed, identity, alias spellings): names
+    a message may print. A header cell outside them may be a data row taken for a header."""
+    aliases = getattr(adapter, "header_aliases", None) or {}
+    spelled = set()
+    if isinstance(aliases, dict):
+        for canonical, spellings in aliases.items():
+            spelled |= {canonical} | ({spellings} if isinstance(spellings, str) else set(spellings))
+    return frozenset(
+        set(adapter.required_columns) | set(adapter.pii_columns) | set(safe_columns(adapter))
+        | set(getattr(adapter, "allowed_columns", ()) or ()) | spelled
+    )
+
+
+def _shown(names: list[str], adapter: Adapter) -> list[str]:
+    """Header names for a message: known names in full, others cut to their first three
+    characters (a file without a header row has a customer's name or e-mail there)."""
+    known = known_columns(adapter)
+
+    def is_known(name: str) -> bool:  # a whole header in a wrong separator is known parts
+        return name in known or all(
+            part.strip() in known for part in re.split(r"[,;\t|]", name)
+        )
+
+    return [repr(n) if len(n) <= 3 or is_known(n) else repr(n[:3] + "…") for n in names]
 
 
 def _empty(header: list[str], encoding: str, messages: list[Message], rows_read: int = 0):
@@ -266,7 +430,9 @@ def _read_text(
     body = body.with_columns((pl.col("idx").cast(pl.Int64) + header_line_no + 1).alias(LINE))
     # Small files (most daily exports): Python's csv module beats the vectorised scan, whose
     # fixed cost of a dozen Polars plans dominates below a few thousand lines.
-    scan = None if small else _scan_records(body, sep, len(header), adapter.trailer_pattern)
+    scan = None if small else _scan_records(
+        body, sep, len(header), adapter.trailer_pattern, adapter.quote_char
+    )
     result = None
     if small:
         result = _read_with_csv_module(body, header, adapter, encoding, messages, warn=False)
@@ -312,7 +478,8 @@ class _Scan:
 
 
 def _scan_records(
-    body: pl.DataFrame, sep: str, n_header: int, trailer_pattern: str | None
+    body: pl.DataFrame, sep: str, n_header: int, trailer_pattern: str | None,
+    quote: str | None = _QUOTE,
 ) -> _Scan | None:
     """Find record boundaries and field counts with vectorised quote parity.
 
@@ -323,8 +490,8 @@ def _scan_records(
     records are, and the caller falls back to the csv module.
     """
     text = pl.col("text")
-    has_quote = text.str.contains(_QUOTE, literal=True)
-    q = text.str.count_matches(_QUOTE, literal=True)
+    q = _quote_count(text, quote)
+    has_quote = q > 0
     lines = body.select(
         "idx", LINE, "text", has_quote.alias("has_quote"), (q.cum_sum() - q).alias("q_before")
     ).with_columns(in_quote=pl.col("q_before") % 2 == 1)
@@ -333,6 +500,13 @@ def _scan_records(
         belongs=pl.col("start") | pl.col("in_quote"), record_id=pl.col("start").cum_sum()
     )
     multiline = bool(lines.get_column("in_quote").any())
+    if multiline and lines.select(
+        (pl.col("in_quote") & ~pl.col("has_quote")
+         & (text.str.count_matches(sep, literal=True) == n_header - 1)).any()
+    ).item():
+        # a quoted field runs over a line that looks like a record of its own: an unbalanced
+        # quote, which the csv-module path rejects with its lines named
+        return None
     # A stray quote (inside an unquoted field) flips the parity, so the records after it come
     # out with wrong field counts, and Polars refuses such quotes: both send the file to the
     # csv-module fallback below, so no separate check is needed.
@@ -371,7 +545,7 @@ def _scan_records(
     else:
         trailer = pl.lit(False)
     total_quotes_odd = bool(
-        lines.height and (lines["q_before"][-1] + lines["text"][-1].count(_QUOTE)) % 2
+        quote and lines.height and (lines["q_before"][-1] + lines["text"][-1].count(quote)) % 2
     )
     last_id = records.get_column("record_id").max() if records.height else -1
     records = records.with_columns(
@@ -388,6 +562,23 @@ def _scan_records(
         return None
     clean = not (multiline or blank_lines or n_bad or bool(records.get_column("trailer").any()))
     return _Scan(records, belongs.select("idx", "record_id"), multiline, clean)
+
+
+def _trailer_note(lines: list[int]) -> list[Message]:
+    """An ``info`` message naming the lines dropped as report trailers: they are not records
+    (not counted), but a line the pattern took by mistake must not vanish unnamed."""
+    if not lines:
+        return []
+    shown = ", ".join(str(n) for n in lines[:20]) + (" ..." if len(lines) > 20 else "")
+    return [Message(int(lines[0]), "info", "report_trailer",
+                    f"{len(lines):,} line(s) dropped as the report's trailer: {shown}")]
+
+
+def _quote_count(text: pl.Expr, quote: str | None) -> pl.Expr:
+    """Quote characters on each line (0 for a format that never quotes)."""
+    if quote is None:
+        return pl.lit(0, dtype=pl.UInt32)
+    return text.str.count_matches(quote, literal=True)
 
 
 def _record_texts(body: pl.DataFrame, line_record: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
@@ -410,6 +601,8 @@ def _read_scanned(
     direct: str | None,
 ) -> ReadResult | None:
     n = len(header)
+    trailers = scan.records.filter(pl.col("trailer")).get_column(LINE).to_list()
+    messages = messages + _trailer_note(trailers)
     records = scan.records.filter(~pl.col("trailer"))
     good = records.filter((pl.col("n_fields") == n) & ~pl.col("unterminated"))
     bad = records.filter((pl.col("n_fields") != n) | pl.col("unterminated"))
@@ -432,7 +625,7 @@ def _read_scanned(
                 has_header=True,
                 new_columns=header,
                 infer_schema=False,
-                quote_char=_QUOTE,
+                quote_char=adapter.quote_char,
                 null_values=[""],  # a quoted empty field ("") is empty too, as in the csv path
             )
         except pl.exceptions.PolarsError:
@@ -472,17 +665,26 @@ def _read_with_csv_module(
     messages: list[Message],
     *,
     warn: bool = True,
+    depth: int = 0,
 ) -> ReadResult:
     """Record-by-record parse: small files, and the fallback for files Polars cannot parse
-    (non-RFC-4180 quoting, which ``warn`` reports)."""
+    (non-RFC-4180 quoting, which ``warn`` reports).
+
+    A quote that is never closed swallows the rest of the file into one record: only its
+    first line is rejected (``unterminated_quote``) and the lines after it are read again on
+    their own, so a stray quote costs one record, not the file's tail. A quoted field that
+    runs over lines which look like records of their own (the separator count of a whole
+    record, no quote) is rejected whole with ``unbalanced_quote``, naming its lines."""
     n = len(header)
+    quote, sep = adapter.quote_char, adapter.separator
     first_line = int(body.get_column(LINE)[0]) if body.height else 0
     text = "\n".join(body.get_column("text").to_list())
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=adapter.separator, strict=False)
+    reader = _csv_reader(text, adapter.separator, adapter.quote_char)
     trailer = re.compile(adapter.trailer_pattern) if adapter.trailer_pattern else None
     good_lines: list[int] = []
     columns: list[list[str | None]] = [[] for _ in range(n)]
-    bad: list[tuple[int, str, bool]] = []
+    bad: list[tuple[int, str, str]] = []  # line, text, rule
+    trailer_lines: list[int] = []
     physical = text.split("\n")
     consumed = 0
     while True:
@@ -493,8 +695,10 @@ def _read_with_csv_module(
             break
         except csv.Error:
             # open quote at end of file: the rest of the file is one unterminated record
+            while start < len(physical) - 1 and physical[start] == "":
+                start += 1
             line_no = first_line + start
-            bad.append((line_no, "\n".join(physical[start:]), True))
+            bad.append((line_no, "\n".join(physical[start:]), "unterminated_quote"))
             break
         consumed = reader.line_num
         if not row or (len(row) == 1 and row[0] == ""):
@@ -504,9 +708,16 @@ def _read_with_csv_module(
             start += 1
         line_no = first_line + start
         if trailer and trailer.search(row[0].strip()):
+            trailer_lines.append(line_no)
             continue
         if len(row) != n:
-            bad.append((line_no, "\n".join(physical[start:consumed]), False))
+            bad.append((line_no, "\n".join(physical[start:consumed]), "wrong_field_count"))
+            continue
+        if quote is not None and consumed - start > 1 and any(
+            quote not in line and line.count(sep) == n - 1
+            for line in physical[start + 1 : consumed]
+        ):
+            bad.append((line_no, "\n".join(physical[start:consumed]), "unbalanced_quote"))
             continue
         good_lines.append(line_no)
         for i, value in enumerate(row):
@@ -518,12 +729,22 @@ def _read_with_csv_module(
         # the lenient reader silently closes a quote left open at the end of the file: the
         # last record was cut off, whatever its field count says
         if last_bad > last_good:
-            bad[-1] = (bad[-1][0], bad[-1][1], True)
+            bad[-1] = (bad[-1][0], bad[-1][1], "unterminated_quote")
         else:
-            bad.append((last_good, "\n".join(physical[last_good - first_line :]), True))
+            bad.append((last_good, "\n".join(physical[last_good - first_line :]),
+                        "unterminated_quote"))
             good_lines.pop()
             for col in columns:
                 col.pop()
+    rest = None
+    if bad and bad[-1][2] == "unterminated_quote" and "\n" in bad[-1][1].rstrip("\n"):
+        # the open quote swallowed the lines after it: reject its first line only, read on
+        line_no, swallowed, _ = bad[-1]
+        bad[-1] = (line_no, swallowed.split("\n", 1)[0], "unterminated_quote")
+        after = body.filter(pl.col(LINE) > line_no)
+        if depth < 100 and after.height:
+            rest = _read_with_csv_module(after, header, adapter, encoding, [], warn=False,
+                                         depth=depth + 1)
     frame = pl.DataFrame(
         {h: pl.Series(h, col, dtype=pl.String) for h, col in zip(header, columns)}
         | {LINE: pl.Series(LINE, good_lines, dtype=pl.Int64)}
@@ -531,8 +752,15 @@ def _read_with_csv_module(
     rejects = _reject_rows(
         [b[0] for b in bad], [b[1] for b in bad], [b[2] for b in bad], header, adapter
     )
+    messages = messages + _trailer_note(trailer_lines)
+    if rest is not None:
+        frame = pl.concat([frame, rest.frame.select(frame.columns)])
+        rejects = pl.concat([rejects, rest.rejects])
+        messages = messages + [m for m in rest.messages if m.rule != "nonstandard_quoting"]
     stray = re.compile(rf'[^{re.escape(adapter.separator)}"]"[^{re.escape(adapter.separator)}"]')
-    if warn or any(stray.search(line) for line in physical if _QUOTE in line):
+    if adapter.quote_char is not None and (
+        warn or any(stray.search(line) for line in physical if _QUOTE in line)
+    ):
         messages = messages + [
             Message(
                 None,
@@ -548,9 +776,10 @@ def _read_with_csv_module(
 
 def _ends_inside_quote(record_text: str, adapter: Adapter) -> bool:
     """True when a strict CSV parse of the record hits the end of data inside a quote."""
+    if adapter.quote_char is None:
+        return False
     try:
-        list(csv.reader(io.StringIO(record_text, newline=""), delimiter=adapter.separator,
-                        strict=True))
+        list(_csv_reader(record_text, adapter.separator, adapter.quote_char, strict=True))
     except csv.Error as exc:
         return "unexpected end of data" in str(exc)
     return False
@@ -559,34 +788,44 @@ def _ends_inside_quote(record_text: str, adapter: Adapter) -> bool:
 def _reject_rows(
     line_nos: list[int],
     texts: list[str],
-    unterminated: list[bool],
+    unterminated: list[bool | str],
     header: list[str],
     adapter: Adapter,
 ) -> pl.DataFrame:
     """Rejected records as (source_line, rule, message, row_json).
 
-    The fields are matched to header names by position. Because a missing or extra field
-    shifts every later value, a value is dropped when a customer-identity column lies within
-    the shift distance of its position: identity never reaches quarantine, even misaligned.
-    Only rejected records pass through here (per-record Python is fine: they are few).
+    The fields are matched to header names by position, and only columns the adapter
+    declares safe (:func:`~assets.ingest.adapters.base.safe_columns`, an allow-list) are kept.
+    Because a missing or extra field shifts every later value, a value is kept only when
+    every column within the shift distance of its position is safe: identity never reaches
+    quarantine, however its column is spelled, even misaligned. Only rejected records pass
+    through here (per-record Python is fine: they are few).
     """
-    pii = {i for i, h in enumerate(header) if h in set(adapter.pii_columns)}
+    allowed = safe_columns(adapter)
+    safe = [h in allowed for h in header]
     out_lines, rules, msgs, jsons = [], [], [], []
     n = len(header)
     for line_no, text, open_quote in zip(line_nos, texts, unterminated):
-        fields = _split_fields(text, adapter.separator)
+        fields = _split_fields(text, adapter.separator, adapter.quote_char)
         shift = abs(len(fields) - n)
         row = {}
         for i, value in enumerate(fields):
-            if any(j in pii for j in range(i - shift, i + shift + 1)):
+            if i >= n or not all(0 <= j < n and safe[j] for j in range(i - shift, i + shift + 1)):
                 continue
-            name = header[i] if i < n else f"_extra_{i - n + 1}"
-            row[name] = value
-        if open_quote:
+            row[header[i]] = value
+        if open_quote == "unbalanced_quote":
+            rule = "unbalanced_quote"
+            last = line_no + text.count("\n")
+            msg = (
+                f"lines {line_no}-{last}: a quote opened on line {line_no} closes only on line "
+                f"{last}, and the lines between look like records of their own: check the "
+                "quotes (this record is not loaded)"
+            )
+        elif open_quote and open_quote != "wrong_field_count":
             rule = "unterminated_quote"
             msg = (
-                f"line {line_no}: a quoted field opened here is never closed before the end of "
-                "the file (file truncated?)"
+                f"line {line_no}: a quoted field opened here is never closed (file truncated, "
+                "or a stray quote?); the lines after it are read on their own"
             )
         else:
             rule = "wrong_field_count"
@@ -619,9 +858,23 @@ def _read_parquet(path: Path, adapter: Adapter) -> ReadResult:
     header_msgs = _check_header(header, adapter, 1)
     if header_msgs:
         return _empty(header, "parquet", header_msgs)
-    frame = frame.select([_as_text(c, frame.schema[c]) for c in header]).with_row_index(
-        LINE, offset=1
-    )
+    nested = [c for c in header if isinstance(frame.schema[c], (pl.List, pl.Array, pl.Struct, pl.Object))]
+    if nested:
+        return _empty(header, "parquet", [Message(
+            None, "error", "unsupported_column_type",
+            f"column(s) {', '.join(_shown(nested, adapter))} hold lists or structures, not "
+            "single values: write one value per cell",
+        )])
+    try:
+        frame = frame.select([_as_text(c, frame.schema[c]) for c in header])
+    except pl.exceptions.PolarsError:
+        binary = [c for c in header if frame.schema[c] == pl.Binary]
+        return _empty(header, "parquet", [Message(
+            None, "error", "not_text",
+            f"column(s) {', '.join(_shown(binary or header, adapter))} hold bytes that are not "
+            "UTF-8 text: write them as text columns",
+        )])
+    frame = frame.with_row_index(LINE, offset=1)
     frame = frame.with_columns(pl.col(LINE).cast(pl.Int64)).select(header + [LINE])
     messages = [] if frame.height else [
         Message(None, "warning", "no_records", "the Parquet file has no rows")
@@ -645,13 +898,23 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
 # many files at once
 
 
-def read_many(paths: list[Path], adapter: Adapter) -> list[ReadResult | OSError]:
+def read_many(paths: list[Path], adapter: Adapter) -> list[ReadResult]:
+    """See :func:`_read_many`; if anything unforeseen escapes it, every file is read alone
+    (:func:`read_records` never raises), so one strange file cannot stop the batch."""
+    try:
+        return _read_many(paths, adapter)
+    except Exception:  # noqa: BLE001
+        return [read_records(Path(p), adapter) for p in paths]
+
+
+def _read_many(paths: list[Path], adapter: Adapter) -> list[ReadResult]:
     """:func:`read_records` for many files of one format, with one vectorised scan and one
     Polars CSV parse for all of them (the fixed cost of a dozen Polars plans is paid once
     per batch, not once per file).
 
     Returns one result per path, in order; each frame is a zero-copy slice of the batch.
-    A path that cannot be opened gives its ``OSError`` instead of a result. Files this path
+    A path that cannot be read gives a failed result (:func:`unreadable`), never an
+    exception. Files this path
     cannot settle on its own — Parquet, quoting that is not RFC 4180 (a stray quote), a
     record of the wrong width in a file that has quotes — are read with :func:`read_records`,
     so every file gets exactly the result it would get alone.
@@ -667,7 +930,11 @@ def read_many(paths: list[Path], adapter: Adapter) -> list[ReadResult | OSError]
         try:
             data = path.read_bytes()
         except OSError as exc:
-            out[i] = exc
+            out[i] = unreadable(exc)
+            continue
+        binary = not_text(data)
+        if binary is not None:
+            out[i] = _empty([], "", [binary])
             continue
         text, encoding, messages = decode(data)
         parts = text.split("\n", skip + 1)
@@ -682,19 +949,19 @@ def read_many(paths: list[Path], adapter: Adapter) -> list[ReadResult | OSError]
             out[i] = _empty(header, encoding, messages + header_msgs)
             continue
         body = parts[skip + 1] if len(parts) > skip + 1 else ""
-        pending.append((i, header, body, encoding, messages, data.endswith(b"\n")))
+        pending.append((i, header, body, encoding, messages, text.endswith("\n")))
     if pending:
-        fallback = _read_batch(pending, adapter, out)
+        try:
+            fallback = _read_batch(pending, adapter, out)
+        except Exception:  # noqa: BLE001 - the batch failed: each file alone says why
+            fallback = [p[0] for p in pending]
         for i in fallback:
             out[i] = _read_alone(Path(paths[i]), adapter)
     return out  # type: ignore[return-value]
 
 
-def _read_alone(path: Path, adapter: Adapter) -> ReadResult | OSError:
-    try:
-        return read_records(path, adapter)
-    except OSError as exc:
-        return exc
+def _read_alone(path: Path, adapter: Adapter) -> ReadResult:
+    return read_records(path, adapter)
 
 
 def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
@@ -716,7 +983,7 @@ def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
         .with_columns(text.str.strip_suffix("\r"))
         .with_columns(idx=pl.int_range(pl.len()).over("f"))
     )
-    q = text.str.count_matches(_QUOTE, literal=True)
+    q = _quote_count(text, adapter.quote_char)
     lines = lines.with_columns(q=q).with_columns(
         has_quote=pl.col("q") > 0,
         q_before=pl.col("q").cum_sum().over("f") - pl.col("q"),
@@ -741,6 +1008,12 @@ def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
         any_quotes=pl.col("has_quote").any(),
         stray=(pl.col("has_quote") & text.str.contains(stray)).any(),
         quotes_odd=(pl.col("q").sum() % 2 == 1),
+        # a quoted field running over a line that looks like a whole record: see
+        # _read_with_csv_module (unbalanced_quote)
+        swallowed=(
+            pl.col("in_quote") & ~pl.col("has_quote")
+            & (text.str.count_matches(sep, literal=True) == pl.col("n_header") - 1)
+        ).any(),
     )
     belongs = lines.filter(pl.col("belongs")).with_columns(seps=seps)
     records = belongs.group_by("record_id", maintain_order=True).agg(
@@ -764,7 +1037,13 @@ def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
             unterminated=(pl.col("record_id") == pl.col("record_id").max().over("f"))
             & pl.col("quotes_odd"),
         )
-        .filter(~pl.col("trailer"))
+    )
+    trailer_lines = {
+        f: lines for f, lines in records.filter(pl.col("trailer")).group_by("f").agg(
+            pl.col("LINE").sort()).iter_rows()
+    } if adapter.trailer_pattern else {}
+    records = (
+        records.filter(~pl.col("trailer"))
         .with_columns(
             bad=(pl.col("n_fields") != pl.col("n_header")) | pl.col("unterminated")
         )
@@ -773,7 +1052,7 @@ def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
     # a stray quote, or a miscounted record in a file with quotes: only a real CSV parser
     # knows where its records are — such files are read alone (csv-module fallback)
     alone = set(
-        per_file.filter(pl.col("stray")).get_column("f").to_list()
+        per_file.filter(pl.col("stray") | pl.col("swallowed")).get_column("f").to_list()
         + records.filter(pl.col("bad") & pl.col("any_quotes")).get_column("f").to_list()
     )
     if alone:
@@ -805,7 +1084,7 @@ def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
                 has_header=True,
                 new_columns=list(header),
                 infer_schema=False,
-                quote_char=_QUOTE,
+                quote_char=adapter.quote_char,
                 null_values=[""],  # a quoted empty field ("") is empty too, as in the csv path
             )
         except pl.exceptions.PolarsError:
@@ -851,7 +1130,8 @@ def _read_batch(pending, adapter: Adapter, out: list) -> list[int]:
                 adapter,
             )
         result = ReadResult(
-            frame, frame.height + rejects.height, messages, encoding, rejects=rejects,
+            frame, frame.height + rejects.height,
+            messages + _trailer_note(trailer_lines.get(f, [])), encoding, rejects=rejects,
             header=header,
         )
         _end_of_file_warnings(result, ends_nl)

@@ -71,20 +71,38 @@ def generate(ctx, out, seed, skus, warehouses, channels, days, end):
 @click.command()
 @click.option("--rehash", is_flag=True,
               help="sha256 every file, even one whose name, size and mtime match its ingested version")
+@click.option("--accept-correction", "accept_corrections", multiple=True, metavar="FILE",
+              help="apply this held correction although it keeps fewer rows than its earlier "
+                   "version (path under the inbox, or a file name; repeatable)")
 @click.pass_context
-def ingest(ctx, rehash):
+def ingest(ctx, rehash, accept_corrections):
     """Land new and corrected inbox files into the warehouse (raw, quarantine, core).
 
     Files already ingested (same name, same sha256) are skipped; a file whose name, size and
     modification time match its ingested version is not even read (--rehash reads it). A
-    corrected file with the same name replaces its earlier version's rows. Bad rows go to
+    corrected file with the same name replaces its earlier version's rows, unless it has no
+    good row or loses more than [ingest] correction_max_loss of them (default 50 %): then it
+    is held, the earlier rows stay, until --accept-correction FILE. Bad rows go to
     quarantine with file, line and rule; good rows are never lost.
+
+    Exits with status 1 when a file could not be landed (listed with its rule); such a file
+    is tried again on the next run.
     """
     from pipelines.commands.home import RunOutcome
-    from pipelines.summary import format_run_problems, run_problems, warehouse_summary
+    from pipelines.summary import (
+        failed_files_summary,
+        format_run_problems,
+        run_problems,
+        warehouse_summary,
+    )
 
     settings = _settings(ctx)
-    ops = {"ingest_inbox": {"config": {"rehash": True}}} if rehash else None
+    config = {}
+    if rehash:
+        config["rehash"] = True
+    if accept_corrections:
+        config["accept_corrections"] = list(accept_corrections)
+    ops = {"ingest_inbox": {"config": config}} if config else None
     result = run_job(settings, "ingest", raise_on_error=False, ops=ops)
     click.echo(warehouse_summary(settings.warehouse_path))
     problems = run_problems(result)
@@ -93,6 +111,10 @@ def ingest(ctx, rehash):
     if not result.success:
         reason = RunOutcome(False, problems, 0).reason
         raise click.ClickException(f"the ingest run failed: {reason}")
+    not_landed = failed_files_summary(settings.warehouse_path)
+    if not_landed:
+        click.echo("\n" + not_landed, err=True)
+        ctx.exit(1)
 
 
 @click.command()

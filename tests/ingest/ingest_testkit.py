@@ -29,6 +29,15 @@ def make_home(tmp_path: Path, inbox_from: Path | None = GOOD_INBOX) -> Settings:
     return load_settings(home)
 
 
+def fixture_home(root: Path) -> Path:
+    """A home under ``root`` whose warehouse already holds the good fixture inbox (the
+    master data every bad-input case needs)."""
+    home = root / "home"
+    shutil.copytree(GOOD_INBOX, home / "inbox")
+    ingest(load_settings(home))
+    return home
+
+
 def ingest(settings: Settings, **kwargs) -> IngestReport:
     with connect(settings.warehouse_path) as con:
         return ingest_inbox(con, settings, settings.inbox, **kwargs)

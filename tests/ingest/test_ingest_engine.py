@@ -180,8 +180,11 @@ def test_unknown_file_is_a_message_not_a_crash(tmp_path):
     )
     assert got == [("mystery/thing.xlsx", "unknown_file_format"), ("products/notes.txt", "unknown_file_format")]
     assert rows(settings, "SELECT count(*) FROM core.products") == [(4,)]
-    # recorded once: the same bytes are not reported again
-    assert ingest(settings).files == []
+    # a failed file is not ingested: the next run tries it again and says so again
+    again = ingest(settings)
+    assert sorted(f.source_file for f in again.files) == ["mystery/thing.xlsx", "products/notes.txt"]
+    assert again.files_failed == 2
+    assert rows(settings, "SELECT count(*) FROM core.products") == [(4,)]
 
 
 def test_hidden_and_partial_files_are_ignored(tmp_path):

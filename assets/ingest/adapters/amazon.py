@@ -324,6 +324,7 @@ ADAPTER = Adapter(
     required_columns=REQUIRED,
     map=map_orders,
     separator="\t",
+    quote_char=None,  # Amazon's flat files never quote: a `"` in a product name is text
     pii_columns=PII,
     write=write_orders,
     write_many=write_many,

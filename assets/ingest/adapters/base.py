@@ -140,8 +140,22 @@ class Adapter:
     required_columns: tuple[str, ...]  # header names that identify the format
     map: Callable[[pl.DataFrame, AdapterContext], Mapped]
     separator: str = ","
+    # the character that quotes a field holding the separator, a quote or a newline (RFC 4180:
+    # `"`); None for formats that never quote (Amazon's flat files): a `"` is then an ordinary
+    # character, and a stray one cannot swallow the records after it
+    quote_char: str | None = '"'
     skip_rows: int = 0  # rows before the header (eBay puts a blank line first)
     pii_columns: tuple[str, ...] = ()
+    # The columns whose text may appear in quarantine rows and messages (an allow-list:
+    # everything else, however it is spelled, is dropped before anything is written).
+    # None: the required columns minus ``pii_columns`` (see :func:`safe_columns`).
+    safe_columns: tuple[str, ...] | None = None
+    # how the format writes numbers: the decimal mark ("." or ",") and the thousands mark
+    # ("," "." " " "'" or "" for none). A number that reads differently under the other
+    # convention ("2,5" when "." is the decimal mark) is refused, never guessed. A channel
+    # may override both in shelfwise.toml ([ingest.number_format]).
+    decimal_mark: str = "."
+    thousands_mark: str = ","
     # drop rows whose first column matches (report trailers like "12 record(s) downloaded")
     trailer_pattern: str | None = None
     # reject rules that mark records the format carries but that are not data (eBay's order
@@ -188,3 +202,23 @@ def postal_prefix(values: pl.Series | pl.Expr, chars: int):
         .str.to_uppercase()
         .str.slice(0, chars)
     )
+
+
+def safe_columns(adapter: "Adapter") -> frozenset[str]:
+    """Header names whose cells may be written to quarantine rows and messages.
+
+    The adapter's ``safe_columns`` when declared; else its required columns (and, for the
+    generic formats, their allowed columns: canonical names that hold no identity) and every
+    known spelling of them (``header_aliases`` where an adapter declares them), minus
+    ``pii_columns``. Columns an adapter does not know are never safe: an identity column
+    renamed, padded or translated is unknown, so it is dropped.
+    """
+    if adapter.safe_columns is not None:
+        return frozenset(adapter.safe_columns) - set(adapter.pii_columns)
+    names = set(adapter.required_columns) | set(getattr(adapter, "allowed_columns", ()) or ())
+    aliases = getattr(adapter, "header_aliases", None) or {}
+    if isinstance(aliases, dict):
+        for canonical, spellings in aliases.items():
+            if canonical in names:
+                names |= {spellings} if isinstance(spellings, str) else set(spellings)
+    return frozenset(names) - set(adapter.pii_columns)

@@ -8,6 +8,7 @@ import pytest
 from assets.ingest.parse import (
     blank_to_null,
     country_iso2,
+    number_format,
     quoted,
     rejects_where,
     to_date,
@@ -40,15 +41,61 @@ def test_to_number_decimal_comma():
 
 def test_to_int():
     assert _apply(to_int, ["6", "+6", "-6", "1,200", "17850.0", "2.5", "x", "", "1e3"]) == [
-        6, 6, -6, 1200, 17850, None, None, None, 1000
+        6, 6, -6, 1200, 17850, None, None, None, None
     ]
+
+
+def test_to_int_refuses_exponents_and_huge_counts():
+    # quantities are whole numbers written in digits: '1e3' is not 1000 units
+    assert _apply(to_int, ["1e3", "1E2", "2e0", "99999999999999999999", "1,2"]) == [None] * 5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    # a comma is not always a thousands mark: what does not fit the declared format is refused
+    [("2,5", None), ("12,50", None), ("1.234,50", None), ("1,23,456", None), ("1,234", 1234.0),
+     ("1,234,567.5", 1234567.5), ("1e308", 1e308)],
+)
+def test_to_number_decimal_point_refuses_other_marks(text, expected):
+    assert _apply(to_number, [text]) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2,5", 2.5), ("12,50", 12.5), ("1.234,50", 1234.5), ("1.234", 1234.0), ("€3,50", 3.5),
+     ("12.50", None), ("1,234.50", None),
+     # ambiguous: a thousands comma or three decimals? refused, never guessed
+     ("1,234", None), ("-1,234", None), ("12,345", None), ("1,2345", 1.2345)],
+)
+def test_to_number_declared_decimal_comma(text, expected):
+    with number_format(",", "."):
+        assert _apply(to_number, [text]) == [expected]
+        assert _apply(to_int, ["1.200", "3,0", "1,200"]) == [1200, 3, None]
+
+
+def test_number_format_rejects_unknown_marks():
+    with pytest.raises(ValueError):
+        with number_format(";", ","):
+            pass
+    with pytest.raises(ValueError):
+        with number_format(",", ","):
+            pass
+
+
+def test_null_markers_are_values_in_identifier_columns():
+    # real SKUs: "NA", "NAN", "None", "-"; real country: NA (Namibia)
+    assert _apply(blank_to_null, ["NA", "NAN", "None", "-", " n/a "]) == ["NA", "NAN", "None", "-", "n/a"]
+    assert _apply(to_id, ["NA", "None", "-"]) == ["NA", "None", "-"]
+    assert _apply(country_iso2, ["NA"]) == ["NA"]
+    # where a number is expected they still mean "no value"
+    assert _apply(to_number, ["NA", "None", "-"]) == [None, None, None]
 
 
 def test_to_id_and_blank_to_null():
     assert _apply(to_id, ["17850.0", " 00123 ", "C536379", "", None]) == [
         "17850", "00123", "C536379", None, None
     ]
-    assert _apply(blank_to_null, ["  RED  MUG ", "n/a", "\u00a0"]) == ["RED  MUG", None, None]
+    assert _apply(blank_to_null, ["  RED  MUG ", "", "\u00a0"]) == ["RED  MUG", None, None]
 
 
 def test_to_utc_offsets_zones_and_dates():
