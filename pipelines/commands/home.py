@@ -209,6 +209,8 @@ class RunOutcome:
             return f"check {checks[0][0]} failed: {checks[0][1]}"
         if steps:
             return f"step {steps[0][0]} failed: {steps[0][1]}"
+        if files := self.problems.get("files_not_landed"):
+            return files[0][0]
         return "the run failed"
 
 
@@ -260,7 +262,12 @@ def run_home(settings: Settings, echo=click.echo) -> RunOutcome:
     """The main job on a home: ingest, every asset whose inputs exist, the serving snapshot
     (job ``shelfwise_all``, the same selection as the daily schedule); prints the summary."""
     from pipelines.commands.core import run_job
-    from pipelines.summary import format_run_problems, run_problems, warehouse_summary
+    from pipelines.summary import (
+        failed_files_summary,
+        format_run_problems,
+        run_problems,
+        warehouse_summary,
+    )
 
     started = time.perf_counter()
     echo(f"running everything on {settings.home} (job shelfwise_all) ...")
@@ -268,11 +275,15 @@ def run_home(settings: Settings, echo=click.echo) -> RunOutcome:
     problems = run_problems(result)
     echo("")
     echo(warehouse_summary(settings.warehouse_path))
-    for text in (home_notes(settings), format_run_problems(problems)):
+    not_landed = failed_files_summary(settings.warehouse_path)
+    for text in (home_notes(settings), format_run_problems(problems), not_landed):
         if text:
             echo("")
             echo(text)
-    return RunOutcome(result.success, problems, time.perf_counter() - started)
+    if not_landed:  # a file that could not land is a failure to fix, as with `ingest`
+        problems = {**problems, "files_not_landed": [(not_landed.splitlines()[0], "")]}
+    return RunOutcome(result.success and not not_landed, problems,
+                      time.perf_counter() - started)
 
 
 @click.command("run")
