@@ -5,5 +5,6 @@ import dagster as dg
 
 from assets.kpis.accuracy import ACCURACY_ASSETS
 from assets.kpis.assets import KPI_ASSETS
+from assets.kpis.checks import CHECKS
 
-defs = dg.Definitions(assets=[*KPI_ASSETS, *ACCURACY_ASSETS])
+defs = dg.Definitions(assets=[*KPI_ASSETS, *ACCURACY_ASSETS], asset_checks=CHECKS)

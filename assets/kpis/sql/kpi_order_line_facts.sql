@@ -13,24 +13,28 @@ WITH as_of AS (
 shipment_events AS (
     -- a line can ship in several parcels: it counts as shipped when its last parcel left
     SELECT
-        channel_id, order_id, line_id,
+        e.channel_id, e.order_id, coalesce(k.line_id, e.line_id) AS line_id,
         sum(quantity) FILTER (WHERE event_type = 'shipped') AS shipped_units,
         max(event_at) FILTER (WHERE event_type = 'shipped') AS shipped_at,
         max(event_at) FILTER (WHERE event_type = 'delivered') AS delivered_at,
         arg_max(location_id, event_at) FILTER (WHERE event_type = 'shipped') AS ship_location_id,
         arg_max(carrier, event_at) FILTER (WHERE event_type = 'shipped') AS carrier
-    FROM core.fulfillment_events
+    FROM core.fulfillment_events AS e
+    -- the order line an event belongs to: the web shop and Amazon print the platform's item
+    -- id on shipments, not the order export's line id (kpi_order_line_links)
+    LEFT JOIN marts.kpi_order_line_links AS k
+      ON k.channel_id = e.channel_id AND k.order_id = e.order_id
+     AND k.referenced_line_id = e.line_id AND k.sku = e.sku
     GROUP BY ALL
 ),
 returned AS (
-    -- refunds in the base currency; a return without a refund amount is valued at the
-    -- line's base unit price
-    SELECT
-        r.channel_id, r.order_id, r.line_id,
-        sum(r.quantity) AS returned_units,
-        sum(coalesce(r.refund_amount_base, r.quantity * l.unit_price_base)) AS returned_value_base
-    FROM core.returns AS r
-    LEFT JOIN core.order_lines AS l USING (channel_id, order_id, line_id)
+    -- returns linked to their order line per channel (kpi_return_line_links: by line id, else
+    -- by order id + SKU), refunds in the base currency
+    SELECT channel_id, order_id, line_id,
+           sum(returned_units) AS returned_units,
+           sum(returned_value_base) AS returned_value_base
+    FROM marts.kpi_return_line_links
+    WHERE line_id IS NOT NULL
     GROUP BY ALL
 ),
 line_lifecycle AS (

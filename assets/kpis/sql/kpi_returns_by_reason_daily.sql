@@ -2,15 +2,9 @@
 -- returns whose order line shelfwise never saw (they still say why customers return).
 CREATE OR REPLACE TABLE marts.kpi_returns_by_reason_daily AS
 WITH return_lines AS (
-    SELECT
-        r.requested_at::DATE AS request_date,
-        r.channel_id,
-        coalesce(r.reason, '(none)') AS reason,
-        r.rma_id,
-        r.quantity,
-        coalesce(r.refund_amount_base, r.quantity * l.unit_price_base) AS value_base
-    FROM core.returns AS r
-    LEFT JOIN core.order_lines AS l USING (channel_id, order_id, line_id)
+    SELECT requested_at::DATE AS request_date, channel_id, reason, rma_id,
+           returned_units AS quantity, returned_value_base AS value_base
+    FROM marts.kpi_return_line_links
 )
 SELECT
     request_date,
