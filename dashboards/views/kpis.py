@@ -6,7 +6,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, returns, ui
 
 st.title("KPIs")
 ui.snapshot_caption()
@@ -93,9 +93,14 @@ row[1].metric("Time to ship, p90", ui.hours(now["p90_ship"]),
               ui.change(now["p90_ship"], before["p90_ship"]), delta_color="inverse")
 row[2].metric("On-time ship rate", ui.pct(now["on_time_rate"]),
               ui.change(now["on_time_rate"], before["on_time_rate"], relative=False))
-row[3].metric("Return rate (units)", ui.pct(now["return_rate"]),
-              ui.change(now["return_rate"], before["return_rate"], relative=False),
-              delta_color="inverse")
+# returns: "no returns data" / withheld rather than a misleading 0 % (dashboards/returns.py)
+returns_known = returns.returns_data()
+return_rate = returns_known.headline(now["return_rate"])
+row[3].metric("Return rate (units)", return_rate,
+              ui.change(now["return_rate"], before["return_rate"], relative=False)
+              if return_rate == ui.pct(now["return_rate"]) else None,
+              delta_color="inverse", help="Returned ÷ shipped units of the lines shipped in the "
+              "period, whenever the returns came back (docs/kpis.md).")
 
 params = {"start": period.start, "end": period.end, "channels": channels, "grain": grain}
 
@@ -163,40 +168,6 @@ ui.chart(px.bar(revenue, x="period", y="revenue_base", color="channel_id",
                 title=f"Revenue (base currency) by {grain} and channel",
                 labels={"revenue_base": "revenue", "channel_id": "channel"}))
 
-st.subheader("Returns")
-left, right = st.columns(2)
-with left:
-    rate = data.query(
-        f"""
-        SELECT date_trunc($grain, ship_date)::DATE AS period,
-               sum(units_returned) / sum(units_shipped) AS "return rate (units)",
-               sum(value_returned_base) / nullif(sum(value_shipped_base), 0)
-                   AS "return rate (value)"
-        FROM marts.kpi_return_rate_daily
-        WHERE ship_date BETWEEN $start AND $end AND {IN_CHANNELS}
-        GROUP BY ALL ORDER BY period
-        """,
-        params,
-    )
-    fig = px.line(rate, x="period", y=rate.columns[1:], markers=True,
-                  title=f"Return rate by ship {grain} (recent weeks fill in as returns arrive)",
-                  labels={"value": "rate", "variable": ""})
-    fig.update_yaxes(tickformat=".0%")
-    ui.chart(fig)
-with right:
-    reasons = data.query(
-        f"""
-        SELECT reason, sum(units_returned) AS units_returned,
-               sum(value_returned_base) AS value_returned_base
-        FROM marts.kpi_returns_by_reason_daily
-        WHERE request_date BETWEEN $start AND $end AND {IN_CHANNELS}
-        GROUP BY ALL ORDER BY units_returned DESC
-        """,
-        params,
-    )
-    ui.chart(px.bar(reasons, x="units_returned", y="reason", orientation="h",
-                    title="Units returned by reason (requested in the period)"))
-
 categories = ui.choice_filter(
     "Category (returns, stock)",
     {c: c for c in data.query(
@@ -204,18 +175,7 @@ categories = ui.choice_filter(
     )["category"].to_list()} if data.has_table("core.products") else {},
     key="kpi_categories",
 )
-top = data.query(
-    f"""
-    SELECT return_rate_rank AS rank, sku, name, category, units_shipped, units_returned,
-           return_rate_units, return_rate_value
-    FROM marts.kpi_return_rate_by_sku
-    WHERE return_rate_rank IS NOT NULL AND {IN_CATEGORIES}
-    ORDER BY return_rate_rank LIMIT 15
-    """,
-    {"categories": categories},
-)
-st.markdown("**Top products by return rate** (all history, minimum shipped volume applies)")
-ui.table(top, name="top_returned_products", key="dl_top_returned")
+returns.section(returns_known, params, categories, grain)
 
 st.subheader("Stock and suppliers")
 stock = data.query(

@@ -8,6 +8,8 @@ rate is only right when returns are linked by order id + SKU there (docs/kpis.md
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -145,3 +147,51 @@ def test_top_products_by_return_rate_lists_only_returned_products(generated_home
         ranked = con.execute("SELECT min(units_returned), count(*) FROM marts.kpi_return_rate_by_sku "
                              "WHERE return_rate_rank IS NOT NULL").fetchall()[0]
     assert ranked[1] > 0 and ranked[0] > 0
+
+
+def run_kpis_page(home: Path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("SHELFWISE_HOME", str(home))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def snapshot_copy(home: Path, tmp_path: Path, sql: str) -> Path:
+    """A home of the test's own: a copy of the served snapshot with ``sql`` applied."""
+    copy = tmp_path / "home"
+    shutil.copytree(home / "serving", copy / "serving")
+    with duckdb.connect(str(copy / "serving" / "serving.duckdb")) as con:
+        con.execute(sql)
+    return copy
+
+
+def test_without_returns_the_page_says_no_returns_data_not_zero(generated_home, tmp_path,
+                                                                 monkeypatch):
+    home = snapshot_copy(generated_home, tmp_path, """
+        DELETE FROM marts.kpi_return_line_links; DELETE FROM marts.kpi_returns_linked_by_channel;
+        UPDATE marts.kpi_return_rate_daily SET units_returned = 0, value_returned_base = 0;""")
+    at = run_kpis_page(home, monkeypatch)
+    assert {m.label: m.value for m in at.metric}["Return rate (units)"] == "No returns data"
+    assert any("No returns data" in i.value for i in at.info)
+
+
+def test_a_channel_linking_under_90_percent_withholds_the_return_rate(generated_home, tmp_path,
+                                                                      monkeypatch):
+    home = snapshot_copy(generated_home, tmp_path, """
+        UPDATE marts.kpi_returns_linked_by_channel
+        SET units_linked = units_returned // 2, linked_share = 0.5, status = 'blocked'
+        WHERE channel_id = 'webshop'""")
+    at = run_kpis_page(home, monkeypatch)
+    assert {m.label: m.value for m in at.metric}["Return rate (units)"] == "Withheld"
+    assert any("webshop 50.0%" in e.value for e in at.error)
+
+
+def test_returns_section_shows_rate_by_channel_and_reason_in_percent(generated_home, monkeypatch):
+    at = run_kpis_page(generated_home, monkeypatch)
+    frames = [d.value for d in at.dataframe]
+    by_channel = next(f for f in frames if "Return rate (units)" in f.columns
+                      and "Channel" in f.columns)
+    assert set(by_channel["Channel"]) >= {"webshop", "amazon_de"}
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert any(t.startswith("Return rate by reason") for t in titles)
