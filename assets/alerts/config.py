@@ -57,10 +57,14 @@ class AlertSettingsError(ValueError):
 
 @dataclass(frozen=True)
 class AlertThresholds:
+    low_stock_critical_days: int = 7
+    low_stock_min_value: float = 50.0
     overstock_days_of_cover: float = 180.0
     overstock_warning_days_of_cover: float = 365.0
+    overstock_min_value: float = 2500.0
     no_sale_days: int = 90
     dead_stock_warning_value: float = 1000.0
+    oversell_warning_share: float = 0.5
     discrepancy_units: int = 10
     discrepancy_value: float = 100.0
     discrepancy_critical_value: float = 1000.0
