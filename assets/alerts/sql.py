@@ -82,7 +82,8 @@ class Rule:
 
 # Low stock alerts only what an ordinary order cannot fix any more: a stockout before an
 # order placed today could arrive, or nothing left now. A SKU merely below its reorder point
-# gets a replenishment suggestion, not an alert.
+# gets a replenishment suggestion, and a stockout more than a week away that another
+# location's spare stock covers gets a transfer: neither is an alert.
 LOW_STOCK_SQL = """
 SELECT 'low_stock:' || p.sku || ':' || p.location_id AS alert_key,
        CASE WHEN ats = 0 OR days_to_stockout <= $low_stock_critical_days
@@ -111,7 +112,13 @@ FROM (
            -- margin of a lost sale; without a selling price, at least its cost
            CASE WHEN sp.unit_price_base IS NOT NULL
                 THEN greatest(sp.unit_price_base - coalesce(p.unit_cost_base, 0), 0)
-                ELSE coalesce(p.unit_cost_base, 0) END AS unit_margin
+                ELSE coalesce(p.unit_cost_base, 0) END AS unit_margin,
+           -- units other locations hold above their own reorder points: what a transfer can
+           -- bring (the replenishment step suggests transfers before purchases)
+           sum(greatest(p.ats - ceil(coalesce(p.reorder_point_units, 0)), 0))
+               OVER (PARTITION BY p.sku)
+               - greatest(p.ats - ceil(coalesce(p.reorder_point_units, 0)), 0)
+               AS spare_elsewhere
     FROM (
         SELECT p.*,
                coalesce(a.ats_units, greatest(p.on_hand_units - p.allocated_units, 0)) AS ats,
@@ -131,6 +138,8 @@ FROM (
 ) AS p
 WHERE days_to_stockout < ceil(coalesce(p.lead_time_mean_days, 0))
   AND lost_units * unit_margin >= $low_stock_min_value  -- worth a person's time
+  -- beyond a week away, stock spare at another location is the fix, by a routine transfer
+  AND NOT (days_to_stockout > $low_stock_critical_days AND spare_elsewhere >= lost_units)
 """
 
 OVERSTOCK_SQL = """

@@ -76,6 +76,22 @@ def test_low_stock_alerts_only_a_stockout_an_order_placed_today_cannot_prevent(c
     assert "projected stockout 2026-04-08 (in 8 days)" in c["message"]
 
 
+def test_low_stock_a_week_away_that_a_transfer_covers_is_not_an_alert(con):
+    low_stock_world(con, [
+        # out in 8 days at WH1, an order takes 20: 36 units short; WH2 holds 92 spare
+        {"sku": "A", "ats": 24, "stockout": AS_OF + timedelta(days=8), "lead": 20.0},
+        # the same at WH1 for B, but nothing spare elsewhere
+        {"sku": "B", "ats": 24, "stockout": AS_OF + timedelta(days=8), "lead": 20.0},
+    ])
+    con.execute("INSERT INTO marts.replenishment_policy BY NAME SELECT * REPLACE "
+                "('WH2' AS location_id, 100 AS on_hand_units, NULL::DATE AS "
+                "projected_stockout_date) FROM marts.replenishment_policy WHERE sku = 'A'")
+    con.execute("INSERT INTO marts.ats_by_sku_location BY NAME SELECT * REPLACE "
+                "('WH2' AS location_id, 100 AS ats_units) FROM marts.ats_by_sku_location "
+                "WHERE sku = 'A'")
+    assert keys(con, alert_type="low_stock") == {"low_stock:B:WH1": "warning"}
+
+
 def test_low_stock_values_a_lost_sale_at_its_margin_and_ranks_by_money(con):
     low_stock_world(con, [{"sku": "A", "ats": 0, "stockout": AS_OF},
                           {"sku": "B", "ats": 0, "stockout": AS_OF, "cost": 9.0}])
