@@ -227,7 +227,8 @@ if data.has_table("marts.kpi_inventory_record_accuracy_weekly"):
 else:
     ui.not_computed("Inventory record accuracy", "inventory reconciliation")
 if data.has_table("marts.kpi_forecast_accuracy_summary"):
-    st.markdown("**Forecast accuracy** (mean over series)")
+    st.markdown("**Forecast accuracy** (error and bias weighted by volume, all backtest "
+                "cut-offs; details on the Forecast quality page)")
     ui.table(data.query("FROM marts.kpi_forecast_accuracy_summary"),
              name="forecast_accuracy_summary", key="dl_forecast_accuracy")
 else:
