@@ -3,8 +3,9 @@
 Return rate = returned ÷ shipped units of the lines shipped in the period (a ship-day cohort,
 whenever the returns came back), from returns linked to their order line
 (``marts.kpi_returns_linked_by_channel`` says how many link, per channel; docs/kpis.md). With
-no returns at all the page says "no returns data", not 0 %; where a channel links under the
-block share the rate is withheld, where under the warn share it is shown with a warning.
+no returns at all the page says "no returns data", not 0 %. A channel linking under the block
+share (90 %) is left out of every return rate, and the page names it; under the warn share
+(99 %) its rate is shown with a warning.
 """
 
 from __future__ import annotations
@@ -31,10 +32,34 @@ class ReturnsData:
     blocked: pl.DataFrame  # channel_id, linked_share of channels under the block share
     warned: pl.DataFrame   # ... under the warn share
 
+    @property
+    def blocked_ids(self) -> list[str]:
+        return self.blocked["channel_id"].to_list()
+
     def headline(self, rate: float | None) -> str:
         if not self.has_returns:
             return NO_RETURNS
-        return WITHHELD if not self.blocked.is_empty() else ui.pct(rate)
+        return WITHHELD if rate is None and self.blocked_ids else ui.pct(rate)
+
+    def rates(self, period: ui.Period, channels: list[str]) -> tuple[float | None, float | None]:
+        """Returned ÷ shipped units of the lines shipped in ``period`` and in the period
+        before, over the picked channels except the blocked ones."""
+        row = data.query(f"""
+            SELECT sum(units_returned) FILTER (WHERE ship_date >= $start)
+                       / nullif(sum(units_shipped) FILTER (WHERE ship_date >= $start), 0) AS now,
+                   sum(units_returned) FILTER (WHERE ship_date < $start)
+                       / nullif(sum(units_shipped) FILTER (WHERE ship_date < $start), 0)
+                       AS before
+            FROM marts.kpi_return_rate_daily
+            WHERE ship_date BETWEEN $prev_start AND $end AND {NOT_BLOCKED}
+              AND {data.one_of("channels", "channel_id")}""", {
+            "start": period.start, "end": period.end, "prev_start": period.previous.start,
+            "channels": channels, "blocked": self.blocked_ids}).row(0, named=True)
+        return row["now"], row["before"]
+
+
+# channels whose returns link too poorly are left out of every rate ($blocked: their ids)
+NOT_BLOCKED = "NOT list_contains($blocked::VARCHAR[], channel_id)"
 
 
 def returns_data() -> ReturnsData:
@@ -58,9 +83,10 @@ def linkage_notes(returns: ReturnsData) -> None:
                 "(not 0 %). Drop the returns export (RMA lines: order id, line id or SKU, "
                 "quantity, reason) into `inbox/returns/`.", icon=":material/assignment_return:")
     if not returns.blocked.is_empty():
-        st.error("Return rate withheld: under 90 % of returned units link to their order line "
-                 f"on {_shares(returns.blocked)}. Returns that link to no order line would drop "
-                 "out of the rate. See the data-quality check `returns_linked`.")
+        st.error("Left out of every return rate: under 90 % of returned units link to their "
+                 f"order line on {_shares(returns.blocked)}, so their rate would be too low. "
+                 "See the data-quality check `returns_linked` (the order lines those returns "
+                 "name are missing or carry another SKU).")
     if not returns.warned.is_empty():
         st.warning("Return rate may be low: under 99 % of returned units link to their order "
                    f"line on {_shares(returns.warned)} (check `returns_linked`).")
@@ -83,8 +109,10 @@ def section(returns: ReturnsData, params: dict, categories: list[str], grain: st
     in_categories = data.one_of("categories", "category")
     st.subheader("Returns")
     linkage_notes(returns)
-    if not returns.has_returns or not returns.blocked.is_empty():
+    if not returns.has_returns:
         return
+    params = {**params, "blocked": returns.blocked_ids}
+    in_channels = f"{in_channels} AND {NOT_BLOCKED}"
     rate = data.query(
         f"""
         SELECT date_trunc($grain, ship_date)::DATE AS period,
@@ -142,6 +170,7 @@ def section(returns: ReturnsData, params: dict, categories: list[str], grain: st
         FROM marts.kpi_return_rate_daily AS r
         LEFT JOIN {LINKED} AS l USING (channel_id)
         WHERE r.ship_date BETWEEN $start AND $end AND {data.one_of("channels", "r.channel_id")}
+          AND {NOT_BLOCKED.replace("channel_id", "r.channel_id")}
         GROUP BY ALL ORDER BY "Return rate (units)" DESC
         """,
         params,

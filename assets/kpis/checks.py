@@ -4,8 +4,9 @@
 that link to their order line, per channel. A return that links to no line drops out of every
 return rate, so the rate is only as good as this share: under ``returns_linked_warn_share``
 (99 %) the check warns; under ``returns_linked_block_share`` (90 %) it fails with severity
-ERROR and, being blocking, keeps the return-rate marts from being rebuilt on those numbers
-(the KPIs page withholds the rate too, from the mart's ``status``).
+ERROR and the mart's ``status`` is ``blocked``: the KPIs page leaves that channel out of every
+return rate and names it. The check does not stop the run (a Dagster-blocking check would
+skip the return-rate marts of every channel and fail the whole run for one channel).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
 RETURNS_LINKED = dg.AssetKey(["marts", "kpi_returns_linked_by_channel"])
 
 
-@dg.asset_check(asset=RETURNS_LINKED, name="returns_linked", blocking=True, pool=WAREHOUSE_POOL,
+@dg.asset_check(asset=RETURNS_LINKED, name="returns_linked", blocking=False, pool=WAREHOUSE_POOL,
                 description="Share of returned units linked to their order line, per channel: "
-                            "warn under 99 %, block the return-rate KPI under 90 %.")
+                            "warn under 99 %; under 90 % the channel's return rate is blocked.")
 def returns_linked(warehouse: WarehouseResource,
                    shelfwise: SettingsResource) -> dg.AssetCheckResult:
     """Passes when every channel links at least the warn share of its returned units."""

@@ -68,8 +68,7 @@ def _sql(name: str) -> str:
 FACTS = "kpi_order_line_facts"
 LINE_LINKS = "kpi_order_line_links"
 RETURN_LINKS = "kpi_return_line_links"
-# the return-rate marts read it too, so the blocking returns_linked check stops them
-RETURNS_LINKED = "kpi_returns_linked_by_channel"
+RETURNS_LINKED = "kpi_returns_linked_by_channel"  # the returns_linked check reads it
 UNIT_COST = "kpi_unit_cost_by_sku"
 
 # in dependency order: a mart comes after every mart it reads
@@ -131,19 +130,19 @@ MARTS: tuple[KpiMart, ...] = (
     KpiMart(
         "kpi_return_rate_daily",
         "Returned / shipped units and value, per ship-day cohort and channel.",
-        marts=(FACTS, RETURNS_LINKED),
+        marts=(FACTS,),
     ),
     KpiMart(
         "kpi_return_rate_by_sku",
         "Return rate per SKU, ranked among SKUs with the minimum shipped volume.",
         core=("products",),
-        marts=(FACTS, RETURNS_LINKED),
+        marts=(FACTS,),
         params=("min_return_volume",),
     ),
     KpiMart(
         "kpi_return_rate_by_reason",
         "Returned units and value per ship-day cohort, channel and reason (linked returns).",
-        marts=(FACTS, RETURN_LINKS, RETURNS_LINKED),
+        marts=(FACTS, RETURN_LINKS),
     ),
     KpiMart(
         "kpi_returns_by_reason_daily",

@@ -50,11 +50,6 @@ on_time AS (
     FROM periods JOIN marts.kpi_on_time_ship_daily ON promise_date BETWEEN lo AND hi
     WHERE {IN_CHANNELS} GROUP BY label
 ),
-returned AS (
-    SELECT label, sum(units_returned) / nullif(sum(units_shipped), 0) AS return_rate
-    FROM periods JOIN marts.kpi_return_rate_daily ON ship_date BETWEEN lo AND hi
-    WHERE {IN_CHANNELS} GROUP BY label
-),
 fulfillment AS (
     SELECT label, quantile_cont(hours_to_ship, 0.5) AS median_ship,
            quantile_cont(hours_to_ship, 0.9) AS p90_ship,
@@ -62,11 +57,11 @@ fulfillment AS (
     FROM periods JOIN marts.kpi_order_line_facts ON order_date BETWEEN lo AND hi
     WHERE NOT is_cancelled AND {IN_CHANNELS} GROUP BY label
 )
-SELECT label, orders, revenue, aov, fill_rate, on_time_rate, return_rate,
+SELECT label, orders, revenue, aov, fill_rate, on_time_rate,
        median_ship, p90_ship, median_deliver
 FROM periods
 LEFT JOIN sales USING (label) LEFT JOIN fill USING (label) LEFT JOIN on_time USING (label)
-LEFT JOIN returned USING (label) LEFT JOIN fulfillment USING (label)
+LEFT JOIN fulfillment USING (label)
 """
 
 # one query for both periods: every query opens the snapshot afresh, so fewer is faster
@@ -95,10 +90,11 @@ row[2].metric("On-time ship rate", ui.pct(now["on_time_rate"]),
               ui.change(now["on_time_rate"], before["on_time_rate"], relative=False))
 # returns: "no returns data" / withheld rather than a misleading 0 % (dashboards/returns.py)
 returns_known = returns.returns_data()
-return_rate = returns_known.headline(now["return_rate"])
+rate_now, rate_before = returns_known.rates(period, channels)
+return_rate = returns_known.headline(rate_now)
 row[3].metric("Return rate (units)", return_rate,
-              ui.change(now["return_rate"], before["return_rate"], relative=False)
-              if return_rate == ui.pct(now["return_rate"]) else None,
+              ui.change(rate_now, rate_before, relative=False)
+              if return_rate == ui.pct(rate_now) else None,
               delta_color="inverse", help="Returned ÷ shipped units of the lines shipped in the "
               "period, whenever the returns came back (docs/kpis.md).")
 

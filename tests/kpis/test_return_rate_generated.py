@@ -176,15 +176,31 @@ def test_without_returns_the_page_says_no_returns_data_not_zero(generated_home, 
     assert any("No returns data" in i.value for i in at.info)
 
 
-def test_a_channel_linking_under_90_percent_withholds_the_return_rate(generated_home, tmp_path,
-                                                                      monkeypatch):
+def test_a_channel_linking_under_90_percent_is_left_out_of_the_rate_and_named(
+        generated_home, tmp_path, monkeypatch):
     home = snapshot_copy(generated_home, tmp_path, """
         UPDATE marts.kpi_returns_linked_by_channel
         SET units_linked = units_returned // 2, linked_share = 0.5, status = 'blocked'
-        WHERE channel_id = 'webshop'""")
+        WHERE channel_id = 'amazon_de'""")
+    start = END - timedelta(days=27)
+    rows = [r for r in inbox_units(generated_home)
+            if start <= r[1] <= END and r[0] != "amazon_de"]
+    rate = sum(r[3] for r in rows) / sum(r[2] for r in rows)
+    at = run_kpis_page(home, monkeypatch)
+    assert {m.label: m.value for m in at.metric}["Return rate (units)"] == f"{rate:.1%}"
+    assert any("amazon_de 50.0%" in e.value for e in at.error)
+    by_channel = next(d.value for d in at.dataframe if "Channel" in d.value.columns)
+    assert "amazon_de" not in set(by_channel["Channel"]) and "webshop" in set(by_channel["Channel"])
+
+
+def test_every_channel_blocked_withholds_the_return_rate(generated_home, tmp_path, monkeypatch):
+    # only channels with returns shipped anything, and every one of them links under 90 %
+    home = snapshot_copy(generated_home, tmp_path, """
+        UPDATE marts.kpi_returns_linked_by_channel SET linked_share = 0.5, status = 'blocked';
+        DELETE FROM marts.kpi_return_rate_daily WHERE channel_id NOT IN
+            (SELECT channel_id FROM marts.kpi_returns_linked_by_channel);""")
     at = run_kpis_page(home, monkeypatch)
     assert {m.label: m.value for m in at.metric}["Return rate (units)"] == "Withheld"
-    assert any("webshop 50.0%" in e.value for e in at.error)
 
 
 def test_returns_section_shows_rate_by_channel_and_reason_in_percent(generated_home, monkeypatch):
