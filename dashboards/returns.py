@@ -116,8 +116,8 @@ def section(returns: ReturnsData, params: dict, categories: list[str], grain: st
     rate = data.query(
         f"""
         SELECT date_trunc($grain, ship_date)::DATE AS period,
-               sum(units_returned) / sum(units_shipped) AS "units",
-               sum(value_returned_base) / nullif(sum(value_shipped_base), 0) AS "value"
+               sum(units_returned) / sum(units_shipped) AS "of units",
+               sum(value_returned_base) / nullif(sum(value_shipped_base), 0) AS "of value"
         FROM marts.kpi_return_rate_daily
         WHERE ship_date BETWEEN $start AND $end AND {in_channels}
         GROUP BY ALL ORDER BY period
@@ -129,10 +129,10 @@ def section(returns: ReturnsData, params: dict, categories: list[str], grain: st
         return
     left, right = st.columns(2)
     with left:
-        fig = px.line(rate, x="period", y=["units", "value"], markers=True,
+        fig = px.line(rate, x="period", y=["of units", "of value"], markers=True,
                       title=f"Return rate by ship {grain} (recent {grain}s fill in as returns "
                             "arrive)",
-                      labels={"value": "return rate", "variable": "share of", "period": ""})
+                      labels={"value": "return rate", "variable": "", "period": ""})
         fig.update_yaxes(tickformat=".1%")
         ui.chart(fig)
     by_reason = data.query(

@@ -70,7 +70,8 @@ if data.has_columns(ACCURACY, ["sku", "cutoff", "model", "actual", "forecast", "
     fig.update_yaxes(tickformat=".0%")
     ui.chart(fig)
 
-    left, right = st.columns(2)
+    # one under the other: the model names are long, a half-width chart would squeeze its bars
+    left, right = st.container(), st.container()
     with left:
         if data.has_columns("marts.demand_segments", ["sku", "abc"]):
             by_abc = data.query(f"""

@@ -64,13 +64,18 @@ def test_the_command_explains_alerts_that_never_ran(tmp_path):
     assert out.exit_code != 0 and "shelfwise alerts --run" in out.output
 
 
-def test_the_alerts_page_shows_open_alerts_and_the_failing_sink(home, monkeypatch):
+def alerts_page(home, monkeypatch) -> AppTest:
     monkeypatch.setenv("SHELFWISE_HOME", str(home.home))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page("views/alerts.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_alerts_page_shows_open_alerts_and_the_failing_sink(home, monkeypatch):
+    at = alerts_page(home, monkeypatch)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Open alerts"] == "6" and metrics["Warning"] == "6"
     assert metrics["Not yet delivered"] == "6" and metrics["Failed delivery attempts"] == "18"
@@ -82,12 +87,7 @@ def test_the_alerts_page_shows_open_alerts_and_the_failing_sink(home, monkeypatc
 
 
 def test_the_alerts_page_groups_open_alerts_by_supplier_and_ranks_by_money(home, monkeypatch):
-    monkeypatch.setenv("SHELFWISE_HOME", str(home.home))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("views/alerts.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = alerts_page(home, monkeypatch)
     grouped = at.dataframe[0].value
     assert list(grouped.columns[:3]) == ["Supplier", "Open alerts", "Critical"]
     assert grouped["Open alerts"].sum() == 6
