@@ -75,7 +75,7 @@ UNIT_COST = "kpi_unit_cost_by_sku"
 MARTS: tuple[KpiMart, ...] = (
     KpiMart(
         LINE_LINKS,
-        "Order-line references of returns and shipments -> the order line (line id, else order + SKU).",
+        "Order-line references of returns and shipments -> their order line (id, else order+SKU).",
         core=("returns", "fulfillment_events", "order_lines"),
     ),
     KpiMart(

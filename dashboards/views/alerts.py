@@ -118,8 +118,8 @@ if open_alerts.is_empty():
     st.info("No open alert: nothing needs a person today.")
 else:
     st.dataframe(open_alerts, width="stretch", hide_index=True,
-                 column_config={"money_at_risk": MONEY,
-                                "Opened": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+                 column_config={"money_at_risk": MONEY, "Opened": st.column_config.DatetimeColumn(
+                     format="YYYY-MM-DD HH:mm")})
     ui.download(open_alerts, name="open_alerts", key="dl_open_alerts")
 
 with st.expander("Resolved alerts"):

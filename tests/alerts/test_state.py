@@ -94,7 +94,8 @@ def test_the_real_rules_drive_the_state():
                            ("oversell_risk:A", "resolved", "critical")]
     message = con.execute("SELECT message FROM ops.alert_events WHERE transition = 'resolved'"
                           ).fetchall()[0][0]
-    assert message == "A: listed beyond what is available to sell on etsy (E-A: listed 10, available 0)"
+    assert message == ("A: listed beyond what is available to sell on etsy "
+                       "(E-A: listed 10, available 0)")
 
 
 def expected_events(observations: list[str | None]) -> list[tuple[str, str]]:

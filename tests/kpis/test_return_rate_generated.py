@@ -144,7 +144,8 @@ def test_kpi_headline_return_rate_equals_inbox_returned_over_shipped(generated_h
 
 def test_top_products_by_return_rate_lists_only_returned_products(generated_home):
     with warehouse(generated_home) as con:
-        ranked = con.execute("SELECT min(units_returned), count(*) FROM marts.kpi_return_rate_by_sku "
+        ranked = con.execute("SELECT min(units_returned), count(*) "
+                             "FROM marts.kpi_return_rate_by_sku "
                              "WHERE return_rate_rank IS NOT NULL").fetchall()[0]
     assert ranked[1] > 0 and ranked[0] > 0
 
