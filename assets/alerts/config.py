@@ -3,11 +3,15 @@
 ::
 
     [alerts]
-    overstock_days_of_cover = 180           # days of cover above this: overstock (info) ...
-    overstock_warning_days_of_cover = 365   # ... above this: warning
+    low_stock_critical_days = 7             # stockout within this many days (or now): critical
+    low_stock_min_value = 50.0              # low stock losing less margin than this: no alert
+    overstock_days_of_cover = 180           # excess = on hand beyond this many days of demand,
+    overstock_warning_days_of_cover = 365   # alerted from this many days of cover
+    overstock_min_value = 2500.0            # when the excess ties up this much (base currency)
     no_sale_days = 90                       # dead stock: no sale in this many days (default:
                                             # [kpis] dead_stock_days, the KPI's own threshold)
-    dead_stock_warning_value = 1000.0       # dead stock worth this much (base currency): warning
+    dead_stock_warning_value = 1000.0       # dead stock worth this much (base currency): alert
+    oversell_warning_share = 0.5            # listed beyond ATS by this share of ATS: warning
     discrepancy_units = 10                  # a reconciliation break of this many units ...
     discrepancy_value = 100.0               # ... or worth this much (base currency) alerts
     discrepancy_critical_value = 1000.0     # worth this much: critical
@@ -57,10 +61,14 @@ class AlertSettingsError(ValueError):
 
 @dataclass(frozen=True)
 class AlertThresholds:
+    low_stock_critical_days: int = 7
+    low_stock_min_value: float = 50.0
     overstock_days_of_cover: float = 180.0
     overstock_warning_days_of_cover: float = 365.0
+    overstock_min_value: float = 2500.0
     no_sale_days: int = 90
     dead_stock_warning_value: float = 1000.0
+    oversell_warning_share: float = 0.5
     discrepancy_units: int = 10
     discrepancy_value: float = 100.0
     discrepancy_critical_value: float = 1000.0

@@ -57,6 +57,12 @@ ALERT_DAY_CTE = """
 alert_day AS (  -- data time, not wall-clock time: the same inputs give the same alerts
     SELECT coalesce((SELECT max(snapshot_date) FROM core.stock_snapshots),
                     (SELECT CAST(max(ordered_at) AS DATE) FROM core.order_lines)) AS as_of
+),
+selling_price AS (  -- what a unit sells for (base currency): the money a lost sale costs
+    SELECT sku, avg(unit_price_base) AS unit_price_base
+    FROM core.order_lines
+    WHERE status <> 'cancelled' AND unit_price_base > 0
+    GROUP BY sku
 )"""
 
 
@@ -70,62 +76,97 @@ class Rule:
     sql: str
 
 
+# value_base is the money at risk, what alerts are ranked by: the margin a stockout loses, the
+# value overstock and dead stock tie up, the sales an oversold listing would have to cancel,
+# the value of a count break, the value a late PO line still owes.
+
+# Low stock alerts only what an ordinary order cannot fix any more: a stockout before an
+# order placed today could arrive, or nothing left now. A SKU merely below its reorder point
+# gets a replenishment suggestion, and a stockout more than a week away that another
+# location's spare stock covers gets a transfer: neither is an alert.
 LOW_STOCK_SQL = """
 SELECT 'low_stock:' || p.sku || ':' || p.location_id AS alert_key,
-       CASE WHEN ats = 0 OR stockout_before_arrival THEN 'critical' ELSE 'warning' END AS severity,
+       CASE WHEN ats = 0 OR days_to_stockout <= $low_stock_critical_days
+            THEN 'critical' ELSE 'warning' END AS severity,
        p.sku || ' at ' || p.location_id AS subject, p.sku, p.location_id, p.supplier_id,
-       'ats_units' AS metric, ats AS metric_value, p.reorder_point_units AS threshold,
-       greatest(ceil(p.reorder_point_units) - ats, 0)::BIGINT AS units,
-       greatest(ceil(p.reorder_point_units) - ats, 0) * p.unit_cost_base AS value,
-       $base_currency AS currency,
-       greatest(ceil(p.reorder_point_units) - ats, 0) * p.unit_cost_base AS value_base,
-       format('{} at {}: ATS {} units, reorder point {:.0f}, {} on order', p.sku, p.location_id,
-              ats, p.reorder_point_units, coalesce(p.on_order_units, 0))
-       || CASE WHEN stockout_before_arrival
-               THEN format('; projected stockout {}, before an order placed today could arrive '
-                           '(lead time {:.0f} days)', p.projected_stockout_date,
-                           p.lead_time_mean_days)
-               ELSE '' END AS message
+       'days_to_stockout' AS metric, days_to_stockout AS metric_value,
+       ceil(coalesce(p.lead_time_mean_days, 0)) AS threshold,
+       ceil(lost_units)::BIGINT AS units,
+       lost_units * unit_margin AS value, $base_currency AS currency,
+       lost_units * unit_margin AS value_base,
+       format('{} at {}: ATS {} units, {} on order; ', p.sku, p.location_id, ats,
+              coalesce(p.on_order_units, 0))
+       || CASE WHEN ats = 0 THEN 'out of stock now'
+               ELSE format('projected stockout {} (in {} days)', p.projected_stockout_date,
+                           days_to_stockout) END
+       || format(', before an order placed today could arrive (lead time {:.0f} days): about '
+                 '{:.0f} units of sales lost, {:,.2f} {} of margin',
+                 coalesce(p.lead_time_mean_days, 0), lost_units, lost_units * unit_margin,
+                 $base_currency) AS message
 FROM (
     SELECT p.*,
-           coalesce(a.ats_units, greatest(p.on_hand_units - p.allocated_units, 0)) AS ats,
-           coalesce(p.projected_stockout_date
-                    < d.as_of + CAST(ceil(coalesce(p.lead_time_mean_days, 0)) AS INTEGER), false)
-               AS stockout_before_arrival
-    FROM marts.replenishment_policy AS p
-    CROSS JOIN alert_day AS d
-    LEFT JOIN marts.ats_by_sku_location AS a
-      ON a.sku = p.sku AND a.location_id = p.location_id AND NOT a.is_bundle
+           -- demand between the stockout and the arrival of an order placed today
+           p.mean_daily_demand_units
+               * greatest(ceil(coalesce(p.lead_time_mean_days, 0)) - p.days_to_stockout, 0)
+               AS lost_units,
+           -- margin of a lost sale; without a selling price, at least its cost
+           CASE WHEN sp.unit_price_base IS NOT NULL
+                THEN greatest(sp.unit_price_base - coalesce(p.unit_cost_base, 0), 0)
+                ELSE coalesce(p.unit_cost_base, 0) END AS unit_margin,
+           -- units other locations hold above their own reorder points: what a transfer can
+           -- bring (the replenishment step suggests transfers before purchases)
+           sum(greatest(p.ats - ceil(coalesce(p.reorder_point_units, 0)), 0))
+               OVER (PARTITION BY p.sku)
+               - greatest(p.ats - ceil(coalesce(p.reorder_point_units, 0)), 0)
+               AS spare_elsewhere
+    FROM (
+        SELECT p.*,
+               coalesce(a.ats_units, greatest(p.on_hand_units - p.allocated_units, 0)) AS ats,
+               -- NULL when no stockout is projected (greatest() would turn NULL into 0)
+               CASE WHEN coalesce(a.ats_units,
+                                  greatest(p.on_hand_units - p.allocated_units, 0)) = 0 THEN 0
+                    WHEN p.projected_stockout_date IS NOT NULL
+                    THEN greatest(p.projected_stockout_date - d.as_of, 0) END
+                   AS days_to_stockout
+        FROM marts.replenishment_policy AS p
+        CROSS JOIN alert_day AS d
+        LEFT JOIN marts.ats_by_sku_location AS a
+          ON a.sku = p.sku AND a.location_id = p.location_id AND NOT a.is_bundle
+    ) AS p
+    LEFT JOIN selling_price AS sp ON sp.sku = p.sku
+    WHERE p.mean_daily_demand_units > 0
 ) AS p
-WHERE ats < p.reorder_point_units OR stockout_before_arrival
+WHERE days_to_stockout < ceil(coalesce(p.lead_time_mean_days, 0))
+  AND lost_units * unit_margin >= $low_stock_min_value  -- worth a person's time
+  -- beyond a week away, stock spare at another location is the fix, by a routine transfer
+  AND NOT (days_to_stockout > $low_stock_critical_days AND spare_elsewhere >= lost_units)
 """
 
 OVERSTOCK_SQL = """
 SELECT 'overstock:' || sku || ':' || location_id AS alert_key,
-       CASE WHEN days_of_cover > $overstock_warning_days_of_cover THEN 'warning' ELSE 'info' END
-           AS severity,
+       'warning' AS severity,
        sku || ' at ' || location_id AS subject, sku, location_id, supplier_id,
        'days_of_cover' AS metric, days_of_cover AS metric_value,
-       $overstock_days_of_cover AS threshold,
+       $overstock_warning_days_of_cover AS threshold,
        excess AS units, excess * unit_cost_base AS value, $base_currency AS currency,
        excess * unit_cost_base AS value_base,
-       format('{} at {}: {:.0f} days of cover (limit {:.0f}), {} units on hand, {} above the limit',
-              sku, location_id, days_of_cover, $overstock_days_of_cover, on_hand_units, excess)
-           AS message
+       format('{} at {}: {:.0f} days of cover, {} units on hand; {} units beyond {:.0f} days of '
+              'demand tie up {:,.2f} {}', sku, location_id, days_of_cover, on_hand_units, excess,
+              $overstock_days_of_cover, excess * unit_cost_base, $base_currency) AS message
 FROM (
-    -- excess = on hand beyond what the limit's days of demand need
+    -- excess = on hand beyond what overstock_days_of_cover days of demand need
     SELECT *, greatest(on_hand_units
                        - ceil($overstock_days_of_cover * mean_daily_demand_units), 0)::BIGINT
                   AS excess
     FROM marts.replenishment_policy
-    WHERE days_of_cover > $overstock_days_of_cover AND on_hand_units > 0
+    WHERE days_of_cover > $overstock_warning_days_of_cover AND on_hand_units > 0
 )
+WHERE excess * coalesce(unit_cost_base, 0) >= $overstock_min_value
 """
 
 DEAD_STOCK_SQL = """
 SELECT 'dead_stock:' || sku || ':' || location_id AS alert_key,
-       CASE WHEN dead_stock_value_base >= $dead_stock_warning_value THEN 'warning' ELSE 'info' END
-           AS severity,
+       'warning' AS severity,
        sku || ' at ' || location_id AS subject, sku, location_id, supplier_id,
        'days_without_sale' AS metric, days_without_sale AS metric_value,
        $no_sale_days AS threshold, on_hand_units AS units,
@@ -136,6 +177,7 @@ SELECT 'dead_stock:' || sku || ':' || location_id AS alert_key,
               on_hand_units, coalesce(dead_stock_value_base, 0), $base_currency) AS message
 FROM marts.kpi_dead_stock_by_sku_location
 WHERE days_without_sale >= $no_sale_days
+  AND coalesce(dead_stock_value_base, 0) >= $dead_stock_warning_value
 """
 
 DISCREPANCY_SQL = """
@@ -160,30 +202,53 @@ WHERE NOT within_tolerance
        OR abs(coalesce(difference_value_base, 0)) >= $discrepancy_value)
 """
 
+# one alert per SKU however many listings show too much: the listings go in the message
 OVERSELL_SQL = """
-SELECT 'oversell_risk:' || channel_id || ':' || channel_sku AS alert_key,
-       CASE WHEN ats_units = 0 THEN 'critical' ELSE 'warning' END AS severity,
-       channel_sku || ' on ' || channel_id AS subject, sku, channel_id,
-       'listed_quantity' AS metric, listed_quantity AS metric_value, ats_units AS threshold,
-       excess_units AS units,
-       format('{} on {} (SKU {}): listed {} units, only {} available to sell ({} too many)',
-              channel_sku, channel_id, sku, listed_quantity, ats_units, excess_units) AS message
-FROM marts.oversell_risk
-WHERE coalesce(listing_status, 'active') <> 'inactive'  -- a hidden listing cannot oversell
+SELECT 'oversell_risk:' || o.sku AS alert_key,
+       CASE WHEN bool_or(o.ats_units = 0) THEN 'critical' ELSE 'warning' END AS severity,
+       o.sku || ' on ' || string_agg(DISTINCT o.channel_id, ', ' ORDER BY o.channel_id)
+           AS subject,
+       o.sku, min(o.channel_id) AS channel_id, any_value(pr.supplier_id) AS supplier_id,
+       'excess_share' AS metric,
+       max(o.excess_units / greatest(o.ats_units, 1)) AS metric_value,
+       $oversell_warning_share AS threshold,
+       sum(o.excess_units)::BIGINT AS units,
+       sum(o.excess_units) * any_value(sp.unit_price_base) AS value,
+       $base_currency AS currency,
+       sum(o.excess_units) * any_value(sp.unit_price_base) AS value_base,
+       o.sku || ': listed beyond what is available to sell on '
+           || string_agg(format('{} ({}: listed {}, available {})', o.channel_id, o.channel_sku,
+                                o.listed_quantity, o.ats_units), '; '
+                         ORDER BY o.channel_id, o.channel_sku) AS message
+FROM marts.oversell_risk AS o
+LEFT JOIN selling_price AS sp ON sp.sku = o.sku
+LEFT JOIN core.products AS pr ON pr.sku = o.sku
+WHERE coalesce(o.listing_status, 'active') <> 'inactive'  -- a hidden listing cannot oversell
+  AND o.excess_units > 0
+  -- nothing left to sell, or a gap too big for the next availability feed to be the fix
+  AND (o.ats_units = 0 OR o.excess_units >= $oversell_warning_share * o.ats_units)
+GROUP BY o.sku
 """
 
+# one alert per SKU-location however many of its PO lines are late: the lines go in the
+# message (the buyer calls the supplier once about all of them)
 LATE_PO_SQL = """
-SELECT 'late_po:' || po_number || ':' || sku AS alert_key,
-       CASE WHEN days_late >= $late_po_critical_days THEN 'critical' ELSE 'warning' END
+SELECT 'late_po:' || sku || ':' || location_id AS alert_key,
+       CASE WHEN max(days_late) >= $late_po_critical_days THEN 'critical' ELSE 'warning' END
            AS severity,
-       po_number || ' ' || sku || ' from ' || supplier_id AS subject,
-       sku, location_id, supplier_id, po_number,
-       'days_late' AS metric, days_late AS metric_value, $late_po_grace_days AS threshold,
-       outstanding AS units, outstanding * unit_cost AS value, currency,
-       outstanding * unit_cost_base AS value_base,
-       format('{} {} from {}: {} of {} units still due, expected {} ({} days late)',
-              po_number, sku, supplier_id, outstanding, quantity_ordered, expected_at, days_late)
-           AS message
+       sku || ' at ' || location_id || ' from ' || string_agg(DISTINCT supplier_id, ', ')
+           AS subject,
+       sku, location_id, min(supplier_id) AS supplier_id,
+       string_agg(po_number, ', ' ORDER BY po_number) AS po_number,
+       'days_late' AS metric, max(days_late) AS metric_value, $late_po_grace_days AS threshold,
+       sum(outstanding)::BIGINT AS units,
+       -- the amount in the PO currency only when every late line has the same one
+       CASE WHEN count(DISTINCT currency) = 1 THEN sum(outstanding * unit_cost) END AS value,
+       CASE WHEN count(DISTINCT currency) = 1 THEN any_value(currency) END AS currency,
+       sum(outstanding * unit_cost_base) AS value_base,
+       string_agg(format('{} {} from {}: {} of {} units still due, expected {} ({} days late)',
+                         po_number, sku, supplier_id, outstanding, quantity_ordered, expected_at,
+                         days_late), '; ' ORDER BY po_number) AS message
 FROM (
     SELECT po.*, d.as_of - po.expected_at AS days_late,
            (po.quantity_ordered - coalesce(r.received, 0))::BIGINT AS outstanding
@@ -194,28 +259,30 @@ FROM (
     WHERE po.status = 'open' AND po.expected_at IS NOT NULL
 )
 WHERE days_late > $late_po_grace_days AND outstanding > 0
+GROUP BY sku, location_id
 """
 
 POLICY_COLUMNS = ("sku", "location_id", "supplier_id", "on_hand_units", "allocated_units",
                   "on_order_units", "reorder_point_units", "lead_time_mean_days", "projected_stockout_date",
-                  "unit_cost_base")
+                  "unit_cost_base", "mean_daily_demand_units")
 
 # in the order a person reads them; choosing which run is data (which tables exist)
 RULES: tuple[Rule, ...] = (
     Rule("low_stock",
-         "ATS below the reorder point, or a projected stockout before an order placed today "
-         "could arrive (critical when ATS is 0 or the stockout comes first).",
+         "A projected stockout before an order placed today could arrive (critical when ATS "
+         "is 0 or the stockout is within low_stock_critical_days) losing at least "
+         "low_stock_min_value of margin.",
          {"marts.replenishment_policy": POLICY_COLUMNS,
           "marts.ats_by_sku_location": ("sku", "location_id", "is_bundle", "ats_units")},
          LOW_STOCK_SQL),
     Rule("overstock",
-         "Days of cover above overstock_days_of_cover (warning above "
-         "overstock_warning_days_of_cover); units and value beyond the limit.",
+         "Days of cover above overstock_warning_days_of_cover and at least overstock_min_value "
+         "tied up beyond overstock_days_of_cover of demand.",
          {"marts.replenishment_policy": (*POLICY_COLUMNS, "days_of_cover",
                                          "mean_daily_demand_units")},
          OVERSTOCK_SQL),
     Rule("dead_stock",
-         "Stock with no sale in no_sale_days (warning when worth dead_stock_warning_value).",
+         "Stock with no sale in no_sale_days worth at least dead_stock_warning_value.",
          {"marts.kpi_dead_stock_by_sku_location": (
              "sku", "location_id", "supplier_id", "on_hand_units", "dead_stock_value_base",
              "last_sold_on", "days_without_sale")},
@@ -229,13 +296,15 @@ RULES: tuple[Rule, ...] = (
              "likely_cause")},
          DISCREPANCY_SQL),
     Rule("oversell_risk",
-         "A live channel listing shows more units than the channel's ATS (critical at ATS 0).",
+         "Live listings of a SKU show more than the channel's ATS by oversell_warning_share "
+         "(critical when a channel has none left); one alert per SKU.",
          {"marts.oversell_risk": ("channel_id", "channel_sku", "sku", "listing_status",
-                                  "listed_quantity", "ats_units", "excess_units")},
+                                  "listed_quantity", "ats_units", "excess_units"),
+          "core.products": ("sku", "supplier_id")},
          OVERSELL_SQL),
     Rule("late_po",
-         "An open PO line with units still due more than late_po_grace_days after its expected "
-         "date (critical from late_po_critical_days).",
+         "Open PO lines of a SKU-location with units still due more than late_po_grace_days "
+         "after their expected date (critical from late_po_critical_days); one alert each.",
          {"core.purchase_orders": ("po_number", "sku", "supplier_id", "status", "expected_at"),
           "core.receipts": ("po_number", "sku", "quantity_received")},
          LATE_PO_SQL),
@@ -284,7 +353,7 @@ def alerts_current_sql(rules: list[Rule]) -> str:
         for n in ALERT_COLUMN_NAMES)
     return (f"CREATE OR REPLACE TABLE marts.alerts_current AS\nWITH {ALERT_DAY_CTE.strip()},\n"
             f"raised AS (\n    {raised}\n)\nSELECT {columns}\nFROM raised\n"
-            "ORDER BY severity_rank DESC, alert_type, alert_key")
+            "ORDER BY severity_rank DESC, abs(value_base) DESC NULLS LAST, alert_type, alert_key")
 
 
 def build_alerts_current(

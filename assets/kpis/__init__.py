@@ -12,7 +12,10 @@ def __getattr__(name: str):
 
         from assets.kpis.accuracy import ACCURACY_ASSETS
         from assets.kpis.assets import KPI_ASSETS
+        from assets.kpis.checks import CHECKS
 
-        globals()["defs"] = dg.Definitions(assets=[*KPI_ASSETS, *ACCURACY_ASSETS])
+        globals()["defs"] = dg.Definitions(
+            assets=[*KPI_ASSETS, *ACCURACY_ASSETS], asset_checks=CHECKS
+        )
         return globals()["defs"]
     raise AttributeError(name)

@@ -2,9 +2,9 @@
 
 - ``kpi_inventory_record_accuracy_weekly`` reads ``marts.inventory_record_accuracy`` (inventory
   domain: per snapshot day x location, SKU-locations reconciled and within tolerance).
-- ``kpi_forecast_accuracy_summary`` reads ``marts.forecast_accuracy`` (forecast domain), whose
-  grain is not fixed yet: it averages whichever error measures the mart has (WAPE, bias,
-  RMSSE, MAE) over the grouping columns it has (model, demand class, horizon).
+- ``kpi_forecast_accuracy_summary`` reads ``marts.forecast_accuracy`` (forecast domain: one row
+  per SKU, cut-off and model with its units sold, forecast and missed): error (WAPE) and bias
+  weighted by volume over the grouping columns it has (model, demand class, horizon).
 
 When the source mart is absent the asset drops any stale output and says so in its metadata:
 the dashboards then show "not computed yet" instead of numbers from an older run.
@@ -40,8 +40,9 @@ GROUP BY ALL
 ORDER BY snapshot_week, location_id
 """
 
-FORECAST_MEASURES = ("wape", "bias", "rmsse", "mae")
 FORECAST_GROUPS = ("model", "demand_class", "horizon")
+# the units sold, forecast and missed per row: what volume-weighted figures need
+FORECAST_VOLUMES = ("actual", "forecast", "abs_error")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
@@ -63,14 +64,25 @@ def record_accuracy_sql(columns: list[str]) -> str | None:
 
 
 def forecast_accuracy_sql(columns: list[str]) -> str | None:
-    """Mean of each error measure present, per combination of the grouping columns present
-    (identifiers come from the catalog, never from input)."""
-    measures = [m for m in FORECAST_MEASURES if m in columns]
-    if not measures:
+    """Error and bias weighted by volume per combination of the grouping columns present
+    (identifiers come from the catalog, never from input):
+
+    - ``wape`` = Σ abs_error ÷ Σ actual (0 perfect; 1 = errors as large as the units sold);
+    - ``bias`` = Σ forecast ÷ Σ actual − 1 (above 0: forecasts too high);
+    - ``actual_units``, ``series`` (rows: SKU × cut-off), ``mean_rmsse`` where present.
+
+    An average of per-series ratios would let a SKU that sold 2 units outweigh one that sold
+    2,000 (on the demo: mean WAPE 1.66 against 0.79 weighted). None when the mart lacks the
+    units (nothing can be weighted)."""
+    if not set(FORECAST_VOLUMES) <= set(columns):
         return None
     groups = [g for g in FORECAST_GROUPS if g in columns]
-    select = ", ".join([*groups, "count(*) AS series",
-                        *(f"avg({m}) AS mean_{m}" for m in measures)])
+    select = ", ".join([
+        *groups, "count(*) AS series", "sum(actual) AS actual_units",
+        "sum(abs_error) / nullif(sum(actual), 0) AS wape",
+        "sum(forecast) / nullif(sum(actual), 0) - 1 AS bias",
+        *(["avg(rmsse) AS mean_rmsse"] if "rmsse" in columns else []),
+    ])
     group_by = " GROUP BY ALL" if groups else ""
     return ("CREATE OR REPLACE TABLE marts.kpi_forecast_accuracy_summary AS "
             f"SELECT {select} FROM marts.forecast_accuracy{group_by}")
@@ -89,7 +101,7 @@ DERIVED = (
                "Share of reconciled SKU-locations within tolerance, per week and location "
                "(only when marts.inventory_record_accuracy exists).", record_accuracy_sql),
     DerivedKpi("kpi_forecast_accuracy_summary", "forecast_accuracy",
-               "Mean WAPE / bias / RMSSE / MAE per model and demand class "
+               "Volume-weighted WAPE and bias per model and demand class "
                "(only when marts.forecast_accuracy exists).", forecast_accuracy_sql),
 )
 

@@ -40,6 +40,10 @@ class KpiSettings:
     turnover_window_days: int = 90
     # a line without promised_ship_by is due this many days after it was ordered (fill rate)
     settle_days: int = 2
+    # returns_linked: the share of returned units linked to their order line below which the
+    # return rate is shown with a warning, and below which it is withheld
+    returns_linked_warn_share: float = 0.99
+    returns_linked_block_share: float = 0.90
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KpiSettings:
@@ -76,14 +80,35 @@ def _sql(name: str) -> str:
 
 FACTS = "kpi_order_line_facts"
 ORDERS = "kpi_order_facts"
+LINE_LINKS = "kpi_order_line_links"
+RETURN_LINKS = "kpi_return_line_links"
+RETURNS_LINKED = "kpi_returns_linked_by_channel"  # the returns_linked check reads it
 UNIT_COST = "kpi_unit_cost_by_sku"
 
 # in dependency order: a mart comes after every mart it reads
 MARTS: tuple[KpiMart, ...] = (
     KpiMart(
+        LINE_LINKS,
+        "Order-line references of returns and shipments -> their order line (id, else order+SKU).",
+        core=("returns", "fulfillment_events", "order_lines"),
+    ),
+    KpiMart(
+        RETURN_LINKS,
+        "One row per return line: the order line it belongs to and its value in the base currency.",
+        core=("returns", "order_lines"),
+        marts=(LINE_LINKS,),
+    ),
+    KpiMart(
+        RETURNS_LINKED,
+        "Share of returned units linked to their order line per channel (ok / warn / blocked).",
+        marts=(RETURN_LINKS,),
+        params=("returns_linked_warn_share", "returns_linked_block_share"),
+    ),
+    KpiMart(
         FACTS,
         "One row per order line: ordered, shipped (when, where, which carrier), delivered, returned.",
-        core=("order_lines", "fulfillment_events", "returns", "products", "channels"),
+        core=("order_lines", "fulfillment_events", "products", "channels"),
+        marts=(LINE_LINKS, RETURN_LINKS),
         params=("settle_days", "timezone"),
     ),
     KpiMart(
@@ -151,9 +176,14 @@ MARTS: tuple[KpiMart, ...] = (
         params=("min_return_volume",),
     ),
     KpiMart(
+        "kpi_return_rate_by_reason",
+        "Returned units and value per ship-day cohort, channel and reason (linked returns).",
+        marts=(FACTS, RETURN_LINKS),
+    ),
+    KpiMart(
         "kpi_returns_by_reason_daily",
         "Returns, units and value per local request day, channel and reason.",
-        core=("returns", "order_lines"),
+        marts=(RETURN_LINKS,),
         params=("timezone",),
     ),
     KpiMart(

@@ -83,12 +83,44 @@ if by_type.height:
     ui.chart(px.bar(by_type, x="alert_type", y="alerts", color="severity",
                     color_discrete_map=SEVERITY_COLORS, title="Open alerts by type and severity",
                     labels={"alert_type": "alert type"}))
+# money at risk (value_base): the margin a stockout loses, the value overstock / dead stock
+# ties up, the sales an oversold listing would cancel, a count break, a late PO's value
+GROUPS = {"Supplier": "supplier_id", "SKU": "sku"}
+group = st.radio("Group open alerts by", [*GROUPS, "nothing (one row per alert)"],
+                 horizontal=True, key="alerts_group")
+# the stock rules state their money in the base currency (late POs keep their own beside it)
+base = data.query(f"SELECT any_value(currency) AS c FROM {STATUS} "
+                  "WHERE alert_type <> 'late_po'").item() or "base currency"
+MONEY = st.column_config.NumberColumn(f"Money at risk ({base})", format="%.2f")
+if group in GROUPS:
+    column = GROUPS[group]  # a constant of this page, never input
+    grouped = data.query(f"""
+        SELECT coalesce({column}, '(none)') AS "{group}", count(*) AS "Open alerts",
+               count(*) FILTER (WHERE severity = 'critical') AS "Critical",
+               sum(abs(value_base)) AS money_at_risk,
+               string_agg(DISTINCT replace(alert_type, '_', ' '), ', ') AS "Conditions",
+               arg_max(subject, coalesce(value_base, 0)) AS "Largest"
+        FROM {STATUS} WHERE status = 'open' AND {where}
+        GROUP BY ALL ORDER BY "Critical" DESC, money_at_risk DESC NULLS LAST""", filters)
+    st.markdown(f"**Open alerts by {group.lower()}**, most critical and most money first")
+    st.dataframe(grouped, width="stretch", hide_index=True,
+                 column_config={"money_at_risk": MONEY})
+    ui.download(grouped, name=f"open_alerts_by_{column}", key="dl_open_alerts_grouped")
 open_alerts = data.query(f"""
-    SELECT severity, alert_type, subject, opened_at, escalated_at, units, value_base, message,
-           delivered_to, pending_to
+    SELECT severity AS "Severity", replace(alert_type, '_', ' ') AS "Condition",
+           subject AS "Subject", supplier_id AS "Supplier", value_base AS money_at_risk,
+           units AS "Units", message AS "What to know", opened_at AS "Opened",
+           delivered_to AS "Delivered to", pending_to AS "Still owed to"
     FROM {STATUS} WHERE status = 'open' AND {where}
-    ORDER BY severity_rank DESC, opened_at DESC, alert_key LIMIT 2000""", filters)
-ui.table(open_alerts, name="open_alerts", key="dl_open_alerts")
+    ORDER BY severity_rank DESC, abs(value_base) DESC NULLS LAST, alert_key LIMIT 2000""", filters)
+st.markdown("**Open alerts**, most severe first, then by money at risk")
+if open_alerts.is_empty():
+    st.info("No open alert: nothing needs a person today.")
+else:
+    st.dataframe(open_alerts, width="stretch", hide_index=True,
+                 column_config={"money_at_risk": MONEY, "Opened": st.column_config.DatetimeColumn(
+                     format="YYYY-MM-DD HH:mm")})
+    ui.download(open_alerts, name="open_alerts", key="dl_open_alerts")
 
 with st.expander("Resolved alerts"):
     resolved = data.query(f"""

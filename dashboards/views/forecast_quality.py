@@ -1,4 +1,5 @@
-"""Forecast quality (planner): how wrong the forecasts were, by model and demand class.
+"""Forecast quality (planner, manager): how wrong the forecasts were, weighted by volume, by
+backtest cut-off, ABC class and model; one SKU's backtest in the drill-down.
 
 Shows what the forecasting step has published; nothing is estimated here.
 """
@@ -6,9 +7,11 @@ Shows what the forecasting step has published; nothing is estimated here.
 from __future__ import annotations
 
 import plotly.express as px
+import polars as pl
 import streamlit as st
 
 from dashboards import data, ui
+from dashboards.forecast_names import plain_model_name
 
 st.title("Forecast quality")
 ui.snapshot_caption()
@@ -21,25 +24,101 @@ if not forecast_tables:
     ui.not_computed("Forecasts and forecast accuracy", "forecasting")
     st.stop()
 
-MEASURES = ["wape", "bias", "rmsse", "mae"]
-if data.has_table("marts.forecast_accuracy"):
-    present = data.columns("marts.forecast_accuracy")
-    measures = [m for m in MEASURES if m in present]
-    group = next((g for g in ("model", "demand_class", "horizon") if g in present), None)
-    if measures and group:
-        summary = data.query(
-            # column names come from the fixed lists above, matched against the catalog
-            f"SELECT {group}, count(*) AS series, "
-            + ", ".join(f"avg({m}) AS mean_{m}" for m in measures)
-            + f" FROM marts.forecast_accuracy GROUP BY ALL ORDER BY {group}"
-        )
-        cols = st.columns(len(measures))
-        for col, m in zip(cols, measures):
-            col.metric(f"Mean {m.upper()}", ui.number(
-                data.query(f"SELECT avg({m}) AS v FROM marts.forecast_accuracy").item(), 3))
-        ui.chart(px.bar(summary, x=group, y=f"mean_{measures[0]}",
-                        title=f"Mean {measures[0].upper()} by {group.replace('_', ' ')}"))
-        ui.table(summary, name="forecast_accuracy_summary", key="dl_fa_summary")
+# Accuracy as a manager reads it: error and bias weighted by volume (Σ|actual − forecast| ÷
+# Σ actual; Σ forecast ÷ Σ actual − 1) over every SKU and cut-off of the backtest, so a SKU
+# that sold 2 units cannot outweigh one that sold 2,000. Per-series figures only in the
+# drill-down. Model names in words; the technical name on hover.
+ACCURACY = "marts.forecast_accuracy"
+WEIGHTED = """sum(abs_error) / nullif(sum(actual), 0) AS wape,
+              sum(forecast) / nullif(sum(actual), 0) - 1 AS bias,
+              sum(actual) AS actual_units"""
+PCT_COLUMN = st.column_config.NumberColumn(format="%.1f %%")
+
+
+def signed_pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1%}"
+
+
+def as_percent(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """Share columns (0..1) as percent numbers (12.3) for a table that prints ``12.3 %``."""
+    return frame.with_columns([(pl.col(c) * 100).alias(c) for c in columns])
+
+
+st.subheader("Forecast accuracy (backtest)")
+if data.has_columns(ACCURACY, ["sku", "cutoff", "model", "actual", "forecast", "abs_error"]):
+    overall = data.query(f"SELECT {WEIGHTED}, count(DISTINCT cutoff) AS cutoffs, "
+                         f"count(DISTINCT sku) AS skus FROM {ACCURACY}").row(0, named=True)
+    cols = st.columns(4)
+    cols[0].metric("Forecast error (WAPE)", ui.pct(overall["wape"]),
+                   help="Weighted by volume: Σ |actual − forecast| ÷ Σ actual units over every "
+                        "SKU and backtest cut-off. 0 % is perfect; 100 % means the errors add "
+                        "up to as many units as were sold.")
+    cols[1].metric("Bias", signed_pct(overall["bias"]),
+                   help="Σ forecast ÷ Σ actual − 1, weighted by volume: above 0 the forecasts "
+                        "were too high (stock piles up), below 0 too low (stockouts).")
+    cols[2].metric("Units backtested", ui.number(overall["actual_units"]))
+    cols[3].metric("Backtest cut-offs", f"{overall['cutoffs']:,}",
+                   help=f"{overall['skus']:,} SKUs forecast from each cut-off and compared "
+                        "with what then sold.")
+
+    trend = data.query(f"SELECT cutoff, {WEIGHTED} FROM {ACCURACY} GROUP BY cutoff "
+                       "ORDER BY cutoff")
+    fig = px.line(trend, x="cutoff", y=["wape", "bias"], markers=True,
+                  title="Error and bias by backtest cut-off (weighted by volume)",
+                  labels={"cutoff": "forecast made on", "value": "", "variable": ""})
+    fig.for_each_trace(lambda t: t.update(name={"wape": "error (WAPE)", "bias": "bias"}[t.name]))
+    fig.update_yaxes(tickformat=".0%")
+    ui.chart(fig)
+
+    # one under the other: the model names are long, a half-width chart would squeeze its bars
+    left, right = st.container(), st.container()
+    with left:
+        if data.has_columns("marts.demand_segments", ["sku", "abc"]):
+            by_abc = data.query(f"""
+                SELECT coalesce(s.abc, '(unclassified)') AS "ABC class",
+                       count(DISTINCT a.sku) AS "SKUs", {WEIGHTED.replace('sum(', 'sum(a.')}
+                FROM {ACCURACY} AS a LEFT JOIN marts.demand_segments AS s USING (sku)
+                GROUP BY ALL ORDER BY 1""").rename(
+                {"wape": "Error (WAPE)", "bias": "Bias", "actual_units": "Units sold"})
+            st.markdown("**Accuracy by ABC class** (A: the SKUs that make most of the value)")
+            st.dataframe(as_percent(by_abc, "Error (WAPE)", "Bias"), width="stretch",
+                         hide_index=True, column_config={"Error (WAPE)": PCT_COLUMN,
+                                                         "Bias": PCT_COLUMN})
+        else:
+            st.info("Accuracy by ABC class: the demand classes (ABC by value) are not computed "
+                    "yet; they come with the forecasting step.")
+    with right:
+        by_model = data.query(f"SELECT model, count(DISTINCT sku) AS skus, {WEIGHTED} "
+                              f"FROM {ACCURACY} GROUP BY model ORDER BY actual_units DESC")
+        by_model = by_model.with_columns(
+            pl.col("model").map_elements(plain_model_name, return_dtype=pl.String).alias("name"))
+        fig = px.bar(by_model, x="wape", y="name", orientation="h", custom_data=["model", "skus"],
+                     title="Error (WAPE) by the model chosen for the SKU",
+                     labels={"wape": "error (WAPE, weighted)", "name": ""})
+        fig.update_traces(hovertemplate="%{y}<br>technical name: %{customdata[0]}<br>"
+                                        "SKUs: %{customdata[1]}<br>error: %{x:.1%}<extra></extra>")
+        fig.update_xaxes(tickformat=".0%")
+        fig.update_yaxes(autorange="reversed")
+        ui.chart(fig)
+
+    with st.expander("One SKU's backtest (per cut-off)"):
+        skus = data.query(f"SELECT DISTINCT sku FROM {ACCURACY} ORDER BY sku")["sku"].to_list()
+        sku = st.selectbox("SKU", skus, key="fq_sku")
+        detail = data.query(
+            f"SELECT cutoff, model, actual, forecast, wape, bias FROM {ACCURACY} "
+            "WHERE sku = $sku ORDER BY cutoff", {"sku": sku})
+        detail = detail.with_columns(
+            pl.col("model").map_elements(plain_model_name, return_dtype=pl.String)
+        ).rename({"cutoff": "Forecast made on", "model": "Model", "actual": "Units sold",
+                  "forecast": "Units forecast", "wape": "Error (WAPE)", "bias": "Bias"})
+        st.dataframe(as_percent(detail, "Error (WAPE)", "Bias"), width="stretch",
+                     hide_index=True, column_config={
+                         "Error (WAPE)": PCT_COLUMN, "Bias": PCT_COLUMN,
+                         "Units forecast": st.column_config.NumberColumn(format="%.1f")})
+elif data.has_table(ACCURACY):
+    st.info("Forecast accuracy: the backtest was published without units sold and forecast "
+            "per SKU, so no volume-weighted figure can be computed. Re-run the forecasting "
+            "step.")
 else:
     ui.not_computed("Forecast accuracy (backtests)", "forecast evaluation")
 
@@ -71,11 +150,18 @@ if data.has_columns("marts.demand_forecast", ["yearly_ratio"]):
         "year of history (docs/forecasting.md, Yearly seasonality)."
     )
 
-for name in forecast_tables:
-    if name == "marts.kpi_forecast_accuracy_summary":
+# the published tables, by what they hold (never by their warehouse names); per-series
+# accuracy is in the drill-down above
+TABLE_TITLES = {
+    "marts.demand_forecast": "Published forecasts (per SKU and day)",
+    "marts.demand_segments": "Demand class, ABC and XYZ class per SKU",
+    "marts.daily_demand_by_sku": "Daily demand history per SKU",
+}
+for name, title in TABLE_TITLES.items():
+    if name not in forecast_tables:
         continue
     rows = data.query(f"SELECT count(*) AS n FROM {name}").item()
-    with st.expander(f"{name} ({rows:,} rows)"):
+    with st.expander(f"{title} ({rows:,} rows)"):
         ui.table(data.query(f"SELECT * FROM {name} LIMIT 1000"), name=name.split(".", 1)[1],
                  key=f"dl_{name}")
         if rows > 1000:

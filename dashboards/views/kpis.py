@@ -6,7 +6,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, returns, ui
 
 st.title("KPIs")
 ui.snapshot_caption()
@@ -61,11 +61,6 @@ on_time AS (
     FROM periods JOIN marts.kpi_on_time_ship_daily ON promise_date BETWEEN lo AND hi
     WHERE {IN_CHANNELS} GROUP BY label
 ),
-returned AS (
-    SELECT label, sum(units_returned) / nullif(sum(units_shipped), 0) AS return_rate
-    FROM periods JOIN marts.kpi_return_rate_daily ON ship_date BETWEEN lo AND hi
-    WHERE {IN_CHANNELS} GROUP BY label
-),
 fulfillment AS (
     SELECT label,
            quantile_cont(hours_to_ship, 0.5) FILTER (WHERE {SHIPPED_BY_US}) AS median_ship,
@@ -89,7 +84,7 @@ fulfillment AS (
 SELECT *
 FROM periods
 LEFT JOIN sales USING (label) LEFT JOIN fill USING (label) LEFT JOIN on_time USING (label)
-LEFT JOIN returned USING (label) LEFT JOIN fulfillment USING (label)
+LEFT JOIN fulfillment USING (label)
 """
 
 # one query for both periods: every query opens the snapshot afresh, so fewer is faster
@@ -141,9 +136,15 @@ row[1].metric("Time to ship, p90", ui.hours(now["p90_ship"]),
               ui.change(now["p90_ship"], before["p90_ship"]), delta_color="inverse")
 row[2].metric("On-time ship rate", ui.pct(now["on_time_rate"]),
               ui.change(now["on_time_rate"], before["on_time_rate"], relative=False))
-row[3].metric("Return rate (units)", ui.pct(now["return_rate"]),
-              ui.change(now["return_rate"], before["return_rate"], relative=False),
-              delta_color="inverse")
+# returns: "no returns data" / withheld rather than a misleading 0 % (dashboards/returns.py)
+returns_known = returns.returns_data()
+rate_now, rate_before = returns_known.rates(period, channels)
+return_rate = returns_known.headline(rate_now)
+row[3].metric("Return rate (units)", return_rate,
+              ui.change(rate_now, rate_before, relative=False)
+              if return_rate == ui.pct(rate_now) else None,
+              delta_color="inverse", help="Returned ÷ shipped units of the lines shipped in the "
+              "period, whenever the returns came back (docs/kpis.md).")
 row = st.columns(4)
 row[0].metric(f"Revenue incl. shipping ({BASE})", ui.number(now["revenue_incl_shipping"]),
               ui.change(now["revenue_incl_shipping"], before["revenue_incl_shipping"]))
@@ -242,40 +243,6 @@ ui.chart(px.bar(revenue, x="period", y="revenue_base", color="channel_id",
                 title=f"Revenue ({BASE}) by {grain} and channel",
                 labels={"revenue_base": f"revenue ({BASE})", "channel_id": "channel"}))
 
-st.subheader("Returns")
-left, right = st.columns(2)
-with left:
-    rate = data.query(
-        f"""
-        SELECT date_trunc($grain, ship_date)::DATE AS period,
-               sum(units_returned) / sum(units_shipped) AS "return rate (units)",
-               sum(value_returned_base) / nullif(sum(value_shipped_base), 0)
-                   AS "return rate (value)"
-        FROM marts.kpi_return_rate_daily
-        WHERE ship_date BETWEEN $start AND $end AND {IN_CHANNELS}
-        GROUP BY ALL ORDER BY period
-        """,
-        params,
-    )
-    fig = px.line(rate, x="period", y=rate.columns[1:], markers=True,
-                  title=f"Return rate by ship {grain} (recent weeks fill in as returns arrive)",
-                  labels={"value": "rate", "variable": ""})
-    fig.update_yaxes(tickformat=".0%")
-    ui.chart(fig)
-with right:
-    reasons = data.query(
-        f"""
-        SELECT reason, sum(units_returned) AS units_returned,
-               sum(value_returned_base) AS value_returned_base
-        FROM marts.kpi_returns_by_reason_daily
-        WHERE request_date BETWEEN $start AND $end AND {IN_CHANNELS}
-        GROUP BY ALL ORDER BY units_returned DESC
-        """,
-        params,
-    )
-    ui.chart(px.bar(reasons, x="units_returned", y="reason", orientation="h",
-                    title="Units returned by reason (requested in the period)"))
-
 categories = ui.choice_filter(
     "Category (returns, stock)",
     {c: c for c in data.query(
@@ -283,18 +250,7 @@ categories = ui.choice_filter(
     )["category"].to_list()} if data.has_table("core.products") else {},
     key="kpi_categories",
 )
-top = data.query(
-    f"""
-    SELECT return_rate_rank AS rank, sku, name, category, units_shipped, units_returned,
-           return_rate_units, return_rate_value
-    FROM marts.kpi_return_rate_by_sku
-    WHERE return_rate_rank IS NOT NULL AND {IN_CATEGORIES}
-    ORDER BY return_rate_rank LIMIT 15
-    """,
-    {"categories": categories},
-)
-st.markdown("**Top products by return rate** (all history, minimum shipped volume applies)")
-ui.table(top, name="top_returned_products", key="dl_top_returned")
+returns.section(returns_known, params, categories, grain)
 
 st.subheader("Stock and suppliers")
 stock = data.query(
@@ -347,7 +303,8 @@ else:
     ui.not_computed("Inventory record accuracy", "inventory reconciliation",
                      feature="reconciliation")
 if data.has_table("marts.kpi_forecast_accuracy_summary"):
-    st.markdown("**Forecast accuracy** (mean over series)")
+    st.markdown("**Forecast accuracy** (error and bias weighted by volume, all backtest "
+                "cut-offs; details on the Forecast quality page)")
     ui.table(data.query("FROM marts.kpi_forecast_accuracy_summary"),
              name="forecast_accuracy_summary", key="dl_forecast_accuracy")
 else:

@@ -114,19 +114,23 @@ def stocked_world(con: duckdb.DuckDBPyConnection) -> None:
 
 def story(con: duckdb.DuckDBPyConnection, *, ats: int = 3, policy_days_of_cover: float = 20.0,
           late_days: int = 3) -> None:
-    """One alert of each kind: low stock (A), overstock (B), dead stock (C), a discrepancy
-    (D), an oversell risk (A on etsy), a late PO line (PO-1 A)."""
+    """One alert of each kind, each a warning: low stock (A), overstock (B), dead stock (C), a
+    discrepancy (D), an oversell risk (A on etsy), a late PO line (PO-1 A at WH1)."""
     stocked_world(con)
     put_mart(con, "replenishment_policy", [
-        {"sku": "A", "on_hand_units": ats, "reorder_point_units": 8.0,
-         "days_of_cover": 3.0},
+        # out in 9 days, an order takes 20: 11 days × 2 units of sales lost at 10.00 cost
+        {"sku": "A", "on_hand_units": ats, "reorder_point_units": 8.0, "days_of_cover": 3.0,
+         "projected_stockout_date": AS_OF + timedelta(days=9), "lead_time_mean_days": 20.0,
+         "mean_daily_demand_units": 2.0, "unit_cost_base": 10.0},
+        # 400 days of cover: 220 units beyond 180 days of demand tie up 4,400.00
         {"sku": "B", "on_hand_units": 400, "reorder_point_units": 5.0,
-         "days_of_cover": policy_days_of_cover * 20, "mean_daily_demand_units": 1.0},
+         "days_of_cover": policy_days_of_cover * 20, "mean_daily_demand_units": 1.0,
+         "unit_cost_base": 20.0},
     ])
     put_mart(con, "ats_by_sku_location", [{"sku": "A", "ats_units": ats, "on_hand_units": ats},
                                           {"sku": "B", "ats_units": 400, "on_hand_units": 400}])
     put_mart(con, "kpi_dead_stock_by_sku_location", [
-        {"sku": "C", "on_hand_units": 50, "dead_stock_value_base": 100.0,
+        {"sku": "C", "on_hand_units": 50, "dead_stock_value_base": 1200.0,
          "last_sold_on": AS_OF - timedelta(days=120), "days_without_sale": 120}])
     put_mart(con, "reconciliation", [
         {"sku": "D", "expected_on_hand": 60, "counted_on_hand": 40,

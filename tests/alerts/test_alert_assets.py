@@ -37,8 +37,8 @@ def test_open_once_no_resend_escalate_resolve_to_every_sink(tmp_path, webhook, s
     opened = {(a["alert_key"], a["transition"], a["severity"]) for a in webhook.alerts}
     assert opened == {
         ("low_stock:A:WH1", "opened", "warning"), ("overstock:B:WH1", "opened", "warning"),
-        ("dead_stock:C:WH1", "opened", "info"), ("discrepancy:D:WH1", "opened", "warning"),
-        ("oversell_risk:etsy:ETSY-A", "opened", "warning"), ("late_po:PO-1:A", "opened", "warning"),
+        ("dead_stock:C:WH1", "opened", "warning"), ("discrepancy:D:WH1", "opened", "warning"),
+        ("oversell_risk:A", "opened", "warning"), ("late_po:A:WH1", "opened", "warning"),
     }
     assert len(jsonl_lines(settings)) == 6
     assert smtp.messages == []  # e-mail wants critical only; nothing is critical yet
@@ -55,7 +55,7 @@ def test_open_once_no_resend_escalate_resolve_to_every_sink(tmp_path, webhook, s
     materialize(settings)
     escalated = webhook.received[1]["alerts"]
     assert [(a["alert_key"], a["transition"], a["severity"]) for a in escalated] == [
-        ("late_po:PO-1:A", "escalated", "critical")]
+        ("late_po:A:WH1", "escalated", "critical")]
     assert len(webhook.received) == 2 and len(smtp.messages) == 1
     assert "CRITICAL escalated · late po · PO-1 A from SUP: 20 of 20 units still due" \
         in smtp.messages[0].get_content()
@@ -74,7 +74,7 @@ def test_open_once_no_resend_escalate_resolve_to_every_sink(tmp_path, webhook, s
                    ("webhook", "delivered", 8)]
     status = query(settings, """SELECT status, severity, resolved_at IS NOT NULL, delivered_to,
                                        pending_to FROM marts.alert_status
-                                WHERE alert_key = 'late_po:PO-1:A'""")
+                                WHERE alert_key = 'late_po:A:WH1'""")
     assert status == [("resolved", "critical", True, "email, jsonl, webhook", None)]
 
 
@@ -120,4 +120,4 @@ def test_a_sink_turned_on_later_owes_only_what_happens_from_then(tmp_path, webho
         insert(con, "receipts", [receipt_row("PO-1", "A", 20, n=30)])
     materialize(settings)
     assert [(a["alert_key"], a["transition"]) for a in webhook.alerts] == [
-        ("late_po:PO-1:A", "resolved")]
+        ("late_po:A:WH1", "resolved")]

@@ -43,11 +43,11 @@ def test_the_command_lists_open_alerts_most_severe_first_with_pending_deliveries
     out = cli(home)
     lines = out.splitlines()
     assert lines[0].split()[:4] == ["severity", "type", "subject", "opened"]
-    assert lines[2].startswith("WARNING") and "INFO" in lines[-3]
+    assert all(line.startswith("WARNING") for line in lines[2:-2])
     assert "late_po" in out and "PO-1 A from SUP" in out
-    assert lines[-1] == ("6 open (0 critical, 5 warning, 1 info); "
+    assert lines[-1] == ("6 open (0 critical, 6 warning, 0 info); "
                          "pending deliveries: webhook 6")
-    assert "dead_stock" not in cli(home, "--severity", "warning")
+    assert "dead_stock" not in cli(home, "--type", "overstock")
 
 
 def test_the_command_shows_the_delivery_log_with_failures_marked(home):
@@ -64,18 +64,37 @@ def test_the_command_explains_alerts_that_never_ran(tmp_path):
     assert out.exit_code != 0 and "shelfwise alerts --run" in out.output
 
 
-def test_the_alerts_page_shows_open_alerts_and_the_failing_sink(home, monkeypatch):
+def alerts_page(home, monkeypatch) -> AppTest:
     monkeypatch.setenv("SHELFWISE_HOME", str(home.home))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page("views/alerts.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_alerts_page_shows_open_alerts_and_the_failing_sink(home, monkeypatch):
+    at = alerts_page(home, monkeypatch)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Open alerts"] == "6" and metrics["Warning"] == "5"
+    assert metrics["Open alerts"] == "6" and metrics["Warning"] == "6"
     assert metrics["Not yet delivered"] == "6" and metrics["Failed delivery attempts"] == "18"
     assert any("Sink **webhook** is failing" in e.value and "last success never" in e.value
                for e in at.error)
     assert len(at.get("plotly_chart")) == 1
     # the policy mart is hand-made here, so every rule ran: no "not evaluated" note
     assert not [i for i in at.info if "not evaluated" in i.value]
+
+
+def test_the_alerts_page_groups_open_alerts_by_supplier_and_ranks_by_money(home, monkeypatch):
+    at = alerts_page(home, monkeypatch)
+    grouped = at.dataframe[0].value
+    assert list(grouped.columns[:3]) == ["Supplier", "Open alerts", "Critical"]
+    assert grouped["Open alerts"].sum() == 6
+    open_alerts = at.dataframe[1].value
+    money = open_alerts["money_at_risk"].abs().fillna(-1).tolist()
+    assert money == sorted(money, reverse=True)  # one severity: most money (either sign) first
+    assert open_alerts["Subject"].tolist()[0] == "B at WH1"  # 4,400.00 tied up
+    at.radio(key="alerts_group").set_value("SKU").run()
+    by_sku = at.dataframe[0].value
+    assert by_sku.loc[by_sku["SKU"] == "A", "Open alerts"].item() == 3  # low stock, oversell, PO

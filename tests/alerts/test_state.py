@@ -89,12 +89,13 @@ def test_the_real_rules_drive_the_state():
     put_mart(con, "oversell_risk", [])
     sql.build_alerts_current(con, AlertThresholds())
     sql.advance_alert_state(con, T0 + timedelta(hours=2))
-    assert events(con) == [("oversell_risk:etsy:E-A", "opened", "warning"),
-                           ("oversell_risk:etsy:E-A", "escalated", "critical"),
-                           ("oversell_risk:etsy:E-A", "resolved", "critical")]
+    assert events(con) == [("oversell_risk:A", "opened", "warning"),
+                           ("oversell_risk:A", "escalated", "critical"),
+                           ("oversell_risk:A", "resolved", "critical")]
     message = con.execute("SELECT message FROM ops.alert_events WHERE transition = 'resolved'"
                           ).fetchall()[0][0]
-    assert message.startswith("E-A on etsy (SKU A): listed 10 units, only 0 available")
+    assert message == ("A: listed beyond what is available to sell on etsy "
+                       "(E-A: listed 10, available 0)")
 
 
 def expected_events(observations: list[str | None]) -> list[tuple[str, str]]:

@@ -212,11 +212,14 @@ def test_accuracy_kpis_only_when_their_source_marts_exist(kpis):
     assert wh1["record_accuracy"] == pytest.approx(15 / 20)  # pooled, not a mean of ratios
 
     kpis.execute("""CREATE TABLE marts.forecast_accuracy AS SELECT * FROM (VALUES
-        ('ets', 'A', 0.2, 0.1), ('ets', 'B', 0.4, -0.1), ('croston', 'C', 0.5, 0.0))
-        AS t(model, sku, wape, bias)""")
+        ('ets', 'A', 100.0, 110.0, 20.0), ('ets', 'B', 2.0, 6.0, 4.0),
+        ('croston', 'C', 10.0, 10.0, 5.0))
+        AS t(model, sku, actual, forecast, abs_error)""")
     assert build_derived(kpis, forecast)[0] == 2
     ets = one(kpis, "FROM marts.kpi_forecast_accuracy_summary WHERE model = 'ets'")
-    assert (ets["series"], ets["mean_wape"]) == (2, pytest.approx(0.3))
+    # weighted by volume: (20 + 4) / 102 and 116 / 102 − 1, not the mean of 0.2 and 2.0
+    assert (ets["series"], ets["actual_units"]) == (2, 102.0)
+    assert (ets["wape"], ets["bias"]) == (pytest.approx(24 / 102), pytest.approx(116 / 102 - 1))
     kpis.execute("DROP TABLE marts.forecast_accuracy")
     assert build_derived(kpis, forecast)[0] is None  # a stale summary is dropped, not served
     assert not rows_exist(kpis, "kpi_forecast_accuracy_summary")

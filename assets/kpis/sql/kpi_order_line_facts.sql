@@ -12,52 +12,31 @@ WITH as_of AS (
         (SELECT max(event_at) FROM core.fulfillment_events)
     ) AS as_of_at
 ),
-shipment_events AS (
-    -- a line can ship in several parcels: it counts as shipped when its last parcel left.
-    -- Grouped by line id and, for the fallback below, by SKU within the order
+line_events AS (
+    -- a line can ship in several parcels: it counts as shipped when its last parcel left
     SELECT
-        channel_id, order_id, line_id, sku,
+        e.channel_id, e.order_id, coalesce(k.line_id, e.line_id) AS line_id,
         sum(quantity) FILTER (WHERE event_type = 'shipped') AS shipped_units,
         max(event_at) FILTER (WHERE event_type = 'shipped') AS shipped_at,
         max(event_at) FILTER (WHERE event_type = 'delivered') AS delivered_at,
         arg_max(location_id, event_at) FILTER (WHERE event_type = 'shipped') AS ship_location_id,
         arg_max(carrier, event_at) FILTER (WHERE event_type = 'shipped') AS carrier
-    FROM core.fulfillment_events
-    GROUP BY GROUPING SETS ((channel_id, order_id, line_id), (channel_id, order_id, sku))
-),
-unique_skus AS (
-    -- an order's SKU on exactly one line names that line, whatever line id the events carry
-    -- (Amazon's report has no item id, so its line id is the SKU; the warehouse's events
-    -- carry the platform's item id)
-    SELECT channel_id, order_id, sku FROM core.order_lines GROUP BY ALL HAVING count(*) = 1
-),
-line_events AS (
-    SELECT l.channel_id, l.order_id, l.line_id,
-           coalesce(by_id.shipped_units, by_sku.shipped_units) AS shipped_units,
-           coalesce(by_id.shipped_at, by_sku.shipped_at) AS shipped_at,
-           coalesce(by_id.delivered_at, by_sku.delivered_at) AS delivered_at,
-           coalesce(by_id.ship_location_id, by_sku.ship_location_id) AS ship_location_id,
-           coalesce(by_id.carrier, by_sku.carrier) AS carrier
-    FROM core.order_lines AS l
-    LEFT JOIN shipment_events AS by_id
-        ON by_id.line_id IS NOT NULL AND by_id.channel_id = l.channel_id
-       AND by_id.order_id = l.order_id AND by_id.line_id = l.line_id
-    LEFT JOIN unique_skus AS u
-        ON u.channel_id = l.channel_id AND u.order_id = l.order_id AND u.sku = l.sku
-    LEFT JOIN shipment_events AS by_sku
-        ON by_id.line_id IS NULL AND u.sku IS NOT NULL AND by_sku.line_id IS NULL
-       AND by_sku.channel_id = l.channel_id AND by_sku.order_id = l.order_id
-       AND by_sku.sku = l.sku
+    FROM core.fulfillment_events AS e
+    -- the order line an event belongs to: the web shop and Amazon print the platform's item
+    -- id on shipments, not the order export's line id (kpi_order_line_links)
+    LEFT JOIN marts.kpi_order_line_links AS k
+      ON k.channel_id = e.channel_id AND k.order_id = e.order_id
+     AND k.referenced_line_id = e.line_id AND k.sku = e.sku
+    GROUP BY ALL
 ),
 returned AS (
-    -- refunds in the base currency; a return without a refund amount is valued at the
-    -- line's base unit price
-    SELECT
-        r.channel_id, r.order_id, r.line_id,
-        sum(r.quantity) AS returned_units,
-        sum(coalesce(r.refund_amount_base, r.quantity * l.unit_price_base)) AS returned_value_base
-    FROM core.returns AS r
-    LEFT JOIN core.order_lines AS l USING (channel_id, order_id, line_id)
+    -- returns linked to their order line per channel (kpi_return_line_links: by line id, else
+    -- by order id + SKU), refunds in the base currency
+    SELECT channel_id, order_id, line_id,
+           sum(returned_units) AS returned_units,
+           sum(returned_value_base) AS returned_value_base
+    FROM marts.kpi_return_line_links
+    WHERE line_id IS NOT NULL
     GROUP BY ALL
 ),
 line_lifecycle AS (

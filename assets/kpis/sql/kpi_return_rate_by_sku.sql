@@ -1,6 +1,7 @@
 -- Return rate per SKU over the whole history, and the rank of the SKUs with the highest
 -- return rate among those that shipped at least $min_return_volume units (a SKU with 1 of 1
--- units returned is noise, not a problem product).
+-- units returned is noise, not a problem product). A SKU with no return is never ranked: a
+-- list of "top products by return rate" must not show products nobody returned.
 CREATE OR REPLACE TABLE marts.kpi_return_rate_by_sku AS
 WITH sku_totals AS (
     SELECT
@@ -18,7 +19,8 @@ sku_rates AS (
         *,
         units_returned / units_shipped AS return_rate_units,
         value_returned_base / nullif(value_shipped_base, 0) AS return_rate_value,
-        units_shipped >= $min_return_volume AS meets_min_volume
+        units_shipped >= $min_return_volume AS meets_min_volume,
+        units_shipped >= $min_return_volume AND units_returned > 0 AS ranked
     FROM sku_totals
 )
 SELECT
@@ -26,9 +28,9 @@ SELECT
     r.units_shipped, r.units_returned, r.return_rate_units,
     r.value_shipped_base, r.value_returned_base, r.return_rate_value,
     r.meets_min_volume,
-    CASE WHEN r.meets_min_volume THEN
+    CASE WHEN r.ranked THEN
         row_number() OVER (
-            PARTITION BY r.meets_min_volume
+            PARTITION BY r.ranked
             ORDER BY r.return_rate_units DESC, r.units_returned DESC, r.sku
         )
     END AS return_rate_rank

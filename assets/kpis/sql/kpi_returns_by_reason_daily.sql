@@ -3,15 +3,10 @@
 -- The request day is a local day of the reporting time zone $timezone.
 CREATE OR REPLACE TABLE marts.kpi_returns_by_reason_daily AS
 WITH return_lines AS (
-    SELECT
-        local_time(r.requested_at, $timezone)::DATE AS request_date,
-        r.channel_id,
-        coalesce(r.reason, '(none)') AS reason,
-        r.rma_id,
-        r.quantity,
-        coalesce(r.refund_amount_base, r.quantity * l.unit_price_base) AS value_base
-    FROM core.returns AS r
-    LEFT JOIN core.order_lines AS l USING (channel_id, order_id, line_id)
+    SELECT local_time(requested_at, $timezone)::DATE AS request_date, channel_id,
+           coalesce(reason, '(none)') AS reason, rma_id,
+           returned_units AS quantity, returned_value_base AS value_base
+    FROM marts.kpi_return_line_links
 )
 SELECT
     request_date,
