@@ -107,7 +107,8 @@ def _order_ids(sim: Simulation) -> pl.Series:
 
 
 def _line_ids(sim: Simulation) -> pl.Series:
-    """The channel's line identifier: a global numeric item id on marketplaces, the line
+    """The channel's line identifier: a global numeric item id on marketplaces (on eBay
+    prefixed with the listing's item number, as eBay's OrderLineItemID is), the line
     number within the order at the till and on the B2B portal, and in the web shop (whose
     Shopify export has no line item id) the key the adapter derives from the line's content:
     its channel SKU, ``#2``, ``#3`` ... for the same SKU again in one order."""
@@ -125,10 +126,17 @@ def _line_ids(sim: Simulation) -> pl.Series:
         pl.int_range(1, pl.len() + 1).over("o", "k")).to_series()
     content = pl.select(pl.when(again == 1).then(keys).otherwise(
         keys + "#" + again.cast(pl.String))).to_series()
+    # eBay's line id is its OrderLineItemID, "<item number>-<transaction id>": the item number
+    # is the listing's (the number of its fallback key "item:<number>" when it has no SKU)
+    listing_number = pl.select(pl.coalesce(
+        keys.str.extract(r"^item:(\d+)", 1),
+        (pl.Series(ln["listing"]).cast(pl.Int64) + 110_000_000_000).cast(pl.String),
+    )).to_series()
     return pl.select(
         pl.when(pl.Series(by_number)).then(
             pl.Series(number * np.where(ctype == "b2b", 10, 1)).cast(pl.String))
         .when(pl.Series(ctype == "shopify")).then(content)
+        .when(pl.Series(ctype == "ebay")).then(listing_number + "-" + item)
         .otherwise(item)
     ).to_series()
 

@@ -121,11 +121,8 @@ def test_return_rate_by_channel_equals_returned_over_shipped_units_from_the_inbo
     assert got["amazon_de"][1] == expected["amazon_de"][1]  # every Amazon return is counted
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ingest: the demo writes an Amazon order holding one SKU on two rows; the Amazon adapter "
-    "keys a line by SKU (the report has no order-item id), so one row's units are lost "
-    "(assets/ingest/adapters/amazon.py, not this area)"))
 def test_amazon_shipped_units_equal_the_inbox(generated_home):
+    # an order holding one SKU on two rows keeps both (the second is `<sku>#2`)
     expected, got = by_channel(generated_home)
     assert got["amazon_de"] == expected["amazon_de"]
 

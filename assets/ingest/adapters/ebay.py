@@ -367,9 +367,15 @@ def write_many(frame: pl.DataFrame) -> None:
         _sign=sign,
         _record=(pl.col("order_id").rank("dense").over(FILE) + 1000).cast(pl.Int64),
         _n=pl.len().over(order),
-        _item=(pl.col("channel_sku").rank("dense").over(FILE) + 110_000_000_000)
-        .cast(pl.Int64)
-        .cast(pl.String),
+        # a line id "<item number>-<transaction id>" (eBay's OrderLineItemID, as the demo
+        # generator writes it) names both; any other line id is the transaction id alone
+        _item=pl.coalesce(
+            pl.col("line_id").cast(pl.String).str.extract(r"^(\d+)-", 1),
+            (pl.col("channel_sku").rank("dense").over(FILE) + 110_000_000_000)
+            .cast(pl.Int64).cast(pl.String),
+        ),
+        _txn=pl.coalesce(pl.col("line_id").cast(pl.String).str.extract(r"^\d+-(.+)$", 1),
+                         pl.col("line_id").cast(pl.String)),
     )
 
     def when_local(col: str, fmt: str = "%b-%d-%y %H:%M:%S") -> pl.Expr:
@@ -426,7 +432,7 @@ def write_many(frame: pl.DataFrame) -> None:
         "Shipped On Date": when_local("shipped_at"),
         "Shipping Service": pl.col("carrier"),
         "Tracking Number": pl.col("tracking_number"),
-        "Transaction ID": pl.col("line_id").cast(pl.String),
+        "Transaction ID": pl.col("_txn"),
         "Sale Date": when_local("ordered_at"),
         "Paid On Date": when_local("paid_at"),
     }
