@@ -49,6 +49,17 @@ class ReplenishmentSettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class TransferSettings:
+    """``[replenishment.transfers]``: whether spare stock moves before anything is bought, the
+    default lead time (days) and cost (base currency per unit) of a move, and per-pair lanes
+    ``{(from, to): (lead_time_days, cost_per_unit)}``."""
+    enabled: bool = True
+    lead_time_days: float = 3.0
+    cost_per_unit: float = 0.0
+    lanes: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ReplenishmentSettings:
     max_coverage_days: float = 120.0
     horizon_days: int = 56
@@ -64,18 +75,7 @@ class ReplenishmentSettings:
     cycle_stock_reviews: float = 1.0
     service_levels: dict = field(default_factory=dict)  # the full matrix after defaults
     sku_service_levels: dict = field(default_factory=dict)
-    transfers: TransferSettings = field(default_factory=lambda: TransferSettings())
-
-
-@dataclass(frozen=True)
-class TransferSettings:
-    """``[replenishment.transfers]``: whether spare stock moves before anything is bought, the
-    default lead time (days) and cost (base currency per unit) of a move, and per-pair lanes
-    ``{(from, to): (lead_time_days, cost_per_unit)}``."""
-    enabled: bool = True
-    lead_time_days: float = 3.0
-    cost_per_unit: float = 0.0
-    lanes: dict = field(default_factory=dict)
+    transfers: TransferSettings = field(default_factory=TransferSettings)
 
 
 def _transfer_settings(table: dict) -> TransferSettings:
