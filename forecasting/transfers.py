@@ -23,10 +23,13 @@ Definitions (docs/replenishment.md, "Transfers before purchases"):
   of the destination's share of the cumulated requests with the source's share of the
   cumulated spare units). Set-based: one join of sources × destinations per SKU, no loops.
 
-Guarantees (tested with hypothesis in tests/forecasting/test_transfers.py): a source never
+Guarantees (tested with hypothesis in tests/forecasting/test_transfer_allocation.py): a source never
 sends more than its spare units, so it keeps at least its keep level; a destination never gets
 more than its request; a transfer is a whole number of cases; what is transferred plus what is
-still to buy (:func:`purchase_needs`) covers the need.
+still to buy (:func:`purchase_needs`) covers the need: the position ends above the reorder
+point, or a purchase brings it to the order-up-to level. A transfer that lifts a location
+above its reorder point leaves nothing to buy now (the (s, S) rule: buying the sliver up to
+order-up-to would be rounded up to a case and the MOQ).
 """
 
 from __future__ import annotations
@@ -181,7 +184,8 @@ def purchase_needs(stock: pl.DataFrame, transfers: pl.DataFrame) -> pl.DataFrame
     does not count against the source's order), ``needs_order_after_transfers`` (it needed an
     order and is still at or below its reorder point) and ``need_after_transfers_units``
     (order-up-to − position after transfers when it still needs an order, else 0). For every
-    location that needed an order: transferred in + still needed ≥ order-up-to − position.
+    location that needed an order, position + transferred in + still needed is above the
+    reorder point or at the order-up-to level.
     """
     moved_in = (transfers.group_by("sku", pl.col("to_location_id").alias("location_id"))
                 .agg(pl.col("transfer_units").sum().alias("transfer_in_units")))

@@ -123,7 +123,7 @@ def test_every_sku_that_needs_an_order_has_a_suggestion_with_reasons_and_a_proje
     _, check_passed = replenished  # the asset check beside the suggestions says so too
     assert check_passed
     s = frame(con, "SELECT * FROM marts.replenishment_suggestions ORDER BY urgency_rank")
-    # a location lifted above its reorder point by a transfer buys nothing (test_transfers.py)
+    # a location lifted above its reorder point by a transfer buys nothing (test_transfer_suggestions.py)
     needs = frame(con, """SELECT p.sku, p.location_id FROM marts.replenishment_policy AS p
                           LEFT JOIN (SELECT sku, to_location_id AS location_id,
                                             sum(transfer_units) AS moved

@@ -108,11 +108,18 @@ def test_allocation_guarantees(stock):
         assert units <= math.ceil(need / r["case_pack"]) * r["case_pack"]  # never beyond a case
     assert (moves["transfer_units"] % moves["case_pack"] == 0).all()
     assert (moves["transfer_units"] > 0).all()
-    # transferred + still bought covers the need of every location that needed an order
+    # transferred + still bought covers the need of every location that needed an order: its
+    # position ends above the reorder point, or a purchase brings it to order-up-to (a
+    # transfer that lifts it above the reorder point leaves nothing to buy now: buying a
+    # sliver would be rounded up to the MOQ)
     left = purchase_needs(stock, moves).filter(pl.col("needs_order"))
-    covered = (left["transfer_in_units"] + left["need_after_transfers_units"]
-               >= left["order_up_to_units"] - left["inventory_position_units"] - 1e-9)
+    after = (left["inventory_position_units"] + left["transfer_in_units"]
+             + left["need_after_transfers_units"])
+    covered = (after > left["reorder_point_units"]) | (after >= left["order_up_to_units"] - 1e-9)
     assert covered.all()
+    bought = left.filter(pl.col("need_after_transfers_units") > 0)
+    assert (bought["inventory_position_units"] + bought["transfer_in_units"]
+            <= bought["reorder_point_units"]).all()
     # the SKU's spare is used up before a needing location is left short
     for sku in stock["sku"].unique():
         spare_left = sum(
