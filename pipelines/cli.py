@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "pipelines.commands.dashboards",
     "pipelines.commands.forecast",
     "pipelines.commands.replenishment",
+    "pipelines.commands.transfers",
     "pipelines.commands.simulate",
     "pipelines.commands.approvals",
     "pipelines.commands.alerts",
@@ -72,6 +73,7 @@ def main(ctx: click.Context, home: str) -> None:
       shelfwise backtest        rolling-origin accuracy of the forecast against simple baselines
       shelfwise override        adjust a SKU's forecast for some days (--list shows them all)
       shelfwise suggestions     what to order now, most urgent first, each with its reason
+      shelfwise transfers       spare stock to move between locations before buying
       shelfwise policy          a SKU's safety stock, reorder point, order-up-to, projected stock
       shelfwise simulate        replay demand under shelfwise's policy and a min/max rule; fill rate vs stock
     \b

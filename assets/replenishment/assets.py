@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets.replenishment import sql
+from assets.replenishment import sql, transfers
 from assets.replenishment.config import ReplenishmentSettings, replenishment_settings
 from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
@@ -36,6 +36,7 @@ PROJECTED_STOCK = MARTS["projected_stock"]
 POLICY = MARTS["replenishment_policy"]
 SUGGESTIONS = MARTS["replenishment_suggestions"]
 INBOUND_PURCHASE_ORDERS = MARTS["inbound_purchase_orders"]
+TRANSFERS = dg.AssetKey(["marts", "transfer_suggestions"])
 
 
 
@@ -258,7 +259,33 @@ def _sized_suggestions(lines: pl.DataFrame, rs: ReplenishmentSettings) -> pl.Dat
     ).sort("urgency_rank")
 
 
-@_asset(SUGGESTIONS, [POLICY, PROJECTED_STOCK])
+@_asset(TRANSFERS, [POLICY])
+def transfer_suggestions(warehouse: WarehouseResource,
+                         shelfwise: SettingsResource) -> dg.MaterializeResult:
+    """Transfers before purchases: spare stock of one location to another below its reorder point."""
+    settings = shelfwise.settings
+    ts = replenishment_settings(settings).transfers
+    with warehouse.connect() as con:
+        if not sql.table_exists(con, "marts", "replenishment_policy"):
+            return _nothing(con, "transfer_suggestions", "no replenishment policy yet")
+        rows = transfers.build_transfers(con, ts)
+        stats = con.execute(
+            f"""SELECT count(DISTINCT sku), coalesce(sum(transfer_units), 0),
+                       coalesce(sum(stock_value_base), 0), coalesce(sum(transfer_cost_base), 0)
+                FROM {transfers.TABLE}"""
+        ).fetchall()[0]
+        lines = preview(con, f"""SELECT sku, from_location_id, to_location_id, transfer_units,
+                                        expected_arrival_date, reason
+                                 FROM {transfers.TABLE} LIMIT 10""")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "enabled": ts.enabled, "skus": stats[0],
+        "units": int(stats[1]), f"stock_value_{settings.base_currency}": round(float(stats[2]), 2),
+        f"transfer_cost_{settings.base_currency}": round(float(stats[3]), 2),
+        "default_lead_time_days": ts.lead_time_days, "lanes": len(ts.lanes), "first": lines,
+    })
+
+
+@_asset(SUGGESTIONS, [POLICY, PROJECTED_STOCK, TRANSFERS])
 def replenishment_suggestions(warehouse: WarehouseResource,
                               shelfwise: SettingsResource) -> dg.MaterializeResult:
     """What to order now per SKU × location: packs, MOQ, min order value, cap, with reasons."""
@@ -267,8 +294,9 @@ def replenishment_suggestions(warehouse: WarehouseResource,
     with warehouse.connect() as con:
         if not sql.table_exists(con, "marts", "replenishment_policy"):
             return _nothing(con, "replenishment_suggestions", "no replenishment policy yet")
-        lines = sql.suggestion_lines(con)
-        rows = sql.build_suggestions(con, _sized_suggestions(lines, rs))
+        # what transfers do not cover is bought (assets/replenishment/transfers.py)
+        lines = transfers.purchase_lines(con)
+        rows = sql.build_suggestions(con, transfers.note_transfers(_sized_suggestions(lines, rs)))
         stats = con.execute(
             """SELECT count(DISTINCT supplier_id), coalesce(sum(suggested_units), 0),
                       coalesce(sum(line_value_base), 0),
@@ -296,20 +324,17 @@ def replenishment_suggestions(warehouse: WarehouseResource,
 
 
 @dg.asset_check(asset=SUGGESTIONS, blocking=False, pool=WAREHOUSE_POOL,
-                description="Every SKU × location that needs an order has a suggestion with a "
-                            "reason and a projected-stock line.")
+                description="Every SKU × location that needs an order and is not served by a "
+                            "transfer has a suggestion with a reason and a projected-stock line.")
 def every_needed_order_is_suggested(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Suggestions cover the policy's needs_order rows, each with reason and projected stock."""
     with warehouse.connect() as con:
         if not sql.table_exists(con, "marts", "replenishment_suggestions"):
             return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
                                        metadata={"reason": "no suggestions table (no policy yet)"})
-        missing, no_reason, no_projection = con.execute(
+        missing = transfers.unserved_needs(con)
+        no_reason, no_projection = con.execute(
             """SELECT
-                 (SELECT count(*) FROM marts.replenishment_policy AS p
-                  WHERE p.needs_order AND NOT EXISTS (
-                      SELECT 1 FROM marts.replenishment_suggestions AS s
-                      WHERE s.sku = p.sku AND s.location_id = p.location_id)),
                  (SELECT count(*) FROM marts.replenishment_suggestions
                   WHERE coalesce(reason, '') = '' OR coalesce(reason_codes, '') = ''),
                  (SELECT count(*) FROM marts.replenishment_suggestions AS s
@@ -325,5 +350,5 @@ def every_needed_order_is_suggested(warehouse: WarehouseResource) -> dg.AssetChe
 
 
 ASSETS = [lead_times, projected_stock, replenishment_policy, replenishment_suggestions,
-          inbound_purchase_orders]
+          inbound_purchase_orders, transfer_suggestions]
 CHECKS = [every_needed_order_is_suggested]

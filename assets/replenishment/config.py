@@ -22,6 +22,14 @@
     [replenishment.sku_service_levels]  # per-SKU override, wins over the matrix
     "SKU-00042" = 0.99
 
+    [replenishment.transfers]      # transfers before purchases (docs/replenishment.md)
+    enabled = true                 # false: never suggest a transfer, buy every need
+    lead_time_days = 3             # days from one location to another, any pair not listed
+    cost_per_unit = 0.0            # base currency per unit moved, any pair not listed
+
+    [replenishment.transfers.lanes]  # per ordered pair "FROM>TO": its own lead time and cost
+    "WH-BER>WH-HAM" = { lead_time_days = 2, cost_per_unit = 0.4 }
+
 Defaults of the matrix: :data:`forecasting.policy.DEFAULT_SERVICE_LEVELS`. Every error names
 the table and the key.
 """
@@ -33,11 +41,22 @@ from dataclasses import dataclass, field
 from assets.settings import Settings, typed_section
 
 SECTION = "replenishment"
-TABLES = ("service_levels", "sku_service_levels")
+TABLES = ("service_levels", "sku_service_levels", "transfers")
 
 
 class ReplenishmentSettingsError(ValueError):
     """A value in shelfwise.toml ``[replenishment]`` that the policy cannot use."""
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """``[replenishment.transfers]``: whether spare stock moves before anything is bought, the
+    default lead time (days) and cost (base currency per unit) of a move, and per-pair lanes
+    ``{(from, to): (lead_time_days, cost_per_unit)}``."""
+    enabled: bool = True
+    lead_time_days: float = 3.0
+    cost_per_unit: float = 0.0
+    lanes: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,47 @@ class ReplenishmentSettings:
     cycle_stock_reviews: float = 1.0
     service_levels: dict = field(default_factory=dict)  # the full matrix after defaults
     sku_service_levels: dict = field(default_factory=dict)
+    transfers: TransferSettings = field(default_factory=TransferSettings)
+
+
+def _transfer_settings(table: dict) -> TransferSettings:
+    """The ``[replenishment.transfers]`` table, validated (every message names the key)."""
+    where = f"shelfwise.toml [{SECTION}.transfers]"
+    known = ("enabled", "lead_time_days", "cost_per_unit", "lanes")
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ReplenishmentSettingsError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
+
+    def number(value, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ReplenishmentSettingsError(f"{where} {key} = {value!r}: expected a number ≥ 0")
+        return float(value)
+
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ReplenishmentSettingsError(f"{where} enabled = {enabled!r}: expected true or false")
+    lead = number(table.get("lead_time_days", 3.0), "lead_time_days")
+    cost = number(table.get("cost_per_unit", 0.0), "cost_per_unit")
+    lanes = {}
+    raw = table.get("lanes", {})
+    if not isinstance(raw, dict):
+        raise ReplenishmentSettingsError(f"{where} lanes: expected a table [{SECTION}.transfers.lanes]")
+    for pair, lane in raw.items():
+        ends = [p.strip() for p in str(pair).split(">")]
+        if len(ends) != 2 or not all(ends) or ends[0] == ends[1] or not isinstance(lane, dict):
+            raise ReplenishmentSettingsError(
+                f"{where}.lanes \"{pair}\": expected \"FROM>TO\" = {{ lead_time_days = 2, "
+                "cost_per_unit = 0.4 }} (two different location ids)")
+        bad = sorted(set(lane) - {"lead_time_days", "cost_per_unit"})
+        if bad:
+            raise ReplenishmentSettingsError(
+                f"{where}.lanes \"{pair}\": unknown key(s) {', '.join(bad)}; "
+                "known: lead_time_days, cost_per_unit")
+        lanes[(ends[0], ends[1])] = (
+            number(lane.get("lead_time_days", lead), f'lanes "{pair}" lead_time_days'),
+            number(lane.get("cost_per_unit", cost), f'lanes "{pair}" cost_per_unit'))
+    return TransferSettings(enabled=enabled, lead_time_days=lead, cost_per_unit=cost, lanes=lanes)
 
 
 def replenishment_settings(settings: Settings) -> ReplenishmentSettings:
@@ -73,7 +133,8 @@ def replenishment_settings(settings: Settings) -> ReplenishmentSettings:
     except ValueError as exc:
         raise ReplenishmentSettingsError(f"shelfwise.toml [{SECTION}]: {exc}") from exc
     result = ReplenishmentSettings(**out, service_levels=matrix,
-                                   sku_service_levels={k: float(v) for k, v in overrides.items()})
+                                   sku_service_levels={k: float(v) for k, v in overrides.items()},
+                                   transfers=_transfer_settings(values.get("transfers", {})))
     for key in ("max_coverage_days", "horizon_days", "n_sims", "lead_time_history_days",
                 "demand_share_days"):
         if getattr(result, key) <= 0:

@@ -1,0 +1,158 @@
+"""Transfers before purchases, the warehouse side: what the allocation reads, the
+``marts.transfer_suggestions`` table, and the purchase lines left after the transfers.
+
+Callable without Dagster: every function takes an open warehouse connection. The arithmetic is
+:mod:`forecasting.transfers`; the rule is in docs/replenishment.md ("Transfers before
+purchases"). Values are parameters, never formatted into the SQL.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from assets.replenishment.config import TransferSettings
+from assets.replenishment.sql import replace_table, suggestion_lines, table_exists
+
+TABLE = "marts.transfer_suggestions"
+
+# per SKU × location of the policy: what the allocation needs (forecasting.transfers)
+STOCK_SQL = """
+SELECT sku, location_id,
+       on_hand_units - allocated_units - backorder_units AS free_units,
+       inventory_position_units, reorder_point_units, order_up_to_units,
+       lead_time_demand_units, needs_order, case_pack, projected_stockout_date
+FROM marts.replenishment_policy
+ORDER BY sku, location_id
+"""
+
+
+def stock(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The policy rows as :func:`forecasting.transfers.allocate_transfers` reads them:
+    ``free_units`` = on hand − allocated − backorders (what could be picked today)."""
+    return con.sql(STOCK_SQL).pl()
+
+
+def lanes(settings: TransferSettings) -> pl.DataFrame:
+    """The configured location pairs as a frame (``from_location_id``, ``to_location_id``,
+    ``lead_time_days``, ``cost_per_unit``)."""
+    rows = [(a, b, lead, cost) for (a, b), (lead, cost) in sorted(settings.lanes.items())]
+    return pl.DataFrame(rows, schema={"from_location_id": pl.String, "to_location_id": pl.String,
+                                      "lead_time_days": pl.Float64, "cost_per_unit": pl.Float64},
+                        orient="row")
+
+
+TRANSFERS_SELECT = """
+SELECT md5(concat_ws('|', CAST(p.as_of AS VARCHAR), t.sku, t.from_location_id, t.to_location_id))
+           AS transfer_id,
+       p.as_of, t.sku, p.product_name, t.from_location_id, t.to_location_id,
+       CAST(t.transfer_units AS BIGINT) AS transfer_units,
+       CAST(t.case_pack AS INTEGER) AS case_pack,
+       CAST(t.transfer_units // t.case_pack AS BIGINT) AS cases,
+       p.as_of AS ship_date,
+       t.transfer_lead_time_days,
+       p.as_of + CAST(ceil(t.transfer_lead_time_days) AS INTEGER) AS expected_arrival_date,
+       t.cost_per_unit, t.transfer_cost AS transfer_cost_base,
+       p.unit_cost_base, t.transfer_units * p.unit_cost_base AS stock_value_base,
+       t.reason,
+       t.source_free_units, t.source_keep_units, t.source_excess_units,
+       t.destination_position_units, t.destination_reorder_point_units,
+       t.destination_order_up_to_units, t.destination_request_units,
+       p.projected_stockout_date AS destination_projected_stockout_date
+FROM _frame AS t
+JOIN marts.replenishment_policy AS p ON p.sku = t.sku AND p.location_id = t.to_location_id
+ORDER BY destination_projected_stockout_date NULLS LAST, t.sku, t.to_location_id,
+         t.from_location_id
+"""
+
+
+def build_transfers(con: duckdb.DuckDBPyConnection, settings: TransferSettings) -> int:
+    """``marts.transfer_suggestions``: one row per SKU × source × destination that moves
+    spare stock to a location needing an order (``transfer_id`` = md5 of
+    ``as_of|sku|from|to``: the same day's re-run keeps the ids). Empty when transfers are
+    off in the settings."""
+    from forecasting.transfers import TRANSFER_SCHEMA, allocate_transfers, transfer_reason
+
+    if settings.enabled:
+        moves = allocate_transfers(stock(con), lanes(settings),
+                                   default_lead_time_days=settings.lead_time_days,
+                                   default_cost_per_unit=settings.cost_per_unit)
+    else:
+        moves = pl.DataFrame(schema=TRANSFER_SCHEMA)
+    return replace_table(con, TABLE, moves.with_columns(transfer_reason()), TRANSFERS_SELECT)
+
+
+# the policy's needing rows with what comes in by transfer; still needing an order when the
+# position after the transfers is at or below the reorder point (shared by the purchase lines
+# and the check that every needed order is suggested, so the two agree)
+AFTER_TRANSFERS_CTE = """
+moved_in AS (
+    SELECT sku, to_location_id AS location_id, sum(transfer_units) AS transfer_in_units,
+           string_agg(from_location_id || ' ' || transfer_units, ', '
+                      ORDER BY from_location_id) AS transfer_from
+    FROM marts.transfer_suggestions GROUP BY ALL
+),
+after_transfers AS (
+    SELECT p.*, coalesce(m.transfer_in_units, 0) AS transfer_in_units, m.transfer_from,
+           p.inventory_position_units + coalesce(m.transfer_in_units, 0)
+               AS position_after_transfers_units
+    FROM marts.replenishment_policy AS p
+    LEFT JOIN moved_in AS m USING (sku, location_id)
+    WHERE p.needs_order
+),
+still_needed AS (
+    SELECT * FROM after_transfers
+    WHERE position_after_transfers_units <= reorder_point_units
+      AND order_up_to_units > position_after_transfers_units
+)"""
+
+PURCHASE_LINES_SQL = f"""
+WITH {AFTER_TRANSFERS_CTE}
+SELECT * REPLACE (position_after_transfers_units AS inventory_position_units),
+       order_up_to_units - position_after_transfers_units AS need_units
+FROM still_needed
+ORDER BY sku, location_id
+"""
+
+
+def purchase_lines(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The policy rows that still need an order after the transfers arrive, as
+    :func:`assets.replenishment.sql.suggestion_lines` returns them, with the position counting
+    the units transferred in (``transfer_in_units``, ``transfer_from``) and ``need_units`` =
+    order-up-to − that position. Without a transfer table: the policy's lines unchanged."""
+    if not table_exists(con, "marts", "transfer_suggestions"):
+        return suggestion_lines(con)
+    return con.sql(PURCHASE_LINES_SQL).pl()
+
+
+def note_transfers(sized: pl.DataFrame) -> pl.DataFrame:
+    """Append to a purchase line's reason the transfer its position already counts."""
+    if "transfer_in_units" not in sized.columns:
+        return sized
+    note = pl.format("; the position counts {} unit(s) coming by transfer (from {}), this order "
+                     "buys the rest", pl.col("transfer_in_units").cast(pl.Int64),
+                     pl.col("transfer_from"))
+    return sized.with_columns(
+        pl.when(pl.col("transfer_in_units") > 0)
+        .then(pl.concat_str([pl.col("reason"), note])).otherwise(pl.col("reason"))
+        .alias("reason"))
+
+
+UNSERVED_SQL = f"""
+WITH {AFTER_TRANSFERS_CTE}
+SELECT count(*) FROM still_needed AS p
+WHERE NOT EXISTS (SELECT 1 FROM marts.replenishment_suggestions AS s
+                  WHERE s.sku = p.sku AND s.location_id = p.location_id)
+"""
+
+
+def unserved_needs(con: duckdb.DuckDBPyConnection) -> int:
+    """SKU × locations that need an order, are not lifted above the reorder point by a
+    transfer, and have no purchase suggestion (0 when all is well)."""
+    if not table_exists(con, "marts", "transfer_suggestions"):
+        return con.execute(
+            """SELECT count(*) FROM marts.replenishment_policy AS p
+               WHERE p.needs_order AND NOT EXISTS (
+                   SELECT 1 FROM marts.replenishment_suggestions AS s
+                   WHERE s.sku = p.sku AND s.location_id = p.location_id)""").fetchall()[0][0]
+    return con.execute(UNSERVED_SQL).fetchall()[0][0]
