@@ -106,10 +106,26 @@ def warehouse(home: Path) -> duckdb.DuckDBPyConnection:
 
 @pytest.fixture(scope="module")
 def brl_home(tmp_path_factory) -> Path:
-    home = new_home(tmp_path_factory.mktemp("brl"),
-                    'base_currency = "BRL"\n[kpis]\ntimezone = "America/Sao_Paulo"\n')
-    materialize(home)
+    """Issue #19's acceptance home: `shelfwise init` in BRL reporting in America/Sao_Paulo,
+    the files dropped into the inbox, `shelfwise run`, no other edit."""
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    home = tmp_path_factory.mktemp("brl") / "home"
+    init = CliRunner().invoke(main, ["--home", str(home), "init", "--base-currency", "BRL",
+                                     "--timezone", "America/Sao_Paulo"])
+    assert init.exit_code == 0, init.output
+    shutil.copytree(FIXTURE, home / "inbox", dirs_exist_ok=True)
+    run = CliRunner().invoke(main, ["--home", str(home), "run"])
+    assert run.exit_code == 0, run.output
+    assert (home / "serving" / "serving.duckdb").exists()  # the dashboards have their snapshot
     return home
+
+
+def served(home: Path) -> duckdb.DuckDBPyConnection:
+    """The serving snapshot: what the dashboards read."""
+    return duckdb.connect(str(home / "serving" / "serving.duckdb"), read_only=True)
 
 
 def test_revenue_orders_and_ship_time_per_local_month_match_the_input(brl_home):
@@ -125,7 +141,7 @@ def test_revenue_orders_and_ship_time_per_local_month_match_the_input(brl_home):
     assert set(expected) == {date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1),
                              date(2026, 3, 1)}
 
-    with warehouse(brl_home) as con:
+    with served(brl_home) as con:
         sales = {m: (orders, revenue, incl) for m, orders, revenue, incl in con.execute(
             """SELECT date_trunc('month', order_date)::DATE, sum(orders)::BIGINT,
                       sum(revenue_base), sum(revenue_incl_shipping_base)
