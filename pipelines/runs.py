@@ -28,7 +28,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,14 +152,10 @@ def remove_leftovers(settings: Settings) -> list[Path]:
       renamed: a leftover temp file is never a file anyone should read);
     - ``<home>/warehouse/tmp/duckdb-<pid>/``, DuckDB spill folders of processes that are gone.
     """
-    removed: list[Path] = []
-    serving = settings.serving_path.parent
-    for path in _files(serving, ".*.tmp*"):
-        match = _SNAPSHOT_TMP.match(path.name)
-        if match and _process_started(int(match.group(1))) is None:
-            removed.append(path)
-    for path in _files(settings.outbox, "**/.*.tmp"):
-        removed.append(path)
+    removed = [path for path in _files(settings.serving_path.parent, ".*.tmp*")
+               if (match := _SNAPSHOT_TMP.match(path.name))
+               and _process_started(int(match.group(1))) is None]
+    removed += _files(settings.outbox, "**/.*.tmp")
     for path in removed:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -173,7 +168,7 @@ def remove_leftovers(settings: Settings) -> list[Path]:
     return removed
 
 
-def _files(folder: Path, pattern: str) -> Iterable[Path]:
+def _files(folder: Path, pattern: str) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.glob(pattern) if p.is_file() and not p.is_symlink())

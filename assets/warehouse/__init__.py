@@ -279,14 +279,14 @@ def _write_trace(con: duckdb.DuckDBPyConnection) -> None:
     if not target:
         return
     step = None
-    with contextlib.suppress(Exception):
-        step = dg.OpExecutionContext.get().step_key if dg.OpExecutionContext.get() else None
+    with contextlib.suppress(Exception):  # outside a step (a CLI command): no context
+        step = dg.OpExecutionContext.get().op.name
     with contextlib.suppress(duckdb.Error):
         queries = [q for (q,) in con.execute(
             "SELECT message FROM duckdb_logs() WHERE type = 'QueryLog'").fetchall()]
         with open(target, "a", encoding="utf-8") as out:
-            for query in queries:
-                out.write(json.dumps({"pid": os.getpid(), "step": step, "sql": query}) + "\n")
+            out.writelines(json.dumps({"pid": os.getpid(), "step": step, "sql": query}) + "\n"
+                           for query in queries)
 
 
 class WarehouseResource(dg.ConfigurableResource):

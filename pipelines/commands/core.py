@@ -58,10 +58,9 @@ def run_job(settings, job_name: str, *, raise_on_error: bool = True, log_level: 
                 instance=instance, raise_on_error=raise_on_error, run_config=run_config,
                 run_id=run_id, tags=run_tags(),
             )
-    except BaseException as exc:
+    except BaseException:
         if not (guard.blocked_message or guard.signals):
             raise
-        result = exc
     if guard.blocked_message:  # the run gave up waiting for the warehouse pool
         _fail_run(instance, run_id, guard.blocked_message)
         raise click.ClickException(guard.blocked_message)

@@ -15,8 +15,16 @@ import time
 import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import DagsterRun
-from orchestration_kit import (instance, kill9, newest_run, run, run_status, start, wait_for,
-                               wait_for_step)
+from orchestration_kit import (
+    instance,
+    kill9,
+    newest_run,
+    run,
+    run_status,
+    start,
+    wait_for,
+    wait_for_step,
+)
 
 from assets.settings import load_settings
 from pipelines.instance import prepare_dagster_home
@@ -36,7 +44,7 @@ def test_a_run_killed_during_ingest_does_not_block_the_next_one(home):
     time.sleep(1.0)  # inside the step: it holds the warehouse slot
     kill9(first)
 
-    result, seconds = run(home, "ingest", timeout=240)
+    result, _ = run(home, "ingest", timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert run_status(home, dead_run) == dg.DagsterRunStatus.FAILURE
     assert f"run {dead_run} had died" in result.stderr
@@ -90,7 +98,7 @@ def test_a_recycled_pid_does_not_keep_a_dead_run_alive(home):
 def test_a_step_blocked_by_a_live_run_gives_up_naming_it(home):
     (home / "shelfwise.toml").write_text("pool_wait_seconds = 5\n")
     holder = _holder_run(home, run_tags())  # held by this (live) test process
-    result, seconds = run(home, "ingest", timeout=240)
+    result, _ = run(home, "ingest", timeout=240)
     assert result.returncode != 0
     assert f"run {holder}" in result.stderr and f"kill {os.getpid()}" in result.stderr
     assert "gave up after waiting 5 s" in result.stderr
