@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,7 @@ def start(home: Path, *args: str, log: Path | None = None,
           env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start ``shelfwise --home home args`` in a session of its own (so the test can signal it
     and its children as a group, as a terminal would)."""
+    init_instance(home)
     log = log or home.parent / f"{home.name}-{'-'.join(args)[:40]}.log"
     out = open(log, "ab")  # noqa: SIM115 - closed with the process by the caller's wait
     return subprocess.Popen(shelfwise(home, *args), stdout=out, stderr=subprocess.STDOUT,
@@ -51,6 +53,18 @@ def run(home: Path, *args: str, timeout: float,
                              f"(stuck?)\n--- stderr tail ---\n{err[-3000:]}") from None
     return (subprocess.CompletedProcess(proc.args, proc.returncode, out, err),
             time.monotonic() - started)
+
+
+def init_instance(home: Path) -> None:
+    """Create the home's Dagster storage before a shelfwise process and this test use it at
+    once: two processes creating the same fresh SQLite storage race on its schema version."""
+    target = home / "dagster" / "dagster.yaml"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(__file__).resolve().parents[2] / "dagster.yaml", target)
+    with instance(home) as inst:
+        inst.get_runs(limit=1)
+        inst.event_log_storage.get_concurrency_info("warehouse")
 
 
 def instance(home: Path) -> dg.DagsterInstance:

@@ -16,6 +16,7 @@ import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import DagsterRun
 from orchestration_kit import (
+    init_instance,
     instance,
     kill9,
     newest_run,
@@ -25,9 +26,6 @@ from orchestration_kit import (
     wait_for,
     wait_for_step,
 )
-
-from assets.settings import load_settings
-from pipelines.instance import prepare_dagster_home
 
 # (pipelines.runs is imported inside the tests, so that the first one runs on code without it)
 
@@ -54,7 +52,7 @@ def test_a_run_killed_during_ingest_does_not_block_the_next_one(home):
 
 def _holder_run(home, tags: dict[str, str], *, claim_slot: bool = True) -> str:
     """A STARTED run of another process that holds the warehouse slot."""
-    prepare_dagster_home(load_settings(home))
+    init_instance(home)
     with instance(home) as inst:
         holder = inst.add_run(DagsterRun(job_name="ingest", status=dg.DagsterRunStatus.STARTED,
                                          tags=tags))
