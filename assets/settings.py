@@ -36,9 +36,15 @@ class Settings:
     pii_salt: str = "shelfwise-demo-salt"
     # how many leading characters of a postal code are kept (enough for regional KPIs)
     postal_prefix_chars: int = 3
-    # DuckDB memory cap for pipeline steps (DuckDB syntax, e.g. "8GB"; "": DuckDB's default,
-    # 80 % of RAM); above it DuckDB spills to disk where it can
+    # DuckDB memory cap for every warehouse connection (DuckDB syntax, e.g. "8GB"; "":
+    # min(4 GiB, 40 % of the machine's memory); "none": DuckDB's own default, 80 % of RAM);
+    # above it DuckDB spills to <home>/warehouse/tmp/ where it can
     duckdb_memory_limit: str = ""
+    # DuckDB worker threads per connection (0: one per core, at most 4)
+    duckdb_threads: int = 0
+    # how long a step waits for the "warehouse" pool slot held by another live run before the
+    # run gives up, naming the run that holds it (seconds)
+    pool_wait_seconds: float = 600.0
     # DuckDB memory cap while ingesting (""/"none": the connection's own limit). Ingest merges
     # in bounded pieces and commits per ~1M-row chunk, so a small cap suffices; it keeps a
     # first load of the medium benchmark set (9 GiB of exports) within a few GiB of RSS

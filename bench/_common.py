@@ -75,3 +75,25 @@ def table(headers: list[str], rows: list[list]) -> str:
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in text]
     return "\n".join(lines)
+
+
+def generated_inbox(args) -> tuple[str, Path, Path]:
+    """The demo inbox for ``args`` (skus, warehouses, channels, days, end, seed, data),
+    generated once and cached under ``args.data``: ``(tag, root folder, inbox)``."""
+    import shutil
+
+    tag = f"s{args.skus}-w{args.warehouses}-c{args.channels}-d{args.days}-e{args.end}-seed{args.seed}"
+    root = args.data / f"ingest-{tag}"
+    inbox = root / "inbox"
+    if not (root / ".complete").exists():
+        shutil.rmtree(root, ignore_errors=True)
+        print(f"generating {tag} ...", file=sys.stderr)
+        gen = measure(
+            "from pathlib import Path\nfrom pipelines.generate import generate_demo\n"
+            f"generate_demo(Path({str(inbox)!r}), seed={args.seed}, skus={args.skus}, "
+            f"warehouses={args.warehouses}, channels={args.channels}, days={args.days}, "
+            f"end={args.end!r})",
+            label="generate",
+        )
+        (root / ".complete").write_text(str(gen))
+    return tag, root, inbox

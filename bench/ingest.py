@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import REPO, machine, measure, median_of, table, write_json  # noqa: E402
+from bench._common import REPO, generated_inbox, machine, measure, median_of, table, write_json  # noqa: E402
 
 
 def _link_tree(src: Path, dst: Path, keep) -> int:
@@ -60,19 +60,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=REPO / "bench" / ".data")
     args = ap.parse_args()
 
-    tag = f"s{args.skus}-w{args.warehouses}-c{args.channels}-d{args.days}-e{args.end}-seed{args.seed}"
-    root = args.data / f"ingest-{tag}"
-    inbox = root / "inbox"
-    if not (root / ".complete").exists():
-        shutil.rmtree(root, ignore_errors=True)
-        print(f"generating {tag} ...", file=sys.stderr)
-        gen = measure(
-            "from pathlib import Path\nfrom pipelines.generate import generate_demo\n"
-            f"generate_demo(Path({str(inbox)!r}), seed={args.seed}, skus={args.skus}, "
-            f"warehouses={args.warehouses}, channels={args.channels}, days={args.days}, end={args.end!r})",
-            label="generate",
-        )
-        (root / ".complete").write_text(str(gen))
+    tag, root, inbox = generated_inbox(args)  # the same cache for every benchmark
     files = [p for p in inbox.rglob("*") if p.is_file()]
     size_mib = sum(p.stat().st_size for p in files) / 2**20
 

@@ -11,7 +11,8 @@ def build_resources(home: str | None = None) -> dict:
     settings = load_settings(home)
     return {
         "warehouse": WarehouseResource(
-            path=str(settings.warehouse_path), memory_limit=settings.duckdb_memory_limit
+            path=str(settings.warehouse_path), memory_limit=settings.duckdb_memory_limit,
+            threads=settings.duckdb_threads,
         ),
         "shelfwise": SettingsResource(home=str(settings.home)),
     }

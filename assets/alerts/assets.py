@@ -27,7 +27,8 @@ ALERT_DELIVERY_LOG = dg.AssetKey(["marts", "alert_delivery_log"])
 
 # every table a rule reads; the replenishment policy may not be built yet (its rules skip)
 RULE_INPUTS = sorted({dg.AssetKey(table.split(".")) for rule in sql.RULES for table in rule.needs}
-                     | {dg.AssetKey(["core", "stock_snapshots"])}, key=lambda k: k.path)
+                     | {dg.AssetKey(["core", "stock_snapshots"]), dg.AssetKey(["core", "order_lines"])},
+                     key=lambda k: k.path)
 
 
 def _utcnow() -> datetime:
@@ -125,7 +126,8 @@ def alert_deliveries_complete(warehouse: WarehouseResource) -> dg.AssetCheckResu
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(ALERT_STATUS, deps=[ALERT_DELIVERIES], group_name=GROUP, kinds=KINDS,
+    specs=[dg.AssetSpec(ALERT_STATUS, deps=[ALERT_DELIVERIES, ALERT_STATE], group_name=GROUP,
+                        kinds=KINDS,
                         description="Every alert key: open or resolved, since when, numbers, "
                                     "sinks reached and still owed."),
            dg.AssetSpec(ALERT_DELIVERY_LOG, deps=[ALERT_DELIVERIES], group_name=GROUP,

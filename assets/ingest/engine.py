@@ -77,7 +77,7 @@ from assets.ingest.merge import (
 from assets.ingest.reader import REJECT_SCHEMA, Message, ReadResult, decode, read_many, unreadable
 from assets.model import ENTITIES
 from assets.settings import Settings
-from assets.warehouse import ensure_schema
+from assets.warehouse import ensure_schema, resolve_memory_limit
 
 # master data before transactions, so references resolve within one batch; FX rates first of
 # all (every currency column is checked against them)
@@ -457,7 +457,7 @@ def ingest_inbox(
 @contextlib.contextmanager
 def _memory_limit(con: duckdb.DuckDBPyConnection, settings: Settings):
     """DuckDB's memory limit at ``settings.ingest_memory_limit`` for the block, then back to
-    the pipeline's (``duckdb_memory_limit``, else DuckDB's default). "" or "none": unchanged."""
+    the pipeline's (``duckdb_memory_limit``, see ``resolve_memory_limit``). "" or "none": unchanged."""
     limit = settings.ingest_memory_limit
     if not limit or limit.strip().lower() == "none":
         yield
@@ -466,8 +466,9 @@ def _memory_limit(con: duckdb.DuckDBPyConnection, settings: Settings):
     try:
         yield
     finally:
-        if settings.duckdb_memory_limit:
-            con.execute("SET memory_limit = ?", [settings.duckdb_memory_limit]).fetchall()
+        pipeline_limit = resolve_memory_limit(settings.duckdb_memory_limit)
+        if pipeline_limit:
+            con.execute("SET memory_limit = ?", [pipeline_limit]).fetchall()
         else:
             con.execute("RESET memory_limit").fetchall()
 

@@ -81,7 +81,8 @@ def stock_ledger(warehouse: WarehouseResource) -> dg.MaterializeResult:
     })
 
 
-@_asset(RECONCILIATION, [STOCK_LEDGER] + [core(e) for e in ("products", "fx_rates", "receipts",
+@_asset(RECONCILIATION, [STOCK_LEDGER] + [core(e) for e in ("stock_snapshots", "products",
+                                                            "fx_rates", "receipts",
                                                             "fulfillment_events",
                                                             "stock_adjustments",
                                                             "bundle_components")])
@@ -192,7 +193,8 @@ def stock_on_hand(warehouse: WarehouseResource) -> dg.MaterializeResult:
     })
 
 
-@_asset(ORDER_ALLOCATIONS, [STOCK_ON_HAND] + [core(e) for e in ("order_lines", "fulfillment_events",
+@_asset(ORDER_ALLOCATIONS, [STOCK_ON_HAND] + [core(e) for e in ("stock_snapshots", "order_lines",
+                                                               "fulfillment_events",
                                                                "channel_locations",
                                                                "bundle_components")])
 def order_allocations(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.MaterializeResult:
@@ -213,7 +215,8 @@ def order_allocations(warehouse: WarehouseResource, shelfwise: SettingsResource)
     })
 
 
-@_asset(ATS_BY_SKU_LOCATION, [ORDER_ALLOCATIONS, core("bundle_components")])
+@_asset(ATS_BY_SKU_LOCATION, [ORDER_ALLOCATIONS, STOCK_ON_HAND, core("stock_snapshots"),
+                              core("bundle_components")])
 def ats_by_sku_location(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Available to sell per SKU × location: on hand − allocated − reserved, never below 0."""
     with warehouse.connect() as con:
@@ -248,7 +251,8 @@ def ats_by_sku_channel(warehouse: WarehouseResource, shelfwise: SettingsResource
     })
 
 
-@_asset(INVENTORY_POSITION, [ORDER_ALLOCATIONS, core("purchase_orders"), core("receipts")])
+@_asset(INVENTORY_POSITION, [ORDER_ALLOCATIONS, STOCK_ON_HAND, core("stock_snapshots"),
+                             core("purchase_orders"), core("receipts")])
 def inventory_position(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Inventory position per SKU × location: on hand + on order − allocated − backorders."""
     with warehouse.connect() as con:
@@ -264,7 +268,7 @@ def inventory_position(warehouse: WarehouseResource) -> dg.MaterializeResult:
     })
 
 
-@_asset(OVERSELL_RISK, [ATS_BY_SKU_CHANNEL, core("channel_listings")])
+@_asset(OVERSELL_RISK, [ATS_BY_SKU_CHANNEL, ATS_BY_SKU_LOCATION, core("channel_listings")])
 def oversell_risk(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Channel listings showing more units than the channel's ATS."""
     with warehouse.connect() as con:
@@ -274,7 +278,7 @@ def oversell_risk(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "largest": top})
 
 
-@_asset(OVERSELL_EVENTS, [STOCK_LEDGER, core("order_lines"), core("channels"),
+@_asset(OVERSELL_EVENTS, [STOCK_LEDGER, core("stock_snapshots"), core("order_lines"), core("channels"),
                           core("channel_locations"), core("bundle_components")])
 def oversell_events(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.MaterializeResult:
     """Order lines accepted on a day the channel's ATS for the SKU was 0 (approximation)."""

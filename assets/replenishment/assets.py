@@ -54,7 +54,10 @@ def _asset(key: dg.AssetKey, deps: list[dg.AssetKey], **kwargs):
                     **kwargs)
 
 
-@_asset(LEAD_TIMES, [CORE[e] for e in ("purchase_orders", "receipts", "products", "suppliers")])
+# the policy's "today" (sql.policy_as_of) is the inventory position's as-of day: without this
+# dep a re-run computed lead times from the previous run's position (issue #20, item 6)
+@_asset(LEAD_TIMES, [MARTS["inventory_position"]]
+        + [CORE[e] for e in ("purchase_orders", "receipts", "products", "suppliers")])
 def lead_times(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.MaterializeResult:
     """Lead time per supplier and SKU learned from PO → receipt history; master data as fallback."""
     from forecasting.policy import lead_time_stats
@@ -158,7 +161,8 @@ def inbound_purchase_orders(warehouse: WarehouseResource) -> dg.MaterializeResul
 @_asset(POLICY, [PROJECTED_STOCK, LEAD_TIMES]
         + [MARTS[m] for m in ("demand_forecast", "demand_segments", "inventory_position",
                               "kpi_unit_cost_by_sku")]
-        + [CORE[e] for e in ("products", "suppliers", "fx_rates")])
+        + [CORE[e] for e in ("products", "suppliers", "fx_rates", "bundle_components",
+                             "fulfillment_events")])
 def replenishment_policy(context, warehouse: WarehouseResource,
                          shelfwise: SettingsResource) -> dg.MaterializeResult:
     """Per SKU × location: service level, lead time, safety stock, reorder point, order-up-to."""

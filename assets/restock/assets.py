@@ -28,7 +28,7 @@ RESTOCK_LINES = dg.AssetKey(["ops", "supplier_restock_lines"])
 @dg.asset(
     key=RESTOCK_LINES,
     deps=[SUGGESTION_DECISIONS, SUGGESTIONS, dg.AssetKey(["core", "products"]),
-          dg.AssetKey(["core", "suppliers"])],
+          dg.AssetKey(["core", "suppliers"]), dg.AssetKey(["core", "fx_rates"])],
     group_name=GROUP,
     kinds={"duckdb", "csv", "xlsx"},
     pool=WAREHOUSE_POOL,

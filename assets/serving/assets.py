@@ -50,6 +50,7 @@ def sibling_mart_keys() -> list[dg.AssetKey]:
     deps=[
         *sibling_mart_keys(),
         *(dg.AssetKey(["core", t]) for t in (*SERVED_CORE, "order_lines")),
+        dg.AssetKey(["quarantine", "rows"]),  # ops.quarantine_summary
     ],
 )
 def publish_serving_snapshot(

@@ -12,6 +12,8 @@ instead of failing at once.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,22 +187,65 @@ def _is_lock_error(exc: Exception) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-# DuckDB's own default is 80 % of the machine's RAM. A cap for pipeline steps is opt-in
-# (shelfwise.toml `duckdb_memory_limit`): the models' joins and windows spill where DuckDB can,
-# but no cap fits every warehouse. Ingest has its own cap (`ingest_memory_limit`, 2GB).
-DEFAULT_MEMORY_LIMIT = None
+# DuckDB's own default memory limit is 80 % of the machine's RAM and it starts one thread per
+# core: on a laptop that also runs a browser and the dashboards, one large join of a pipeline
+# step could take the machine down. Every connection shelfwise opens is bounded instead
+# (shelfwise.toml `duckdb_memory_limit`, `duckdb_threads` override it) and spills what does not
+# fit to a folder of its own (see spill_folder), which the next run removes if a kill left it.
+MEMORY_LIMIT_CAP = 4 * 1024**3  # bytes
+MEMORY_LIMIT_SHARE = 0.40  # of the machine's (or its cgroup's) memory
+THREADS_CAP = 4
+SPILL_FOLDER = "tmp"  # beside the database file: <home>/warehouse/tmp/duckdb-<pid>
+
+
+def machine_memory_bytes() -> int:
+    """RAM of the machine, or the memory cap of the container (cgroup v2/v1) if smaller."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for cap_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        with contextlib.suppress(OSError, ValueError):
+            total = min(total, int(Path(cap_file).read_text().strip()))
+    return total
+
+
+def default_memory_limit() -> str:
+    """min(4 GiB, 40 % of the machine's memory), in DuckDB syntax ("1638MiB")."""
+    limit = min(MEMORY_LIMIT_CAP, int(machine_memory_bytes() * MEMORY_LIMIT_SHARE))
+    return f"{max(limit // 1024**2, 256)}MiB"
+
+
+def default_threads() -> int:
+    """One thread per core, at most 4: more threads mean more memory per query, rarely time
+    on the data sizes of one retailer."""
+    return max(1, min(os.cpu_count() or 1, THREADS_CAP))
+
+
+def resolve_memory_limit(configured: str | None) -> str | None:
+    """The memory limit a connection gets: ``configured`` (DuckDB syntax) when set, "none" for
+    DuckDB's own default (80 % of RAM, no cap from shelfwise), else :func:`default_memory_limit`."""
+    text = (configured or "").strip()
+    if text.lower() == "none":
+        return None
+    return text or default_memory_limit()
+
+
+def spill_folder(database: str | Path, pid: int | None = None) -> Path:
+    """Where the connections of process ``pid`` (default: this one) spill to disk: one folder
+    per process beside the database, so a killed process's folder is recognised as such."""
+    return Path(database).parent / SPILL_FOLDER / f"duckdb-{pid or os.getpid()}"
 
 
 @contextlib.contextmanager
 def connect(
     path: str | Path, *, read_only: bool = False, wait_seconds: float = 120.0,
-    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    memory_limit: str | None = "", threads: int | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse, waiting (with back-off) while another process holds its lock.
 
     Read-write opens make sure the schema exists. The connection is closed on exit, so the
     lock is held only as long as the ``with`` block. ``memory_limit`` (DuckDB syntax, e.g.
-    ``"2GB"``; ``None``: DuckDB's default) bounds DuckDB's memory; larger work spills to disk.
+    ``"2GB"``; "" or None: :func:`default_memory_limit`; ``"none"``: DuckDB's own default)
+    bounds DuckDB's memory; larger work spills to :func:`spill_folder`. ``threads`` (None or
+    0: :func:`default_threads`) caps DuckDB's worker threads.
     """
     path = Path(path)
     if not read_only:
@@ -217,22 +262,65 @@ def connect(
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
     try:
-        if memory_limit:
-            con.execute("SET memory_limit = ?", [memory_limit])
+        _bound(con, path, memory_limit, threads)
+        _trace_queries(con)
         if not read_only:
             ensure_schema(con)
         yield con
     finally:
+        _write_trace(con)
         con.close()
+
+
+def _bound(con: duckdb.DuckDBPyConnection, path: Path, memory_limit: str | None,
+           threads: int | None) -> None:
+    # SET, not connect(config=...): a second connection to the same file in one process must
+    # have the first one's configuration, SET changes it for both
+    limit = resolve_memory_limit(memory_limit)
+    if limit:
+        con.execute("SET memory_limit = ?", [limit])
+    con.execute("SET threads = ?", [int(threads or default_threads())])
+    spill = spill_folder(path)
+    with contextlib.suppress(OSError):  # DuckDB creates the folder itself, not its parent
+        spill.parent.mkdir(parents=True, exist_ok=True)
+    con.execute("SET temp_directory = ?", [str(spill)])
+
+
+# Set SHELFWISE_SQL_TRACE to a file path and every warehouse connection appends the statements
+# it ran, with the Dagster step that ran them, to that file (JSON lines). The graph test uses
+# it to compare the tables each asset reads with the deps it declares. Off (no cost) otherwise.
+SQL_TRACE_ENV = "SHELFWISE_SQL_TRACE"
+
+
+def _trace_queries(con: duckdb.DuckDBPyConnection) -> None:
+    if os.environ.get(SQL_TRACE_ENV):
+        con.execute("CALL enable_logging('QueryLog')")
+
+
+def _write_trace(con: duckdb.DuckDBPyConnection) -> None:
+    target = os.environ.get(SQL_TRACE_ENV)
+    if not target:
+        return
+    step = None
+    with contextlib.suppress(Exception):  # outside a step (a CLI command): no context
+        step = dg.OpExecutionContext.get().op.name
+    with contextlib.suppress(duckdb.Error):
+        queries = [q for (q,) in con.execute(
+            "SELECT message FROM duckdb_logs() WHERE type = 'QueryLog'").fetchall()]
+        with open(target, "a", encoding="utf-8") as out:
+            out.writelines(json.dumps({"pid": os.getpid(), "step": step, "sql": query}) + "\n"
+                           for query in queries)
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file. Steps open it with ``with warehouse.connect() as con``."""
 
     path: str
-    memory_limit: str = ""  # "": DuckDB's default
+    memory_limit: str = ""  # "": default_memory_limit(); "none": DuckDB's own (80 % of RAM)
+    threads: int = 0  # 0: default_threads()
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(self.path, read_only=read_only, memory_limit=self.memory_limit or None) as con:
+        with connect(self.path, read_only=read_only, memory_limit=self.memory_limit,
+                     threads=self.threads) as con:
             yield con

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import click
 
 from assets.settings import load_settings
+from pipelines.serve import serve
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
@@ -53,7 +53,7 @@ def dashboards(ctx, port, host):
     env = os.environ.copy()
     env["SHELFWISE_HOME"] = str(settings.home)
     click.echo(f"dashboards on http://{host}:{port} (Ctrl-C stops them)")
-    raise SystemExit(subprocess.call(streamlit_command(port, host), env=env))
+    raise SystemExit(serve(streamlit_command(port, host), env=env))
 
 
 COMMANDS = [dashboards]
