@@ -3,7 +3,14 @@
 from datetime import datetime
 
 import pytest
-from conftest import FIXTURES, assert_accounted, assert_canonical, read_and_map
+from conftest import (
+    FIXTURES,
+    assert_accounted,
+    assert_canonical,
+    frame_from_csv,
+    make_ctx,
+    read_and_map,
+)
 
 from assets.ingest.adapters.amazon import ADAPTER
 
@@ -83,7 +90,6 @@ def test_all_orders_report_in_its_newer_layout():
 
 
 def test_headers_retyped_in_another_case_still_read():
-    from conftest import frame_from_csv, make_ctx
 
     text = NEWER.read_text()
     header, _, body = text.partition("\n")

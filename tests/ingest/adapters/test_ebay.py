@@ -3,7 +3,14 @@
 from datetime import datetime
 
 import polars as pl
-from conftest import FIXTURES, assert_accounted, assert_canonical, make_ctx, read_and_map
+from conftest import (
+    FIXTURES,
+    assert_accounted,
+    assert_canonical,
+    frame_from_csv,
+    make_ctx,
+    read_and_map,
+)
 
 from assets.ingest.adapters.ebay import ADAPTER
 
@@ -168,7 +175,6 @@ def test_the_header_picks_seller_hub_or_selling_manager(tmp_path):
 
 def test_seller_hub_wording_variants_map_like_the_canonical_header():
     """Case and the UK/Selling Manager spellings of a column read as the canonical one."""
-    from conftest import frame_from_csv
 
     text = (
         "Sales record number,Order number,Buyer username,Post to postcode,Post to country,"

@@ -3,7 +3,14 @@
 from datetime import datetime
 
 import polars as pl
-from conftest import FIXTURES, SALT, assert_accounted, assert_canonical, read_and_map
+from conftest import (
+    FIXTURES,
+    SALT,
+    assert_accounted,
+    assert_canonical,
+    make_export_rows,
+    read_and_map,
+)
 
 from assets.ingest.adapters.base import customer_key
 from assets.ingest.adapters.etsy import ADAPTER
@@ -118,7 +125,6 @@ def test_header_variants_are_matched_trimmed_and_case_insensitively(tmp_path):
 
 
 def test_the_demo_writer_puts_the_coupon_on_the_first_line_and_speaks_uk(tmp_path):
-    from conftest import make_export_rows
 
     rows = make_export_rows().with_columns(
         discount_amount=pl.when(pl.col("order_id") == "1001").then(2.0).otherwise(0.0)

@@ -3,7 +3,14 @@
 from datetime import datetime
 
 import polars as pl
-from conftest import FIXTURES, assert_accounted, assert_canonical, read_and_map
+from conftest import (
+    FIXTURES,
+    assert_accounted,
+    assert_canonical,
+    frame_from_csv,
+    make_ctx,
+    read_and_map,
+)
 
 from assets.ingest.adapters.pos import ADAPTER
 
@@ -108,7 +115,6 @@ def test_the_writer_speaks_voids_custom_amounts_and_sku_less_items(export_rows, 
 
 
 def test_other_wordings_of_the_columns_map_like_the_canonical_header():
-    from conftest import frame_from_csv, make_ctx
 
     text = (
         "date,time,timezone,Item Name,Quantity,Variation Name,SKU,Gross Sales,Net Sales,"

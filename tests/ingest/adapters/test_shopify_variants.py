@@ -4,7 +4,7 @@ stable line keys. Expected rows are written by hand from the fixture (see its RE
 from datetime import datetime
 
 import polars as pl
-from conftest import FIXTURES, assert_accounted, assert_canonical, read_and_map
+from conftest import FIXTURES, assert_accounted, assert_canonical, make_export_rows, read_and_map
 
 from assets.ingest.adapters.shopify import ADAPTER
 
@@ -83,7 +83,6 @@ def test_refunded_unshipped_is_cancelled_at_no_time_but_keeps_its_figures():
 def test_the_demo_writer_speaks_the_variants(tmp_path):
     """Order-level discount codes, tips, refunds before and after shipping, a variant
     without SKU: written as Shopify does, read back to the same figures."""
-    from conftest import make_export_rows
 
     rows = make_export_rows().with_columns(
         # #1002 (a number divisible by CODE_EVERY) has a 1.00 discount; 1005's lamp no SKU
