@@ -215,7 +215,8 @@ class RunOutcome:
 
 
 def home_notes(settings: Settings) -> str:
-    """Features skipped for lack of which entity, derived products, unconverted money."""
+    """Features skipped for lack of which entity, derived products (unconverted money is in
+    the warehouse summary, :func:`pipelines.summary.warehouse_summary`)."""
     from assets.features import DERIVED_PRODUCTS_SOURCE, feature_status, present_entities, \
         skipped_summary
     from assets.ingest.derived import HOW_TO_SUPPLY
@@ -227,7 +228,6 @@ def home_notes(settings: Settings) -> str:
         present = present_entities(con)
         (derived,) = con.execute("SELECT count(*) FROM core.products WHERE source_file = ?",
                                  [DERIVED_PRODUCTS_SOURCE]).fetchone()
-        unconverted = unconverted_money(con)
     lines = []
     statuses = feature_status(present)
     skipped = skipped_summary(statuses)
@@ -239,23 +239,7 @@ def home_notes(settings: Settings) -> str:
         lines.append(f"Products: {derived:,} SKU(s) sold without product master data got a row "
                      f"derived from the order lines (name = SKU, case pack 1, MOQ 1): "
                      f"{HOW_TO_SUPPLY}")
-    for currency, lines_n, amount in unconverted:
-        lines.append(f"Money: {lines_n:,} order lines ({amount:,.2f} {currency}) have no "
-                     f"{settings.base_currency} amount: no FX rate from {currency} to "
-                     f"{settings.base_currency}. Add daily rates to inbox/fx_rates/ (rate_date, "
-                     f"currency, rate_to_base), or set base_currency = \"{currency}\" in "
-                     "shelfwise.toml if that is your currency")
     return "\n".join(lines)
-
-
-def unconverted_money(con) -> list[tuple[str, int, float]]:
-    """(currency, order lines, amount) of order lines without a base-currency amount."""
-    return con.execute(
-        """SELECT currency, count(*), coalesce(sum(line_amount), 0)
-           FROM core.order_lines
-           WHERE line_amount IS NOT NULL AND line_amount_base IS NULL
-           GROUP BY currency ORDER BY 3 DESC"""
-    ).fetchall()
 
 
 def run_home(settings: Settings, echo=click.echo) -> RunOutcome:
