@@ -155,14 +155,20 @@ def simulate(cat: Catalog, rng: np.random.Generator) -> Simulation:
     mean_qty = np.where(erratic_like, 0.85 * 1.3 + 0.15 * 11.0, 1.12)
     b2b_case = np.maximum(cat.case_pack, 6)
 
-    # channel SKU per (channel, product): the first listing; some lines use the second
-    first_listing = np.full((n_chan, n_prod), -1, np.int64)
+    # channel SKU per (channel, product): the first listing row; some lines use the second,
+    # the row right after it (channel_skus is sorted by channel, product, channel SKU).
+    # np.unique's return_index is the first occurrence by definition; a fancy-index
+    # assignment with repeated indices is not (NumPy leaves which write wins unspecified,
+    # and it pointed some products at their "-V2" row, so "+1" named the next product).
     cs = cat.channel_skus
-    ch_arr, pr_arr = cs["channel"].to_numpy(), cs["product"].to_numpy()
-    row_idx = np.arange(len(cs))
-    first_listing[ch_arr[::-1], pr_arr[::-1]] = row_idx[::-1]
-    n_listings = np.zeros((n_chan, n_prod), np.int64)
-    np.add.at(n_listings, (ch_arr, pr_arr), 1)
+    key = cs["channel"].to_numpy() * n_prod + cs["product"].to_numpy()
+    keys, first_row, count = np.unique(key, return_index=True, return_counts=True)
+    first_listing = np.full(n_chan * n_prod, -1, np.int64)
+    first_listing[keys] = first_row
+    first_listing = first_listing.reshape(n_chan, n_prod)
+    n_listings = np.zeros(n_chan * n_prod, np.int64)
+    n_listings[keys] = count
+    n_listings = n_listings.reshape(n_chan, n_prod)
 
     # -- planner's view: expected units per day per location (prior, then learnt) ---------
     prior = np.zeros((n_loc, n_prod))

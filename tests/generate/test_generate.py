@@ -268,3 +268,74 @@ def test_bad_knobs_are_refused(tmp_path):
         generate_demo(tmp_path / "x", channels=7, skus=40, days=30)
     with pytest.raises(ValueError, match="days"):
         generate_demo(tmp_path / "x", skus=40, days=3)
+
+
+def test_every_order_line_uses_a_listing_of_its_own_product(small_sim):
+    """Each simulated line's listing row (its channel SKU) belongs to the line's channel and
+    product, on every channel: the order exports, listing files and returns then agree."""
+    cs = small_sim.cat.channel_skus
+    ln = small_sim.lines
+    listed = cs.select(pl.col("channel").gather(ln["listing"]), pl.col("product").gather(
+        ln["listing"]))
+    wrong = (listed["channel"].to_numpy() != ln["chan"]) | (
+        listed["product"].to_numpy() != ln["prod"])
+    assert wrong.sum() == 0, f"{wrong.sum()} of {len(wrong)} lines name another product's listing"
+
+
+# per channel folder: how its order export is read, its order id and channel SKU columns
+ORDER_EXPORTS = {
+    "webshop": ("*.csv", "", "Name", "Lineitem sku"),
+    "amazon_de": ("*.txt", ", delim='\t'", "amazon-order-id", "sku"),
+    "ebay_uk": ("*.csv", ", skip=1", "Order Number", "Custom Label"),
+    "etsy": ("*.csv", "", "Order ID", "SKU"),
+    "stores": ("*.csv", "", "Transaction ID", "SKU"),
+    "b2b": ("*.csv", "", "PO Number", "Vendor Item Number"),
+}
+
+
+def test_order_exports_listings_and_returns_name_one_product(small):
+    """Read the inbox as a merchant would (plain DuckDB over the files): every channel SKU
+    maps to one SKU in the listing files; every order line with a channel SKU maps to a SKU
+    that its order's shipments carry; every returned SKU is one its order's lines map to."""
+    import duckdb
+
+    out, _ = small
+    con = duckdb.connect()
+    con.execute(f"""CREATE TABLE listing AS SELECT DISTINCT channel_id, channel_sku, sku
+        FROM read_csv('{out}/channel_listings/*/*.csv', all_varchar=true)""")
+    ambiguous = con.execute("""SELECT channel_id, channel_sku FROM listing
+        GROUP BY ALL HAVING count(*) > 1""").fetchall()
+    assert ambiguous == []
+    parts = []
+    for channel, (pattern, options, order_col, sku_col) in ORDER_EXPORTS.items():
+        parts.append(f"""SELECT DISTINCT '{channel}' AS channel_id, "{order_col}" AS order_id,
+            "{sku_col}" AS channel_sku FROM read_csv('{out}/orders/{channel}/{pattern}',
+            all_varchar=true, union_by_name=true{options})""")
+    con.execute("CREATE TABLE line AS " + " UNION ALL ".join(parts))
+    assert con.execute("SELECT count(DISTINCT channel_id) FROM line").fetchone()[0] == 6
+    con.execute(f"""CREATE TABLE shipped AS SELECT DISTINCT channel_id, order_id, sku
+        FROM read_csv('{out}/fulfillment_events/*/*.csv', all_varchar=true)""")
+    con.execute(f"""CREATE TABLE returned AS SELECT DISTINCT channel_id, order_id, sku
+        FROM read_csv('{out}/returns/*.csv', all_varchar=true)""")
+    con.execute("""CREATE TABLE mapped AS SELECT l.channel_id, l.order_id, m.sku
+        FROM line l JOIN listing m USING (channel_id, channel_sku)""")
+    not_shipped = con.execute("""
+        SELECT channel_id, count(*) FROM mapped m
+        WHERE (channel_id, order_id) IN (SELECT (channel_id, order_id) FROM shipped)
+          AND (channel_id, order_id, sku) NOT IN (SELECT (channel_id, order_id, sku)
+                                                  FROM shipped)
+        GROUP BY ALL ORDER BY 1""").fetchall()
+    # an order with a line the listings cannot key (no channel SKU) is left out here
+    not_sold = con.execute("""
+        SELECT channel_id, count(*) FROM returned r
+        WHERE NOT EXISTS (SELECT 1 FROM line l
+                          WHERE l.channel_id = r.channel_id AND l.order_id = r.order_id
+                            AND (l.channel_sku IS NULL
+                             OR l.channel_sku NOT IN (SELECT channel_sku FROM listing m
+                                                      WHERE m.channel_id = l.channel_id)))
+          AND (channel_id, order_id, sku) NOT IN (SELECT (channel_id, order_id, sku)
+                                                  FROM mapped)
+        GROUP BY ALL ORDER BY 1""").fetchall()
+    assert not_shipped == [] and not_sold == []
+    checked = con.execute("SELECT count(*) FROM mapped").fetchone()[0]
+    assert checked > 1000
