@@ -1,0 +1,24 @@
+"""Suite-wide: the slowest integration tests start first.
+
+Under ``pytest -n 2`` a worker takes tests in collection order; the crash test (over 5
+minutes: five killed runs, each re-run) collected late would run alone at the end. Started
+first, the other worker meanwhile runs the rest of the suite.
+"""
+
+from __future__ import annotations
+
+SLOW_FIRST = (
+    "test_runs_killed_at_random_moments",
+    "test_a_rerun_equals_the_clean_run",
+    "test_a_run_killed_during_ingest_does_not_block",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        for i, name in enumerate(SLOW_FIRST):
+            if name in item.nodeid:
+                return i
+        return len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: every other test keeps its order
