@@ -18,7 +18,14 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.ingest.adapters.base import FILE, LINE, customer_key, postal_prefix
+from assets.ingest.adapters.base import (
+    FILE,
+    LINE,
+    Adapter,
+    canonical_header,
+    customer_key,
+    postal_prefix,
+)
 from assets.ingest.parse import COUNTRY_NAMES, blank_to_null
 from assets.model import ENTITIES
 
@@ -294,33 +301,13 @@ def col_or_null(frame: pl.DataFrame, name: str, dtype: pl.DataType = pl.String) 
 # ----------------------------------------------------------------------------- header variants
 
 
-def canonical_headers(
-    frame: pl.DataFrame, aliases: dict[str, tuple[str, ...]], known: Iterable[str] = ()
-) -> pl.DataFrame:
-    """``frame`` with every known spelling of a column renamed to its canonical name.
-
-    ``aliases``: canonical header → other spellings the platform writes (another locale, an
-    older or newer export); ``known``: further canonical names (the format's header). Names
-    are compared trimmed and case-insensitively, so ``"Paid on date"`` finds
-    ``"Paid On Date"`` without being listed. A canonical name
-    already present wins; the first variant found fills a missing one; other columns are
-    left alone. (The reader will do this before its required-columns check once adapters
-    declare ``header_aliases``; until then each adapter calls it at the start of its map.)
-    """
-    present = {c.strip().lower(): c for c in frame.columns}
-    renames: dict[str, str] = {}
-    taken = set(frame.columns)
-    wanted = {name: () for name in known} | dict(aliases)
-    for canonical, variants in wanted.items():
-        if canonical in taken:
-            continue
-        for name in (canonical, *variants):
-            found = present.get(name.strip().lower())
-            if found is not None and found not in renames and found != canonical:
-                renames[found] = canonical
-                taken.add(canonical)
-                break
-    return frame.rename(renames) if renames else frame
+def canonical_headers(frame: pl.DataFrame, adapter: Adapter) -> pl.DataFrame:
+    """``frame`` with every spelling of ``adapter.header_aliases`` renamed to its canonical
+    name, as the reader renames a file's header (:func:`base.canonical_header`). The reader
+    has done it already for a file; an adapter's ``map`` calls this for frames built
+    elsewhere (tests, the batch path) so that both see one set of names."""
+    names = canonical_header(list(frame.columns), adapter)
+    return frame.rename(dict(zip(frame.columns, names))) if names != frame.columns else frame
 
 
 def case_variants(names: Iterable[str]) -> tuple[str, ...]:

@@ -123,7 +123,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {}
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """All Orders report rows → canonical ``order_lines``."""
-    frame = with_file(canonical_headers(frame, HEADER_ALIASES, HEADER))
+    frame = with_file(canonical_headers(frame, ADAPTER))
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
         for c in ("item-promotion-discount", "ship-postal-code", "ship-country", "asin",

@@ -141,7 +141,7 @@ PII = case_variants((
 ))  # fmt: skip
 
 # Other spellings of the columns the mapping reads (canonical = Seller Hub, US English).
-# Case and surrounding spaces never matter (``canonical_headers``), so "Paid on Date" needs
+# Case and surrounding spaces never matter (``base.canonical_header``), so "Paid on Date" needs
 # no entry. Sources: Selling Manager "Sales History" headers as quoted by open-source
 # readers of that file (US: "User Id", "Buyer Fullname", "Sale Price", "Order ID"; UK:
 # "Buyer Full name", "Buyer Postcode", "Postage and Packaging", "Dispatch Date"); Seller
@@ -208,7 +208,7 @@ def _local_time(expr: pl.Expr, currency: pl.Expr) -> pl.Expr:
 
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """Orders report rows → canonical ``order_lines`` (summary and blank rows skipped)."""
-    frame = with_file(canonical_headers(frame, HEADER_ALIASES, HEADER))
+    frame = with_file(canonical_headers(frame, ADAPTER))
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
         for c in ("Buyer Email", "Ship To Zip", "Ship To Country", "Ship By Date",

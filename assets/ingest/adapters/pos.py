@@ -187,7 +187,7 @@ def currency_of(amount: pl.Expr) -> pl.Expr:
 def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     """Item Sales detail rows → canonical ``order_lines`` (sales only; refunds rejected,
     voided items and custom amounts skipped)."""
-    frame = with_file(canonical_headers(frame, HEADER_ALIASES, HEADER))
+    frame = with_file(canonical_headers(frame, ADAPTER))
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
         for c in ("Itemization Type", "Customer ID", "Item", "Discounts", "Price Point Name")
