@@ -15,7 +15,7 @@ from import_rules import (
 
 
 def write_package(root: Path, files: dict[str, str]) -> Path:
-    """``files``: path below ``root`` → source; every folder on the way gets an ``__init__.py``."""
+    """``files``: path below ``root`` → source; each folder on the way gets an ``__init__.py``."""
     for rel, source in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)

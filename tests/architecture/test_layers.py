@@ -77,5 +77,5 @@ def test_the_dashboards_shared_modules_load_neither_dagster_nor_the_warehouse():
     shared = sorted(m for m in package_modules("dashboards")
                     if m not in ("dashboards.app",) and not m.startswith("dashboards.views"))
     assert "dashboards.decisions" in shared and "dashboards.data" in shared
-    watched = ("dagster", "assets.warehouse", "assets.settings", "pipelines", "forecasting")
+    watched = ("dagster", "assets.warehouse", "assets.settings", "pipelines")
     assert modules_loaded_by(shared, watched, ROOT) == {}
