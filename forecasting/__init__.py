@@ -36,7 +36,7 @@ _EXPORTS = {  # public name -> the module that defines it
     "explode_bundles": "forecasting.history",
     "forecast_chunk": "forecasting.engine",
     "forecast_demand": "forecasting.engine",
-    "impute_censored": "forecasting.engine",
+    "impute_censored": "forecasting.history",
     "lead_time_demand_draws": "forecasting.quantiles",
     "level_dispersion": "forecasting.quantiles",
     "lead_time_demand_quantiles": "forecasting.quantiles",

@@ -34,6 +34,7 @@ from typing import Any
 
 import polars as pl
 
+from forecasting.history import impute_censored
 from forecasting.models import BASE_MODELS, CANDIDATES, Candidate, weekday_profile
 from forecasting.quantiles import (
     DEFAULT_QUANTILES,
@@ -41,6 +42,7 @@ from forecasting.quantiles import (
     level_dispersion,
     quantile_name,
 )
+from forecasting.seasonality import history_days_needed, yearly_ratio
 from forecasting.segmentation import segment as segment_skus
 
 MIN_TRAIN_DAYS = 28  # the shortest training stretch before the first CV cut-off
@@ -97,8 +99,6 @@ class ForecastConfig:
     def grid_days(self) -> int:
         """Days of demand history a caller should pass: ``history_days``, or a year plus the
         yearly ratio's reference stretch when that is longer and the ratio is on."""
-        from forecasting.seasonality import history_days_needed
-
         if not self.yearly_seasonality:
             return self.history_days
         return max(self.history_days, history_days_needed(self.yearly_reference_days))
@@ -114,25 +114,6 @@ class ForecastResult:
 
     forecast: pl.DataFrame
     selection: pl.DataFrame
-
-
-def impute_censored(grid: pl.DataFrame, *, window_days: int = 28) -> pl.DataFrame:
-    """Add ``y``: ``units`` with censored days filled by the trailing uncensored mean.
-
-    The trailing window (``window_days``, default 28) looks only backwards, so imputation
-    never uses the future; when the window holds no uncensored day the SKU's overall mean
-    over ``grid`` is used, and 0 when it has none.
-    """
-    trailing = pl.col("units").rolling_mean(window_size=window_days, min_samples=1).over("sku")
-    return grid.sort("sku", "date").with_columns(
-        pl.col("units")
-        .fill_null(
-            pl.coalesce(
-                trailing.shift(1).over("sku"), pl.col("units").mean().over("sku"), pl.lit(0.0)
-            )
-        )
-        .alias("y")
-    )
 
 
 def _with_weekday(frame: pl.DataFrame, profile: pl.DataFrame, date_col: str) -> pl.DataFrame:
@@ -478,8 +459,6 @@ def _with_yearly_ratio(forecast: pl.DataFrame, grid: pl.DataFrame,
                        categories: pl.DataFrame | None, dates: pl.Series,
                        config: ForecastConfig) -> pl.DataFrame:
     """``forecast`` with ``yearly_ratio`` (1 where there is none) and ``mean`` scaled by it."""
-    from forecasting.seasonality import yearly_ratio
-
     if config.yearly_seasonality and categories is not None and not forecast.is_empty():
         cats = categories.select(pl.col("sku").cast(pl.String),
                                  pl.col("category").cast(pl.String)).unique("sku")

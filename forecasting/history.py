@@ -10,6 +10,8 @@ Frames in, frames out, long format:
 - demand:    ``sku: str, date: date, units: number``  (several rows per sku and day are summed)
 - stockouts: ``sku: str, date: date, stockout: bool``
 - grid:      ``sku: str, date: date, units: f64 | null, censored: bool``
+- imputed:   the grid plus ``y: f64``, censored days filled (:func:`impute_censored`), what
+             the models fit and the yearly ratio reads
 """
 
 from __future__ import annotations
@@ -96,6 +98,25 @@ def daily_grid(
         )
         .select(list(GRID_SCHEMA))
         .sort("sku", "date")
+    )
+
+
+def impute_censored(grid: pl.DataFrame, *, window_days: int = 28) -> pl.DataFrame:
+    """Add ``y``: ``units`` with censored days filled by the trailing uncensored mean.
+
+    The trailing window (``window_days``, default 28) looks only backwards, so imputation
+    never uses the future; when the window holds no uncensored day the SKU's overall mean
+    over ``grid`` is used, and 0 when it has none.
+    """
+    trailing = pl.col("units").rolling_mean(window_size=window_days, min_samples=1).over("sku")
+    return grid.sort("sku", "date").with_columns(
+        pl.col("units")
+        .fill_null(
+            pl.coalesce(
+                trailing.shift(1).over("sku"), pl.col("units").mean().over("sku"), pl.lit(0.0)
+            )
+        )
+        .alias("y")
     )
 
 

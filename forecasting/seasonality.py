@@ -31,6 +31,8 @@ import datetime as dt
 
 import polars as pl
 
+from forecasting.history import impute_censored
+
 LAG_DAYS = 364
 RATIO_MIN, RATIO_MAX = 0.1, 10.0
 
@@ -58,8 +60,6 @@ def yearly_ratio(
     ``sku, category``. ``dates``: forecast days after the grid's last date. Only categories
     and days with a ratio are returned. Callers use 1 for the rest.
     """
-    from forecasting.engine import impute_censored
-
     schema = {"category": pl.String, "date": pl.Date, "yearly_ratio": pl.Float64}
     if reference_days < 1 or smooth_days < 1:
         raise ValueError("reference_days and smooth_days must be ≥ 1")

@@ -61,7 +61,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from forecasting.engine import ForecastConfig, forecast_demand, impute_censored
+from forecasting.engine import ForecastConfig, forecast_demand
 from forecasting.fillrate import (
     POOLED_LEVELS,
     cycle_days,
@@ -70,6 +70,7 @@ from forecasting.fillrate import (
     level_table,
     pooled_levels,
 )
+from forecasting.history import impute_censored
 from forecasting.ordering import round_to_case_pack
 from forecasting.quantiles import lead_time_demand_draws
 

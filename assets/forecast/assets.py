@@ -19,20 +19,12 @@ from assets.forecast import sql
 from assets.forecast.config import ForecastSettings, forecast_settings
 from assets.metadata import frame_md
 from assets.resources import SettingsResource
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, core, mart
 
 GROUP = "forecast"
 SQL_KINDS = {"duckdb"}
 FRAME_KINDS = {"duckdb", "polars"}
 MODEL_KINDS = {"duckdb", "polars", "statsforecast"}
-
-
-def core(entity: str) -> dg.AssetKey:
-    return dg.AssetKey(["core", entity])
-
-
-def mart(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["marts", name])
 
 
 ORDER_LINES = core("order_lines")

@@ -22,6 +22,8 @@ import getpass
 import duckdb
 import polars as pl
 
+from assets.warehouse import row_count
+
 DAILY_DEMAND_SQL = """
 CREATE OR REPLACE TABLE marts.daily_demand_by_sku AS
 WITH accepted_lines AS (  -- a cancelled line is no demand; quantity 0 only on cancelled lines
@@ -99,10 +101,6 @@ ORDER BY sku
 """
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-
-
 def build_daily_demand(con: duckdb.DuckDBPyConnection) -> int:
     """``marts.daily_demand_by_sku``: one row per SKU-day with an order line or a snapshot.
 
@@ -114,7 +112,7 @@ def build_daily_demand(con: duckdb.DuckDBPyConnection) -> int:
     not censored).
     """
     con.execute(DAILY_DEMAND_SQL)
-    return _count(con, "marts.daily_demand_by_sku")
+    return row_count(con, "marts.daily_demand_by_sku")
 
 
 def demand_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:

@@ -18,19 +18,10 @@ from assets.inventory.config import (
 from assets.inventory.feeds import feed_files_frame, write_channel_feeds
 from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, core, mart
 
 GROUP = "inventory"
 KINDS = {"duckdb"}
-
-
-def core(entity: str) -> dg.AssetKey:
-    """The key the ingestion engine materializes ``core.<entity>`` under."""
-    return dg.AssetKey(["core", entity])
-
-
-def mart(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["marts", name])
 
 
 STOCK_LEDGER = mart("stock_ledger")

@@ -20,6 +20,7 @@ from assets.inventory.config import (
     AllocationSettings,
     ReconciliationSettings,
 )
+from assets.warehouse import row_count
 
 # ---------------------------------------------------------------------------------------------
 # 1. movement ledger
@@ -146,11 +147,7 @@ def build_stock_ledger(con: duckdb.DuckDBPyConnection) -> int:
     ``previous_snapshot_date`` (the snapshot strictly before the day that anchors the book).
     """
     con.execute(STOCK_LEDGER_SQL)
-    return _count(con, "marts.stock_ledger")
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return row_count(con, "marts.stock_ledger")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,7 +333,7 @@ def build_reconciliation(
             "cause_lookahead_days": rec.cause_lookahead_days,
         },
     )
-    return _count(con, "marts.reconciliation")
+    return row_count(con, "marts.reconciliation")
 
 
 RECORD_ACCURACY_SQL = """
@@ -362,7 +359,7 @@ def build_record_accuracy(con: duckdb.DuckDBPyConnection) -> int:
     reconciled SKU-locations within tolerance (all, and physically counted only), with the
     absolute and net differences in units and base currency."""
     con.execute(RECORD_ACCURACY_SQL)
-    return _count(con, "marts.inventory_record_accuracy")
+    return row_count(con, "marts.inventory_record_accuracy")
 
 
 LATEST_ACCURACY_SQL = """
@@ -423,7 +420,7 @@ def build_stock_on_hand(con: duckdb.DuckDBPyConnection) -> int:
     the book is wrong), and the latest snapshot's reserved units. ``as_of`` = the latest snapshot
     date in core."""
     con.execute(STOCK_ON_HAND_SQL)
-    return _count(con, "marts.stock_on_hand")
+    return row_count(con, "marts.stock_on_hand")
 
 
 ORDER_ALLOCATIONS_SQL = """
@@ -518,7 +515,7 @@ def build_order_allocations(con: duckdb.DuckDBPyConnection, alloc: AllocationSet
         ORDER_ALLOCATIONS_SQL,
         {"payment_window_seconds": round(alloc.payment_window_hours * 3600)},
     )
-    return _count(con, "marts.order_allocations")
+    return row_count(con, "marts.order_allocations")
 
 
 ATS_BY_SKU_LOCATION_SQL = """
@@ -565,7 +562,7 @@ def build_ats_by_sku_location(con: duckdb.DuckDBPyConnection) -> int:
     max(on hand − allocated − reserved, 0); a bundle's = min over components of
     ⌊component ATS ÷ units per bundle⌋ (on hand/allocated/reserved NULL for bundles)."""
     con.execute(ATS_BY_SKU_LOCATION_SQL)
-    return _count(con, "marts.ats_by_sku_location")
+    return row_count(con, "marts.ats_by_sku_location")
 
 
 CHANNEL_BUFFERS_CTE = """
@@ -642,7 +639,7 @@ def build_ats_by_sku_channel(
         con.execute(ATS_BY_SKU_CHANNEL_SQL)
     finally:
         con.unregister("channel_buffer_overrides")
-    return _count(con, "marts.ats_by_sku_channel")
+    return row_count(con, "marts.ats_by_sku_channel")
 
 
 INVENTORY_POSITION_SQL = """
@@ -696,7 +693,7 @@ def build_inventory_position(con: duckdb.DuckDBPyConnection) -> int:
     PO lines not yet received) − allocated (open-line units the location's free stock covers) −
     backorders (paid open-line units it cannot cover)."""
     con.execute(INVENTORY_POSITION_SQL)
-    return _count(con, "marts.inventory_position")
+    return row_count(con, "marts.inventory_position")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -720,7 +717,7 @@ def build_oversell_risk(con: duckdb.DuckDBPyConnection) -> int:
     """``marts.oversell_risk``: channel listings whose listed quantity (units, the channel's
     latest listing) is above the channel's ATS, with the excess in units."""
     con.execute(OVERSELL_RISK_SQL)
-    return _count(con, "marts.oversell_risk")
+    return row_count(con, "marts.oversell_risk")
 
 
 OVERSELL_EVENTS_SQL = f"""
@@ -797,7 +794,7 @@ def build_oversell_events(
         con.execute(OVERSELL_EVENTS_SQL)
     finally:
         con.unregister("channel_buffer_overrides")
-    return _count(con, "marts.oversell_events")
+    return row_count(con, "marts.oversell_events")
 
 
 ORDER_EXCEPTIONS_SQL = """
@@ -867,7 +864,7 @@ def build_order_exceptions(con: duckdb.DuckDBPyConnection) -> int:
     serving the channel can fill, open lines whose channel has no location, lines shipped with
     no payment, lines shipped after cancellation (one row per line and exception)."""
     con.execute(ORDER_EXCEPTIONS_SQL)
-    return _count(con, "marts.order_exceptions")
+    return row_count(con, "marts.order_exceptions")
 
 
 # ---------------------------------------------------------------------------------------------

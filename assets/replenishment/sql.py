@@ -16,6 +16,8 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from assets.warehouse import row_count
+
 # the rows the policy covers; reused by every statement so they agree
 POLICY_SCOPE_CTE = """
 scope AS (
@@ -49,10 +51,6 @@ order_days AS (
 )"""
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-
-
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
@@ -76,7 +74,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}", params or {})
     finally:
         con.unregister("_frame")
-    return _count(con, table)
+    return row_count(con, table)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,7 +244,7 @@ def build_inbound_purchase_orders(con: duckdb.DuckDBPyConnection, as_of: dt.date
     (the lines behind the projection's ``inbound_units``), late when expected before
     ``as_of``."""
     con.execute(INBOUND_PURCHASE_ORDERS_SQL, {"as_of": as_of})
-    return _count(con, "marts.inbound_purchase_orders")
+    return row_count(con, "marts.inbound_purchase_orders")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,6 +27,22 @@ SCHEMAS = ("raw", "quarantine", "core", "marts", "ops")
 WAREHOUSE_POOL = "warehouse"
 
 
+def core(entity: str) -> dg.AssetKey:
+    """The Dagster asset key of ``core.<entity>`` (the key the ingestion engine materializes)."""
+    return dg.AssetKey(["core", entity])
+
+
+def mart(name: str) -> dg.AssetKey:
+    """The Dagster asset key of ``marts.<name>``."""
+    return dg.AssetKey(["marts", name])
+
+
+def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows in ``table``: a fixed ``schema.name`` written in the code, never a user's value
+    (it is spliced into the SQL, since DuckDB takes no table name as a parameter)."""
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
 def _columns_sql(entity: Entity, *, with_base: bool) -> list[str]:
     cols = [f"{c.name} {c.sql_type}" for c in entity.columns]
     if with_base:

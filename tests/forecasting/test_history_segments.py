@@ -123,11 +123,3 @@ def test_segment_prefers_lifecycle_over_demand_class():
     grid = pl.concat([series("dead", [5] + [0] * 9), series("live", [2, 3] * 5)])
     seg = dict(zip(*segment(grid, new_days=3, dead_days=6).select("sku", "segment")))
     assert seg == {"dead": "dead", "live": "smooth"}
-
-
-def test_library_imports_neither_dagster_nor_duckdb():
-    import subprocess
-    import sys
-
-    code = "import sys, forecasting; bad = {'dagster', 'duckdb'} & set(sys.modules); assert not bad, bad"
-    subprocess.run([sys.executable, "-c", code], check=True)
