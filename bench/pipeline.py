@@ -1,7 +1,9 @@
 """Pipeline benchmark: the whole graph (job shelfwise_all) on a generated home, end to end.
 
     ./dev bench pipeline                     # the demo home: 500 SKUs, 3 warehouses, 2 years
-    ./dev bench pipeline --skus 10000        # the medium set (slow: tens of minutes)
+    ./dev bench pipeline --skus 10000        # the medium set (slow: tens of minutes; its
+                                             # inbox alone takes ~10 min of CPU to generate,
+                                             # cached afterwards: run it on a quiet machine)
     ./dev bench pipeline --skus 60 --days 120   # a quick look
 
 Steps:
