@@ -1,7 +1,9 @@
 """Pipeline benchmark: the whole graph (job shelfwise_all) on a generated home, end to end.
 
     ./dev bench pipeline                     # the demo home: 500 SKUs, 3 warehouses, 2 years
-    ./dev bench pipeline --skus 10000        # the medium set (slow: tens of minutes)
+    ./dev bench pipeline --skus 10000        # the medium set (slow: tens of minutes; its
+                                             # inbox alone takes ~10 min of CPU to generate,
+                                             # cached afterwards: run it on a quiet machine)
     ./dev bench pipeline --skus 60 --days 120   # a quick look
 
 Steps:
@@ -9,7 +11,9 @@ Steps:
 2. copy it into a fresh home and run ``shelfwise --home H demo --keep`` (every asset, in one
    process, as a user runs it), sampling the resident memory of that process and all its
    children every 0.2 s: **peak RSS of the process tree** and wall time;
-3. the slowest steps, from the run's Dagster event log.
+3. the slowest steps, from the run's Dagster event log, each with the peak RSS of the samples
+   taken while it ran (steps run one at a time: the in-process executor), so the step that
+   sets the peak is named.
 
 DuckDB runs under shelfwise's memory limit (``duckdb_memory_limit``; default min(4 GiB, 40 %
 of RAM), ``--memory-limit`` overrides it for this run). Target (issue #20): peak RSS of the
@@ -48,16 +52,17 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_measured(cmd: list[str], log: Path) -> dict:
-    """Run ``cmd``, sampling its process tree's RSS; wall seconds and peak RSS (MiB)."""
+def run_measured(cmd: list[str], log: Path) -> tuple[dict, list[tuple[float, int]]]:
+    """Run ``cmd``, sampling its process tree's RSS: wall seconds and peak RSS (MiB), and the
+    samples as ``(unix time, bytes)``."""
     started = time.perf_counter()
+    samples: list[tuple[float, int]] = []
     with open(log, "wb") as out:
         child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
         proc = psutil.Process(child.pid)
-        peak = 0
         while child.poll() is None:
             try:
-                peak = max(peak, _tree_rss(proc))
+                samples.append((time.time(), _tree_rss(proc)))
             except psutil.NoSuchProcess:
                 break
             time.sleep(SAMPLE_SECONDS)
@@ -65,7 +70,21 @@ def run_measured(cmd: list[str], log: Path) -> dict:
     wall = time.perf_counter() - started
     if child.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed (rc {child.returncode}); see {log}")
-    return {"wall_s": wall, "peak_rss_mib": peak / 2**20}
+    peak = max((rss for _, rss in samples), default=0)
+    return {"wall_s": wall, "peak_rss_mib": peak / 2**20}, samples
+
+
+def step_peaks(steps: list[tuple[str, float, float]],
+               samples: list[tuple[float, int]]) -> dict[str, float]:
+    """Peak RSS (MiB) of the samples taken between each step's start and end (unix times);
+    a step shorter than the sampling interval gets the first sample after its start."""
+    peaks = {}
+    for key, start, end in steps:
+        inside = [rss for t, rss in samples if start <= t <= end]
+        if not inside:
+            inside = [rss for t, rss in samples if t >= start][:1]
+        peaks[key] = max(inside, default=0) / 2**20
+    return peaks
 
 
 _STEPS = r"""
@@ -81,7 +100,7 @@ with dg.DagsterInstance.from_config({dagster!r}) as inst:
         if kind == DagsterEventType.STEP_START:
             started[e.step_key] = e.timestamp
         elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
-            steps.append((e.step_key, e.timestamp - started.pop(e.step_key, e.timestamp)))
+            steps.append((e.step_key, started.pop(e.step_key, e.timestamp), e.timestamp))
 Path({out!r}).write_text(json.dumps(steps))
 """
 
@@ -117,15 +136,21 @@ def main() -> None:
     limit = args.memory_limit or default_memory_limit()
     print(f"running the whole graph on {tag} (DuckDB memory limit {limit}, "
           f"{default_threads()} threads) ...", file=sys.stderr)
-    whole = run_measured([sys.executable, "-m", "pipelines.cli", "--home", str(home),
-                          "demo", "--keep"], home / "demo.log")
+    whole, samples = run_measured([sys.executable, "-m", "pipelines.cli", "--home", str(home),
+                                   "demo", "--keep"], home / "demo.log")
     steps_file = home / "steps.json"
     measure(_STEPS.format(dagster=str(home / "dagster"), out=str(steps_file)), label="read steps")
-    steps = sorted(json.loads(steps_file.read_text()), key=lambda s: -s[1])
+    spans = json.loads(steps_file.read_text())
+    peaks = step_peaks(spans, samples)
+    steps = sorted(((key, end - start, peaks[key]) for key, start, end in spans),
+                   key=lambda s: -s[1])
+    highest = max(steps, key=lambda s: s[2], default=None)
 
     rows = [["whole graph (shelfwise demo --keep)", whole["wall_s"], whole["peak_rss_mib"],
              "<= 4096 MiB" if args.skus == 10_000 else "-"]]
-    rows += [[f"  step {key}", seconds, "", ""] for key, seconds in steps[: args.top]]
+    rows += [[f"  step {key}", seconds, peak, ""] for key, seconds, peak in steps[: args.top]]
+    if highest and highest not in steps[: args.top]:
+        rows.append([f"  highest RSS: step {highest[0]}", highest[1], highest[2], ""])
     print(f"\ninbox: {len(files):,} files, {size_mib:,.0f} MiB; {len(steps)} steps; "
           f"DuckDB memory limit {limit}\n")
     print(table(["what", "wall s", "peak RSS MiB (tree)", "target"], rows))
@@ -138,7 +163,8 @@ def main() -> None:
         "duckdb_threads": default_threads(),
         "whole_graph": whole,
         "rss_le_4gib": whole["peak_rss_mib"] <= 4096,
-        "steps": [{"step": key, "wall_s": seconds} for key, seconds in steps],
+        "steps": [{"step": key, "wall_s": seconds, "peak_rss_mib": peak}
+                  for key, seconds, peak in steps],
     }
     # one file, one entry per scale: the demo beside the medium set
     path = RESULTS / "pipeline.json"

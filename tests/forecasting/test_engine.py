@@ -146,3 +146,25 @@ def test_a_home_whose_every_sku_is_new_gets_forecasts():
     # with nothing to borrow from, a new SKU's forecast is its own mean rate: A sold 6 in 2 days
     a_mean = forecast.filter(pl.col("sku") == "A")["mean"].mean()
     assert a_mean == pytest.approx(3.0, rel=0.5)
+
+
+def test_the_local_backend_fits_bounded_batches_of_skus_with_the_unbatched_result(grid, monkeypatch):
+    """Issue #20 item 11 (bounded memory): the local backend fits at most ``chunk_size`` SKUs
+    at a time (statsforecast's frames and the CV scoring grow with the SKUs fitted together),
+    and batching changes no figure: per-SKU work is independent."""
+    from forecasting import engine
+
+    whole = forecast_demand(grid, horizon=14, config=replace(CONFIG, chunk_size=1000))
+    fitted_together = []
+    real = engine.forecast_chunk
+
+    def spy(data, *args, **kwargs):
+        fitted_together.append(data["sku"].n_unique())
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "forecast_chunk", spy)
+    batched = forecast_demand(grid, horizon=14, config=replace(CONFIG, chunk_size=5))
+    statistical = whole.selection.filter(~pl.col("segment").is_in(["new", "dead"])).height
+    assert max(fitted_together) <= 5 and sum(fitted_together) == statistical > 5
+    assert batched.forecast.equals(whole.forecast)
+    assert batched.selection.equals(whole.selection)
