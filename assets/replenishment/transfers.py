@@ -58,7 +58,8 @@ SELECT md5(concat_ws('|', CAST(p.as_of AS VARCHAR), t.sku, t.from_location_id, t
        t.source_free_units, t.source_keep_units, t.source_excess_units,
        t.destination_position_units, t.destination_reorder_point_units,
        t.destination_order_up_to_units, t.destination_request_units,
-       p.projected_stockout_date AS destination_projected_stockout_date
+       p.projected_stockout_date AS destination_projected_stockout_date,
+       t.rule, t.source_reorder_point_units, t.company_free_units, t.company_reorder_point_units
 FROM _frame AS t
 JOIN marts.replenishment_policy AS p ON p.sku = t.sku AND p.location_id = t.to_location_id
 ORDER BY destination_projected_stockout_date NULLS LAST, t.sku, t.to_location_id,
@@ -92,12 +93,21 @@ moved_in AS (
                       ORDER BY from_location_id) AS transfer_from
     FROM marts.transfer_suggestions GROUP BY ALL
 ),
+company AS (
+    SELECT sku,
+           CAST(sum(on_hand_units - allocated_units - backorder_units) AS DOUBLE)
+               AS company_free_units,
+           sum(reorder_point_units) AS company_reorder_point_units
+    FROM marts.replenishment_policy GROUP BY sku
+),
 after_transfers AS (
     SELECT p.*, coalesce(m.transfer_in_units, 0) AS transfer_in_units, m.transfer_from,
            p.inventory_position_units + coalesce(m.transfer_in_units, 0)
-               AS position_after_transfers_units
+               AS position_after_transfers_units,
+           c.company_free_units, c.company_reorder_point_units
     FROM marts.replenishment_policy AS p
     LEFT JOIN moved_in AS m USING (sku, location_id)
+    LEFT JOIN company AS c USING (sku)
     WHERE p.needs_order
 ),
 still_needed AS (
@@ -126,16 +136,28 @@ def purchase_lines(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def note_transfers(sized: pl.DataFrame) -> pl.DataFrame:
-    """Append to a purchase line's reason the transfer its position already counts."""
+    """Append to a purchase line's reason the transfer its position already counts, and, for
+    a SKU the company holds enough of (free units ≥ the sum of its reorder points), why it is
+    bought all the same: no other location can spare a whole case above its reorder point."""
     if "transfer_in_units" not in sized.columns:
         return sized
     note = pl.format("; the position counts {} unit(s) coming by transfer (from {}), this order "
                      "buys the rest", pl.col("transfer_in_units").cast(pl.Int64),
                      pl.col("transfer_from"))
+    covered = pl.format(
+        "; bought although the company holds {} free, covering the sum of its reorder points "
+        "({}): no other location can spare a whole case of {} above its own reorder point",
+        pl.col("company_free_units").round(0).cast(pl.Int64),
+        pl.col("company_reorder_point_units").round(0).cast(pl.Int64),
+        pl.col("case_pack").fill_null(1).clip(lower_bound=1).cast(pl.Int64))
+    is_covered = (pl.col("company_free_units") >= pl.col("company_reorder_point_units")
+                  ).fill_null(False) if "company_free_units" in sized.columns else pl.lit(False)
     return sized.with_columns(
-        pl.when(pl.col("transfer_in_units") > 0)
-        .then(pl.concat_str([pl.col("reason"), note])).otherwise(pl.col("reason"))
-        .alias("reason"))
+        pl.concat_str([
+            pl.col("reason"),
+            pl.when(pl.col("transfer_in_units") > 0).then(note).otherwise(pl.lit("")),
+            pl.when(is_covered).then(covered).otherwise(pl.lit("")),
+        ]).alias("reason"))
 
 
 UNSERVED_SQL = f"""

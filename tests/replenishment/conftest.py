@@ -15,7 +15,7 @@ import pytest
 
 from assets.settings import load_settings
 
-SCALE = dict(seed=5, skus=30, warehouses=2, channels=2, days=75)
+SCALE = dict(seed=42, skus=60, warehouses=3, channels=6, days=120)  # `shelfwise generate --skus 60 --days 120`
 TOML = """
 [forecast]
 horizon = 28

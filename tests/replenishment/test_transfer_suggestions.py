@@ -72,9 +72,18 @@ def test_transfers_keep_sources_whole_and_purchases_buy_only_the_rest(con):
         pl.col("transfer_units").sum().alias("sent"))
     got = moves.group_by("sku", pl.col("to_location_id").alias("location_id")).agg(
         pl.col("transfer_units").sum().alias("got"))
-    src = sent.join(x, on=["sku", "location_id"])
+    company = x.group_by("sku").agg(pl.col("free").sum().alias("company_free"),
+                                    pl.col("reorder_point_units").sum().alias("company_rop"))
+    src = sent.join(x, on=["sku", "location_id"]).join(company, on="sku")
     assert src.height == sent.height
-    assert (src["sent"] <= src["spare"]).all() and (src["free"] - src["sent"] >= src["keep"]).all()
+    # a source gives only its spare above order-up-to + lead-time demand, or, for a SKU the
+    # company holds enough of (free ≥ Σ reorder points), keeps more than its reorder point
+    first = (src["sent"] <= src["spare"]) & (src["free"] - src["sent"] >= src["keep"])
+    second = ((src["company_free"] >= src["company_rop"])
+              & (src["free"] - src["sent"] > src["reorder_point_units"]))
+    assert (first | second).all()
+    assert set(moves.filter(pl.col("rule") == "spare")["sku"]) | set(
+        moves.filter(pl.col("rule") == "company_cover")["sku"]) == set(moves["sku"])
     dst = got.join(x, on=["sku", "location_id"])
     assert dst["needs_order"].all() and (dst["got"] <= dst["request"]).all()
     # every location that needs an order: lifted above its reorder point by a transfer, or
