@@ -22,6 +22,13 @@ SKU's median selling price (GBP) before the replay (a unit-price proxy: no cost 
 with its master data: supplier lead time mean/sd (a SKU's made-to-order lead time where set, sd
 0), the supplier's review period, case pack, MOQ and unit cost in EUR.
 
+**Transfers** (generated data only: Online Retail is one shop): the ``shelfwise`` levels are
+also replayed per location, each SKU's demand split over the generator's locations by its
+channel shares, once with every location buying for itself (``shelfwise_network``) and once
+with transfers before purchases (``shelfwise_transfers``, forecasting.transfers on every
+review day); the table's ``units bought`` / ``units transferred`` columns and ``transfers`` in
+the JSON compare them at 95 % fill rate (stock value, units bought).
+
 SKUs replayed: first sale ≥ 56 days before the replay and a sale in the 91 days before it (known
 before the replay, so nothing is chosen by looking at the evaluation window); ``--skus N`` takes
 a seeded random sample. ``--generator-seed N`` generates the data with another seed (default
