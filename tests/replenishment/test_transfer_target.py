@@ -53,3 +53,21 @@ def test_no_purchase_for_a_sku_the_company_already_holds(replenished, con):
         # own reorder point, and the reason says so
         assert con.execute(WHOLE_CASE_LEFT, [line["sku"]]).fetchall() == [], line
         assert "no other location can spare" in line["reason"], line
+
+
+def test_a_purchase_the_company_could_cover_says_why_it_is_bought():
+    import polars as pl
+
+    from assets.replenishment.transfers import note_transfers
+
+    sized = pl.DataFrame({
+        "reason": ["order 8", "order 4", "order 6"], "transfer_in_units": [0, 4, 0],
+        "transfer_from": [None, "WH-BER 4", None], "company_free_units": [52.0, 20.0, None],
+        "company_reorder_point_units": [32.0, 30.0, None], "case_pack": [4, 1, None]})
+    reasons = note_transfers(sized)["reason"].to_list()
+    assert reasons[0] == ("order 8; bought although the company holds 52 free, covering the sum "
+                          "of its reorder points (32): no other location can spare a whole case "
+                          "of 4 above its own reorder point")
+    assert reasons[1] == ("order 4; the position counts 4 unit(s) coming by transfer (from "
+                          "WH-BER 4), this order buys the rest")
+    assert reasons[2] == "order 6"
