@@ -160,3 +160,40 @@ def test_one_file_per_source_location_and_a_crash_before_marking_resends_the_sam
     assert "'=A" in text  # a text cell is neutralised against formula injection
     assert {store.get(i)["status"] for i in ("t1", "t2", "t3")} == {"sent"}
     assert send_transfers(tmp_path / "outbox", store).orders == []
+
+
+def test_a_sent_transfer_is_in_transit_next_run_neither_suggested_again_nor_bought(home):
+    import dagster as dg
+
+    from assets.replenishment import defs as replenishment_defs
+    from pipelines.resources import build_resources
+
+    home, t, _ = home
+    assert _cli(home, "transfers", "approve", t["transfer_id"]).exit_code == 0
+    assert _cli(home, "transfers", "send").exit_code == 0
+    result = dg.materialize(list(replenishment_defs.assets), resources=build_resources(str(home)),
+                            instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    pair = {"sku": t["sku"], "to": t["to_location_id"]}
+    source = {"sku": t["sku"], "from": t["from_location_id"]}
+    with duckdb.connect(str(home / "warehouse" / "shelfwise.duckdb"), read_only=True) as w:
+        transit = w.sql("SELECT sku, from_location_id, to_location_id, transfer_units "
+                        "FROM ops.transfers_in_transit").fetchall()
+        again = w.execute("SELECT count(*) FROM marts.transfer_suggestions "
+                          "WHERE sku = $sku AND to_location_id = $to", pair).fetchall()[0][0]
+        bought = w.execute("SELECT count(*) FROM marts.replenishment_suggestions "
+                           "WHERE sku = $sku AND location_id = $to", pair).fetchall()[0][0]
+        # the source's stock count does not show the departure yet: what it sent is not
+        # offered again (plain SQL over the policy: its free units before the transfer)
+        free, keep = w.execute(
+            """SELECT on_hand_units - allocated_units - backorder_units,
+                      order_up_to_units + greatest(lead_time_demand_units, 0)
+               FROM marts.replenishment_policy WHERE sku = $sku AND location_id = $from""",
+            source).fetchall()[0]
+        offered = w.execute("SELECT coalesce(max(source_free_units), 0) FROM "
+                            "marts.transfer_suggestions WHERE sku = $sku AND "
+                            "from_location_id = $from", source).fetchall()[0][0]
+    assert transit == [(t["sku"], t["from_location_id"], t["to_location_id"], t["transfer_units"])]
+    assert again == 0 and bought == 0
+    assert offered == 0 or offered == free - t["transfer_units"]
+    assert free - t["transfer_units"] >= keep  # (the spare home's source had plenty)
