@@ -22,6 +22,13 @@ SKU's median selling price (GBP) before the replay (a unit-price proxy: no cost 
 with its master data: supplier lead time mean/sd (a SKU's made-to-order lead time where set, sd
 0), the supplier's review period, case pack, MOQ and unit cost in EUR.
 
+**Transfers** (generated data only: Online Retail is one shop): the ``shelfwise`` levels are
+also replayed per location, each SKU's demand split over the generator's locations by its
+channel shares, once with every location buying for itself (``shelfwise_network``) and once
+with transfers before purchases (``shelfwise_transfers``, forecasting.transfers on every
+review day); the table's ``units bought`` / ``units transferred`` columns and ``transfers`` in
+the JSON compare them at 95 % fill rate (stock value, units bought).
+
 SKUs replayed: first sale ≥ 56 days before the replay and a sale in the 91 days before it (known
 before the replay, so nothing is chosen by looking at the evaluation window); ``--skus N`` takes
 a seeded random sample. ``--generator-seed N`` generates the data with another seed (default
@@ -52,6 +59,7 @@ from forecast import load_online_retail  # noqa: E402
 
 from forecasting import ForecastConfig, daily_grid, explode_bundles  # noqa: E402
 from forecasting.simulation import (  # noqa: E402
+    NETWORK_POLICIES,
     SimulationConfig,
     plot_curves,
     simulate_policies,
@@ -118,7 +126,7 @@ def online_retail(config: SimulationConfig, n: int | None, seed: int):
         case_pack=pl.lit(1.0), moq=pl.lit(0.0))
     about = ("UCI Online Retail (../shared/data), L 14 ± 4 d, R 7 d, case pack 1, no MOQ; "
              "value = median selling price in GBP (proxy)")
-    return grid, items, about, "GBP"
+    return grid, items, about, "GBP", None  # one shop: no locations, no transfers
 
 
 GENERATOR_SEED = 42  # the demo's
@@ -157,8 +165,22 @@ def generated(config: SimulationConfig, n: int | None, seed: int,
     )
     about = (f"demo generator (seed {generator_seed}, 500 SKUs, 730 days) true demand; its "
              "suppliers' lead times and review periods, case packs, MOQs, unit cost in EUR; "
-             "categories (the yearly ratio)")
-    return grid, items, about, "EUR"
+             "categories (the yearly ratio); demand split over its locations by the share "
+             "of each SKU's lines on the channels each location serves first")
+    return grid, items, about, "EUR", location_shares(cat)
+
+
+def location_shares(cat) -> pl.DataFrame:
+    """``sku, location_id, share``: a SKU's share of demand at each location, as the
+    generator draws it (the share of its lines on each channel, credited to the channel's
+    first location). Bundles' components keep their own shares (an approximation)."""
+    first = np.array([locs[0] for locs in cat.chan_locs])
+    n_loc = len(cat.locations)
+    per_loc = np.stack([cat.share[first == k].sum(axis=0) for k in range(n_loc)], axis=1)
+    return pl.DataFrame({
+        "sku": np.repeat(cat.sku, n_loc),
+        "location_id": np.tile([loc.location_id for loc in cat.locations], len(cat.sku)),
+        "share": per_loc.ravel()})
 
 
 def run(name: str, args) -> dict:
@@ -169,14 +191,14 @@ def run(name: str, args) -> dict:
         target_kinds=tuple(TARGET_KINDS.values()),
         forecast=ForecastConfig(n_jobs=args.n_jobs, level_shock=args.level_shock))
     t0 = time.perf_counter()
-    grid, items, about, currency = (
+    grid, items, about, currency, shares = (
         online_retail(config, args.skus, args.seed) if name == "online_retail"
         else generated(config, args.skus, args.seed, args.generator_seed))
     load_s = time.perf_counter() - t0
     n_skus = grid["sku"].n_unique()
     print(f"{name}: {n_skus:,} SKUs; {about}; load {load_s:.1f} s", file=sys.stderr)
     t = time.perf_counter()
-    result = simulate_policies(grid, items, config,
+    result = simulate_policies(grid, items, config, location_shares=shares,
                                progress=lambda m: print(f"  {m}", file=sys.stderr))
     sim_s = time.perf_counter() - t
     curves = result.curves
@@ -186,12 +208,23 @@ def run(name: str, args) -> dict:
     rows = [[r["policy"], f"{r['parameter']:g}", f"{r['fill_rate']:.4f}",
              f"{r['cycle_service_level']:.3f}" if r["cycle_service_level"] is not None else "-",
              round(r["avg_on_hand_units"]), round(r["avg_on_hand_value"]), r["stockout_days"],
-             r["orders"]] for r in curves.iter_rows(named=True)]
+             r["orders"], round(r["units_bought"]), round(r["units_transferred"])]
+            for r in curves.iter_rows(named=True)]
     print(f"\n{name}: {n_skus:,} SKUs, scored {result.window['scored_start']} … "
           f"{result.window['end']} (warm-up from {result.window['replay_start']}); "
           f"simulation {sim_s:.1f} s")
     print(table(["policy", "parameter", "fill rate", "CSL", "avg on hand units",
-                 f"avg on hand {currency}", "stockout days", "orders"], rows))
+                 f"avg on hand {currency}", "stockout days", "orders", "units bought",
+                 "units transferred"], rows))
+    transfers = transfer_comparison(curves) if shares is not None else None
+    if transfers:
+        print(f"\ntransfers before purchases (per location, {TARGET_KINDS['shelfwise']} "
+              f"levels), at {TARGET_FILL:.0%} fill rate (interpolated):")
+        print(table(["policy", f"stock {currency}", "units bought", "units transferred"],
+                    [[p, _round(v["stock_value"]), _round(v["units_bought"]),
+                      _round(v["units_transferred"])] for p, v in transfers["at_target"].items()]))
+        print(f"units bought with transfers vs without: {_pct(transfers['units_bought_change'])}; "
+              f"stock value: {_pct(transfers['stock_value_change'])}")
     print(f"\nat {TARGET_FILL:.0%} fill rate (interpolated):")
     print(table(["policy", f"stock {currency}", "stock units", "parameter"],
                 [[a["policy"], "-" if a["stock"] is None else round(a["stock"]),
@@ -244,6 +277,7 @@ def run(name: str, args) -> dict:
         **headline,
         "variants": variants,
         "calibration": calibration,
+        "transfers": transfers,
         "level_shock": args.level_shock,
         "wall_s": {"load": round(load_s, 1), "simulate": round(sim_s, 1)},
         "plot": str(png.relative_to(REPO)),
@@ -270,6 +304,34 @@ def compare(curves: pl.DataFrame, at_value: pl.DataFrame, at_units: pl.DataFrame
                                         "minmax", policy) for f in others},
         "highest_fill_rate_both_reach": reach,
     }
+
+
+def transfer_comparison(curves: pl.DataFrame) -> dict:
+    """The network replays at the target fill rate: stock value, units bought and units
+    transferred per location-level policy (``shelfwise_network``: each location buys for
+    itself; ``shelfwise_transfers``: transfers first), interpolated on each curve, and the
+    change with transfers (−0.1 = 10 % fewer). Null where a curve misses the target."""
+    at = {}
+    for policy in NETWORK_POLICIES:
+        at[policy] = {
+            column: stock_at_fill_rate(curves.filter(pl.col("policy") == policy), TARGET_FILL,
+                                       column)["stock"][0]
+            for column in ("avg_on_hand_value", "units_bought", "units_transferred")}
+        at[policy] = {"stock_value": at[policy]["avg_on_hand_value"],
+                      "units_bought": at[policy]["units_bought"],
+                      "units_transferred": at[policy]["units_transferred"]}
+
+    def change(key: str) -> float | None:
+        before, after = at["shelfwise_network"][key], at["shelfwise_transfers"][key]
+        return None if before is None or after is None or before <= 0 else after / before - 1.0
+
+    return {"target_fill_rate": TARGET_FILL, "levels": TARGET_KINDS["shelfwise"],
+            "at_target": at, "units_bought_change": change("units_bought"),
+            "stock_value_change": change("stock_value")}
+
+
+def _round(x: float | None) -> str | int:
+    return "-" if x is None else round(x)
 
 
 def calibration_table(curves: pl.DataFrame) -> list[dict]:

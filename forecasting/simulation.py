@@ -75,7 +75,10 @@ from forecasting.ordering import round_to_case_pack
 from forecasting.quantiles import lead_time_demand_draws
 
 POLICIES = ("shelfwise", "shelfwise_cycle", "shelfwise_fill_rate", "shelfwise_pooled", "minmax",
-            "minmax_refreshed")
+            "minmax_refreshed", "shelfwise_network", "shelfwise_transfers")
+# with location shares, the first shelfwise kind is replayed per location twice: each location
+# buying for itself, and transfers before purchases (forecasting.transfers) first
+NETWORK_POLICIES = ("shelfwise_network", "shelfwise_transfers")
 # what shelfwise's reorder point targets: the fill rate per SKU (type-2, β: share of units
 # served), the cycle service level (type-1: share of replenishment cycles without a stockout),
 # or a fill rate pooled over all SKUs with per-SKU levels chosen for it at the least stock
@@ -102,6 +105,8 @@ METRICS = (
     "units_served",
     "units_lost",
     "cycles",
+    "units_bought",
+    "units_transferred",
 )
 
 
@@ -147,6 +152,7 @@ class SimulationConfig:
     n_sims: int = 2000
     horizon: int = 28
     cycle_stock_reviews: float = 1.0
+    transfer_lead_days: int = 3
     seed: int = 0
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
 
@@ -277,6 +283,151 @@ def replay(
                     acc["ordered_units"] += qty
     acc["scored_days"] = np.asarray(max(t_days - score_from, 0))
     return acc
+
+
+def replay_network(
+    demand: np.ndarray,
+    review: np.ndarray,
+    reorder_point: np.ndarray,
+    order_up_to: np.ndarray,
+    lead_time_demand: np.ndarray,
+    lead_days: np.ndarray,
+    *,
+    transfers: bool,
+    transfer_lead_days: int = 3,
+    block: np.ndarray | None = None,
+    case_pack: np.ndarray | int = 1,
+    moq: np.ndarray | int = 0,
+    score_from: int = 0,
+) -> dict[str, np.ndarray]:
+    """:func:`replay` for ``K`` locations per SKU, with or without transfers before purchases.
+
+    ``demand``: (N, K, T) units per SKU, location and day. ``reorder_point``,
+    ``order_up_to``, ``lead_time_demand``: (P, N, K, B) units per setting, SKU, location and
+    level block. ``lead_days``: (N, T) supplier lead times as in :func:`replay` (the same for
+    every location of a SKU). Every location runs the (s, S) rule of :func:`replay` on its
+    own stock (lost sales, orders rounded with case pack and MOQ). With ``transfers``, on a
+    review day and before any order, :func:`forecasting.transfers.allocate_transfers` moves
+    stock the way production suggests it (free = on hand; keep = order-up-to + lead-time
+    demand, or the reorder point for a SKU the company holds enough of; whole cases): the
+    units leave the source at once and arrive ``transfer_lead_days`` later (≥ 1), counted as
+    on order at the destination meanwhile; then each location orders what it still needs.
+
+    Returns (P, N) arrays summed over locations: the measures of :func:`replay` (``cycles``
+    and ``cycles_ok`` are 0: a cycle is a location's, not pooled), ``stockout_days`` = SKU-days
+    with lost units at some location, ``ordered_units`` (bought on scored days) and
+    ``transferred_units`` (moved on scored days).
+    """
+    from forecasting.transfers import allocate_transfers
+
+    demand = np.asarray(demand, dtype=float)
+    n, k, t_days = demand.shape
+    rop = np.asarray(reorder_point, dtype=float)
+    out = np.asarray(order_up_to, dtype=float)
+    ltd = np.asarray(lead_time_demand, dtype=float)
+    if rop.ndim == 3:
+        rop, out, ltd = rop[..., None], out[..., None], ltd[..., None]
+    p = rop.shape[0]
+    if rop.shape[1:3] != (n, k) or out.shape != rop.shape or ltd.shape != rop.shape:
+        raise ValueError(f"levels must be (P, {n}, {k}, B); got {rop.shape}, {out.shape}, "
+                         f"{ltd.shape}")
+    block = np.zeros(t_days, dtype=np.int64) if block is None else np.asarray(block, np.int64)
+    lead = np.maximum(np.asarray(lead_days, dtype=np.int64), 1)
+    hop = max(int(transfer_lead_days), 1)
+    review = np.asarray(review, dtype=bool)
+    pack = np.broadcast_to(np.asarray(case_pack), (n,)).astype(np.int64)
+    floor = np.broadcast_to(np.asarray(moq), (n,)).astype(np.int64)
+
+    on_hand = out[..., block[0]].copy()
+    on_order = np.zeros((p, n, k))
+    arrivals = np.zeros((p, n, k, t_days + 1))
+    acc = {name: np.zeros((p, n)) for name in (
+        "units_demanded", "units_served", "units_lost", "on_hand_sum", "stockout_days",
+        "orders", "ordered_units", "transferred_units", "cycles", "cycles_ok")}
+    # a frame key per (setting, SKU): the allocation works per "sku"
+    keys = (np.arange(p)[:, None] * n + np.arange(n)[None, :])
+
+    for t in range(t_days):
+        scored = t >= score_from
+        received = arrivals[..., t]
+        on_hand += received
+        on_order -= received
+        d = demand[:, :, t][None, :, :]
+        served = np.minimum(on_hand, d)
+        lost = d - served
+        on_hand -= served
+        if scored:
+            acc["units_demanded"] += d.sum(axis=2)
+            acc["units_served"] += served.sum(axis=2)
+            acc["units_lost"] += lost.sum(axis=2)
+            acc["on_hand_sum"] += on_hand.sum(axis=2)
+            acc["stockout_days"] += (lost > 1e-9).any(axis=2)
+        due = review[:, t]
+        if not due.any():
+            continue
+        b = block[t]
+        s_rop, s_out = rop[..., b], out[..., b]
+        if transfers and k > 1:
+            pi, ni, ki = np.nonzero(np.broadcast_to(due[None, :, None], (p, n, k)))
+            position = on_hand + on_order
+            stock = pl.DataFrame({
+                "sku": keys[pi, ni].astype(str), "location_id": ki.astype(str),
+                "free_units": on_hand[pi, ni, ki],
+                "inventory_position_units": position[pi, ni, ki],
+                "reorder_point_units": s_rop[pi, ni, ki], "order_up_to_units": s_out[pi, ni, ki],
+                "lead_time_demand_units": ltd[pi, ni, ki, b],
+                "needs_order": (position[pi, ni, ki] < s_rop[pi, ni, ki] - 1e-9)
+                & (s_out[pi, ni, ki] > position[pi, ni, ki]),
+                "case_pack": pack[ni]})
+            moves = allocate_transfers(stock, default_lead_time_days=hop)
+            if moves.height:
+                key = moves["sku"].cast(pl.Int64).to_numpy()
+                mp, mn = key // n, key % n
+                src = moves["from_location_id"].cast(pl.Int64).to_numpy()
+                dst = moves["to_location_id"].cast(pl.Int64).to_numpy()
+                units = moves["transfer_units"].to_numpy().astype(float)
+                np.add.at(on_hand, (mp, mn, src), -units)
+                np.add.at(on_order, (mp, mn, dst), units)
+                np.add.at(arrivals, (mp, mn, dst, np.full(len(units), min(t + hop, t_days))),
+                          units)
+                if scored:
+                    np.add.at(acc["transferred_units"], (mp, mn), units)
+        position = on_hand + on_order
+        place = due[None, :, None] & (position < s_rop - 1e-9)
+        need = np.where(place, s_out - position, 0.0)
+        qty = round_to_case_pack(need, pack[None, :, None], floor[None, :, None]).astype(float)
+        if qty.any():
+            arrive = np.broadcast_to((t + lead[:, t])[None, :, None], (p, n, k))
+            inside = arrive < t_days
+            pi, ni, ki = np.nonzero(qty > 0)
+            np.add.at(arrivals, (pi, ni, ki, np.minimum(arrive[pi, ni, ki], t_days)),
+                      np.where(inside[pi, ni, ki], qty[pi, ni, ki], 0.0))
+            on_order += qty
+            if scored:
+                acc["orders"] += (qty > 0).sum(axis=2)
+                acc["ordered_units"] += qty.sum(axis=2)
+    acc["scored_days"] = np.asarray(max(t_days - score_from, 0))
+    return acc
+
+
+def split_demand(demand: np.ndarray, shares: np.ndarray, seed: int = 0) -> np.ndarray:
+    """(N, T) daily units per SKU → (N, K, T) per location: each day's units (rounded to
+    whole units) dealt to the locations by their ``shares`` (N, K; rows sum to 1), one
+    binomial draw per location in turn (a multinomial, vectorised), seeded."""
+    units = np.rint(np.asarray(demand, dtype=float)).astype(np.int64)
+    shares = np.asarray(shares, dtype=float)
+    rng = np.random.default_rng([seed, 3])
+    n, k = shares.shape
+    out = np.zeros((n, k, units.shape[1]))
+    left = units.copy()
+    share_left = np.ones(n)
+    for j in range(k):
+        q = np.where(share_left > 1e-12, shares[:, j] / np.maximum(share_left, 1e-12), 0.0)
+        take = left if j == k - 1 else rng.binomial(left, np.clip(q, 0.0, 1.0)[:, None])
+        out[:, j, :] = take
+        left = left - take
+        share_left = share_left - shares[:, j]
+    return out
 
 
 def sample_lead_days(
@@ -511,6 +662,7 @@ def simulate_policies(
     config: SimulationConfig | None = None,
     *,
     progress=None,
+    location_shares: pl.DataFrame | None = None,
 ) -> SimulationResult:
     """Replay the last ``warmup_days + eval_days`` of ``grid`` under shelfwise and min/max.
 
@@ -522,6 +674,15 @@ def simulate_policies(
     (base currency per unit); missing values take :data:`ITEM_DEFAULTS`. An optional
     ``category`` feeds the forecast (new SKUs' borrowed rate, the yearly ratio). ``progress``:
     optional callable(str) for one line per refit.
+
+    ``location_shares`` (optional: ``sku, location_id, share``): each SKU's demand split over
+    its locations (:func:`split_demand`; shares normalised per SKU, a SKU without a row sits
+    at one location). Then the first shelfwise kind is also replayed per location
+    (:func:`replay_network`) as ``shelfwise_network`` (each location buys for itself) and
+    ``shelfwise_transfers`` (transfers before purchases, ``config.transfer_lead_days``), with
+    each location's levels = its share × the SKU's levels and its lead-time demand = share ×
+    the SKU's mean daily demand over the 28 days before the refit × (round(L) + R) (the
+    production policy splits a SKU's forecast by location share the same way).
 
     Returns a :class:`SimulationResult`. Raises ValueError when the history is shorter than
     the replay plus 28 days of fitting history, or on bad item values.
@@ -605,6 +766,14 @@ def simulate_policies(
             low[:, :, b], high[:, :, b] = minmax_levels(avg, items_n, safety)
     for name, (low, high) in mm.items():
         policy_levels[name] = (low, high, safety)
+    network = None
+    if location_shares is not None:
+        shares = _share_matrix(skus, location_shares)
+        daily = np.stack([_average_daily(grid, skus, start + dt.timedelta(days=b * config.refit_days - 1), 28)
+                          for b in range(n_blocks)], axis=1)  # (N, B)
+        window = np.rint(items_n["lead_time_mean_days"].to_numpy()) + review_days
+        sw_rop, sw_out, sw_params = policy_levels[_shelfwise_name(config.target_kinds[0], config)]
+        network = (demand, shares, sw_rop, sw_out, (daily * window[:, None]), sw_params)
 
     unit_cost = items_n["unit_cost"].to_numpy()
     per_sku = []
@@ -621,6 +790,21 @@ def simulate_policies(
             score_from=config.warmup_days,
         )
         per_sku.append(_per_sku(acc, unit_cost, name, params, skus))
+    if network is not None:
+        demand, shares, sw_rop, sw_out, ltd, params = network
+        by_location = split_demand(demand, shares, seed=config.seed)
+        split = lambda x: x[:, :, None, :] * shares[None, :, :, None]  # noqa: E731
+        for name, moving in zip(NETWORK_POLICIES, (False, True)):
+            if progress:
+                progress(f"replay {name} over {shares.shape[1]} locations")
+            acc = replay_network(
+                by_location, review, split(sw_rop), split(sw_out),
+                np.broadcast_to(split(ltd[None, :, :]), sw_rop.shape[:2] + shares.shape[1:]
+                                + sw_rop.shape[2:]),
+                lead, transfers=moving, transfer_lead_days=config.transfer_lead_days,
+                block=block, case_pack=items_n["case_pack"].to_numpy().astype(np.int64),
+                moq=items_n["moq"].to_numpy().astype(np.int64), score_from=config.warmup_days)
+            per_sku.append(_per_sku(acc, unit_cost, name, params, skus))
     by_sku = pl.concat(per_sku)
     return SimulationResult(
         curves=_curves(by_sku),
@@ -632,6 +816,21 @@ def simulate_policies(
         },
         skus=n,
     )
+
+
+def _share_matrix(skus: pl.Series, location_shares: pl.DataFrame) -> np.ndarray:
+    """(N, K) demand shares per SKU of ``skus`` and location (sorted ids), rows summing to 1;
+    a SKU without a positive share sits wholly at the first location."""
+    locations = location_shares["location_id"].unique().sort().to_list()
+    wide = (pl.DataFrame({"sku": skus})
+            .join(location_shares.pivot(on="location_id", index="sku", values="share",
+                                        aggregate_function="sum"),
+                  on="sku", how="left", maintain_order="left"))
+    matrix = np.nan_to_num(wide.select(locations).to_numpy().astype(float)).clip(min=0.0)
+    total = matrix.sum(axis=1, keepdims=True)
+    matrix = np.where(total > 0, matrix / np.where(total > 0, total, 1.0), 0.0)
+    matrix[total[:, 0] <= 0, 0] = 1.0
+    return matrix
 
 
 def _shelfwise_name(kind: str, config: SimulationConfig) -> str:
@@ -659,6 +858,9 @@ def _per_sku(
             "units_lost": acc["units_lost"].ravel(),
             "cycles": acc["cycles"].ravel().astype(np.int64),
             "cycles_ok": acc["cycles_ok"].ravel().astype(np.int64),
+            "units_bought": acc["ordered_units"].ravel(),
+            "units_transferred": acc.get("transferred_units",
+                                         np.zeros_like(acc["ordered_units"])).ravel(),
         }
     )
 

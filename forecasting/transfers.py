@@ -22,14 +22,24 @@ Definitions (docs/replenishment.md, "Transfers before purchases"):
   largest spare first, in that order (the "north-west corner" rule: each pair gets the overlap
   of the destination's share of the cumulated requests with the source's share of the
   cumulated spare units). Set-based: one join of sources × destinations per SKU, no loops.
+- second round, only for a SKU the company already holds enough of (Σ free units over its
+  locations ≥ Σ reorder points, i.e. Σ lead-time demand + safety stock): a location still at
+  or below its reorder point after the first round takes, in the same order, whole cases
+  from the other locations' stock above their own **reorder point** (each keeps strictly
+  more than its reorder point, so it needs no order itself). Without it, stock tied up under
+  the other locations' order-up-to + lead-time demand was bought again (on the demo home, 7
+  purchase lines of SKUs the company held enough of). A location still short after both
+  rounds is bought for: no other location can spare a whole case above its reorder point.
 
 Guarantees (tested with hypothesis in tests/forecasting/test_transfer_allocation.py): a source never
-sends more than its spare units, so it keeps at least its keep level; a destination never gets
-more than its request; a transfer is a whole number of cases; what is transferred plus what is
-still to buy (:func:`purchase_needs`) covers the need: the position ends above the reorder
-point, or a purchase brings it to the order-up-to level. A transfer that lifts a location
-above its reorder point leaves nothing to buy now (the (s, S) rule: buying the sliver up to
-order-up-to would be rounded up to a case and the MOQ).
+sends more than its spare units: it keeps at least its keep level (order-up-to + lead-time
+demand), or, for a SKU the company holds enough of, strictly more than its reorder point; it
+never falls below its reorder point; a destination never gets more than its request; a transfer
+is a whole number of cases; units are conserved (Σ sent = Σ received per SKU); what is
+transferred plus what is still to buy (:func:`purchase_needs`) covers the need: the position
+ends above the reorder point, or a purchase brings it to the order-up-to level. A transfer
+that lifts a location above its reorder point leaves nothing to buy now (the (s, S) rule:
+buying the sliver up to order-up-to would be rounded up to a case and the MOQ).
 """
 
 from __future__ import annotations
@@ -51,7 +61,12 @@ TRANSFER_SCHEMA = {
     "destination_order_up_to_units": pl.Float64, "destination_request_units": pl.Int64,
     "transfer_lead_time_days": pl.Float64, "cost_per_unit": pl.Float64,
     "transfer_cost": pl.Float64,
+    # which round moved it: "spare" (above order-up-to + lead-time demand) or "company_cover"
+    # (above the source's reorder point, for a SKU the company holds enough of)
+    "rule": pl.String, "source_reorder_point_units": pl.Float64,
+    "company_free_units": pl.Float64, "company_reorder_point_units": pl.Float64,
 }
+RULES = ("spare", "company_cover")
 
 
 def _pack() -> pl.Expr:
@@ -66,9 +81,17 @@ def _check(stock: pl.DataFrame) -> None:
         raise ValueError("allocate_transfers: one row per sku × location_id expected")
 
 
-def spare_and_requests(stock: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def spare_and_requests(stock: pl.DataFrame, *, keep: str = "spare"
+                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(sources, destinations)`` of :func:`allocate_transfers`, each with its cumulated
     interval per SKU (``lo``, ``hi`` in units; both multiples of the SKU's case pack).
+
+    ``keep``: ``"spare"`` (a source keeps its order-up-to + lead-time demand: the first round)
+    or ``"company_cover"`` (a source keeps strictly more than its reorder point: the second
+    round). Optional columns of ``stock`` for the second round: ``committed_units`` (already
+    sent, subtracted from a source's free units) and ``incoming_units`` (already coming,
+    added to a destination's position; a destination lifted above its reorder point asks
+    nothing more).
 
     ``sources``: rows with spare units (``excess_units`` > 0), largest first, then by
     location id. ``destinations``: rows that need an order with a positive request, most
@@ -76,22 +99,33 @@ def spare_and_requests(stock: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]
     position ÷ reorder point, then location id.
     """
     _check(stock)
+    if keep not in RULES:
+        raise ValueError(f"keep is one of {RULES}, got {keep!r}")
     frame = stock.with_columns(
         _pack().alias("case_pack"),
         (pl.col("order_up_to_units").fill_null(0.0)
          + pl.col("lead_time_demand_units").fill_null(0.0).clip(lower_bound=0.0))
-        .cast(pl.Float64).alias("keep_units"),
+        .cast(pl.Float64).alias("keep_units") if keep == "spare"
+        else pl.col("reorder_point_units").fill_null(0.0).cast(pl.Float64).alias("keep_units"),
         pl.col("needs_order").fill_null(False),
+        *[pl.lit(0.0).alias(c) for c in ("committed_units", "incoming_units")
+          if c not in stock.columns],
     )
-    # spare: whole cases above the keep level; a needing location spares nothing
-    spare = ((pl.col("free_units").fill_null(0.0) - pl.col("keep_units")).clip(lower_bound=0.0)
-             / pl.col("case_pack") + 1e-9).floor().cast(pl.Int64) * pl.col("case_pack")
-    need = (pl.col("order_up_to_units") - pl.col("inventory_position_units")).clip(lower_bound=0.0)
+    # spare: whole cases above the keep level (strictly above a reorder point, so the source
+    # needs no order itself); a needing location spares nothing
+    above = ((pl.col("free_units").fill_null(0.0) - pl.col("committed_units")
+              - pl.col("keep_units")).clip(lower_bound=0.0) / pl.col("case_pack"))
+    cases = (above + 1e-9).floor() if keep == "spare" else (above - 1e-9).floor().clip(lower_bound=0)
+    spare = cases.cast(pl.Int64) * pl.col("case_pack")
+    position = pl.col("inventory_position_units") + pl.col("incoming_units")
+    need = (pl.col("order_up_to_units") - position).clip(lower_bound=0.0)
     request = (need / pl.col("case_pack") - 1e-9).ceil().cast(pl.Int64) * pl.col("case_pack")
+    # a destination that a first-round transfer lifted above its reorder point asks no more
+    asks = pl.col("needs_order") & ((pl.col("incoming_units") <= 0)
+                                    | (position <= pl.col("reorder_point_units")))
     frame = frame.with_columns(
         pl.when(pl.col("needs_order")).then(0).otherwise(spare).alias("excess_units"),
-        pl.when(pl.col("needs_order")).then(request).otherwise(0).clip(lower_bound=0)
-        .alias("request_units"),
+        pl.when(asks).then(request).otherwise(0).clip(lower_bound=0).alias("request_units"),
     )
     sources = (frame.filter(pl.col("excess_units") > 0)
                .sort(["sku", "excess_units", "location_id"], descending=[False, True, False])
@@ -139,32 +173,37 @@ def allocate_transfers(
     that is not listed takes the defaults (3 days, no cost, unless given).
 
     Returns one row per SKU × source × destination with ``transfer_units`` > 0 and the numbers
-    behind it (:data:`TRANSFER_SCHEMA`; ``transfer_cost`` = units × cost per unit). Empty (with
-    that schema) when nothing can move. See the module docstring for the rule.
+    behind it (:data:`TRANSFER_SCHEMA`; ``transfer_cost`` = units × cost per unit; ``rule``
+    = the round that moved it, ``company_cover`` when the second round added to it). Empty
+    (with that schema) when nothing can move. See the module docstring for the two rounds.
     """
     if default_lead_time_days < 0 or default_cost_per_unit < 0:
         raise ValueError("transfer lead time and cost per unit must be ≥ 0")
-    sources, destinations = spare_and_requests(stock)
-    src = sources.select(
-        "sku", pl.col("location_id").alias("from_location_id"), "case_pack",
-        pl.col("free_units").cast(pl.Float64).alias("source_free_units"),
-        pl.col("keep_units").alias("source_keep_units"),
-        pl.col("excess_units").alias("source_excess_units"),
-        pl.col("lo").alias("s_lo"), pl.col("hi").alias("s_hi"))
-    dst = destinations.select(
-        "sku", pl.col("location_id").alias("to_location_id"),
-        pl.col("inventory_position_units").cast(pl.Float64).alias("destination_position_units"),
-        pl.col("reorder_point_units").cast(pl.Float64).alias("destination_reorder_point_units"),
-        pl.col("order_up_to_units").cast(pl.Float64).alias("destination_order_up_to_units"),
-        pl.col("request_units").alias("destination_request_units"),
-        pl.col("lo").alias("d_lo"), pl.col("hi").alias("d_hi"))
+    _check(stock)
+    company = stock.group_by("sku").agg(
+        pl.col("free_units").fill_null(0.0).sum().cast(pl.Float64).alias("company_free_units"),
+        pl.col("reorder_point_units").fill_null(0.0).sum().cast(pl.Float64)
+        .alias("company_reorder_point_units"))
+    first = _moves(*spare_and_requests(stock), rule="spare")
+    # second round: SKUs the company holds enough of (Σ free ≥ Σ reorder points), from the
+    # stock above the other locations' reorder points, after what the first round moved
+    covered = company.filter(pl.col("company_free_units") >= pl.col("company_reorder_point_units"))
+    sent = first.group_by("sku", pl.col("from_location_id").alias("location_id")).agg(
+        pl.col("transfer_units").sum().cast(pl.Float64).alias("committed_units"))
+    got = first.group_by("sku", pl.col("to_location_id").alias("location_id")).agg(
+        pl.col("transfer_units").sum().cast(pl.Float64).alias("incoming_units"))
+    rest = (stock.join(covered.select("sku"), on="sku", how="semi")
+            .join(sent, on=["sku", "location_id"], how="left")
+            .join(got, on=["sku", "location_id"], how="left")
+            .with_columns(pl.col("committed_units", "incoming_units").fill_null(0.0)))
+    second = _moves(*spare_and_requests(rest, keep="company_cover"), rule="company_cover")
     moves = (
-        src.join(dst, on="sku", how="inner")
-        # the overlap of the two cumulated intervals: what this source gives this destination
-        .with_columns((pl.min_horizontal("s_hi", "d_hi") - pl.max_horizontal("s_lo", "d_lo"))
-                      .clip(lower_bound=0).cast(pl.Int64).alias("transfer_units"))
-        .filter(pl.col("transfer_units") > 0)
+        pl.concat([first, second])
+        .group_by("sku", "from_location_id", "to_location_id", maintain_order=True)
+        .agg(pl.col("transfer_units").sum(), pl.col("rule").max(),  # company_cover > spare
+             pl.exclude("transfer_units", "rule").first())
         .join(_lanes(lanes), on=["from_location_id", "to_location_id"], how="left")
+        .join(company, on="sku", how="left")
         .with_columns(
             pl.col("lead_time_days").fill_null(float(default_lead_time_days))
             .alias("transfer_lead_time_days"),
@@ -174,6 +213,34 @@ def allocate_transfers(
     )
     return (moves.select([pl.col(c).cast(t) for c, t in TRANSFER_SCHEMA.items()])
             .sort("sku", "to_location_id", "from_location_id"))
+
+
+def _moves(sources: pl.DataFrame, destinations: pl.DataFrame, *, rule: str) -> pl.DataFrame:
+    """One round's moves: the overlap of each source's cumulated spare interval with each
+    destination's cumulated request interval, per SKU (units > 0 only)."""
+    src = sources.select(
+        "sku", pl.col("location_id").alias("from_location_id"), "case_pack",
+        pl.col("free_units").cast(pl.Float64).alias("source_free_units"),
+        pl.col("keep_units").alias("source_keep_units"),
+        pl.col("excess_units").alias("source_excess_units"),
+        pl.col("reorder_point_units").cast(pl.Float64).alias("source_reorder_point_units"),
+        pl.col("lo").alias("s_lo"), pl.col("hi").alias("s_hi"))
+    dst = destinations.select(
+        "sku", pl.col("location_id").alias("to_location_id"),
+        pl.col("inventory_position_units").cast(pl.Float64).alias("destination_position_units"),
+        pl.col("reorder_point_units").cast(pl.Float64).alias("destination_reorder_point_units"),
+        pl.col("order_up_to_units").cast(pl.Float64).alias("destination_order_up_to_units"),
+        pl.col("request_units").alias("destination_request_units"),
+        pl.col("lo").alias("d_lo"), pl.col("hi").alias("d_hi"))
+    return (
+        src.join(dst, on="sku", how="inner")
+        # the overlap of the two cumulated intervals: what this source gives this destination
+        .with_columns((pl.min_horizontal("s_hi", "d_hi") - pl.max_horizontal("s_lo", "d_lo"))
+                      .clip(lower_bound=0).cast(pl.Int64).alias("transfer_units"))
+        .filter(pl.col("transfer_units") > 0)
+        .with_columns(pl.lit(rule).alias("rule"))
+        .drop("s_lo", "s_hi", "d_lo", "d_hi")
+    )
 
 
 def purchase_needs(stock: pl.DataFrame, transfers: pl.DataFrame) -> pl.DataFrame:
@@ -213,15 +280,25 @@ def _units(expr: pl.Expr) -> pl.Expr:
 def transfer_reason(frame: pl.DataFrame | None = None) -> pl.Expr:
     """The reason of a transfer line in words and numbers, from :func:`allocate_transfers`'
     columns: why the destination needs it, why the source can spare it, when it arrives."""
-    return pl.format(
-        "{} is at or below its reorder point (position {} ≤ {}; order-up-to {}); {} holds {} "
-        "free, {} above its order-up-to + lead-time demand ({}), so it sends {} of them "
-        "instead of buying; arrives in {} day(s).",
+    need = pl.format(
+        "{} is at or below its reorder point (position {} ≤ {}; order-up-to {}); ",
         pl.col("to_location_id"), _units(pl.col("destination_position_units")),
         _units(pl.col("destination_reorder_point_units")),
-        _units(pl.col("destination_order_up_to_units")), pl.col("from_location_id"),
-        _units(pl.col("source_free_units")),
+        _units(pl.col("destination_order_up_to_units")))
+    spare = pl.format(
+        "{} holds {} free, {} above its order-up-to + lead-time demand ({}), so it sends {} of "
+        "them instead of buying",
+        pl.col("from_location_id"), _units(pl.col("source_free_units")),
         _units(pl.col("source_free_units") - pl.col("source_keep_units")),
-        _units(pl.col("source_keep_units")), pl.col("transfer_units").cast(pl.String),
-        pl.col("transfer_lead_time_days").round(1).cast(pl.String).str.replace(r"\.0$", ""),
-    ).alias("reason")
+        _units(pl.col("source_keep_units")), pl.col("transfer_units").cast(pl.String))
+    cover = pl.format(
+        "the company holds {} free, covering the sum of its reorder points ({}), so {} sends {} "
+        "of its {} free and keeps more than its own reorder point ({}) instead of buying",
+        _units(pl.col("company_free_units")), _units(pl.col("company_reorder_point_units")),
+        pl.col("from_location_id"), pl.col("transfer_units").cast(pl.String),
+        _units(pl.col("source_free_units")), _units(pl.col("source_reorder_point_units")))
+    arrives = pl.format(
+        "; arrives in {} day(s).",
+        pl.col("transfer_lead_time_days").round(1).cast(pl.String).str.replace(r"\.0$", ""))
+    return pl.concat_str([need, pl.when(pl.col("rule") == "company_cover").then(cover)
+                          .otherwise(spare), arrives]).alias("reason")

@@ -151,12 +151,18 @@ def quantity_problem(quantity: int, suggestion: dict) -> str | None:
 class DecisionStore:
     """The planner decisions of one shelfwise home (``<home>/decisions.sqlite``).
 
-    Cheap to create; the file and its tables are made on first use.
+    Cheap to create; the file and its tables are made on first use. A subclass names its
+    own ``file_name`` (a separate store: :mod:`assets.decisions.transfer_store` keeps the
+    transfer decisions apart, so approving one kind never sends the other) and ``sent_to``
+    (who a sent line went to, in messages).
     """
+
+    file_name = FILE_NAME
+    sent_to = "supplier"
 
     def __init__(self, home: str | os.PathLike) -> None:
         self.home = Path(home)
-        self.path = self.home / FILE_NAME
+        self.path = self.home / self.file_name
 
     # -- connections -----------------------------------------------------------------------
 
@@ -298,7 +304,7 @@ class DecisionStore:
         )
         if current and current["status"] == "sent":
             raise DecisionError(
-                f"{suggestion_id} was already sent to supplier {current['supplier_id']} "
+                f"{suggestion_id} was already sent to {self.sent_to} {current['supplier_id']} "
                 f"on {current['po_number']} at {current['sent_at']}; it cannot change"
             )
         keys = {name: (current or {}).get(name) for name in KEY_FIELDS}

@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from assets.decisions.transfer_store import TransferDecisionStore
 from assets.replenishment import sql, transfers
 from assets.replenishment.config import ReplenishmentSettings, replenishment_settings
 from assets.metadata import query_md as preview
@@ -272,7 +273,10 @@ def transfer_suggestions(warehouse: WarehouseResource,
     with warehouse.connect() as con:
         if not sql.table_exists(con, "marts", "replenishment_policy"):
             return _nothing(con, "transfer_suggestions", "no replenishment policy yet")
-        rows = transfers.build_transfers(con, ts)
+        # sent transfers still on their way (the transfer decision store, never the
+        # purchase decisions): neither suggested again nor bought for
+        store = TransferDecisionStore(settings.home)
+        rows = transfers.build_transfers(con, ts, store.latest() if store.path.exists() else [])
         stats = con.execute(
             f"""SELECT count(DISTINCT sku), coalesce(sum(transfer_units), 0),
                        coalesce(sum(stock_value_base), 0), coalesce(sum(transfer_cost_base), 0)

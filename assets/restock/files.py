@@ -189,12 +189,13 @@ class PurchaseOrder:
         return round(max(0.0, self.min_order_value - self.total_value), 2)
 
 
-def po_numbers(lines: pl.DataFrame) -> pl.DataFrame:
+def po_numbers(lines: pl.DataFrame, prefix: str = "PO-") -> pl.DataFrame:
     """``supplier_id`` → ``po_number`` = ``PO-<supplier>-<first 10 hex of the sha256 of the
     supplier's sorted (sku, location, quantity, as_of) lines>``.
 
     The same lines always give the same number, so a re-run never makes a second PO for them;
-    any change in a line (another quantity, another day's suggestion) gives a new number."""
+    any change in a line (another quantity, another day's suggestion) gives a new number.
+    ``prefix``: ``TR-`` numbers the transfer files (the source location in ``supplier_id``)."""
     keyed = lines.with_columns(
         pl.concat_str(
             [pl.col("sku"), pl.col("deliver_to"), pl.col("quantity_units").cast(pl.String),
@@ -208,7 +209,7 @@ def po_numbers(lines: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("_key").str.join("\n").alias("_joined"))
         .with_columns(
             pl.concat_str([
-                pl.lit("PO-"),
+                pl.lit(prefix),
                 pl.col("supplier_id").map_elements(supplier_folder, return_dtype=pl.String),
                 pl.lit("-"),
                 pl.col("_joined").map_elements(_sha256_hex, return_dtype=pl.String)

@@ -31,38 +31,48 @@ def _suggestions(settings, ids: list[str], supplier: str | None):
     suggestion of the latest day for ``supplier``. The serving snapshot first (never locked);
     the warehouse read-only when the snapshot does not have them; ``({}, None)`` when neither
     can be read."""
+    return current_rows(
+        settings, SUGGESTIONS_TABLE, "suggestion_id",
+        f"""SELECT * FROM {SUGGESTIONS_TABLE}
+            WHERE list_contains(?, suggestion_id)
+               OR (? IS NOT NULL AND supplier_id = ?
+                   AND as_of = (SELECT max(as_of) FROM {SUGGESTIONS_TABLE}))
+            ORDER BY urgency_rank NULLS LAST, suggestion_id""",
+        [ids, supplier, supplier], ids, need_any=supplier is not None)
+
+
+def current_rows(settings, table: str, id_column: str, query: str, params: list,
+                 ids: list[str], *, need_any: bool = False):
+    """``(rows of ``query`` by ``id_column``, where they came from)``: the serving snapshot
+    first (never locked), the warehouse read-only when the snapshot lacks ``table`` or one of
+    ``ids`` (or has no row at all with ``need_any``); ``({}, None)`` when neither can be read.
+    ``table`` (schema.name) is the table ``query`` reads; values go in ``params``."""
     import duckdb
 
     from assets.warehouse import connect
 
+    schema, name = table.split(".")
     sources = [("serving snapshot", settings.serving_path, 0.0),
                ("warehouse", settings.warehouse_path, 5.0)]
     opened = None
-    for name, path, wait in sources:
+    for source, path, wait in sources:
         if not Path(path).exists():
             continue
         try:
             with connect(path, read_only=True, wait_seconds=wait) as con:
                 present = con.execute(
                     "SELECT count(*) FROM duckdb_tables()"
-                    " WHERE schema_name = 'marts' AND table_name = 'replenishment_suggestions'"
+                    " WHERE schema_name = ? AND table_name = ?", [schema, name]
                 ).fetchall()[0][0]
                 if not present:
                     continue
-                opened = opened or name
-                frame = con.sql(
-                    f"""SELECT * FROM {SUGGESTIONS_TABLE}
-                        WHERE list_contains(?, suggestion_id)
-                           OR (? IS NOT NULL AND supplier_id = ?
-                               AND as_of = (SELECT max(as_of) FROM {SUGGESTIONS_TABLE}))
-                        ORDER BY urgency_rank NULLS LAST, suggestion_id""",
-                    params=[ids, supplier, supplier],
-                ).pl()
+                opened = opened or source
+                frame = con.sql(query, params=params).pl()
         except duckdb.IOException:  # the warehouse is busy: the snapshot had to do
             continue
-        rows = {r["suggestion_id"]: r for r in frame.iter_rows(named=True)}
-        if set(ids) <= set(rows) and (supplier is None or rows):
-            return rows, name
+        rows = {r[id_column]: r for r in frame.iter_rows(named=True)}
+        if set(ids) <= set(rows) and (not need_any or rows):
+            return rows, source
     return {}, opened
 
 

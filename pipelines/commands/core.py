@@ -181,6 +181,7 @@ def demo(ctx, seed, skus, warehouses, channels, days, fresh):
     import shutil
 
     from assets.decisions.store import FILE_NAME as STORE_FILE
+    from assets.decisions.transfer_store import FILE_NAME as TRANSFER_STORE_FILE
     from pipelines.generate import generate_demo
 
     settings = _settings(ctx)
@@ -189,8 +190,9 @@ def demo(ctx, seed, skus, warehouses, channels, days, fresh):
         for part in ("inbox", "warehouse", "serving", "outbox"):
             shutil.rmtree(settings.home / part, ignore_errors=True)
         # decisions on the old data's suggestions would otherwise attach to the new ones
-        for name in (STORE_FILE, f"{STORE_FILE}-wal", f"{STORE_FILE}-shm"):
-            (settings.home / name).unlink(missing_ok=True)
+        for store in (STORE_FILE, TRANSFER_STORE_FILE):
+            for name in (store, f"{store}-wal", f"{store}-shm"):
+                (settings.home / name).unlink(missing_ok=True)
     if fresh or not settings.inbox.exists():
         click.echo(f"generating demo data into {settings.inbox} ...")
         generate_demo(settings.inbox, seed=seed, skus=skus, warehouses=warehouses,

@@ -198,20 +198,21 @@ def _known(con, *, sku: str | None, supplier: str | None, location: str | None) 
                 f"`shelfwise status` lists the tables)")
 
 
-def _with_status(frame, home, show_all: bool):
+def _with_status(frame, home, show_all: bool, store=None, id_column: str = "suggestion_id"):
     """``(frame with status and decided_units from the decision store, sent lines hidden)``:
     each suggestion's current decision (``proposed`` without one); lines already sent are
-    dropped unless ``show_all``."""
+    dropped unless ``show_all``. ``store``: another decision store (the transfers'), whose
+    ids are in ``id_column`` of ``frame``."""
     import polars as pl
 
     from assets.decisions.store import DecisionStore
 
-    store = DecisionStore(home)
+    store = store or DecisionStore(home)
     decided = pl.DataFrame(
-        [{"suggestion_id": r["suggestion_id"], "status": r["status"],
+        [{id_column: r["suggestion_id"], "status": r["status"],
           "decided_units": r["quantity"]} for r in (store.latest() if store.path.exists() else [])],
-        schema={"suggestion_id": pl.String, "status": pl.String, "decided_units": pl.Int64})
-    frame = (frame.join(decided, on="suggestion_id", how="left", maintain_order="left")
+        schema={id_column: pl.String, "status": pl.String, "decided_units": pl.Int64})
+    frame = (frame.join(decided, on=id_column, how="left", maintain_order="left")
              .with_columns(pl.col("status").fill_null("proposed")))
     sent = pl.col("status") == "sent"
     hidden = 0 if show_all else frame.filter(sent).height

@@ -7,12 +7,15 @@ group are materialized by Dagster's executor in process. Built once per test ses
 
 from __future__ import annotations
 
+import shutil
+
 import dagster as dg
+import duckdb
 import pytest
 
 from assets.settings import load_settings
 
-SCALE = dict(seed=5, skus=30, warehouses=2, channels=2, days=75)
+SCALE = dict(seed=42, skus=60, warehouses=3, channels=6, days=120)  # `shelfwise generate --skus 60 --days 120`
 TOML = """
 [forecast]
 horizon = 28
@@ -85,3 +88,47 @@ def _build(home) -> bool:
     mine = {c.check_name: c.passed for c in result.get_asset_check_evaluations()
             if c.asset_key == dg.AssetKey(["marts", "replenishment_suggestions"])}
     return mine == {"every_needed_order_is_suggested": True, "orderable": True}
+
+
+@pytest.fixture(scope="session")
+def con(replenished):
+    settings, _ = replenished
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def spare_home(replenished, con, tmp_path_factory):
+    """A copy of the home where, for one SKU that needs an order at one location, another
+    location holds 1,000 more units on hand; the replenishment group re-run on it.
+
+    Returns ``(warehouse path, sku, needing location, other location, purchase before)``."""
+    from assets.replenishment import defs as replenishment_defs
+    from pipelines.resources import build_resources
+
+    settings, _ = replenished
+    row = con.sql(
+        """SELECT n.sku, n.location_id AS needing, o.location_id AS other
+           FROM marts.replenishment_policy AS n
+           JOIN marts.replenishment_policy AS o ON o.sku = n.sku AND o.location_id <> n.location_id
+           JOIN marts.replenishment_suggestions AS s ON s.sku = n.sku AND s.location_id = n.location_id
+           WHERE n.needs_order AND NOT o.needs_order
+           ORDER BY n.sku LIMIT 1""").fetchall()
+    assert row, "the generated home has no SKU needing an order beside a stocked location"
+    sku, needing, other = row[0]
+    before = con.execute("SELECT suggested_units FROM marts.replenishment_suggestions "
+                         "WHERE sku = ? AND location_id = ?", [sku, needing]).fetchall()[0][0]
+    home = tmp_path_factory.mktemp("spare_home")
+    (home / "warehouse").mkdir()
+    shutil.copy(settings.warehouse_path, home / "warehouse" / "shelfwise.duckdb")
+    shutil.copy(settings.home / "shelfwise.toml", home / "shelfwise.toml")
+    path = home / "warehouse" / "shelfwise.duckdb"
+    with duckdb.connect(str(path)) as w:
+        w.execute("""UPDATE marts.inventory_position
+                     SET on_hand_units = on_hand_units + 1000,
+                         inventory_position_units = inventory_position_units + 1000
+                     WHERE sku = ? AND location_id = ?""", [sku, other])
+    result = dg.materialize(list(replenishment_defs.assets), resources=build_resources(str(home)),
+                            instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    return path, sku, needing, other, before

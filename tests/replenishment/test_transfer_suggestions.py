@@ -6,17 +6,12 @@ against shelfwise's own statements.
 
 from __future__ import annotations
 
-import shutil
-
-import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from assets.replenishment import defs as replenishment_defs
 from pipelines.cli import main
-from pipelines.resources import build_resources
 
 TRANSFER_COLUMNS = [
     "transfer_id", "as_of", "sku", "product_name", "from_location_id", "to_location_id",
@@ -41,47 +36,6 @@ SELECT sku, location_id, needs_order,
        inventory_position_units, reorder_point_units, order_up_to_units
 FROM marts.replenishment_policy
 """
-
-
-@pytest.fixture(scope="module")
-def con(replenished):
-    settings, _ = replenished
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        yield connection
-
-
-@pytest.fixture(scope="module")
-def spare_home(replenished, con, tmp_path_factory):
-    """A copy of the home where, for one SKU that needs an order at one location, another
-    location holds 1,000 more units on hand; the replenishment group re-run on it.
-
-    Returns ``(warehouse path, sku, needing location, other location, purchase before)``."""
-    settings, _ = replenished
-    row = con.sql(
-        """SELECT n.sku, n.location_id AS needing, o.location_id AS other
-           FROM marts.replenishment_policy AS n
-           JOIN marts.replenishment_policy AS o ON o.sku = n.sku AND o.location_id <> n.location_id
-           JOIN marts.replenishment_suggestions AS s ON s.sku = n.sku AND s.location_id = n.location_id
-           WHERE n.needs_order AND NOT o.needs_order
-           ORDER BY n.sku LIMIT 1""").fetchall()
-    assert row, "the generated home has no SKU needing an order beside a stocked location"
-    sku, needing, other = row[0]
-    before = con.execute("SELECT suggested_units FROM marts.replenishment_suggestions "
-                         "WHERE sku = ? AND location_id = ?", [sku, needing]).fetchall()[0][0]
-    home = tmp_path_factory.mktemp("spare_home")
-    (home / "warehouse").mkdir()
-    shutil.copy(settings.warehouse_path, home / "warehouse" / "shelfwise.duckdb")
-    shutil.copy(settings.home / "shelfwise.toml", home / "shelfwise.toml")
-    path = home / "warehouse" / "shelfwise.duckdb"
-    with duckdb.connect(str(path)) as w:
-        w.execute("""UPDATE marts.inventory_position
-                     SET on_hand_units = on_hand_units + 1000,
-                         inventory_position_units = inventory_position_units + 1000
-                     WHERE sku = ? AND location_id = ?""", [sku, other])
-    result = dg.materialize(list(replenishment_defs.assets), resources=build_resources(str(home)),
-                            instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    return path, sku, needing, other, before
 
 
 def test_a_location_with_spare_stock_sends_it_and_nothing_is_bought(spare_home):
@@ -118,9 +72,17 @@ def test_transfers_keep_sources_whole_and_purchases_buy_only_the_rest(con):
         pl.col("transfer_units").sum().alias("sent"))
     got = moves.group_by("sku", pl.col("to_location_id").alias("location_id")).agg(
         pl.col("transfer_units").sum().alias("got"))
-    src = sent.join(x, on=["sku", "location_id"])
+    company = x.group_by("sku").agg(pl.col("free").sum().alias("company_free"),
+                                    pl.col("reorder_point_units").sum().alias("company_rop"))
+    src = sent.join(x, on=["sku", "location_id"]).join(company, on="sku")
     assert src.height == sent.height
-    assert (src["sent"] <= src["spare"]).all() and (src["free"] - src["sent"] >= src["keep"]).all()
+    # a source gives only its spare above order-up-to + lead-time demand, or, for a SKU the
+    # company holds enough of (free ≥ Σ reorder points), keeps more than its reorder point
+    first = (src["sent"] <= src["spare"]) & (src["free"] - src["sent"] >= src["keep"])
+    second = ((src["company_free"] >= src["company_rop"])
+              & (src["free"] - src["sent"] > src["reorder_point_units"]))
+    assert (first | second).all()
+    assert set(moves["rule"]) <= {"spare", "company_cover"}
     dst = got.join(x, on=["sku", "location_id"])
     assert dst["needs_order"].all() and (dst["got"] <= dst["request"]).all()
     # every location that needs an order: lifted above its reorder point by a transfer, or
@@ -161,5 +123,8 @@ def test_cli_lists_transfers(spare_home):
                                     "--out", str(home / "t.csv")])
     assert out.exit_code == 0, out.output
     assert set(pl.read_csv(home / "t.csv")["from_location_id"]) == {other}
+    # an unknown SKU or location is a typo, not "nothing to move"
     out = CliRunner().invoke(main, ["--home", str(home), "transfers", "--sku", "NO-SUCH-SKU"])
-    assert out.exit_code == 0 and "no transfers match" in out.output
+    assert out.exit_code == 1 and "unknown SKU 'NO-SUCH-SKU'" in out.output
+    out = CliRunner().invoke(main, ["--home", str(home), "transfers", "--from", "WH-NOWHERE"])
+    assert out.exit_code == 1 and "unknown location 'WH-NOWHERE'" in out.output
