@@ -283,6 +283,10 @@ class RunGuard:
             return pending_since
         if not any(step.run_id == self.run_id for step in info.pending_steps):
             return None
+        if all(slot.run_id == self.run_id for slot in info.claimed_slots):
+            # queued behind a step of this very run (the in-process executor marks every ready
+            # step pending while one runs): that is work, not another run blocking us
+            return None
         if pending_since is None:
             return now
         with contextlib.suppress(Exception):
