@@ -19,7 +19,9 @@ is latest by the same order as above (the latest ``updated_at`` of its lines, th
 batch, then the later file name). A line an earlier export had and the owner lacks (an order
 edit removed it) leaves core, although raw keeps it; :func:`lines_superseded` names such lines.
 Rows of other files (canonical files, Square, B2B, invoices) compete line by line as always.
-The merge therefore works on whole orders: every line of a touched order is re-derived. The cost follows the number of touched keys: ``raw`` is read through a semi join on
+The merge therefore works on whole orders: every line of a touched order is re-derived.
+
+The cost follows the number of touched keys (orders): ``raw`` is read through a semi join on
 them, never scanned whole for an incremental batch beyond that join. An empty core (a first
 load) is derived from raw whole, in pieces by key hash (:func:`derive_piece`).
 
