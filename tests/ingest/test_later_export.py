@@ -13,9 +13,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from ingest_testkit import ingest, make_home, rows, write
 
 from assets.ingest.adapters import CHANNEL_ADAPTERS
+from pipelines.cli import main
 from pipelines.summary import superseded_summary
 
 SHOPIFY = Path(__file__).parent / "fixtures" / "invented_people" / "shopify"
@@ -125,3 +127,20 @@ def test_each_channel_decides_whether_a_later_export_owns_the_order(tmp_path, ad
     else:
         assert got == {"MUG-RED": 2, "TBL-OAK": 1, "SCARF-W": 1}
         assert report.lines_superseded == 0
+
+
+def test_shelfwise_ingest_prints_how_many_lines_a_later_export_left_out(tmp_path, monkeypatch):
+    settings = make_home(tmp_path, None)  # the two exports alone: reference checks are skipped
+    # the command points DAGSTER_HOME at the home: give the variables back afterwards
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+    monkeypatch.setenv("SHELFWISE_HOME", str(settings.home))
+    folder = settings.inbox / "orders" / "web"
+    outputs = []
+    for name in (FIRST, SECOND):
+        write(folder / name, (SHOPIFY / name).read_bytes())
+        result = CliRunner().invoke(main, ["--home", str(settings.home), "ingest"])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    assert "superseded" not in outputs[0]
+    assert "Order lines superseded: 1 order line(s)" in outputs[1]
+    assert f"orders/web/{SECOND}" in outputs[1] and "#3101" in outputs[1]
