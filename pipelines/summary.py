@@ -172,6 +172,37 @@ def failed_files(warehouse_path: Path, batch_id: str | None = None) -> list[tupl
         ).fetchall()
 
 
+def superseded_summary(warehouse_path: Path, batch_id: str | None = None) -> str:
+    """The order lines an ingest batch removed from core because a later export of their
+    order left them out (the latest export of an order owns its lines; raw keeps them), as a
+    count and one row per later export and earlier file; "" when none (``batch_id`` None: the
+    latest batch)."""
+    if not Path(warehouse_path).exists():
+        return ""
+    with connect(warehouse_path, read_only=True) as con:
+        found = con.execute(
+            """WITH batch AS (
+                   SELECT coalesce(?, (SELECT batch_id FROM ops.ingest_batches
+                                       ORDER BY started_at DESC, batch_id DESC LIMIT 1)) AS id)
+               SELECT source_file, message,
+                      CAST(replace(regexp_extract(message, '^([0-9,]+) line', 1), ',', '')
+                           AS BIGINT) AS lines
+               FROM ops.ingest_messages, batch
+               WHERE batch_id = batch.id AND rule = 'superseded_by_later_export'
+               ORDER BY source_file, message""",
+            [batch_id],
+        ).fetchall()
+    if not found:
+        return ""
+    total = sum(n or 0 for *_, n in found)
+    return "\n".join([
+        f"Order lines superseded: {total:,} order line(s) that an earlier export had are not in "
+        "the latest export of their order, so they left core (raw keeps them; see "
+        "docs/ingestion.md)",
+        format_table(["later export", "what it left out"], [(f, m[:160]) for f, m, _ in found]),
+    ])
+
+
 def failed_files_summary(warehouse_path: Path, batch_id: str | None = None) -> str:
     """The files an ingest batch did not land, with their rule, as a table for the terminal;
     "" when every file landed (``batch_id`` None: the latest batch)."""

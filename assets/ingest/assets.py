@@ -93,7 +93,8 @@ def ingest_inbox_assets(
         f"skipped, {report.files_ingested} ingested, {report.files_failed} failed, "
         f"{report.files_held} corrections held; "
         f"{report.rows_loaded:,} records loaded, {report.rows_quarantined:,} quarantined, "
-        f"{report.rows_skipped:,} skipped as not data in {report.seconds:.1f} s"
+        f"{report.rows_skipped:,} skipped as not data in {report.seconds:.1f} s; "
+        f"{report.lines_superseded:,} order line(s) superseded by a later export of their order"
     )
     if derived:
         context.log.warning(
@@ -115,6 +116,8 @@ def ingest_inbox_assets(
                 "rows_skipped": stats["skipped"],
                 "core_rows_written": report.core_rows_written.get(name, 0),
                 "dagster/row_count": core_counts[name],
+                **({"lines_superseded": report.lines_superseded} if name == "order_lines"
+                   else {}),
                 **({"derived_from_order_lines": derived} if name == "products" else {}),
             },
         )

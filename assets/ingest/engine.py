@@ -67,9 +67,11 @@ from assets.ingest.adapters.base import (
 from assets.ingest.contracts import References, validate
 from assets.ingest.parse import number_format
 from assets.ingest.merge import (
+    GROUPS,
     core_is_empty,
     derive_piece,
     derive_pieces,
+    lines_superseded,
     merge_keys,
     refresh_base_amounts,
     sync_base_currency,
@@ -180,6 +182,9 @@ class IngestReport:
     replaced_files: list[str] = field(default_factory=list)
     core_rows_written: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # order lines removed from core because a later export of their order left them out
+    # (raw keeps them; message ``superseded_by_later_export``)
+    lines_superseded: int = 0
 
     @property
     def files_ingested(self) -> int:
@@ -763,6 +768,8 @@ def _derive_core(con, settings, entity, report: IngestReport) -> None:
             con.execute("ROLLBACK").fetchall()
             raise
         report.core_rows_written[entity.name] = report.core_rows_written.get(entity.name, 0) + written
+    if entity.name in GROUPS:
+        _log_superseded(con, report, [lines_superseded(con, entity)])
     # DuckDB writes large appends straight to the file and logs only their location, so the
     # write-ahead log of a first load stays small and no automatic checkpoint runs: without
     # this one, the close compacted the whole load at once, under the pipeline's memory limit
@@ -839,15 +846,39 @@ def _land(con, settings, entity, pending: list[_Pending], earlier, report, batch
         keys = [t for t in touched if t.height]
         if keys:
             all_keys = pl.concat([k.select(entity.key) for k in keys], how="vertical_relaxed")
+            superseded: list[pl.DataFrame] = []
             report.core_rows_written[entity.name] = report.core_rows_written.get(
                 entity.name, 0
-            ) + merge_keys(con, entity, all_keys, settings.base_currency)
+            ) + merge_keys(con, entity, all_keys, settings.base_currency, superseded)
+            _log_superseded(con, report, superseded)
             if entity.name == "fx_rates":
                 refresh_base_amounts(con, all_keys, settings.base_currency)
         con.execute("COMMIT").fetchall()
     except Exception:
         con.execute("ROLLBACK").fetchall()
         raise
+
+
+def _log_superseded(con, report: IngestReport, frames: list[pl.DataFrame]) -> None:
+    """One ``superseded_by_later_export`` message per (later export, earlier file): how many
+    lines of which orders the later export left out, so they left core (raw keeps them)."""
+    gone = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    if gone.height == 0:
+        return
+    report.lines_superseded += gone.height
+    per_pair = gone.group_by("later_file", "earlier_file", maintain_order=True).agg(
+        pl.len().alias("lines"), pl.col("order_id").unique(maintain_order=True).alias("orders"))
+    messages = []
+    for later, earlier, n, orders in per_pair.iter_rows():
+        shown = ", ".join(orders[:10]) + (" ..." if len(orders) > 10 else "")
+        messages.append((later, Message(
+            None, "info", "superseded_by_later_export",
+            f"{n:,} line(s) of {len(orders):,} order(s) that {earlier} had are not in "
+            f"{'this later export' if later else 'the latest export'} of those orders "
+            f"({shown}): the latest export of an order owns its lines, so they left core "
+            "(raw keeps them)",
+        )))
+    _log_many(con, report.batch_id, messages)
 
 
 # Files of one format and folder are read and mapped many at a time: one vectorised scan,

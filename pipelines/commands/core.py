@@ -121,7 +121,10 @@ def ingest(ctx, rehash, accept_corrections):
     corrected file with the same name replaces its earlier version's rows, unless it has no
     good row or loses more than [ingest] correction_max_loss of them (default 50 %): then it
     is held, the earlier rows stay, until --accept-correction FILE. Bad rows go to
-    quarantine with file, line and rule; good rows are never lost.
+    quarantine with file, line and rule; good rows are never lost. The latest export of an
+    order (Shopify, Amazon, eBay, Etsy) owns its lines, whatever its file name: a line an
+    earlier export had and the later one lacks leaves core (raw keeps it), and the count of
+    such lines is printed.
 
     Exits with status 1 when a file could not be landed (listed with its rule); such a file
     is tried again on the next run.
@@ -131,6 +134,7 @@ def ingest(ctx, rehash, accept_corrections):
         failed_files_summary,
         format_run_problems,
         run_problems,
+        superseded_summary,
         warehouse_summary,
     )
 
@@ -143,6 +147,8 @@ def ingest(ctx, rehash, accept_corrections):
     ops = {"ingest_inbox": {"config": config}} if config else None
     result = run_job(settings, "ingest", raise_on_error=False, ops=ops)
     click.echo(warehouse_summary(settings.warehouse_path))
+    if superseded := superseded_summary(settings.warehouse_path):
+        click.echo("\n" + superseded)
     problems = run_problems(result)
     if text := format_run_problems(problems):
         click.echo("\n" + text)

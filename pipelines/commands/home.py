@@ -250,6 +250,7 @@ def run_home(settings: Settings, echo=click.echo) -> RunOutcome:
         failed_files_summary,
         format_run_problems,
         run_problems,
+        superseded_summary,
         warehouse_summary,
     )
 
@@ -260,7 +261,8 @@ def run_home(settings: Settings, echo=click.echo) -> RunOutcome:
     echo("")
     echo(warehouse_summary(settings.warehouse_path))
     not_landed = failed_files_summary(settings.warehouse_path)
-    for text in (home_notes(settings), format_run_problems(problems), not_landed):
+    for text in (superseded_summary(settings.warehouse_path), home_notes(settings),
+                 format_run_problems(problems), not_landed):
         if text:
             echo("")
             echo(text)

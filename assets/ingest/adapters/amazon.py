@@ -317,6 +317,7 @@ def write_many(frame: pl.DataFrame) -> None:
 
 
 ADAPTER = Adapter(
+    whole_orders=True,
     name="amazon_orders",
     entity="order_lines",
     folder="orders",

@@ -161,6 +161,11 @@ class Adapter:
     # reject rules that mark records the format carries but that are not data (eBay's order
     # summary rows): the engine counts them as skipped (`rows_skipped`), not as quarantined
     skip_rules: tuple[str, ...] = ()
+    # order formats whose every file carries EVERY line of each order it lists (a whole-order
+    # export: Shopify, Amazon, eBay, Etsy). The latest export of an order then owns its lines:
+    # a line an earlier file had and the later export lacks leaves core (see merge.py). False:
+    # a file may carry some lines of an order only, and each line stands on its own.
+    whole_orders: bool = False
     # header variants as data: canonical header name -> other spellings the platform has used
     # (Etsy's UK/CA/AU wording, older exports). The reader renames a present variant (trimmed,
     # compared case-insensitively) to the canonical name before the required-columns check,

@@ -494,6 +494,7 @@ FILE_GLOBS = (
 SKIP_RULES = ("order_summary_row", "report_trailer", "blank_row")
 
 ADAPTER = Adapter(
+    whole_orders=True,
     name="ebay_orders",
     entity="order_lines",
     folder="orders",

@@ -256,6 +256,7 @@ def _uk_file(name: str) -> bool:
 
 
 ADAPTER = Adapter(
+    whole_orders=True,
     name="etsy_orders",
     entity="order_lines",
     folder="orders",

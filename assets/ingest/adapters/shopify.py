@@ -477,6 +477,7 @@ def write_many(frame: pl.DataFrame) -> None:
 
 
 ADAPTER = Adapter(
+    whole_orders=True,
     name="shopify_orders",
     entity="order_lines",
     folder="orders",
