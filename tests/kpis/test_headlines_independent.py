@@ -82,27 +82,55 @@ def core(home: Path) -> duckdb.DuckDBPyConnection:
 
 # ------------------------------------------------------------ independent SQL over core
 
+# which order line a shipment or return names: the same line id; else, within the order's
+# lines of that SKU, the n-th line id the shipments / returns print (numeric ids in number
+# order) is the n-th order line (line numbers in number order); a reference beyond the
+# order's lines of the SKU goes to its first line
+LINKS_SQL = """
+CREATE OR REPLACE TEMP TABLE t_links AS
+WITH refs AS (
+    SELECT DISTINCT channel_id, order_id, line_id, sku FROM core.fulfillment_events
+    UNION
+    SELECT DISTINCT channel_id, order_id, line_id, sku FROM core.returns
+),
+unmatched AS (
+    SELECT r.*, dense_rank() OVER (PARTITION BY r.channel_id, r.order_id, r.sku
+                                   ORDER BY try_cast(r.line_id AS BIGINT) NULLS LAST,
+                                            r.line_id) AS n
+    FROM refs AS r
+    WHERE NOT EXISTS (SELECT 1 FROM core.order_lines AS o WHERE o.channel_id = r.channel_id
+                      AND o.order_id = r.order_id AND o.line_id = r.line_id)
+),
+sku_lines AS (
+    SELECT channel_id, order_id, sku, line_id,
+           row_number() OVER (PARTITION BY channel_id, order_id, sku
+                              ORDER BY try_cast(line_id AS BIGINT) NULLS LAST, line_id) AS n
+    FROM core.order_lines
+)
+SELECT r.channel_id, r.order_id, r.line_id AS printed_line_id, r.sku, r.line_id
+FROM refs AS r
+WHERE EXISTS (SELECT 1 FROM core.order_lines AS o WHERE o.channel_id = r.channel_id
+              AND o.order_id = r.order_id AND o.line_id = r.line_id)
+UNION ALL
+SELECT u.channel_id, u.order_id, u.line_id, u.sku, coalesce(nth.line_id, first.line_id)
+FROM unmatched AS u
+LEFT JOIN sku_lines AS nth USING (channel_id, order_id, sku, n)
+LEFT JOIN sku_lines AS first
+       ON first.channel_id = u.channel_id AND first.order_id = u.order_id
+      AND first.sku = u.sku AND first.n = 1
+"""
+
 # one line per core order line, with what this test understands by its shipment, written
 # from the definitions (docs/kpis.md), not from shelfwise's SQL
 LINES_SQL = """
 CREATE OR REPLACE TEMP TABLE t_lines AS
 WITH
--- a platform-specific line id on shipments / returns falls back to order id + SKU: the
--- order's first line of that SKU (numeric line numbers in number order)
-first_line_of_sku AS (
-    SELECT channel_id, order_id, sku,
-           first(line_id ORDER BY try_cast(line_id AS BIGINT) NULLS LAST, line_id) AS line_id
-    FROM core.order_lines GROUP BY ALL
-),
 shipped_events AS (
-    SELECT e.event_at, e.quantity, e.channel_id, e.order_id,
-           coalesce(same.line_id, f.line_id) AS line_id
+    SELECT e.event_at, e.quantity, e.channel_id, e.order_id, k.line_id
     FROM core.fulfillment_events AS e
-    LEFT JOIN core.order_lines AS same
-           ON same.channel_id = e.channel_id AND same.order_id = e.order_id
-          AND same.line_id = e.line_id
-    LEFT JOIN first_line_of_sku AS f
-           ON f.channel_id = e.channel_id AND f.order_id = e.order_id AND f.sku = e.sku
+    LEFT JOIN t_links AS k
+           ON k.channel_id = e.channel_id AND k.order_id = e.order_id
+          AND k.printed_line_id = e.line_id AND k.sku = e.sku
     WHERE e.event_type = 'shipped'
 ),
 per_line_shipments AS (
@@ -217,22 +245,15 @@ WITH judged AS (
 SELECT count(*) FILTER (WHERE on_time) / count(on_time) FROM judged
 """
 
-# returns linked to their order line (same line id, else the order's first line of the SKU);
+# returns linked to their order line (t_links);
 # units per channel of the lines shipped in the period and of their returns
 RETURNS_SQL = """
-WITH first_line_of_sku AS (
-    SELECT channel_id, order_id, sku,
-           first(line_id ORDER BY try_cast(line_id AS BIGINT) NULLS LAST, line_id) AS line_id
-    FROM core.order_lines GROUP BY ALL
-),
-linked AS (
-    SELECT r.channel_id, r.order_id, coalesce(same.line_id, f.line_id) AS line_id, r.quantity
+WITH linked AS (
+    SELECT r.channel_id, r.order_id, k.line_id, r.quantity
     FROM core.returns AS r
-    LEFT JOIN core.order_lines AS same
-           ON same.channel_id = r.channel_id AND same.order_id = r.order_id
-          AND same.line_id = r.line_id
-    LEFT JOIN first_line_of_sku AS f
-           ON f.channel_id = r.channel_id AND f.order_id = r.order_id AND f.sku = r.sku
+    LEFT JOIN t_links AS k
+           ON k.channel_id = r.channel_id AND k.order_id = r.order_id
+          AND k.printed_line_id = r.line_id AND k.sku = r.sku
 ),
 link_share AS (
     SELECT channel_id, sum(quantity) FILTER (WHERE line_id IS NOT NULL) / sum(quantity) AS share
@@ -416,6 +437,7 @@ def headlines(home: Path, period: tuple[date, date] | None = None) -> dict:
     pages' default period): {name: value}, plus start, end and as_of."""
     with core(home) as con:
         params = {"tz": TIMEZONE, "base": BASE}
+        con.execute(LINKS_SQL)
         con.execute(LINES_SQL, params)
         con.execute(ORDERS_SQL, {"tz": TIMEZONE})
         start, end = period or page_period(con)
