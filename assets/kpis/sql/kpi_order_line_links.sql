@@ -21,24 +21,23 @@ by_id AS (
     LEFT JOIN core.order_lines AS l
       ON l.channel_id = r.channel_id AND l.order_id = r.order_id AND l.line_id = r.line_id
 ),
-unmatched_ranked AS (
-    -- the references no order line carries, numbered within their order and SKU
-    SELECT channel_id, order_id, line_id, sku,
+positions AS (
+    -- within each order and SKU, the references no order line carries and the order's own
+    -- lines, each numbered in id order (line ids are unique in an order: no ties there)
+    SELECT kind, channel_id, order_id, sku, line_id,
            dense_rank() OVER (
-               PARTITION BY channel_id, order_id, sku
+               PARTITION BY kind, channel_id, order_id, sku
                ORDER BY try_cast(line_id AS BIGINT) NULLS LAST, line_id
            ) AS position
-    FROM by_id
-    WHERE order_line_id IS NULL
+    FROM (
+        SELECT 'reference' AS kind, channel_id, order_id, sku, line_id
+        FROM by_id WHERE order_line_id IS NULL
+        UNION ALL
+        SELECT 'line', channel_id, order_id, sku, line_id FROM core.order_lines
+    )
 ),
-lines_of_sku AS (
-    SELECT channel_id, order_id, sku, line_id,
-           row_number() OVER (
-               PARTITION BY channel_id, order_id, sku
-               ORDER BY try_cast(line_id AS BIGINT) NULLS LAST, line_id
-           ) AS position
-    FROM core.order_lines
-),
+unmatched_ranked AS (SELECT * FROM positions WHERE kind = 'reference'),
+lines_of_sku AS (SELECT * FROM positions WHERE kind = 'line'),
 by_sku AS (
     SELECT u.channel_id, u.order_id, u.line_id AS referenced_line_id, u.sku,
            coalesce(same_position.line_id, first_line.line_id) AS line_id
