@@ -23,6 +23,10 @@ from datetime import date
 import pytest
 
 from assets.kpis.marts import MARTS_BY_NAME, KpiSettings, build_all, build_mart
+from tests.kpis.conftest import event as parcel
+from tests.kpis.conftest import h as hours_after_order
+from tests.kpis.conftest import insert as insert_core
+from tests.kpis.conftest import line as order_line
 
 SETTINGS = KpiSettings(dead_stock_days=4, min_return_volume=4, turnover_window_days=90)
 
@@ -311,3 +315,25 @@ def test_events_with_another_line_id_link_by_order_and_sku(tiny_core):
     build_all(tiny_core, SETTINGS)
     a1 = one(tiny_core, "FROM marts.kpi_order_facts WHERE order_id = 'A1'")
     assert (a1["hours_to_ship"], a1["is_shipped"]) == (7, True)
+
+
+def test_two_lines_of_one_sku_each_keep_their_own_shipment_and_return(tiny_core):
+    """The web shop prints its item ids (900, 901) on shipments and returns, never the order
+    export's positions (1, 2): the n-th item id of a SKU in the order is its n-th line."""
+    insert_core(tiny_core, "order_lines", [order_line("O7", "1", "C", 3, 9.0),
+                                           order_line("O7", "2", "C", 1, 3.0)])
+    insert_core(tiny_core, "fulfillment_events", [
+        parcel("O7", "901", "C", 1, "shipped", hours_after_order(30), shipment="S-O7-b"),
+        parcel("O7", "900", "C", 3, "shipped", hours_after_order(6), shipment="S-O7-a"),
+    ])
+    insert_core(tiny_core, "returns", [dict(
+        rma_id="R9", channel_id="web", order_id="O7", line_id="901", sku="C", quantity=1,
+        reason="size", requested_at=hours_after_order(60), updated_at=hours_after_order(60))])
+    build_all(tiny_core, SETTINGS)
+    got = rows(tiny_core, "SELECT line_id, shipped_units, hours_to_ship, returned_units "
+                          "FROM marts.kpi_order_line_facts WHERE order_id = 'O7' ORDER BY 1")
+    assert got == [dict(line_id="1", shipped_units=3, hours_to_ship=6.0, returned_units=0),
+                   dict(line_id="2", shipped_units=1, hours_to_ship=30.0, returned_units=1)]
+    order = rows(tiny_core, "SELECT hours_to_ship FROM marts.kpi_order_facts "
+                            "WHERE order_id = 'O7'")
+    assert order == [dict(hours_to_ship=30.0)]
