@@ -711,7 +711,9 @@ st.subheader("Purchase orders: preview and send")
 if sent_flash := st.session_state.pop("repl_send_flash", None):
     st.success(sent_flash, icon=":material/local_shipping:")
 for problem_text in st.session_state.pop("repl_send_problems", []):
-    st.warning(problem_text)
+    st.warning(problem_text + (" Here: approve more of its lines, or tick \"Send below the "
+                               "minimum order value too\" and send again."
+                               if problem_text.startswith("held below") else ""))
 waiting = rows.filter(pl.col("status").is_in(TO_SEND))
 if waiting.is_empty():
     st.caption("No approved line waits to be sent. Approve lines above; sending writes one "

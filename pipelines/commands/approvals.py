@@ -232,6 +232,9 @@ def restock(ctx, suppliers, dry_run, force, user):
     supplier and the shortfall. Approve more of its lines, or send it anyway with --force
     (the audit records who did and by how much it was short).
 
+    The Replenishment page's "Send purchase orders" runs the same code (preview, hold,
+    force, audit).
+
     \b
     Examples:
       shelfwise restock --dry-run                  # preview: what would go out, what is held
