@@ -374,19 +374,25 @@ def test_a_decision_needs_the_planners_name_which_the_session_remembers(planner_
     assert DecisionStore(planner_env).get(first["suggestion_id"])["user"] == "ana"
 
 
-def test_minimum_order_value_is_checked_on_the_approved_lines(planner_env):
-    # Alpha Textiles (SUP-A): a minimum its suggestions reach but its cheapest line does not
-    change_snapshot(planner_env, """
+def sup_a_minimum_its_suggestions_reach(home: Path) -> list[tuple]:
+    """Give Alpha Textiles (SUP-A) a minimum its suggestions reach but its cheapest line does
+    not; its lines, cheapest first: ``(suggestion_id, urgency_rank, line_value, minimum,
+    suggested_total)``."""
+    change_snapshot(home, """
         UPDATE core.suppliers SET min_order_value = (
             SELECT floor(sum(line_value)) FROM marts.replenishment_suggestions
             WHERE supplier_id = 'SUP-A')
         WHERE supplier_id = 'SUP-A'""")
-    lines = snapshot_rows(planner_env, """
-        SELECT s.suggestion_id, s.line_value, su.min_order_value,
+    return snapshot_rows(home, """
+        SELECT s.suggestion_id, s.urgency_rank, s.line_value, su.min_order_value,
                sum(s.line_value) OVER () AS suggested_total
         FROM marts.replenishment_suggestions AS s JOIN core.suppliers AS su USING (supplier_id)
         WHERE s.supplier_id = 'SUP-A' ORDER BY s.line_value, s.suggestion_id""")
-    cheapest, value, minimum, suggested_total = lines[0]
+
+
+def test_minimum_order_value_is_checked_on_the_approved_lines(planner_env):
+    cheapest, _, value, minimum, suggested_total = sup_a_minimum_its_suggestions_reach(
+        planner_env)[0]
     assert value < minimum <= suggested_total  # the suggestions reach it, one line does not
     at = signed_in(open_page())
     assert not any("Alpha Textiles" in w.value for w in at.warning)  # nothing approved yet
@@ -511,20 +517,11 @@ def test_table_shows_cover_after_the_order_and_flags_moq_overbuys(planner_env):
 
 
 def test_short_suppliers_get_the_open_lines_that_top_them_up(planner_env):
-    # Alpha Textiles (SUP-A): a minimum its suggestions reach but its cheapest line does not
-    change_snapshot(planner_env, """
-        UPDATE core.suppliers SET min_order_value = (
-            SELECT floor(sum(line_value)) FROM marts.replenishment_suggestions
-            WHERE supplier_id = 'SUP-A')
-        WHERE supplier_id = 'SUP-A'""")
-    lines = snapshot_rows(planner_env, """
-        SELECT s.suggestion_id, s.urgency_rank, s.line_value, su.min_order_value
-        FROM marts.replenishment_suggestions AS s JOIN core.suppliers AS su USING (supplier_id)
-        WHERE s.supplier_id = 'SUP-A' ORDER BY s.line_value, s.suggestion_id""")
-    cheapest, _, approved, minimum = lines[0]
+    lines = sup_a_minimum_its_suggestions_reach(planner_env)
+    cheapest, _, approved, minimum, _ = lines[0]
     # the rule, worked out here: the other open lines most urgent first, until it is covered
     top_up, total = [], approved
-    for sid, _, value, _ in sorted(lines[1:], key=lambda r: r[1]):
+    for sid, _, value, _, _ in sorted(lines[1:], key=lambda r: r[1]):
         if total >= minimum:
             break
         top_up.append(sid)

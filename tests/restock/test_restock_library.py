@@ -14,18 +14,14 @@ from assets.decisions.store import DecisionStore
 from assets.outbox import read_manifest
 from pipelines.cli import main
 from pipelines.commands.restock import RestockError, restock_orders
-from restock_builder import build_home, default_suggestions
+from restock_builder import build_approved_home, default_suggestions
 
 MINIMUMS = {"SUP-A": 500.0, "SUP-B": 50.0}
 
 
 @pytest.fixture
 def home(tmp_path):
-    settings = build_home(tmp_path / "home", minimums=MINIMUMS)
-    store = DecisionStore(settings.home)
-    for row in default_suggestions():
-        store.decide(row["suggestion_id"], "approve", user="anna", suggestion=row)
-    return settings
+    return build_approved_home(tmp_path / "home", minimums=MINIMUMS)
 
 
 def test_preview_is_what_the_command_prints_and_writes_nothing(home):

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from assets.decisions.store import DecisionStore
 from assets.outbox import read_manifest
 from assets.serving.snapshot import publish_snapshot
-from restock_builder import build_home, default_suggestions
+from restock_builder import build_approved_home, default_suggestions
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 MINIMUMS = {"SUP-A": 500.0}
@@ -24,12 +24,9 @@ MINIMUMS = {"SUP-A": 500.0}
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    settings = build_home(tmp_path / "home", minimums=MINIMUMS)
+    settings = build_approved_home(tmp_path / "home", minimums=MINIMUMS)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         publish_snapshot(con, settings.serving_path)
-    store = DecisionStore(settings.home)
-    for row in default_suggestions():
-        store.decide(row["suggestion_id"], "approve", user="anna", suggestion=row)
     monkeypatch.setenv("SHELFWISE_HOME", str(settings.home))
     monkeypatch.setenv("DAGSTER_HOME", str(settings.home / "dagster"))
     return settings
@@ -40,6 +37,8 @@ def page() -> AppTest:
     at.run()
     at.switch_page("views/replenishment.py")
     at.run()
+    assert [t.key for t in at.sidebar.text_input] == ["planner_name"], (
+        [e.value for e in [*at.exception, *at.error, *at.info, *at.success, *at.warning]])
     at.sidebar.text_input(key="planner_name").input("ana").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
