@@ -69,3 +69,19 @@ def reader(relative: str) -> Callable[[], bytes] | None:
     if not path.is_relative_to(root) or not path.is_file():
         return None
     return path.read_bytes
+
+
+def restock(*, suppliers: list[str], dry_run: bool, force: bool, user: str | None):
+    """Preview (``dry_run``) or send the approved lines of this home as purchase orders:
+    :func:`pipelines.commands.restock.restock_orders`, the function `shelfwise restock` runs,
+    so the minimum-order hold, ``force`` and the audit (``user`` as the sender) are the same.
+
+    The one place the dashboards reach past the snapshot: sending is a pipeline run (it writes
+    the outbox, the decision store and ``ops.supplier_restock_lines``), started only by the
+    planner's click; Dagster is imported then, not when a page loads. Raises what the
+    function raises (``RestockError`` naming an unknown supplier, a busy warehouse)."""
+    from assets.settings import load_settings
+    from pipelines.commands.restock import restock_orders
+
+    return restock_orders(load_settings(data.home()), suppliers=suppliers, dry_run=dry_run,
+                          force=force, user=user)

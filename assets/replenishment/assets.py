@@ -304,7 +304,8 @@ def replenishment_suggestions(warehouse: WarehouseResource,
             return _nothing(con, "replenishment_suggestions", "no replenishment policy yet")
         # what transfers do not cover is bought (assets/replenishment/transfers.py)
         lines = transfers.purchase_lines(con)
-        rows = sql.build_suggestions(con, transfers.note_transfers(_sized_suggestions(lines, rs)))
+        rows = sql.build_suggestions(con, transfers.note_transfers(_sized_suggestions(lines, rs)),
+                                     moq_overbuy_days=rs.moq_overbuy_days)
         stats = con.execute(
             """SELECT count(DISTINCT supplier_id), coalesce(sum(suggested_units), 0),
                       coalesce(sum(line_value_base), 0),

@@ -14,6 +14,8 @@
                                    # at the least stock value (0, the default: the matrix)
     cycle_stock_reviews = 1.0      # review periods of demand one order adds above the reorder
                                    # point: below 1, more orders and less stock (docs/replenishment.md)
+    moq_overbuy_days = 30          # flag a suggestion whose MOQ adds more than 30 days of
+                                   # demand beyond the need (order-up-to, in whole cases)
 
     [replenishment.service_levels]  # ABC × XYZ cell → target service level (any cells you set)
     AX = 0.98
@@ -73,6 +75,9 @@ class ReplenishmentSettings:
     fill_rate_target: float = 0.0
     # order-up-to = reorder point + this many review periods of demand
     cycle_stock_reviews: float = 1.0
+    # a suggestion is an MOQ-driven overbuy when the MOQ adds more than this many days of mean
+    # demand beyond the need rounded up to whole cases (marts.replenishment_suggestions)
+    moq_overbuy_days: float = 30.0
     service_levels: dict = field(default_factory=dict)  # the full matrix after defaults
     sku_service_levels: dict = field(default_factory=dict)
     transfers: TransferSettings = field(default_factory=TransferSettings)
@@ -136,7 +141,7 @@ def replenishment_settings(settings: Settings) -> ReplenishmentSettings:
                                    sku_service_levels={k: float(v) for k, v in overrides.items()},
                                    transfers=_transfer_settings(values.get("transfers", {})))
     for key in ("max_coverage_days", "horizon_days", "n_sims", "lead_time_history_days",
-                "demand_share_days"):
+                "demand_share_days", "moq_overbuy_days"):
         if getattr(result, key) <= 0:
             raise ReplenishmentSettingsError(f"shelfwise.toml [{SECTION}] {key} must be > 0")
     if not 0 <= result.fill_rate_target < 1:

@@ -219,11 +219,6 @@ def decisions(ctx, show_history, suggestion_id, status, limit):
         click.echo(f"... {len(table) - limit} more (--limit 0 shows all)")
 
 
-def _held_message(order) -> str:
-    return (f"{order.supplier_id}: {order.total_value:,.2f} of {order.min_order_value:,.2f} "
-            f"{order.currency} ({order.short_of_minimum:,.2f} short)")
-
-
 @click.command()
 @click.option("--supplier", "suppliers", multiple=True, metavar="SUPPLIER_ID",
               help="only this supplier's approved lines (repeat for several)")
@@ -247,90 +242,42 @@ def restock(ctx, suppliers, dry_run, force, user):
     supplier and the shortfall. Approve more of its lines, or send it anyway with --force
     (the audit records who did and by how much it was short).
 
+    The Replenishment page's "Send purchase orders" runs the same code (preview, hold,
+    force, audit).
+
     \b
     Examples:
       shelfwise restock --dry-run                  # preview: what would go out, what is held
       shelfwise restock --supplier SUP-004
       shelfwise restock --supplier SUP-013 --force --user anna
     """
-    from assets.outbox import read_manifest
-    from assets.restock.deliver import SUPPLIER_FILE_KIND, send_pending
-    from assets.warehouse import connect
-    from pipelines.commands.core import run_job
+    from pipelines.commands.restock import restock_orders
     from pipelines.summary import format_table
 
     settings = load_settings(ctx.obj["home"])
-    store = DecisionStore(settings.home)
-    pending = store.pending()
-    waiting_suppliers = {r["supplier_id"] for r in pending}
-    missing = [s for s in suppliers if s not in waiting_suppliers]
-    if missing:
-        raise click.ClickException(
-            f"no approved lines waiting for supplier(s) {', '.join(missing)}: an unknown "
-            "supplier id, or nothing of theirs approved (`shelfwise suggestions --supplier "
-            f"{missing[0]}` lists their lines)")
-    scope = list(suppliers) or None
-    waiting = {r["suggestion_id"] for r in pending if scope is None or r["supplier_id"] in scope}
-    if not waiting:
+    # the same function as the Replenishment page's Preview and Send buttons
+    outcome = restock_orders(settings, suppliers=suppliers, dry_run=dry_run, force=force,
+                             user=user or _login())
+    if not outcome.waiting_lines:
         click.echo("no approved lines waiting to be sent")
         return
-    with connect(settings.warehouse_path, read_only=True, wait_seconds=30) as con:
-        preview = send_pending(con, settings, store=store, suppliers=scope,
-                               force_below_minimum=force, dry_run=True)
-
-    held_numbers = {o.po_number for o in preview.held}
-
-    def outcome(order) -> str:
-        if order.po_number in held_numbers:
-            return (f"held: {order.short_of_minimum:,.2f} {order.currency} short of the minimum "
-                    f"{order.min_order_value:,.2f}")
-        return "send (below the minimum: --force)" if order.short_of_minimum else "send"
-
     if dry_run:
         click.echo(format_table(
             ["supplier", "po", "lines", "units", "value", "currency", "minimum", "outcome"],
-            [(o.supplier_id, o.po_number, o.lines.height, o.total_units, f"{o.total_value:,.2f}",
-              o.currency, f"{o.min_order_value:,.2f}" if o.min_order_value else "-", outcome(o))
-             for o in sorted([*preview.orders, *preview.held], key=lambda o: o.supplier_id)]))
+            [(o["supplier_id"], o["po_number"], o["lines"], o["units"], f"{o['value']:,.2f}",
+              o["currency"], f"{o['minimum']:,.2f}" if o["minimum"] else "-", o["outcome"])
+             for o in outcome.orders]))
         click.echo("\ndry run: nothing written, nothing sent")
         return
-    result = None
-    if preview.orders:
-        config = {"suppliers": scope, "force_below_minimum": force, "user": user or _login()}
-        result = run_job(settings, "restock_files", raise_on_error=False,
-                         ops={"ops__supplier_restock_lines": {"config": config}})
-    sent = [r for r in store.latest() if r["suggestion_id"] in waiting and r["status"] == "sent"]
-    pos = sorted({(r["supplier_id"], r["po_number"]) for r in sent})
-    files = {}
-    for entry in read_manifest(settings.outbox):
-        if entry.get("kind") == SUPPLIER_FILE_KIND:
-            files.setdefault(entry["po_number"], {})[entry["format"]] = entry
-    if pos:
+    if outcome.sent:
         click.echo(format_table(
             ["supplier", "po", "lines", "units", "value", "currency", "file", "sha256"],
-            [(supplier, po, files[po]["csv"]["rows"], files[po]["csv"]["total_units"],
-              files[po]["csv"]["total_value"], files[po]["csv"]["currency"],
-              f"{Path(files[po]['csv']['path']).with_suffix('')}.{{csv,xlsx}}",
-              files[po]["csv"]["sha256"][:12]) for supplier, po in pos]))
-    click.echo(f"\n{len(sent)} line(s) sent on {len(pos)} purchase order(s); files under "
-               f"{settings.outbox / 'suppliers'}")
-    held_ids = {sid for o in preview.held for sid in o.lines["suggestion_id"]}
-    left = len({r["suggestion_id"] for r in store.pending()} & (waiting - held_ids))
-    problems = []
-    if preview.held:
-        problems.append(
-            "held below the supplier's minimum order value, lines still approved and waiting: "
-            + "; ".join(_held_message(o) for o in preview.held)
-            + ". Approve more of their lines, or send anyway with "
-            + " / ".join(f"`shelfwise restock --supplier {o.supplier_id} --force`"
-                         for o in preview.held))
-    if left or (result is not None and not result.success):
-        problems.append(
-            f"{left} approved line(s) still pending"
-            + ("" if result is None or result.success
-               else "; the restock run failed: see `shelfwise ui` for its logs"))
-    if problems:
-        raise click.ClickException("\n".join(problems))
+            [(o["supplier_id"], o["po_number"], o["lines"], o["units"], o["value"],
+              o["currency"], o["file"], o["sha256"]) for o in outcome.sent]))
+    click.echo(f"\n{outcome.lines_sent} line(s) sent on {len(outcome.sent)} purchase order(s); "
+               f"files under {settings.outbox / 'suppliers'}")
+    if outcome.problems:
+        raise click.ClickException("\n".join(outcome.problems))
 
 
 COMMANDS = [approve, reject, decisions, restock]

@@ -37,6 +37,16 @@ def table(at: AppTest):
     return at.data_editor[0].value
 
 
+def open_detail(at: AppTest, suggestion_id: str) -> AppTest:
+    """Click the row of ``suggestion_id`` in the suggestions table, as the browser would."""
+    grid = next(d for d in at.dataframe if (d.key or "").startswith("repl_table_"))
+    position = list(grid.value["suggestion_id"]).index(suggestion_id)
+    at.session_state[grid.key] = {"selection": {"rows": [position], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def edit(at: AppTest, rows: dict[int, dict]) -> AppTest:
     """Tick/edit cells of the suggestions editor the way the browser would."""
     at.session_state[at.data_editor[0].key] = {
@@ -96,7 +106,7 @@ def test_approve_one_line_lands_in_the_store_and_shows_at_once(planner_env):
     now = table(at).iloc[0]
     assert (now["status"], now["decided_by"]) == ("approved", "ana")
     assert "Saved 1 decision(s) by ana" in at.success[0].value
-    history = at.dataframe[-1].value  # the audit trail of the line in the detail
+    history = frame_with(at, "new_value")  # the audit trail of the line in the detail
     assert list(history["new_value"])[:1] == ["approved"]
     # nothing was written to the snapshot
     assert not snapshot_rows(planner_env, "SELECT count(*) FROM information_schema.tables "
@@ -140,7 +150,7 @@ def test_supplier_totals_follow_the_decisions(planner_env):
     supplier = rows.iloc[0]["supplier_name"]
 
     def supplier_total() -> float:
-        totals = at.dataframe[1].value  # after the editor: order value by supplier
+        totals = frame_with(at, "approved_value")  # order value by supplier
         return totals.set_index("supplier_name").loc[supplier, "order_value_base"]
 
     before = supplier_total()
@@ -254,8 +264,7 @@ def test_detail_lists_the_open_purchase_orders_of_the_line(planner_env):
         JOIN marts.inbound_purchase_orders AS i USING (sku, location_id)
         ORDER BY i.expected_date, i.po_number""")
     assert len({r[0] for r in expected}) == 1 and len(expected) == 2
-    at.selectbox(key="repl_detail").set_value(expected[0][0]).run()
-    assert not at.exception, [e.value for e in at.exception]
+    open_detail(at, expected[0][0])
     inbound = frame_with(at, "units_inbound")
     assert [tuple(r) for r in inbound[["po_number", "units_inbound", "late"]].values] == [
         r[1:] for r in expected]
@@ -365,23 +374,29 @@ def test_a_decision_needs_the_planners_name_which_the_session_remembers(planner_
     assert DecisionStore(planner_env).get(first["suggestion_id"])["user"] == "ana"
 
 
-def test_minimum_order_value_is_checked_on_the_approved_lines(planner_env):
-    # Alpha Textiles (SUP-A): a minimum its suggestions reach but its cheapest line does not
-    change_snapshot(planner_env, """
+def sup_a_minimum_its_suggestions_reach(home: Path) -> list[tuple]:
+    """Give Alpha Textiles (SUP-A) a minimum its suggestions reach but its cheapest line does
+    not; its lines, cheapest first: ``(suggestion_id, urgency_rank, line_value, minimum,
+    suggested_total)``."""
+    change_snapshot(home, """
         UPDATE core.suppliers SET min_order_value = (
             SELECT floor(sum(line_value)) FROM marts.replenishment_suggestions
             WHERE supplier_id = 'SUP-A')
         WHERE supplier_id = 'SUP-A'""")
-    lines = snapshot_rows(planner_env, """
-        SELECT s.suggestion_id, s.line_value, su.min_order_value,
+    return snapshot_rows(home, """
+        SELECT s.suggestion_id, s.urgency_rank, s.line_value, su.min_order_value,
                sum(s.line_value) OVER () AS suggested_total
         FROM marts.replenishment_suggestions AS s JOIN core.suppliers AS su USING (supplier_id)
         WHERE s.supplier_id = 'SUP-A' ORDER BY s.line_value, s.suggestion_id""")
-    cheapest, value, minimum, suggested_total = lines[0]
+
+
+def test_minimum_order_value_is_checked_on_the_approved_lines(planner_env):
+    cheapest, _, value, minimum, suggested_total = sup_a_minimum_its_suggestions_reach(
+        planner_env)[0]
     assert value < minimum <= suggested_total  # the suggestions reach it, one line does not
     at = signed_in(open_page())
     assert not any("Alpha Textiles" in w.value for w in at.warning)  # nothing approved yet
-    at.selectbox(key="repl_detail").set_value(cheapest).run()
+    open_detail(at, cheapest)
     at.button(key="repl_approve_one").click().run()
     assert DecisionStore(planner_env).get(cheapest)["status"] == "approved"
     warning = next(w.value for w in at.warning if "minimum order value" in w.value)
@@ -449,3 +464,76 @@ def test_table_shows_what_a_planner_compares_and_searches_by_sku(planner_env):
         assert row["lead_time_demand_units"] == pytest.approx(lead_time_demand)
     at.text_input(key="repl_search").input("sku-007").run()
     assert set(table(at)["sku"]) == {"SKU-007"}
+
+
+def test_a_row_click_opens_its_detail_and_the_decision_is_on_that_line(planner_env):
+    at = signed_in(open_page())
+    assert not [s for s in at.selectbox if s.key == "repl_detail"]  # no 400-item dropdown
+    third = snapshot_rows(planner_env, "SELECT suggestion_id, sku, location_id, suggested_units"
+                          " FROM marts.replenishment_suggestions WHERE urgency_rank = 3")[0]
+    assert at.subheader[1].value.startswith("Detail: #1 ")  # the most urgent line first
+    open_detail(at, third[0])
+    assert at.subheader[1].value.startswith(f"Detail: #3 {third[1]} ")
+    at.button(key="repl_approve_one").click().run()
+    saved = DecisionStore(planner_env).get(third[0])
+    assert (saved["status"], saved["quantity"], saved["sku"]) == ("approved", third[3], third[1])
+    assert at.subheader[1].value.startswith(f"Detail: #3 {third[1]} ")  # still open after it
+
+
+def test_supplier_search_beside_the_sku_search(planner_env):
+    at = open_page()
+    expected = snapshot_rows(planner_env, "SELECT suggestion_id FROM "
+                             "marts.replenishment_suggestions WHERE supplier_id = 'SUP-B'")
+    at.text_input(key="repl_supplier_search").input("brit").run()
+    assert set(table(at)["suggestion_id"]) == {r[0] for r in expected}
+    at.text_input(key="repl_supplier_search").input("sup-a").run()
+    assert set(table(at)["supplier_name"]) == {"Alpha Textiles"}
+
+
+def test_table_shows_cover_after_the_order_and_flags_moq_overbuys(planner_env):
+    change_snapshot(
+        planner_env,
+        "ALTER TABLE marts.replenishment_suggestions ADD COLUMN moq_excess_units BIGINT DEFAULT 0",
+        "ALTER TABLE marts.replenishment_suggestions ADD COLUMN moq_excess_days DOUBLE DEFAULT 0",
+        "ALTER TABLE marts.replenishment_suggestions ADD COLUMN moq_overbuy BOOLEAN DEFAULT false",
+        "UPDATE marts.replenishment_suggestions SET moq_excess_units = 48, moq_excess_days = 40,"
+        " moq_overbuy = true WHERE urgency_rank = 2")
+    expected = {r[0]: r[1] for r in snapshot_rows(planner_env, """
+        SELECT s.suggestion_id,
+               CAST((s.inventory_position_units + s.suggested_units)
+                    / p.mean_daily_demand_units AS DOUBLE)
+        FROM marts.replenishment_suggestions AS s
+        JOIN marts.replenishment_policy AS p USING (sku, location_id, as_of)""")}
+    at = open_page()
+    grid = next(d.value for d in at.dataframe if (d.key or "").startswith("repl_table_"))
+    for _, row in grid.iterrows():
+        assert row["days_of_cover_after_order"] == pytest.approx(expected[row["suggestion_id"]])
+    flagged = grid[grid["moq_overbuy"]]
+    assert list(flagged["urgency_rank"]) == [2]
+    open_detail(at, flagged.iloc[0]["suggestion_id"])
+    assert any("MOQ overbuy" in w.value and "48 units" in w.value and "40 days" in w.value
+               for w in at.warning)
+    assert at.download_button(key="dl_replenishment_xlsx").label.endswith("(XLSX)")
+
+
+def test_short_suppliers_get_the_open_lines_that_top_them_up(planner_env):
+    lines = sup_a_minimum_its_suggestions_reach(planner_env)
+    cheapest, _, approved, minimum, _ = lines[0]
+    # the rule, worked out here: the other open lines most urgent first, until it is covered
+    top_up, total = [], approved
+    for sid, _, value, _, _ in sorted(lines[1:], key=lambda r: r[1]):
+        if total >= minimum:
+            break
+        top_up.append(sid)
+        total += value
+    at = signed_in(open_page())
+    open_detail(at, cheapest)
+    at.button(key="repl_approve_one").click().run()
+    candidates = frame_with(at, "approved_value_after")
+    assert len(candidates) == len(top_up)
+    assert candidates["approved_value_after"].iloc[-1] == pytest.approx(total)
+    assert any(m.value.startswith("**Top up Alpha Textiles**") for m in at.markdown)
+    at.button(key="repl_top_up_SUP-A").click().run()
+    store = DecisionStore(planner_env)
+    assert {sid for sid in top_up if store.get(sid)["status"] == "approved"} == set(top_up)
+    assert not any("Alpha Textiles (" in w.value for w in at.warning)  # the minimum is reached

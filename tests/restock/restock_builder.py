@@ -126,3 +126,14 @@ def build_home(home: Path, rows: list[dict] | None = None, toml: str = "",
             for r in products.values()])
         write_suggestions(con, rows)
     return load_settings(home)
+
+
+def build_approved_home(home: Path, minimums: dict[str, float] | None = None) -> Settings:
+    """:func:`build_home` with every default line approved by ``anna`` in the decision store."""
+    from assets.decisions.store import DecisionStore
+
+    settings = build_home(home, minimums=minimums)
+    store = DecisionStore(settings.home)
+    for row in default_suggestions():
+        store.decide(row["suggestion_id"], "approve", user="anna", suggestion=row)
+    return settings

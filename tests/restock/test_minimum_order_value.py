@@ -16,18 +16,14 @@ from assets.outbox import read_manifest
 from assets.restock.deliver import OutboxFolderSink, send_pending, supplier_dir
 from assets.warehouse import connect
 from pipelines.cli import main
-from restock_builder import build_home, default_suggestions
+from restock_builder import build_approved_home, default_suggestions
 
 MINIMUMS = {"SUP-A": 500.0, "SUP-B": 50.0}
 
 
 @pytest.fixture
 def home(tmp_path):
-    settings = build_home(tmp_path / "home", minimums=MINIMUMS)
-    store = DecisionStore(settings.home)
-    for row in default_suggestions():
-        store.decide(row["suggestion_id"], "approve", user="anna", suggestion=row)
-    return settings
+    return build_approved_home(tmp_path / "home", minimums=MINIMUMS)
 
 
 def sup_a_ids() -> set[str]:
