@@ -11,6 +11,9 @@ from pipelines.cli import main
 pytestmark = pytest.mark.integration
 
 TINY = ["--skus", "30", "--warehouses", "2", "--channels", "3", "--days", "90"]
+# the second demo only has to start over: the orchestration tests' tiny scale (a run costs
+# less on fewer SKUs, days and locations)
+SMALLER = ["--skus", "12", "--warehouses", "1", "--channels", "2", "--days", "60"]
 
 
 def test_demo_runs_every_asset_and_fresh_starts_over(tmp_path):
@@ -37,6 +40,9 @@ def test_demo_runs_every_asset_and_fresh_starts_over(tmp_path):
     store = DecisionStore(home)
     store.decide("some-suggestion", "reject", user="tester")
     assert store.path.exists()
-    again = CliRunner().invoke(main, ["--home", str(home), "demo", *TINY])
+    again = CliRunner().invoke(main, ["--home", str(home), "demo", *SMALLER])
     assert again.exit_code == 0, again.output
     assert DecisionStore(home).latest() == []
+    # and nothing of the first demo's data is left: the catalogue is the new one alone
+    with duckdb.connect(str(home / "warehouse" / "shelfwise.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM core.products").fetchone() == (12,)

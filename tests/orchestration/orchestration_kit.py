@@ -84,27 +84,35 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str,
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def started_steps(home: Path, run_id: str) -> list[str]:
-    with instance(home) as inst:
-        return [e.step_key for e in inst.all_logs(run_id, of_type=DagsterEventType.STEP_START)]
-
-
-def newest_run(home: Path, exclude: set[str] = frozenset()) -> dg.DagsterRun | None:
-    if not (home / "dagster" / "dagster.yaml").exists():
-        return None
-    with instance(home) as inst:
-        runs = [r for r in inst.get_runs(limit=5) if r.run_id not in exclude]
+def newest_run(home: Path, exclude: set[str] = frozenset(),
+               inst: dg.DagsterInstance | None = None) -> dg.DagsterRun | None:
+    """The newest run of the home's instance not in ``exclude`` (``inst``: an instance of the
+    home already open, for polling)."""
+    if inst is None:
+        if not (home / "dagster" / "dagster.yaml").exists():
+            return None
+        with instance(home) as opened:
+            return newest_run(home, exclude, opened)
+    runs = [r for r in inst.get_runs(limit=5) if r.run_id not in exclude]
     return runs[0] if runs else None
 
 
 def wait_for_step(home: Path, step_key: str, proc: subprocess.Popen, timeout: float,
                   exclude: set[str] = frozenset()) -> str:
-    """Wait until the newest run (not in ``exclude``) has started ``step_key``: its run id."""
-    def started():
-        run_ = newest_run(home, exclude)
-        return run_.run_id if run_ and step_key in started_steps(home, run_.run_id) else None
+    """Wait until the newest run (not in ``exclude``) has started ``step_key``: its run id.
 
-    return wait_for(started, timeout, f"step {step_key} to start", proc)
+    One instance serves every poll: opening one costs about 20 times a poll's queries, CPU
+    the polled run would otherwise lose on a 2-core machine."""
+    with instance(home) as inst:
+        def started():
+            run_ = newest_run(home, exclude, inst)
+            if run_ is None:
+                return None
+            steps = {e.step_key for e in inst.all_logs(run_.run_id,
+                                                        of_type=DagsterEventType.STEP_START)}
+            return run_.run_id if step_key in steps else None
+
+        return wait_for(started, timeout, f"step {step_key} to start", proc)
 
 
 def kill9(proc: subprocess.Popen) -> None:

@@ -113,15 +113,16 @@ def test_a_blocked_run_stops_on_a_signal_within_seconds(home, signum):
     holder = _holder_run(home, run_tags())
     proc = start(home, "ingest")
 
-    def waiting():
-        run_ = newest_run(home, exclude={holder})
-        if run_ is None:
-            return None
-        with instance(home) as inst:
-            info = inst.event_log_storage.get_concurrency_info("warehouse")
-        return run_.run_id if any(p.run_id == run_.run_id for p in info.pending_steps) else None
+    with instance(home) as polled:  # one instance for every poll (see wait_for_step)
+        def waiting():
+            run_ = newest_run(home, {holder}, polled)
+            if run_ is None:
+                return None
+            info = polled.event_log_storage.get_concurrency_info("warehouse")
+            return (run_.run_id if any(p.run_id == run_.run_id for p in info.pending_steps)
+                    else None)
 
-    blocked = wait_for(waiting, 300, "the run to wait for the warehouse slot", proc)
+        blocked = wait_for(waiting, 300, "the run to wait for the warehouse slot", proc)
     os.kill(proc.pid, signum)
     started = time.monotonic()
     proc.wait(timeout=30)
