@@ -109,9 +109,11 @@ LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, ti
 def chart(fig: go.Figure, *, height: int = 340) -> None:
     """A Plotly chart that fills its column (phones included), its legend above the plot and
     below the title, so neither collides with an axis title."""
-    legend = any(t.showlegend is not False for t in fig.data) and len(fig.data) > 1
+    # one series needs no legend (the title names it); several get a row above the plot
+    legend = len(fig.data) > 1
     fig.update_layout(margin=dict(l=8, r=8, t=96 if legend else 48, b=8), height=height,
-                      legend=LEGEND, title=dict(y=0.98, yanchor="top", x=0, xanchor="left"))
+                      legend=LEGEND, showlegend=legend,
+                      title=dict(y=0.98, yanchor="top", x=0, xanchor="left"))
     st.plotly_chart(fig, width="stretch")
 
 

@@ -10,7 +10,8 @@ from dashboards import data, ui
 
 st.title("Data quality")
 INGESTED = {"path": ui.Col("File"), "sha256": ui.Col("SHA-256"), "adapter": ui.Col("Format"),
-            "rows_read": ui.Col("Rows read", "count"), "rows_loaded": ui.Col("Rows loaded", "count"),
+            "rows_read": ui.Col("Rows read", "count"),
+            "rows_loaded": ui.Col("Rows loaded", "count"),
             "batch_id": ui.Col("Batch"), "size_bytes": ui.Col("Size (bytes)", "count")}
 ui.snapshot_caption()
 

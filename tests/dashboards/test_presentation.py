@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_dashboard_pages import APP
+from test_forecast_accuracy_page import values
 
 PAGES = ["kpis", "inventory", "forecast_quality", "alerts", "data_quality"]
 
@@ -172,10 +173,8 @@ def test_record_accuracy_ticks_differ_when_every_week_is_near_100_percent(own_co
         SET sku_locations_reconciled = 200,
             sku_locations_within_tolerance = 199 + (hash(snapshot_week) % 2)""")
     at = run("kpis")
-    chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                 if "record accuracy by week" in json.loads(c.proto.spec)["layout"]["title"]["text"])
-    from test_forecast_accuracy_page import values
-
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    chart = next(c for c in specs if "record accuracy by week" in c["layout"]["title"]["text"])
     data = values(chart["data"][0]["y"])
     assert min(data) < 1.0 and min(data) >= 0.99
     labels = tick_labels(chart["layout"]["yaxis"], data)
