@@ -95,16 +95,14 @@ new MutationObserver((_, observer) => {
   }
 }).observe(document, {childList: true, subtree: true, characterData: true});
 """
-# Streamlit scrolls inside its main section: the tallest scrolling element holds the page
+# Streamlit scrolls inside its main element (stMain), not the document: the page's height is
+# the bottom of its block container, scrolled or not. (Not stMain's scrollHeight: it grows
+# with the viewport, so enlarging the viewport to it never ends.)
 CONTENT_HEIGHT = """() => {
-    let tallest = document.documentElement.scrollHeight;
-    for (const el of document.querySelectorAll('main, section, div')) {
-        const style = getComputedStyle(el);
-        if (/(auto|scroll)/.test(style.overflowY) && el.scrollHeight > el.clientHeight) {
-            tallest = Math.max(tallest, el.scrollHeight + el.getBoundingClientRect().top);
-        }
-    }
-    return Math.ceil(tallest);
+    const main = document.querySelector("[data-testid='stMain']");
+    const block = document.querySelector("[data-testid='stMainBlockContainer']");
+    if (!main || !block) { return document.documentElement.scrollHeight; }
+    return Math.ceil(block.getBoundingClientRect().bottom + main.scrollTop);
 }"""
 
 
