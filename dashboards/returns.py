@@ -92,14 +92,11 @@ def linkage_notes(returns: ReturnsData) -> None:
                    f"line on {_shares(returns.warned)} (check `returns_linked`).")
 
 
-PERCENT = st.column_config.NumberColumn(format="%.1f %%")
-
-
-def _table(frame: pl.DataFrame, *, name: str, key: str, percent: tuple[str, ...]) -> None:
-    """A table with friendly headers; ``percent`` columns hold 0..100 and show as ``12.3 %``."""
-    st.dataframe(frame, width="stretch", hide_index=True,
-                 column_config={c: PERCENT for c in percent})
-    ui.download(frame, name=name, key=key)
+RATE = {"return_rate_units": ui.Col("Return rate (units)", "share"),
+        "return_rate_value": ui.Col("Return rate (value)", "share"),
+        "units_returned": ui.Col("Units returned", "count"),
+        "linked_share": ui.Col("Returns linked to their order line", "share"),
+        "return_rate_rank": ui.Col("Rank", "id")}
 
 
 def section(returns: ReturnsData, params: dict, categories: list[str], grain: str) -> None:
@@ -130,11 +127,11 @@ def section(returns: ReturnsData, params: dict, categories: list[str], grain: st
     left, right = st.columns(2)
     with left:
         fig = px.line(rate, x="period", y=["of units", "of value"], markers=True,
-                      title=f"Return rate by ship {grain} (recent {grain}s fill in as returns "
-                            "arrive)",
+                      title=f"Return rate by ship {grain}",
                       labels={"value": "return rate", "variable": "", "period": ""})
-        fig.update_yaxes(tickformat=".1%")
+        ui.share_axis(fig, [*rate["of units"], *rate["of value"]])
         ui.chart(fig)
+        st.caption(f"Recent {grain}s fill in as their returns arrive.")
     by_reason = data.query(
         f"""
         WITH shipped AS (
@@ -150,54 +147,51 @@ def section(returns: ReturnsData, params: dict, categories: list[str], grain: st
         params,
     )
     with right:
-        if by_reason.is_empty():
-            st.info("No returns yet of the units shipped in this period.")
-        else:
+        if not ui.empty_note(by_reason, "No returns yet of the units shipped in this period: "
+                                        "returns exports (inbox/returns/) naming their order "
+                                        "lines fill this chart as they come back."):
             fig = px.bar(by_reason, x="return_rate", y="reason", orientation="h",
-                         title="Return rate by reason (of the units shipped in the period)",
+                         title="Return rate by reason",
                          labels={"return_rate": "returned ÷ shipped units", "reason": ""})
-            fig.update_xaxes(tickformat=".1%")
+            ui.share_axis(fig, by_reason["return_rate"], axis="x", bars=True)
             ui.chart(fig)
+            st.caption("Returned ÷ shipped units, of the units shipped in the period.")
 
     by_channel = data.query(
         f"""
-        SELECT r.channel_id AS "Channel", sum(r.units_shipped) AS "Units shipped",
-               sum(r.units_returned) AS "Units returned",
-               100 * sum(r.units_returned) / sum(r.units_shipped) AS "Return rate (units)",
-               100 * sum(r.value_returned_base) / nullif(sum(r.value_shipped_base), 0)
-                   AS "Return rate (value)",
-               100 * any_value(l.linked_share) AS "Returns linked to their order line"
+        SELECT r.channel_id, sum(r.units_shipped) AS units_shipped,
+               sum(r.units_returned) AS units_returned,
+               sum(r.units_returned) / sum(r.units_shipped) AS return_rate_units,
+               sum(r.value_returned_base) / nullif(sum(r.value_shipped_base), 0)
+                   AS return_rate_value,
+               any_value(l.linked_share) AS linked_share
         FROM marts.kpi_return_rate_daily AS r
         LEFT JOIN {LINKED} AS l USING (channel_id)
         WHERE r.ship_date BETWEEN $start AND $end AND {data.one_of("channels", "r.channel_id")}
           AND {NOT_BLOCKED.replace("channel_id", "r.channel_id")}
-        GROUP BY ALL ORDER BY "Return rate (units)" DESC
+        GROUP BY ALL ORDER BY return_rate_units DESC
         """,
         params,
     )
-    st.markdown("**Return rate by channel** (units shipped in the period)")
-    _table(by_channel, name="return_rate_by_channel", key="dl_return_rate_by_channel",
-           percent=("Return rate (units)", "Return rate (value)",
-                    "Returns linked to their order line"))
+    ui.table(by_channel, name="return_rate_by_channel", key="dl_return_rate_by_channel",
+             title="**Return rate by channel** (units shipped in the period)", columns=RATE,
+             empty="No shipped units in this period and channel: shipped order lines fill "
+                   "this table.")
 
     top = data.query(
         f"""
-        SELECT return_rate_rank AS "Rank", sku AS "SKU", name AS "Product",
-               category AS "Category", units_shipped AS "Units shipped",
-               units_returned AS "Units returned",
-               100 * return_rate_units AS "Return rate (units)",
-               100 * return_rate_value AS "Return rate (value)"
+        SELECT return_rate_rank, sku, name, category, units_shipped, units_returned,
+               return_rate_units, return_rate_value
         FROM marts.kpi_return_rate_by_sku
-        WHERE return_rate_rank IS NOT NULL AND {in_categories}
+        -- a product nobody sent back is not a "top returned" product, whatever its rank
+        WHERE return_rate_rank IS NOT NULL AND units_returned > 0 AND {in_categories}
         ORDER BY return_rate_rank LIMIT 15
         """,
         {"categories": categories},
     )
-    st.markdown("**Top products by return rate** (all history; products with at least the "
-                "minimum shipped volume and at least one return)")
-    if top.is_empty():
-        st.info("No product has both the minimum shipped volume (`[kpis] min_return_volume`) "
-                "and a return yet.")
-    else:
-        _table(top, name="top_returned_products", key="dl_top_returned",
-               percent=("Return rate (units)", "Return rate (value)"))
+    ui.table(top, name="top_returned_products", key="dl_top_returned",
+             title="**Top products by return rate** (all history; products with at least the "
+                   "minimum shipped volume and at least one return)", columns=RATE,
+             empty="No product has both the minimum shipped volume (`[kpis] "
+                   "min_return_volume`) and a return yet: returns exports (inbox/returns/) "
+                   "fill this table.")

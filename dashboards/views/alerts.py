@@ -80,9 +80,10 @@ by_type = data.query(f"""
     SELECT alert_type, severity, count(*) AS alerts FROM {STATUS}
     WHERE status = 'open' AND {where} GROUP BY ALL ORDER BY alert_type""", filters)
 if by_type.height:
-    ui.chart(px.bar(by_type, x="alert_type", y="alerts", color="severity",
+    ui.chart(px.bar(by_type.with_columns(pl.col("alert_type").str.replace_all("_", " ")),
+                    x="alert_type", y="alerts", color="severity",
                     color_discrete_map=SEVERITY_COLORS, title="Open alerts by type and severity",
-                    labels={"alert_type": "alert type"}))
+                    labels={"alert_type": "condition", "alerts": "open alerts"}))
 # money at risk (value_base): the margin a stockout loses, the value overstock / dead stock
 # ties up, the sales an oversold listing would cancel, a count break, a late PO's value
 GROUPS = {"Supplier": "supplier_id", "SKU": "sku"}
@@ -90,8 +91,10 @@ group = st.radio("Group open alerts by", [*GROUPS, "nothing (one row per alert)"
                  horizontal=True, key="alerts_group")
 # the stock rules state their money in the base currency (late POs keep their own beside it)
 base = data.query(f"SELECT any_value(currency) AS c FROM {STATUS} "
-                  "WHERE alert_type <> 'late_po'").item() or "base currency"
-MONEY = st.column_config.NumberColumn(f"Money at risk ({base})", format="%.2f")
+                  "WHERE alert_type <> 'late_po'").item() or ui.base_currency()
+MONEY = {"money_at_risk": ui.Col("Money at risk", "money"), "Units": ui.Col("Units", "count"),
+         "Open alerts": ui.Col("Open alerts", "count"), "Critical": ui.Col("Critical", "count"),
+         "Opened": ui.Col("Opened (UTC)", "datetime")}
 if group in GROUPS:
     column = GROUPS[group]  # a constant of this page, never input
     grouped = data.query(f"""
@@ -102,10 +105,10 @@ if group in GROUPS:
                arg_max(subject, coalesce(value_base, 0)) AS "Largest"
         FROM {STATUS} WHERE status = 'open' AND {where}
         GROUP BY ALL ORDER BY "Critical" DESC, money_at_risk DESC NULLS LAST""", filters)
-    st.markdown(f"**Open alerts by {group.lower()}**, most critical and most money first")
-    st.dataframe(grouped, width="stretch", hide_index=True,
-                 column_config={"money_at_risk": MONEY})
-    ui.download(grouped, name=f"open_alerts_by_{column}", key="dl_open_alerts_grouped")
+    ui.table(grouped, name=f"open_alerts_by_{column}", key="dl_open_alerts_grouped",
+             title=f"**Open alerts by {group.lower()}**, most critical and most money first",
+             columns=MONEY, currency=base,
+             empty="No open alert: nothing needs a person today.")
 open_alerts = data.query(f"""
     SELECT severity AS "Severity", replace(alert_type, '_', ' ') AS "Condition",
            subject AS "Subject", supplier_id AS "Supplier", value_base AS money_at_risk,
@@ -113,21 +116,19 @@ open_alerts = data.query(f"""
            delivered_to AS "Delivered to", pending_to AS "Still owed to"
     FROM {STATUS} WHERE status = 'open' AND {where}
     ORDER BY severity_rank DESC, abs(value_base) DESC NULLS LAST, alert_key LIMIT 2000""", filters)
-st.markdown("**Open alerts**, most severe first, then by money at risk")
-if open_alerts.is_empty():
-    st.info("No open alert: nothing needs a person today.")
-else:
-    st.dataframe(open_alerts, width="stretch", hide_index=True,
-                 column_config={"money_at_risk": MONEY, "Opened": st.column_config.DatetimeColumn(
-                     format="YYYY-MM-DD HH:mm")})
-    ui.download(open_alerts, name="open_alerts", key="dl_open_alerts")
+ui.table(open_alerts, name="open_alerts", key="dl_open_alerts",
+         title="**Open alerts**, most severe first, then by money at risk", columns=MONEY,
+         currency=base, empty="No open alert: nothing needs a person today.")
 
 with st.expander("Resolved alerts"):
     resolved = data.query(f"""
-        SELECT severity, alert_type, subject, opened_at, resolved_at, message
+        SELECT severity, replace(alert_type, '_', ' ') AS alert_type, subject, opened_at,
+               resolved_at, message
         FROM {STATUS} WHERE status = 'resolved' AND {where}
         ORDER BY resolved_at DESC LIMIT 500""", filters)
-    ui.table(resolved, name="resolved_alerts", key="dl_resolved_alerts")
+    ui.table(resolved, name="resolved_alerts", key="dl_resolved_alerts",
+             title="**Resolved alerts**, newest first",
+             empty="No alert has been resolved yet.")
 
 st.subheader("Delivery log")
 if not has_log:
@@ -139,10 +140,14 @@ log = data.query(f"""
            alert_type, subject, target
     FROM {LOG} WHERE (NOT $only_failed OR status = 'failed') AND {where}
     ORDER BY attempted_at DESC LIMIT 2000""", {**filters, "only_failed": only_failed})
-st.caption("Every attempt per sink, newest first; failed attempts are highlighted.")
-st.dataframe(
-    log.to_pandas().style.apply(
-        lambda row: [FAILED_ROW if row["status"] == "failed" else ""] * len(row), axis=1),
-    width="stretch", hide_index=True)
-st.download_button("Download delivery log (CSV)", ui.neutralise(log).write_csv().encode("utf-8"),
-                   file_name="alert_delivery_log.csv", mime="text/csv", key="dl_delivery_log")
+st.markdown("**Every delivery attempt per sink**, newest first; failed attempts are "
+            "highlighted")
+if not ui.empty_note(log, "No delivery attempt yet: alert sinks (docs/alerts.md) log every "
+                          "attempt here once an alert opens, escalates or resolves."):
+    shown, config = ui.readable(log.with_columns(pl.col("alert_type").str.replace_all("_", " ")))
+    status = ui.LABELS["status"].label
+    st.dataframe(
+        shown.to_pandas().style.apply(
+            lambda row: [FAILED_ROW if row[status] == "failed" else ""] * len(row), axis=1),
+        width="stretch", hide_index=True, column_config=config, placeholder=ui.MISSING)
+    ui.download(shown, name="alert_delivery_log", key="dl_delivery_log")

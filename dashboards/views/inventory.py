@@ -25,6 +25,8 @@ categories = ui.choice_filter(
     key="inv_categories",
 )
 IN_LOCATIONS = data.one_of("locations", "location_id")
+BASE = ui.base_currency()  # every *_base amount, named by its code ("Dead stock value (EUR)")
+STOCK_FILES = "daily stock-on-hand files (inbox/stock_snapshots/)"
 IN_CATEGORIES = data.one_of("categories", "p.category")
 filters = {"locations": locations, "channels": channels, "categories": categories}
 
@@ -44,13 +46,18 @@ if data.has_columns("marts.ats_by_sku_location",
         """,
         filters,
     )
-    if not by_location.is_empty():
-        st.caption(f"As of {by_location['as_of'][0]}; bundles excluded from totals "
+    if not ui.empty_note(by_location, f"No stock on hand in this selection: {STOCK_FILES} "
+                                      "for these locations fill this chart."):
+        st.caption(f"As of {by_location['as_of'][0]:%Y-%m-%d}; bundles excluded from totals "
                    "(their ATS is derived from their components).")
-    ui.chart(px.bar(by_location, x="location_id",
-                    y=["ats_units", "allocated_units", "reserved_units"], barmode="group",
-                    title="Units by location: available, allocated, reserved",
-                    labels={"value": "units", "variable": "", "location_id": "location"}))
+        fig = px.bar(by_location, x="location_id",
+                     y=["ats_units", "allocated_units", "reserved_units"], barmode="group",
+                     title="Units by location: available, allocated, reserved",
+                     labels={"value": "units", "variable": "", "location_id": "location"})
+        fig.for_each_trace(lambda t: t.update(name={
+            "ats_units": "available to sell", "allocated_units": "allocated",
+            "reserved_units": "reserved"}[t.name]))
+        ui.chart(fig)
     detail = data.query(
         f"""
         SELECT a.sku, p.name, p.category, a.location_id, a.is_bundle, a.on_hand_units,
@@ -61,7 +68,9 @@ if data.has_columns("marts.ats_by_sku_location",
         """,
         filters,
     )
-    ui.table(detail, name="ats_by_sku_location", key="dl_ats_location")
+    ui.table(detail, name="ats_by_sku_location", key="dl_ats_location",
+             title="**Available to sell per SKU and location** (lowest first)",
+             empty=f"No SKU in this selection has stock: {STOCK_FILES} fill this table.")
 else:
     ui.not_computed("Available to sell by location", "inventory")
 
@@ -76,10 +85,13 @@ if data.has_columns("marts.ats_by_sku_channel", ["channel_id", "sku", "is_bundle
         """,
         filters,
     )
-    ui.chart(px.bar(by_channel, x="channel_id", y="item_ats_units",
-                    title="Units available to sell by channel (after safety buffers)",
-                    labels={"item_ats_units": "units", "channel_id": "channel"}))
-    ui.table(by_channel, name="ats_by_channel", key="dl_ats_channel")
+    if not ui.empty_note(by_channel, "No channel in this selection lists a SKU: channel "
+                                     "listings (the channels' product exports) fill this."):
+        ui.chart(px.bar(by_channel, x="channel_id", y="item_ats_units",
+                        title="Units available to sell by channel (after safety buffers)",
+                        labels={"item_ats_units": "units", "channel_id": "channel"}))
+        ui.table(by_channel, name="ats_by_channel", key="dl_ats_channel",
+                 title="**Available to sell per channel**")
 else:
     ui.not_computed("Available to sell by channel", "inventory")
 
@@ -106,14 +118,22 @@ if data.has_columns("marts.reconciliation",
     row[0].metric("SKU-locations reconciled", ui.number(latest.height))
     row[1].metric("Within tolerance", ui.pct(
         latest["within_tolerance"].mean() if latest.height else None))
-    row[2].metric("Absolute difference value (base)",
+    row[2].metric(f"Absolute difference value ({BASE})",
                   ui.number(off["difference_value_base"].abs().sum() if off.height else 0, 2))
     if off.height:
         causes = off.group_by("likely_cause").agg(
             pl.col("difference_value_base").abs().sum().alias("value"))
         ui.chart(px.bar(causes.sort("value", descending=True), x="value", y="likely_cause",
-                        orientation="h", title="Absolute difference value by likely cause"))
-    ui.table(off, name="reconciliation_discrepancies", key="dl_reconciliation")
+                        orientation="h", title="Absolute difference value by likely cause",
+                        labels={"value": f"absolute difference value ({BASE})",
+                                "likely_cause": ""}))
+    day = f" on {latest['snapshot_date'][0]:%Y-%m-%d}" if latest.height else ""
+    ui.table(off.drop("snapshot_date"), name="reconciliation_discrepancies",
+             key="dl_reconciliation",
+             title=f"**Discrepancies of the latest count{day}** (largest value first)",
+             empty="No discrepancy: every SKU-location counted on the latest snapshot day "
+                   "matched the books." if latest.height else
+                   f"Nothing reconciled yet: {STOCK_FILES} with counted rows fill this.")
 else:
     ui.not_computed("Reconciliation", "inventory reconciliation")
 
@@ -127,10 +147,13 @@ if data.has_columns("marts.inventory_record_accuracy",
         """,
         filters,
     )
-    fig = px.line(accuracy, x="snapshot_date", y="accuracy", markers=True,
-                  title="Inventory record accuracy (share within tolerance)")
-    fig.update_yaxes(tickformat=".0%")
-    ui.chart(fig)
+    if not ui.empty_note(accuracy, "Inventory record accuracy: no count reconciled yet in "
+                                   f"this selection; {STOCK_FILES} with counted rows fill it."):
+        fig = px.line(accuracy, x="snapshot_date", y="accuracy", markers=accuracy.height <= 60,
+                      title="Inventory record accuracy (share within tolerance)",
+                      labels={"snapshot_date": "snapshot day", "accuracy": "record accuracy"})
+        ui.share_axis(fig, accuracy["accuracy"])
+        ui.chart(fig)
 
 st.subheader("Oversell risk")
 if data.has_columns("marts.oversell_risk", ["channel_id", "sku", "listed_quantity", "ats_units",
@@ -146,7 +169,9 @@ if data.has_columns("marts.oversell_risk", ["channel_id", "sku", "listed_quantit
         filters,
     )
     st.metric("Listings above what can be sold", ui.number(risks.height))
-    ui.table(risks, name="oversell_risk", key="dl_oversell")
+    ui.table(risks, name="oversell_risk", key="dl_oversell",
+             title="**Listings above what can be sold** (largest excess first)",
+             empty="No listing offers more than can be sold: nothing to fix.")
 else:
     ui.not_computed("Oversell risk", "inventory")
 
@@ -180,16 +205,28 @@ if data.has_table("marts.kpi_dead_stock_by_sku_location"):
         {"days": threshold, "categories": categories},
     )
     row = st.columns(2)
-    row[0].metric("Dead stock value (base)", ui.number(dead["dead_stock_value_base"].sum(), 2),
+    row[0].metric(f"Dead stock value ({BASE})",
+                  ui.number(dead["dead_stock_value_base"].sum(), 2),
                   help="Stock of SKUs with no sale in the configured number of days "
                        "([kpis] dead_stock_days), at unit cost.")
-    row[1].metric("Overstock value (base)", ui.number(over["excess_value_base"].sum(), 2),
+    row[1].metric(f"Overstock value ({BASE})", ui.number(over["excess_value_base"].sum(), 2),
                   help=f"Units beyond {threshold} days of supply, at unit cost.")
     if dead.height:
-        ui.chart(px.bar(dead.head(20), x="dead_stock_value_base", y="sku", color="location_id",
-                        orientation="h", title="Dead stock value by SKU (top 20)",
-                        labels={"dead_stock_value_base": "value (base)"}))
-    ui.table(dead, name="dead_stock", key="dl_dead_stock")
-    ui.table(over, name="overstock", key="dl_overstock")
+        fig = px.bar(dead.head(20), x="dead_stock_value_base", y="sku", color="location_id",
+                     orientation="h", title="Dead stock value by SKU (top 20)",
+                     labels={"dead_stock_value_base": f"value ({BASE})", "sku": "",
+                             "location_id": "location"})
+        fig.update_yaxes(autorange="reversed")
+        ui.chart(fig, height=max(340, 120 + 22 * dead.head(20)["sku"].n_unique()))
+    ui.table(dead, name="dead_stock", key="dl_dead_stock",
+             title="**Dead stock** (no sale in the configured number of days, largest value "
+                   "first)",
+             empty="No dead stock: every SKU on hand sold within the configured number of "
+                   "days ([kpis] dead_stock_days).")
+    ui.table(over, name="overstock", key="dl_overstock",
+             title=f"**Overstock** (more than {threshold} days of supply, largest excess value "
+                   "first)",
+             empty=f"No SKU holds more than {threshold} days of supply at its recent sales "
+                   "rate.")
 else:
     ui.not_computed("Overstock and dead stock", "KPI")

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import plotly.express as px
 import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
 from dashboards import data, returns, ui
+from dashboards.forecast_names import plain_model_name
 
 st.title("KPIs")
+# the forecast accuracy summary's columns (marts.kpi_forecast_accuracy_summary)
+FORECAST_SUMMARY = {
+    "wape": ui.Col("Error (WAPE)", "share"), "bias": ui.Col("Bias", "signed_share"),
+    "weighted_wape": ui.Col("Error (WAPE, weighted)", "share"),
+    "weighted_bias": ui.Col("Bias (weighted)", "signed_share"),
+    "rmsse": ui.Col("RMSSE", "number"), "mean_rmsse": ui.Col("Mean RMSSE", "number"),
+    "cutoffs": ui.Col("Backtest cut-offs", "count"), "skus": ui.Col("SKUs", "count"),
+    "series": ui.Col("SKU × cut-off series", "count"),
+    "actual_units": ui.Col("Units sold", "count"), "model": ui.Col("Model"),
+    "demand_class": ui.Col("Demand class"), "horizon": ui.Col("Horizon (days)", "count"),
+}
 ui.snapshot_caption()
 
 if not data.has_table("marts.kpi_sales_daily"):
@@ -26,10 +39,11 @@ channels = ui.choice_filter("Channel", data.dimension("core.channels", "channel_
 grain = "day" if period.days <= 62 else "week"
 IN_CHANNELS = data.one_of("channels", "channel_id")
 IN_CATEGORIES = data.one_of("categories", "category")
-# what the marts were computed with: amounts are in the base currency, days are local days
-BASE, ZONE = "base currency", "UTC"
-if data.has_table("marts.kpi_reporting_settings"):
-    BASE, ZONE = data.query("SELECT base_currency, timezone FROM marts.kpi_reporting_settings").row(0)
+# what the marts were computed with: amounts are in the base currency (named by its code,
+# never "base"), days are local days
+BASE, ZONE = ui.base_currency(), "UTC"
+if data.has_columns("marts.kpi_reporting_settings", ["timezone"]):
+    ZONE = data.query("SELECT timezone FROM marts.kpi_reporting_settings").item() or ZONE
 st.caption(f"Orders placed {period.start} to {period.end} ({period.days} days, local days in "
            f"{ZONE}), compared with the {period.days} days before. Amounts in {BASE}.")
 
@@ -190,43 +204,46 @@ trend = data.query(
     """,
     params,
 )
-if trend.is_empty():
-    st.info("No shipped orders in this period.")
-else:
+if not ui.empty_note(trend, "No shipped orders in this period: the chart fills in once "
+                           "orders placed in it have a ship time (a fulfillment event or "
+                           "shipped_at)."):
     ui.chart(px.line(trend, x="period", y=trend.columns[1:], markers=True,
                      title=f"Per order: placed to shipped / delivered, by order {grain}",
-                     labels={"value": "hours", "variable": ""}))
+                     labels={"value": "hours", "variable": "", "period": f"order {grain}"}))
 
 st.markdown("**Detail per order line** (a parcel leaves a location with a carrier; store "
             "sales are not shipments)")
 BREAKDOWNS = {"Channel": "channel_id", "Fulfilled by": "fulfilled_by",
               "Location": "location_id", "Carrier": "carrier"}
-for tab, (label, column) in zip(st.tabs(list(BREAKDOWNS)), BREAKDOWNS.items()):
-    with tab:
-        by = data.query(
-            f"""
-            SELECT {column} AS "{column}", count(*) AS lines_shipped,
-                   quantile_cont(hours_to_ship, 0.5) AS median_hours_to_ship,
-                   quantile_cont(hours_to_ship, 0.9) AS p90_hours_to_ship,
-                   quantile_cont(hours_to_deliver, 0.5) AS median_hours_to_deliver
-            FROM marts.kpi_order_line_facts
-            WHERE NOT is_cancelled AND hours_to_ship IS NOT NULL
-              AND order_date BETWEEN $start AND $end AND {IN_CHANNELS}
-            GROUP BY ALL ORDER BY median_hours_to_ship DESC
-            """,
-            params,
-        )
-        if by.is_empty():
-            st.info("No shipped lines in this period.")
-            continue
-        fig = go.Figure([
-            go.Bar(name="median", x=by[column], y=by["median_hours_to_ship"]),
-            go.Bar(name="p90", x=by[column], y=by["p90_hours_to_ship"]),
-        ])
-        fig.update_layout(barmode="group", title=f"Hours to ship per line by {label.lower()}",
-                          yaxis_title="hours")
-        ui.chart(fig)
-        ui.table(by, name=f"fulfillment_time_by_{column}", key=f"dl_fulfillment_{column}")
+# one breakdown at a time (not four tabs): a tab the reader never opens still costs the
+# browser its chart and table before the page settles (docs/dashboards.md, Speed)
+label = st.radio("Break down by", list(BREAKDOWNS), horizontal=True, key="kpi_breakdown")
+column = BREAKDOWNS[label]  # a constant of this page, never input
+by = data.query(
+    f"""
+    SELECT {column} AS "{column}", count(*) AS lines_shipped,
+           quantile_cont(hours_to_ship, 0.5) AS median_hours_to_ship,
+           quantile_cont(hours_to_ship, 0.9) AS p90_hours_to_ship,
+           quantile_cont(hours_to_deliver, 0.5) AS median_hours_to_deliver
+    FROM marts.kpi_order_line_facts
+    WHERE NOT is_cancelled AND hours_to_ship IS NOT NULL
+      AND order_date BETWEEN $start AND $end AND {IN_CHANNELS}
+    GROUP BY ALL ORDER BY median_hours_to_ship DESC
+    """,
+    params,
+)
+if not ui.empty_note(by, "No shipped lines in this period: shipment events (or shipped_at on "
+                         "the order lines) of orders placed in it fill this."):
+    fig = go.Figure([
+        go.Bar(name="median", x=by[column], y=by["median_hours_to_ship"]),
+        go.Bar(name="p90", x=by[column], y=by["p90_hours_to_ship"]),
+    ])
+    fig.update_layout(barmode="group", title=f"Hours to ship per line, by {label.lower()}",
+                      yaxis_title="hours", xaxis_title=label.lower())
+    ui.chart(fig)
+    ui.table(by, name=f"fulfillment_time_by_{label.lower().replace(' ', '_')}",
+             key="dl_fulfillment", title=f"**Time to ship per order line, by {label.lower()}**",
+             columns={column: label})
 
 st.subheader("Revenue")
 revenue = data.query(
@@ -239,9 +256,12 @@ revenue = data.query(
     """,
     params,
 )
-ui.chart(px.bar(revenue, x="period", y="revenue_base", color="channel_id",
-                title=f"Revenue ({BASE}) by {grain} and channel",
-                labels={"revenue_base": f"revenue ({BASE})", "channel_id": "channel"}))
+if not ui.empty_note(revenue, "No orders in this period and channel: order exports placed "
+                             "in it fill this chart."):
+    ui.chart(px.bar(revenue, x="period", y="revenue_base", color="channel_id",
+                    title=f"Revenue ({BASE}) by {grain} and channel",
+                    labels={"revenue_base": f"revenue ({BASE})", "channel_id": "channel",
+                            "period": f"order {grain}"}))
 
 categories = ui.choice_filter(
     "Category (returns, stock)",
@@ -295,17 +315,29 @@ if data.has_table("marts.kpi_inventory_record_accuracy_weekly"):
         FROM marts.kpi_inventory_record_accuracy_weekly GROUP BY ALL ORDER BY snapshot_week
         """
     )
-    fig = px.line(ira, x="snapshot_week", y="record_accuracy", markers=True,
-                  title="Inventory record accuracy by week")
-    fig.update_yaxes(tickformat=".0%")
-    ui.chart(fig)
+    if not ui.empty_note(ira, "Inventory record accuracy: no stock count reconciled yet. "
+                              "Daily stock-on-hand files (inbox/stock_snapshots/) with counted "
+                              "rows fill this chart."):
+        fig = px.line(ira, x="snapshot_week", y="record_accuracy", markers=ira.height <= 60,
+                      title="Inventory record accuracy by week (share of SKU-locations whose "
+                            "count matched the books)",
+                      labels={"snapshot_week": "week", "record_accuracy": "record accuracy"})
+        ui.share_axis(fig, ira["record_accuracy"])
+        ui.chart(fig)
 else:
     ui.not_computed("Inventory record accuracy", "inventory reconciliation",
                      feature="reconciliation")
 if data.has_table("marts.kpi_forecast_accuracy_summary"):
-    st.markdown("**Forecast accuracy** (error and bias weighted by volume, all backtest "
-                "cut-offs; details on the Forecast quality page)")
-    ui.table(data.query("FROM marts.kpi_forecast_accuracy_summary"),
-             name="forecast_accuracy_summary", key="dl_forecast_accuracy")
+    summary = data.query("FROM marts.kpi_forecast_accuracy_summary")
+    if "model" in summary.columns:  # plain names; the technical one is on the Forecast page
+        summary = summary.with_columns(
+            pl.col("model").map_elements(plain_model_name, return_dtype=pl.String))
+    ui.table(summary,
+             name="forecast_accuracy_summary", key="dl_forecast_accuracy",
+             title="**Forecast accuracy** (error and bias weighted by volume, all backtest "
+                   "cut-offs; details on the Forecast quality page)",
+             columns=FORECAST_SUMMARY,
+             empty="No backtest yet: the forecasting step's backtest over the demand history "
+                   "fills this table.")
 else:
     ui.not_computed("Forecast accuracy", "forecasting")

@@ -224,26 +224,31 @@ def build_small_core(con: duckdb.DuckDBPyConnection, *, seed: int = 7, days: int
     )
 
 
-def materialize_kpis_and_snapshot(home: Path) -> None:
-    """Run the real KPI and serving assets in process against ``home``'s warehouse."""
+def materialize_kpis_and_snapshot(home: Path, *, stock_and_alerts: bool = False) -> None:
+    """Run the real KPI and serving assets in process against ``home``'s warehouse; with
+    ``stock_and_alerts`` the inventory (ATS, reconciliation) and alerts assets too."""
     import dagster as dg
 
     from assets.kpis import defs as kpi_defs
     from assets.serving import defs as serving_defs
     from pipelines.resources import build_resources
 
+    extra = []
+    if stock_and_alerts:
+        from assets.alerts import defs as alert_defs
+        from assets.inventory import defs as inventory_defs
+
+        extra = [*inventory_defs.assets, *alert_defs.assets]
     result = dg.materialize(
-        [*kpi_defs.assets, *serving_defs.assets],
+        [*extra, *kpi_defs.assets, *serving_defs.assets],
         resources=build_resources(str(home)),
     )
     assert result.success
 
 
-@pytest.fixture(scope="session")
-def served_home(tmp_path_factory) -> Path:
-    """A shelfwise home with a small warehouse, its replenishment and KPI marts and a published
-    snapshot."""
-    home = tmp_path_factory.mktemp("home")
+def build_home(home: Path, *, stock_and_alerts: bool = False) -> Path:
+    """The small core, its replenishment marts, the KPI marts (and with ``stock_and_alerts``
+    the inventory and alerts marts) by the real assets, and a published snapshot in ``home``."""
     # a 60-day history: dead stock after 30 days without a sale (exercises [kpis] settings)
     (home / "shelfwise.toml").write_text("[kpis]\ndead_stock_days = 30\n", encoding="utf-8")
     warehouse = home / "warehouse" / "shelfwise.duckdb"
@@ -254,7 +259,27 @@ def served_home(tmp_path_factory) -> Path:
         build_replenishment_marts(con, END)
     finally:
         con.close()
-    materialize_kpis_and_snapshot(home)
+    materialize_kpis_and_snapshot(home, stock_and_alerts=stock_and_alerts)
+    return home
+
+
+@pytest.fixture(scope="session")
+def served_home(tmp_path_factory) -> Path:
+    """A shelfwise home with a small warehouse, its replenishment and KPI marts and a published
+    snapshot."""
+    return build_home(tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture(scope="session")
+def full_home(tmp_path_factory) -> Path:
+    """The small core with every page's marts: KPIs, inventory (ATS, reconciliation, record
+    accuracy), alerts and the replenishment contract by the real assets, plus a small
+    published backtest (``dashboards_forecast_marts.py``), so no page shows only "not
+    computed yet"."""
+    from dashboards_forecast_marts import publish_forecast_marts
+
+    home = build_home(tmp_path_factory.mktemp("full_home"), stock_and_alerts=True)
+    publish_forecast_marts(home / "serving" / "serving.duckdb")
     return home
 
 

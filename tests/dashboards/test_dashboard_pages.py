@@ -79,7 +79,7 @@ def test_inventory_page_shows_dead_stock_value_and_notes_missing_marts(serving_e
     dead = serving_sql(serving_env,
                        "SELECT sum(dead_stock_value_base) FROM marts.kpi_dead_stock_by_sku_location")
     assert dead > 0  # SKU-011 never sells in the generated core
-    assert metrics["Dead stock value (base)"] == f"{dead:,.2f}"
+    assert metrics["Dead stock value (EUR)"] == f"{dead:,.2f}"
     # the inventory domain's marts are not in this snapshot: said so, no numbers invented
     if not serving_sql(serving_env, "SELECT count(*) FROM information_schema.tables "
                                     "WHERE table_name = 'ats_by_sku_location'"):
