@@ -7,6 +7,7 @@ group are materialized by Dagster's executor in process. Built once per test ses
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import dagster as dg
@@ -49,7 +50,7 @@ def materialize_replenishment(settings) -> dg.ExecuteInProcessResult:
 
 
 @pytest.fixture(scope="session")
-def replenished(tmp_path_factory, worker_id):
+def replenished(tmp_path_factory):
     """``(settings, check passed)`` for a generated, ingested and replenished home.
 
     Built once per test run: with pytest-xdist the workers share one home (the first builds
@@ -60,7 +61,9 @@ def replenished(tmp_path_factory, worker_id):
     from filelock import FileLock
 
     root = tmp_path_factory.getbasetemp()
-    if worker_id != "master":  # every worker's base temp is a sibling: share their parent
+    # under xdist every worker's base temp is a sibling: share their parent (read from the
+    # environment, not xdist's `worker_id` fixture, so `-p no:xdist` works too)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent
     home = root / "replenishment_home"
     done = root / "replenishment_home.json"
