@@ -273,9 +273,13 @@ def readable(frame: pl.DataFrame, columns: dict[str, Col | str] | None = None,
     currency = currency or base_currency()
     overrides = {k: Col(v) if isinstance(v, str) else v for k, v in (columns or {}).items()}
     config, renames, exprs = {}, {}, []
+    taken: set[str] = set()
     for column, dtype in frame.schema.items():
         spec = overrides.get(column) or LABELS.get(column) or _guess(column, dtype)
         label = f"{spec.label} ({currency})" if spec.kind == "money" else spec.label
+        if label in taken:  # two columns, one word ("name" and "product"): tell them apart
+            label = f"{_guess(column, dtype).label} ({column})"
+        taken.add(label)
         kind = spec.kind
         if kind in ("date", "datetime") and isinstance(dtype, pl.Datetime):
             if kind == "date" or _is_midnight(frame[column]):

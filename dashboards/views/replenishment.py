@@ -66,7 +66,7 @@ def sent_purchase_orders(supplier_ids: list[str]) -> None:
         return
     names = data.dimension("core.suppliers", "supplier_id")
     ui.table(files.select(
-        pl.col("supplier_id").replace(names).alias("supplier"), "supplier_id", "po_number",
+        pl.col("supplier_id").replace(names).alias("supplier_name"), "supplier_id", "po_number",
         "file", pl.col("sha256").str.slice(0, 12).alias("sha256 (prefix)"), "rows",
         pl.col("recorded_at").str.slice(0, 19).str.replace("T", " ").alias("written at (UTC)"),
     ), name="sent_purchase_orders", key="dl_sent_orders")

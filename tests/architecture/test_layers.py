@@ -54,8 +54,18 @@ def test_assets_import_neither_pipelines_nor_dashboards():
 DASHBOARD_ALLOWED = {"assets.decisions.store"}
 
 
+# Named allowance (issue #17, build item 4): "send purchase orders from the page, the same
+# code path as `shelfwise restock`". Sending is a pipeline run started by the planner's click,
+# so dashboards.outbox imports the restock command inside its send function only (never when
+# a page loads: test_the_dashboards_shared_modules_load_neither_dagster_nor_the_warehouse).
+SEND_FROM_PAGE = {("dashboards.outbox", "assets.settings"),
+                  ("dashboards.outbox", "pipelines.commands.restock")}
+
+
 def test_dashboards_import_nothing_of_assets_or_pipelines_but_the_decision_store():
-    found = forbidden_imports("dashboards", ("assets", "pipelines"), allowed=DASHBOARD_ALLOWED)
+    found = [i for i in forbidden_imports("dashboards", ("assets", "pipelines"),
+                                          allowed=DASHBOARD_ALLOWED)
+             if not (i.in_function and (i.importer, i.target) in SEND_FROM_PAGE)]
     assert not found, _listed(found)
 
 

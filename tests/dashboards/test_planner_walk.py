@@ -100,11 +100,17 @@ def test_the_planners_day_in_a_real_browser(walk_home, tmp_path):
             settle(page)
             detail = page.get_by_role("heading", name="Detail:")
 
+            def detail_shows(text: str) -> None:
+                # the line's own heading, and only it: a rerun's stale detail must be gone
+                expect(page.get_by_role("heading", name=text.strip())).to_have_count(1)
+                expect(detail).to_have_count(1)
+                expect(detail).to_contain_text(text)
+
             # the most urgent line: the table's first row, opened by a click
             click_row(page, 1)  # another row first, so the click on row 0 is what opens it
-            expect(detail).to_contain_text(f"Detail: #2 ")
+            detail_shows(f"Detail: #2 ")
             click_row(page, 0)
-            expect(detail).to_contain_text(f"Detail: #1 {first[2]} ")
+            detail_shows(f"Detail: #1 {first[2]} ")
             units = page.get_by_role("spinbutton", name="Order units")
             units.fill(str(more))
             units.press("Enter")
@@ -114,7 +120,7 @@ def test_the_planners_day_in_a_real_browser(walk_home, tmp_path):
 
             # another line rejected, with a note
             click_row(page, walk["rows"].index(rejected[1]))
-            expect(detail).to_contain_text(f"Detail: #{rejected[0]} {rejected[2]} ")
+            detail_shows(f"Detail: #{rejected[0]} {rejected[2]} ")
             note = page.get_by_label("Note (optional, this decision only)")
             note.fill(NOTE)
             note.press("Enter")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -247,11 +248,28 @@ def test_a_line_already_sent_is_shown_as_sent_and_cannot_change(planner_env):
     assert store.get(first["suggestion_id"])["status"] == "sent"
 
 
+# the warehouse names these tests read from the page's tables (shown in words by ui.table)
+READ_BACK = ("new_value", "approved_value", "supplier_name", "order_value_base", "units_inbound",
+             "po_number", "late", "file", "supplier_id", "short_of_minimum",
+             "approved_value_after", "sha256 (prefix)")
+
+
+def shown(column: str) -> str:
+    """The header the page gives ``column`` (the test home's base currency is EUR)."""
+    from dashboards import ui
+
+    frame, _ = ui.readable(pl.DataFrame({column: pl.Series([], dtype=pl.Float64)}),
+                           currency="EUR")
+    return frame.columns[0]
+
+
 def frame_with(at: AppTest, column: str):
-    """The one table on the page with ``column``."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
+    """The one table on the page with ``column`` (raw or in words), its READ_BACK columns
+    under their warehouse names again."""
+    found = [d.value for d in at.dataframe
+             if column in d.value.columns or shown(column) in d.value.columns]
     assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
-    return found[0]
+    return found[0].rename(columns={shown(c): c for c in READ_BACK})
 
 
 def test_detail_lists_the_open_purchase_orders_of_the_line(planner_env):
@@ -289,7 +307,7 @@ def test_sent_purchase_orders_offer_their_files_for_download(planner_env):
     at = open_page()
     listed = frame_with(at, "sha256 (prefix)")
     assert set(listed["file"]) == set(files)
-    assert set(listed["supplier"]) == {"Alpha Textiles", "Brit Ceramics"}
+    assert set(listed["supplier_name"]) == {"Alpha Textiles", "Brit Ceramics"}
     buttons = {b.key: b.label for b in at.get("download_button")
                if b.key.startswith("dl_sent_file_")}
     assert buttons == {f"dl_sent_file_{f}": f.rsplit(".", 1)[1].upper() for f in files[:-1]}

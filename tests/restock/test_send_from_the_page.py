@@ -48,8 +48,9 @@ def test_preview_then_send_holds_the_short_supplier_and_names_the_planner(home):
     at = page()
     at.button(key="repl_preview_pos").click().run()
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
-    preview = next(d.value for d in at.dataframe if "outcome" in d.value.columns)
-    assert dict(zip(preview["supplier_id"], preview["outcome"])) == {
+    # the preview table, headers in words (dashboards/ui.py: supplier_id is "Supplier")
+    preview = next(d.value for d in at.dataframe if "Outcome" in d.value.columns)
+    assert dict(zip(preview["Supplier"], preview["Outcome"])) == {
         "SUP-A": "held: 212.00 EUR short of the minimum 500.00", "SUP-B": "send", "SUP-C": "send"}
     assert not home.outbox.exists()  # a preview writes nothing
 
