@@ -37,7 +37,7 @@ class Settings:
     # how many leading characters of a postal code are kept (enough for regional KPIs)
     postal_prefix_chars: int = 3
     # DuckDB memory cap for every warehouse connection (DuckDB syntax, e.g. "8GB"; "":
-    # min(4 GiB, 40 % of the machine's memory); "none": DuckDB's own default, 80 % of RAM);
+    # min(2.5 GiB, 40 % of the machine's memory); "none": DuckDB's own default, 80 % of RAM);
     # above it DuckDB spills to <home>/warehouse/tmp/ where it can
     duckdb_memory_limit: str = ""
     # DuckDB worker threads per connection (0: one per core, at most 4)
