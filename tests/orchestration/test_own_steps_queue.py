@@ -31,7 +31,7 @@ GUARDED_RUN = textwrap.dedent("""
 """)
 
 
-def _run_with_steps(home, other_holds: bool) -> tuple[str, str]:
+def _run_with_steps(home, other_holds: bool) -> str:
     """A STARTED run with one step holding the warehouse slot (its own, or another live
     run's) and one of its steps pending behind it."""
     init_instance(home)
@@ -48,7 +48,7 @@ def _run_with_steps(home, other_holds: bool) -> tuple[str, str]:
                                               "ingest_inbox").is_claimed
         assert not storage.claim_concurrency_slot("warehouse", this.run_id,
                                                   "inventory_position").is_claimed
-        return this.run_id, holder.run_id
+        return this.run_id
 
 
 def _guard(home, run_id: str) -> subprocess.CompletedProcess:
@@ -57,14 +57,14 @@ def _guard(home, run_id: str) -> subprocess.CompletedProcess:
 
 
 def test_steps_queued_behind_their_own_run_are_not_blocked(home):
-    run_id, _ = _run_with_steps(home, other_holds=False)
+    run_id = _run_with_steps(home, other_holds=False)
     result = _guard(home, run_id)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "blocked: None" in result.stdout
 
 
 def test_a_step_queued_behind_another_live_run_still_gives_up(home):
-    run_id, _ = _run_with_steps(home, other_holds=True)
+    run_id = _run_with_steps(home, other_holds=True)
     result = _guard(home, run_id)
     assert result.returncode != 0
     assert "RunBlockedError" in result.stderr or "gave up after waiting" in result.stderr
