@@ -12,16 +12,15 @@ connection, which is all the tests need; ``assets.kpis.assets`` wraps each mart 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assets.settings import Settings, check_timezone
+from assets.warehouse.sql_files import read_model, render, sql_dir
 
 if TYPE_CHECKING:  # only in annotations: the alert settings (and the CLI) read this module
     import duckdb
 
-SQL_DIR = Path(__file__).parent / "sql"
+SQL_DIR = sql_dir(__file__)
 
 
 @dataclass(frozen=True)
@@ -69,13 +68,8 @@ class KpiMart:
     @property
     def sql(self) -> str:
         if self.template is None:
-            return _sql(self.name)
-        return _sql(self.template).format(name=self.name, period=self.period)
-
-
-@cache
-def _sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+            return read_model(SQL_DIR, self.name)
+        return render(read_model(SQL_DIR, self.template), name=self.name, period=self.period)
 
 
 FACTS = "kpi_order_line_facts"
