@@ -43,9 +43,9 @@ def main() -> int:
     if args.home is None:
         with tempfile.TemporaryDirectory(prefix="shelfwise-checksums-") as tmp:
             demo_home(Path(tmp) / "home", args.skus, args.days)
-            sums = warehouse_checksums(Path(tmp) / "home" / "warehouse.duckdb")
+            sums = warehouse_checksums(Path(tmp) / "home" / "warehouse" / "shelfwise.duckdb")
     else:
-        sums = warehouse_checksums(args.home / "warehouse.duckdb")
+        sums = warehouse_checksums(args.home / "warehouse" / "shelfwise.duckdb")
     sums = {table: [int(rows), str(digest)] for table, (rows, digest) in sums.items()}
     args.out.write_text(json.dumps(sums, indent=1, sort_keys=True) + "\n")
     print(f"{len(sums)} tables fingerprinted into {args.out}")
