@@ -1,0 +1,52 @@
+"""The warehouse's schema setup runs its statements only when the schema is not current: a run
+opens the warehouse about 200 times."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from assets.warehouse import SCHEMA_TABLES, SQL_TRACE_ENV, connect
+
+
+def _statements(trace, since: int) -> list[str]:
+    lines = trace.read_text().splitlines()[since:] if trace.exists() else []
+    return [json.loads(line)["sql"] for line in lines]
+
+
+def test_setup_once_then_a_check_only(tmp_path, monkeypatch):
+    warehouse, trace = tmp_path / "w.duckdb", tmp_path / "trace.jsonl"
+    monkeypatch.setenv(SQL_TRACE_ENV, str(trace))
+    with connect(warehouse):
+        pass
+    first = _statements(trace, 0)
+    assert sum("CREATE TABLE IF NOT EXISTS" in s for s in first) >= len(SCHEMA_TABLES)
+    seen = len(trace.read_text().splitlines())
+    with connect(warehouse):
+        pass
+    again = _statements(trace, seen)
+    assert again and not any("CREATE" in s or "ALTER" in s for s in again), again
+
+
+def test_a_dropped_table_or_an_older_model_is_set_up_again(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    with connect(warehouse) as con:
+        con.execute("DROP TABLE core.order_lines")
+    with connect(warehouse) as con:
+        assert con.execute("SELECT count(*) FROM core.order_lines").fetchone() == (0,)
+        # a warehouse set up by an older model: its fingerprint differs
+        con.execute("UPDATE ops.schema_version SET fingerprint = 'older'")
+        con.execute("ALTER TABLE raw.order_lines DROP COLUMN promised_ship_by")
+    with connect(warehouse) as con:
+        columns = {c for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_name = 'order_lines'").fetchall()}
+    assert "promised_ship_by" in columns
+
+
+def test_read_only_opens_never_write(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    with connect(warehouse, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
