@@ -29,6 +29,16 @@ def test_setup_once_then_a_check_only(tmp_path, monkeypatch):
     assert again and not any("CREATE" in s or "ALTER" in s for s in again), again
 
 
+def test_the_connection_is_left_ready_for_any_work(tmp_path):
+    import polars as pl
+
+    warehouse = tmp_path / "w.duckdb"
+    for _ in range(2):  # set up, then only checked
+        with connect(warehouse) as con:
+            con.register("frame", pl.DataFrame({"x": [1]}).to_arrow())
+            assert con.execute("SELECT x FROM frame").fetchall() == [(1,)]
+
+
 def test_a_dropped_table_or_an_older_model_is_set_up_again(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     with connect(warehouse) as con:

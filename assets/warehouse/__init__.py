@@ -189,8 +189,10 @@ def _schema_is_current(con: duckdb.DuckDBPyConnection) -> bool:
         "WHERE database_name = current_database()").fetchall()}
     if not present.issuperset([*SCHEMA_TABLES, "ops.schema_version"]):
         return False
-    (fingerprint,) = con.execute("SELECT max(fingerprint) FROM ops.schema_version").fetchone()
-    return fingerprint == SCHEMA_FINGERPRINT
+    # fetchall, not fetchone: a result left unfinished would refuse the caller's next
+    # con.register() ("connection has an unfinished result")
+    return con.execute("SELECT max(fingerprint) FROM ops.schema_version").fetchall() == [
+        (SCHEMA_FINGERPRINT,)]
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
