@@ -1,15 +1,16 @@
 """Inventory truth as Dagster assets: ledger, reconciliation, available-to-sell, channel feeds.
 
-Thin on purpose: each asset opens the warehouse, runs one model of ``assets/inventory/sql.py``
-and returns metadata a person wants (rows, a preview, files written). The SQL is tested
-without Dagster in ``tests/inventory``.
+Thin on purpose: each asset opens the warehouse, runs one model through
+``assets/inventory/models.py`` (its SQL in ``sql/<model>.sql``) and returns metadata a person
+wants (rows, a preview, files written). The SQL is tested without Dagster in
+``tests/inventory``.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
-from assets.inventory import sql
+from assets.inventory import models
 from assets.inventory.config import (
     allocation_settings,
     channel_buffer_overrides,
@@ -51,7 +52,7 @@ def _asset(key: dg.AssetKey, deps: list[dg.AssetKey], **kwargs):
 def stock_ledger(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Movement ledger per SKU × location × day (units in/out, book opening and closing)."""
     with warehouse.connect() as con:
-        rows = sql.build_stock_ledger(con)
+        rows = models.build_stock_ledger(con)
         totals = con.execute(
             """SELECT count(DISTINCT (sku, location_id)), min(day), max(day),
                       coalesce(sum(received), 0), coalesce(sum(shipped), 0),
@@ -82,7 +83,7 @@ def reconciliation(warehouse: WarehouseResource, shelfwise: SettingsResource) ->
     settings = shelfwise.settings
     rec = reconciliation_settings(settings)
     with warehouse.connect() as con:
-        rows = sql.build_reconciliation(con, rec, settings.base_currency)
+        rows = models.build_reconciliation(con, rec, settings.base_currency)
         latest = con.execute(
             """SELECT max(snapshot_date), count(*) FILTER (WHERE NOT within_tolerance),
                       coalesce(sum(abs(difference_value_base)) FILTER (WHERE NOT within_tolerance), 0)
@@ -118,8 +119,8 @@ def reconciliation(warehouse: WarehouseResource, shelfwise: SettingsResource) ->
 def inventory_record_accuracy(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Share of SKU-locations within tolerance per snapshot day and location."""
     with warehouse.connect() as con:
-        rows = sql.build_record_accuracy(con)
-        latest = sql.latest_accuracy(con)
+        rows = models.build_record_accuracy(con)
+        latest = models.latest_accuracy(con)
         table = preview(con, """SELECT snapshot_date, location_id, sku_locations, within_tolerance,
                                        round(accuracy, 4) AS accuracy,
                                        round(abs_difference_value_base, 2) AS abs_value_base
@@ -141,7 +142,7 @@ def record_accuracy_above_minimum(
     """Inventory record accuracy on the latest snapshot day at or above min_accuracy everywhere."""
     minimum = reconciliation_settings(shelfwise.settings).min_accuracy
     with warehouse.connect() as con:
-        latest = sql.latest_accuracy(con)
+        latest = models.latest_accuracy(con)
     if latest is None:
         return dg.AssetCheckResult(
             passed=True, severity=dg.AssetCheckSeverity.WARN,
@@ -172,7 +173,7 @@ def record_accuracy_above_minimum(
 def stock_on_hand(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Units on hand now per SKU × location: latest snapshot plus movements recorded after it."""
     with warehouse.connect() as con:
-        rows = sql.build_stock_on_hand(con)
+        rows = models.build_stock_on_hand(con)
         stats = con.execute(
             """SELECT max(as_of), coalesce(sum(on_hand_units), 0), coalesce(sum(reserved_units), 0),
                       count(*) FILTER (WHERE on_hand_units < 0)
@@ -192,7 +193,7 @@ def order_allocations(warehouse: WarehouseResource, shelfwise: SettingsResource)
     """Units each open order line holds per SKU and location (paid first, unpaid within window)."""
     alloc = allocation_settings(shelfwise.settings)
     with warehouse.connect() as con:
-        rows = sql.build_order_allocations(con, alloc)
+        rows = models.build_order_allocations(con, alloc)
         stats = con.execute(
             """SELECT count(DISTINCT (channel_id, order_id, line_id)), coalesce(sum(units), 0),
                       coalesce(sum(units) FILTER (WHERE NOT is_paid), 0),
@@ -211,7 +212,7 @@ def order_allocations(warehouse: WarehouseResource, shelfwise: SettingsResource)
 def ats_by_sku_location(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Available to sell per SKU × location: on hand − allocated − reserved, never below 0."""
     with warehouse.connect() as con:
-        rows = sql.build_ats_by_sku_location(con)
+        rows = models.build_ats_by_sku_location(con)
         stats = con.execute(
             """SELECT max(as_of), coalesce(sum(ats_units) FILTER (WHERE NOT is_bundle), 0),
                       count(*) FILTER (WHERE ats_units = 0 AND NOT is_bundle)
@@ -229,7 +230,7 @@ def ats_by_sku_channel(warehouse: WarehouseResource, shelfwise: SettingsResource
     """Available to sell per channel × SKU: serving locations' ATS − safety buffer, never below 0."""
     overrides = channel_buffer_overrides(shelfwise.settings)
     with warehouse.connect() as con:
-        rows = sql.build_ats_by_sku_channel(con, overrides)
+        rows = models.build_ats_by_sku_channel(con, overrides)
         table = preview(con, """SELECT channel_id, count(*) AS skus,
                                        count(*) FILTER (WHERE ats_units > 0) AS skus_available,
                                        sum(ats_units) AS units_available,
@@ -247,7 +248,7 @@ def ats_by_sku_channel(warehouse: WarehouseResource, shelfwise: SettingsResource
 def inventory_position(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Inventory position per SKU × location: on hand + on order − allocated − backorders."""
     with warehouse.connect() as con:
-        rows = sql.build_inventory_position(con)
+        rows = models.build_inventory_position(con)
         stats = con.execute(
             """SELECT coalesce(sum(on_order_units), 0), coalesce(sum(backorder_units), 0),
                       count(*) FILTER (WHERE inventory_position_units < 0)
@@ -263,7 +264,7 @@ def inventory_position(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def oversell_risk(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Channel listings showing more units than the channel's ATS."""
     with warehouse.connect() as con:
-        rows = sql.build_oversell_risk(con)
+        rows = models.build_oversell_risk(con)
         top = preview(con, """SELECT channel_id, channel_sku, sku, listed_quantity, ats_units,
                                      excess_units FROM marts.oversell_risk LIMIT 10""")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "largest": top})
@@ -275,7 +276,7 @@ def oversell_events(warehouse: WarehouseResource, shelfwise: SettingsResource) -
     """Order lines accepted on a day the channel's ATS for the SKU was 0 (approximation)."""
     overrides = channel_buffer_overrides(shelfwise.settings)
     with warehouse.connect() as con:
-        rows = sql.build_oversell_events(con, overrides)
+        rows = models.build_oversell_events(con, overrides)
         by_channel = preview(con, """SELECT channel_id, count(*) AS lines, sum(quantity) AS units,
                                             max(order_date) AS latest
                                      FROM marts.oversell_events GROUP BY ALL ORDER BY lines DESC""")
@@ -287,7 +288,7 @@ def oversell_events(warehouse: WarehouseResource, shelfwise: SettingsResource) -
 def order_exceptions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Order lines that need a person: unfillable paid lines, shipped-unpaid, no location."""
     with warehouse.connect() as con:
-        rows = sql.build_order_exceptions(con)
+        rows = models.build_order_exceptions(con)
         by_kind = preview(con, """SELECT exception, count(*) AS lines FROM marts.order_exceptions
                                   GROUP BY ALL ORDER BY lines DESC""")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_exception": by_kind})
