@@ -1,5 +1,5 @@
-"""How the inventory SQL is kept (issue #18): one statement per file, rules written once, no
-spliced SQL in Python. Read from the source; no model is run here
+"""How the inventory SQL is kept (issue #18): one statement per file, rules written once, rows
+read by column name, no spliced SQL in Python. Read from the source; no model is run here
 except to see that a build leaves nothing behind on the connection."""
 
 from __future__ import annotations
@@ -57,6 +57,14 @@ def test_shared_rules_are_written_once():
                        ("channel_buffer_overrides", "channel_buffers.sql"),
                        ("safety_buffer_pct", "channel_buffers.sql")):
         assert [name for name, text in texts.items() if rule in text] == [home], rule
+
+
+@pytest.mark.parametrize("path", PYTHON_FILES, ids=lambda p: p.name)
+def test_rows_are_read_by_column_name(path):
+    # frames (.pl()) are read by name; fetchall()/fetchone() tuples are read by position
+    calls = [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Attribute) and node.attr in ("fetchall", "fetchone", "fetchmany")]
+    assert not calls, f"{path.name}: rows read by position at lines {calls}"
 
 
 @pytest.mark.parametrize("path", PYTHON_FILES, ids=lambda p: p.name)
