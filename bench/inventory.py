@@ -33,7 +33,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.inventory import sql  # noqa: E402
+from assets.inventory import models as sql  # noqa: E402
 from assets.inventory.config import AllocationSettings, ReconciliationSettings  # noqa: E402
 from assets.inventory.feeds import write_channel_feeds  # noqa: E402
 from assets.warehouse import ensure_schema  # noqa: E402

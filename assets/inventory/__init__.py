@@ -1,7 +1,8 @@
 """Inventory truth: movement ledger, reconciliation, available-to-sell per channel, feeds.
 
-``defs`` holds the assets (group ``inventory``) and the record-accuracy check; the SQL lives in
-:mod:`assets.inventory.sql` and can be called without Dagster. See docs/inventory.md.
+``defs`` holds the assets (group ``inventory``) and the record-accuracy check. Each model is
+one SQL statement in ``sql/``; :mod:`assets.inventory.models` runs them without Dagster. See
+docs/inventory.md.
 """
 
 import dagster as dg

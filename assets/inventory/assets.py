@@ -1,15 +1,18 @@
 """Inventory truth as Dagster assets: ledger, reconciliation, available-to-sell, channel feeds.
 
-Thin on purpose: each asset opens the warehouse, runs one model of ``assets/inventory/sql.py``
-and returns metadata a person wants (rows, a preview, files written). The SQL is tested
+Thin on purpose: each asset opens the warehouse, runs one model through
+``assets/inventory/models.py`` (its SQL in ``sql/<model>.sql``) and returns metadata a person
+wants (rows, a preview, files written), read from its table by column name. The SQL is tested
 without Dagster in ``tests/inventory``.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
-from assets.inventory import sql
+from assets.inventory import models
 from assets.inventory.config import (
     allocation_settings,
     channel_buffer_overrides,
@@ -19,6 +22,9 @@ from assets.inventory.feeds import feed_files_frame, write_channel_feeds
 from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, core, mart
+
+if TYPE_CHECKING:
+    import duckdb
 
 GROUP = "inventory"
 KINDS = {"duckdb"}
@@ -40,9 +46,14 @@ CHANNEL_FEEDS = dg.AssetKey(["outbox", "channel_feeds"])
 RECONCILIATION_KEYS = [STOCK_LEDGER, RECONCILIATION, RECORD_ACCURACY]
 
 
-
 def _asset(key: dg.AssetKey, deps: list[dg.AssetKey], **kwargs):
     return dg.asset(key=key, deps=deps, group_name=GROUP, kinds=KINDS, pool=WAREHOUSE_POOL, **kwargs)
+
+
+def _summary(con: duckdb.DuckDBPyConnection, query: str) -> dict:
+    """The one row of an aggregate ``query`` by column name (a column added to the SELECT
+    cannot shift the others)."""
+    return con.sql(query).pl().row(0, named=True)
 
 
 @_asset(STOCK_LEDGER, [core(e) for e in ("receipts", "fulfillment_events", "returns",
@@ -51,23 +62,25 @@ def _asset(key: dg.AssetKey, deps: list[dg.AssetKey], **kwargs):
 def stock_ledger(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Movement ledger per SKU × location × day (units in/out, book opening and closing)."""
     with warehouse.connect() as con:
-        rows = sql.build_stock_ledger(con)
-        totals = con.execute(
-            """SELECT count(DISTINCT (sku, location_id)), min(day), max(day),
-                      coalesce(sum(received), 0), coalesce(sum(shipped), 0),
-                      coalesce(sum(returned), 0), coalesce(sum(transferred + adjusted), 0)
-               FROM marts.stock_ledger"""
-        ).fetchall()[0]
+        rows = models.build_stock_ledger(con)
+        totals = _summary(con, """
+            SELECT count(DISTINCT (sku, location_id)) AS sku_locations,
+                   min(day) AS first_day, max(day) AS last_day,
+                   coalesce(sum(received), 0) AS received, coalesce(sum(shipped), 0) AS shipped,
+                   coalesce(sum(returned), 0) AS returned,
+                   coalesce(sum(transferred + adjusted), 0) AS adjusted_net
+            FROM marts.stock_ledger""")
         top = preview(con, """SELECT day, location_id, sku, opening_units, received, shipped,
                                      returned, transferred, adjusted, closing_units, snapshot_on_hand
                               FROM marts.stock_ledger ORDER BY day DESC, abs(net_change) DESC
                               LIMIT 10""")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
-        "sku_locations": totals[0],
-        "first_day": str(totals[1]), "last_day": str(totals[2]),
-        "units_received": int(totals[3]), "units_shipped": int(totals[4]),
-        "units_returned_resellable": int(totals[5]), "units_adjusted_net": int(totals[6]),
+        "sku_locations": totals["sku_locations"],
+        "first_day": str(totals["first_day"]), "last_day": str(totals["last_day"]),
+        "units_received": int(totals["received"]), "units_shipped": int(totals["shipped"]),
+        "units_returned_resellable": int(totals["returned"]),
+        "units_adjusted_net": int(totals["adjusted_net"]),
         "latest_days": top,
     })
 
@@ -82,13 +95,14 @@ def reconciliation(warehouse: WarehouseResource, shelfwise: SettingsResource) ->
     settings = shelfwise.settings
     rec = reconciliation_settings(settings)
     with warehouse.connect() as con:
-        rows = sql.build_reconciliation(con, rec, settings.base_currency)
-        latest = con.execute(
-            """SELECT max(snapshot_date), count(*) FILTER (WHERE NOT within_tolerance),
-                      coalesce(sum(abs(difference_value_base)) FILTER (WHERE NOT within_tolerance), 0)
-               FROM marts.reconciliation
-               WHERE snapshot_date = (SELECT max(snapshot_date) FROM marts.reconciliation)"""
-        ).fetchall()[0]
+        rows = models.build_reconciliation(con, rec, settings.base_currency)
+        latest = _summary(con, """
+            SELECT max(snapshot_date) AS snapshot_date,
+                   count(*) FILTER (WHERE NOT within_tolerance) AS out_of_tolerance,
+                   coalesce(sum(abs(difference_value_base)) FILTER (WHERE NOT within_tolerance), 0)
+                       AS out_of_tolerance_value_base
+            FROM marts.reconciliation
+            WHERE snapshot_date = (SELECT max(snapshot_date) FROM marts.reconciliation)""")
         causes = preview(con, """SELECT likely_cause, count(*) AS rows,
                                         count(*) FILTER (WHERE NOT within_tolerance) AS out_of_tolerance,
                                         sum(difference_units) AS net_units,
@@ -105,9 +119,10 @@ def reconciliation(warehouse: WarehouseResource, shelfwise: SettingsResource) ->
                                 ORDER BY abs(difference_value_base) DESC NULLS LAST LIMIT 10""")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
-        "latest_snapshot_date": str(latest[0]),
-        "latest_out_of_tolerance": int(latest[1]),
-        f"latest_out_of_tolerance_value_{settings.base_currency}": float(latest[2]),
+        "latest_snapshot_date": str(latest["snapshot_date"]),
+        "latest_out_of_tolerance": int(latest["out_of_tolerance"]),
+        f"latest_out_of_tolerance_value_{settings.base_currency}":
+            float(latest["out_of_tolerance_value_base"]),
         "tolerance": f"{rec.tolerance_units} units or {rec.tolerance_pct:.1%} of expected",
         "causes": causes,
         "latest_discrepancies": worst,
@@ -118,8 +133,8 @@ def reconciliation(warehouse: WarehouseResource, shelfwise: SettingsResource) ->
 def inventory_record_accuracy(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Share of SKU-locations within tolerance per snapshot day and location."""
     with warehouse.connect() as con:
-        rows = sql.build_record_accuracy(con)
-        latest = sql.latest_accuracy(con)
+        rows = models.build_record_accuracy(con)
+        latest = models.latest_accuracy(con)
         table = preview(con, """SELECT snapshot_date, location_id, sku_locations, within_tolerance,
                                        round(accuracy, 4) AS accuracy,
                                        round(abs_difference_value_base, 2) AS abs_value_base
@@ -141,7 +156,7 @@ def record_accuracy_above_minimum(
     """Inventory record accuracy on the latest snapshot day at or above min_accuracy everywhere."""
     minimum = reconciliation_settings(shelfwise.settings).min_accuracy
     with warehouse.connect() as con:
-        latest = sql.latest_accuracy(con)
+        latest = models.latest_accuracy(con)
     if latest is None:
         return dg.AssetCheckResult(
             passed=True, severity=dg.AssetCheckSeverity.WARN,
@@ -172,15 +187,16 @@ def record_accuracy_above_minimum(
 def stock_on_hand(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Units on hand now per SKU × location: latest snapshot plus movements recorded after it."""
     with warehouse.connect() as con:
-        rows = sql.build_stock_on_hand(con)
-        stats = con.execute(
-            """SELECT max(as_of), coalesce(sum(on_hand_units), 0), coalesce(sum(reserved_units), 0),
-                      count(*) FILTER (WHERE on_hand_units < 0)
-               FROM marts.stock_on_hand"""
-        ).fetchall()[0]
+        rows = models.build_stock_on_hand(con)
+        stats = _summary(con, """
+            SELECT max(as_of) AS as_of, coalesce(sum(on_hand_units), 0) AS on_hand,
+                   coalesce(sum(reserved_units), 0) AS reserved,
+                   count(*) FILTER (WHERE on_hand_units < 0) AS negative
+            FROM marts.stock_on_hand""")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "as_of": str(stats[0]), "units_on_hand": int(stats[1]),
-        "units_reserved": int(stats[2]), "negative_book_on_hand": int(stats[3]),
+        "dagster/row_count": rows, "as_of": str(stats["as_of"]),
+        "units_on_hand": int(stats["on_hand"]), "units_reserved": int(stats["reserved"]),
+        "negative_book_on_hand": int(stats["negative"]),
     })
 
 
@@ -192,16 +208,18 @@ def order_allocations(warehouse: WarehouseResource, shelfwise: SettingsResource)
     """Units each open order line holds per SKU and location (paid first, unpaid within window)."""
     alloc = allocation_settings(shelfwise.settings)
     with warehouse.connect() as con:
-        rows = sql.build_order_allocations(con, alloc)
-        stats = con.execute(
-            """SELECT count(DISTINCT (channel_id, order_id, line_id)), coalesce(sum(units), 0),
-                      coalesce(sum(units) FILTER (WHERE NOT is_paid), 0),
-                      coalesce(sum(shortfall_units), 0)
-               FROM marts.order_allocations"""
-        ).fetchall()[0]
+        rows = models.build_order_allocations(con, alloc)
+        stats = _summary(con, """
+            SELECT count(DISTINCT (channel_id, order_id, line_id)) AS open_lines,
+                   coalesce(sum(units), 0) AS allocated,
+                   coalesce(sum(units) FILTER (WHERE NOT is_paid), 0) AS held_by_unpaid,
+                   coalesce(sum(shortfall_units), 0) AS short
+            FROM marts.order_allocations""")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "open_lines": stats[0], "units_allocated": int(stats[1]),
-        "units_held_by_unpaid_lines": int(stats[2]), "units_short": int(stats[3]),
+        "dagster/row_count": rows, "open_lines": stats["open_lines"],
+        "units_allocated": int(stats["allocated"]),
+        "units_held_by_unpaid_lines": int(stats["held_by_unpaid"]),
+        "units_short": int(stats["short"]),
         "payment_window_hours": alloc.payment_window_hours,
     })
 
@@ -211,15 +229,15 @@ def order_allocations(warehouse: WarehouseResource, shelfwise: SettingsResource)
 def ats_by_sku_location(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Available to sell per SKU × location: on hand − allocated − reserved, never below 0."""
     with warehouse.connect() as con:
-        rows = sql.build_ats_by_sku_location(con)
-        stats = con.execute(
-            """SELECT max(as_of), coalesce(sum(ats_units) FILTER (WHERE NOT is_bundle), 0),
-                      count(*) FILTER (WHERE ats_units = 0 AND NOT is_bundle)
-               FROM marts.ats_by_sku_location"""
-        ).fetchall()[0]
+        rows = models.build_ats_by_sku_location(con)
+        stats = _summary(con, """
+            SELECT max(as_of) AS as_of,
+                   coalesce(sum(ats_units) FILTER (WHERE NOT is_bundle), 0) AS available,
+                   count(*) FILTER (WHERE ats_units = 0 AND NOT is_bundle) AS at_zero
+            FROM marts.ats_by_sku_location""")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "as_of": str(stats[0]), "units_available": int(stats[1]),
-        "sku_locations_at_zero": stats[2],
+        "dagster/row_count": rows, "as_of": str(stats["as_of"]),
+        "units_available": int(stats["available"]), "sku_locations_at_zero": stats["at_zero"],
     })
 
 
@@ -229,13 +247,13 @@ def ats_by_sku_channel(warehouse: WarehouseResource, shelfwise: SettingsResource
     """Available to sell per channel × SKU: serving locations' ATS − safety buffer, never below 0."""
     overrides = channel_buffer_overrides(shelfwise.settings)
     with warehouse.connect() as con:
-        rows = sql.build_ats_by_sku_channel(con, overrides)
+        rows = models.build_ats_by_sku_channel(con, overrides)
         table = preview(con, """SELECT channel_id, count(*) AS skus,
                                        count(*) FILTER (WHERE ats_units > 0) AS skus_available,
                                        sum(ats_units) AS units_available,
                                        sum(safety_buffer_units) AS units_buffered
                                 FROM marts.ats_by_sku_channel GROUP BY ALL ORDER BY channel_id""")
-        as_of = con.execute("SELECT max(as_of) FROM marts.ats_by_sku_channel").fetchall()[0][0]
+        as_of = _summary(con, "SELECT max(as_of) AS as_of FROM marts.ats_by_sku_channel")["as_of"]
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows, "as_of": str(as_of), "by_channel": table,
         "buffer_overrides": overrides.height,
@@ -247,15 +265,15 @@ def ats_by_sku_channel(warehouse: WarehouseResource, shelfwise: SettingsResource
 def inventory_position(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Inventory position per SKU × location: on hand + on order − allocated − backorders."""
     with warehouse.connect() as con:
-        rows = sql.build_inventory_position(con)
-        stats = con.execute(
-            """SELECT coalesce(sum(on_order_units), 0), coalesce(sum(backorder_units), 0),
-                      count(*) FILTER (WHERE inventory_position_units < 0)
-               FROM marts.inventory_position"""
-        ).fetchall()[0]
+        rows = models.build_inventory_position(con)
+        stats = _summary(con, """
+            SELECT coalesce(sum(on_order_units), 0) AS on_order,
+                   coalesce(sum(backorder_units), 0) AS backordered,
+                   count(*) FILTER (WHERE inventory_position_units < 0) AS negative
+            FROM marts.inventory_position""")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "units_on_order": int(stats[0]),
-        "units_backordered": int(stats[1]), "negative_positions": stats[2],
+        "dagster/row_count": rows, "units_on_order": int(stats["on_order"]),
+        "units_backordered": int(stats["backordered"]), "negative_positions": stats["negative"],
     })
 
 
@@ -263,7 +281,7 @@ def inventory_position(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def oversell_risk(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Channel listings showing more units than the channel's ATS."""
     with warehouse.connect() as con:
-        rows = sql.build_oversell_risk(con)
+        rows = models.build_oversell_risk(con)
         top = preview(con, """SELECT channel_id, channel_sku, sku, listed_quantity, ats_units,
                                      excess_units FROM marts.oversell_risk LIMIT 10""")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "largest": top})
@@ -275,7 +293,7 @@ def oversell_events(warehouse: WarehouseResource, shelfwise: SettingsResource) -
     """Order lines accepted on a day the channel's ATS for the SKU was 0 (approximation)."""
     overrides = channel_buffer_overrides(shelfwise.settings)
     with warehouse.connect() as con:
-        rows = sql.build_oversell_events(con, overrides)
+        rows = models.build_oversell_events(con, overrides)
         by_channel = preview(con, """SELECT channel_id, count(*) AS lines, sum(quantity) AS units,
                                             max(order_date) AS latest
                                      FROM marts.oversell_events GROUP BY ALL ORDER BY lines DESC""")
@@ -287,7 +305,7 @@ def oversell_events(warehouse: WarehouseResource, shelfwise: SettingsResource) -
 def order_exceptions(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Order lines that need a person: unfillable paid lines, shipped-unpaid, no location."""
     with warehouse.connect() as con:
-        rows = sql.build_order_exceptions(con)
+        rows = models.build_order_exceptions(con)
         by_kind = preview(con, """SELECT exception, count(*) AS lines FROM marts.order_exceptions
                                   GROUP BY ALL ORDER BY lines DESC""")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_exception": by_kind})

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from assets.inventory.sql import channel_feed_rows
+from assets.inventory.models import channel_feed_rows
 from assets.outbox import csv_bytes, record_manifest, write_atomic
 
 FEED_COLUMNS = ["channel_sku", "sku", "quantity"]

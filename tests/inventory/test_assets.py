@@ -10,7 +10,10 @@ from assets.inventory.assets import ASSETS, CHECKS, RECORD_ACCURACY
 from assets.resources import SettingsResource
 from assets.settings import load_settings
 from assets.warehouse import WarehouseResource, connect
-from inventory_builder import insert, new_warehouse, product, snapshot, shirt_story
+from inventory_builder import (
+    adjustment, at, insert, new_warehouse, order_line, product, receipt, resellable_return,
+    shipment, shirt_story, snapshot,
+)
 
 
 def build_home(tmp_path, *, miscounted: int, toml: str = ""):
@@ -58,6 +61,66 @@ def test_every_asset_materializes_and_the_check_passes_above_the_minimum(tmp_pat
             for m in (e.event_specific_data.materialization
                       for e in result.get_asset_materialization_events())}
     assert mats["outbox/channel_feeds"]["files"].value == 3
+
+
+def add_movements(settings):
+    """On top of build_home's story, every figure of the metadata a different number: a receipt,
+    a shipment, a resellable return and a count correction of shirts; R with reserved units and
+    more open orders than free stock (one unpaid); NEG shipped below zero; an open PO."""
+    con = new_warehouse(settings.warehouse_path)
+    etsy = con.sql("SELECT * FROM core.order_lines WHERE channel_id = 'etsy'").pl().to_dicts()[0]
+    neg, paid, unpaid = (order_line("shop", "NEG", 3, n=1), order_line("shop", "R", 7, n=1),
+                         order_line("shop", "R", 2, n=1, status="placed", paid=False))
+    insert(con, "products", [product("R"), product("NEG")])
+    insert(con, "stock_snapshots", [snapshot(1, "R", "WH1", 6, reserved=2), snapshot(1, "NEG", "WH1", 1)])
+    insert(con, "order_lines", [neg, paid, unpaid])
+    insert(con, "receipts", [receipt(2, "SHIRT", "WH1", 7)])
+    insert(con, "fulfillment_events", [shipment(etsy, 2, "WH1"), shipment(neg, 2, "WH1")])
+    insert(con, "returns", [resellable_return(etsy, 3, "WH1", 2)])
+    insert(con, "stock_adjustments", [adjustment(3, "SHIRT", "WH1", -1)])
+    insert(con, "purchase_orders", [{
+        "po_number": "PO2", "supplier_id": "SUP", "sku": "S0", "location_id": "WH1",
+        "quantity_ordered": 30, "unit_cost": 10.0, "currency": "EUR", "ordered_at": at(1),
+        "status": "open", "updated_at": at(1)}])
+    con.close()
+
+
+def test_asset_metadata_figures_each_under_its_own_name(tmp_path):
+    # hand-computed: ledger S0..S9 + SHIRT + R + NEG; shirts 500 + 7 - 6 + 2 - 1 = 502; S0, S1
+    # counted 10 over on day 1 (10 EUR each); R free 6 - 2 = 4: the paid 7 get 4 (3 short),
+    # the unpaid 2 get none; NEG 1 - 3 = -2; R's position 6 - 4 - 3 = -1
+    settings = build_home(tmp_path, miscounted=2)
+    add_movements(settings)
+    result = materialize(settings)
+    assert result.success
+    meta = {m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()}
+            for m in (e.event_specific_data.materialization
+                      for e in result.get_asset_materialization_events())}
+    ledger = meta["marts/stock_ledger"]
+    assert {k: ledger[k] for k in ("sku_locations", "first_day", "last_day", "units_received",
+                                   "units_shipped", "units_returned_resellable",
+                                   "units_adjusted_net")} == {
+        "sku_locations": 13, "first_day": "2026-03-01", "last_day": "2026-03-04",
+        "units_received": 7, "units_shipped": 9, "units_returned_resellable": 2,
+        "units_adjusted_net": -1}
+    recon = meta["marts/reconciliation"]
+    assert (recon["latest_snapshot_date"], recon["latest_out_of_tolerance"],
+            recon["latest_out_of_tolerance_value_EUR"]) == ("2026-03-02", 2, 200.0)
+    on_hand = meta["marts/stock_on_hand"]
+    assert (on_hand["as_of"], on_hand["units_on_hand"], on_hand["units_reserved"],
+            on_hand["negative_book_on_hand"]) == ("2026-03-02", 520 + 502 + 6 - 2, 2, 1)
+    alloc = meta["marts/order_allocations"]
+    assert (alloc["open_lines"], alloc["units_allocated"], alloc["units_held_by_unpaid_lines"],
+            alloc["units_short"]) == (3, 10 + 7 + 2, 2, 3 + 2)
+    ats = meta["marts/ats_by_sku_location"]
+    assert (ats["as_of"], ats["units_available"], ats["sku_locations_at_zero"]) == (
+        "2026-03-02", 520 + 502 - 10, 2)
+    assert meta["marts/ats_by_sku_channel"]["as_of"] == "2026-03-02"
+    position = meta["marts/inventory_position"]
+    assert (position["units_on_order"], position["units_backordered"],
+            position["negative_positions"]) == (30, 3, 1)
+    accuracy = meta["marts/inventory_record_accuracy"]
+    assert (accuracy["latest_snapshot_date"], accuracy["latest_accuracy"]) == ("2026-03-02", 0.8)
 
 
 def test_the_check_fails_with_error_severity_below_min_accuracy(tmp_path):

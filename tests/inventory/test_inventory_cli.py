@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from assets.inventory import sql
+from assets.inventory import models
 from assets.inventory.feeds import write_channel_feeds
 from assets.settings import load_settings
 from inventory_builder import new_warehouse, shirt_story
@@ -19,7 +19,7 @@ def home(tmp_path):
     settings.warehouse_path.parent.mkdir(parents=True)
     con = new_warehouse(settings.warehouse_path)
     shirt_story(con)
-    sql.build_all(con)
+    models.build_all(con)
     write_channel_feeds(con, settings.outbox)
     con.close()
     return settings

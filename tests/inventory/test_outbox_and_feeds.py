@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from assets import outbox
-from assets.inventory import sql
+from assets.inventory import models
 from assets.inventory.feeds import feed_path, write_channel_feeds
 from inventory_builder import insert, new_warehouse, shirt_story, day
 
@@ -70,7 +70,7 @@ def test_channel_feeds_are_idempotent_and_all_from_one_ats(tmp_path):
         {"channel_id": "etsy", "channel_sku": "=ETSY-SHIRT", "sku": "SHIRT", "listed_quantity": 500, "as_of": day(0)},
         {"channel_id": "ebay", "channel_sku": "EB-1", "sku": "SHIRT", "listed_quantity": 500, "as_of": day(0)},
     ])
-    sql.build_all(con)
+    models.build_all(con)
     first = write_channel_feeds(con, tmp_path)
     second = write_channel_feeds(con, tmp_path)
     assert [f.sha256 for f in first] == [f.sha256 for f in second]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from assets.inventory import sql
+from assets.inventory import models
+from assets.inventory.config import ReconciliationSettings
 from inventory_builder import (
     adjustment, channel, insert, new_warehouse, order_line, product, receipt, shipment, snapshot,
 )
@@ -54,7 +55,7 @@ def test_ledger_conserves_units_and_matches_a_true_book(days):
     con = new_warehouse()
     world(con)
     book = load_history(con, days)
-    sql.build_stock_ledger(con)
+    models.build_stock_ledger(con)
     rows = con.execute("""SELECT opening_units, received, shipped, returned, transferred, adjusted,
                                  net_change, closing_units, on_hand_units
                           FROM marts.stock_ledger ORDER BY day""").fetchall()
@@ -65,7 +66,7 @@ def test_ledger_conserves_units_and_matches_a_true_book(days):
         assert opening == previous_on_hand                  # a day opens where the last one closed
         previous_on_hand = on_hand
     assert previous_on_hand == book                         # snapshots follow the book: no drift
-    sql.build_reconciliation(con, sql.ReconciliationSettings())
+    models.build_reconciliation(con, ReconciliationSettings())
     assert con.execute("SELECT count(*) FROM marts.reconciliation WHERE difference_units <> 0").fetchall() == [(0,)]
     bad = con.execute("""SELECT count(*) FROM marts.reconciliation WHERE expected_on_hand
                          <> previous_on_hand + received - shipped + returned + transferred + adjusted""").fetchall()
@@ -83,8 +84,8 @@ def test_reconciliation_finds_injected_count_errors(days, data):
     con = new_warehouse()
     world(con)
     load_history(con, days, miscount={wrong_day: error})
-    sql.build_stock_ledger(con)
-    sql.build_reconciliation(con, sql.ReconciliationSettings(tolerance_units=2, tolerance_pct=0.0))
+    models.build_stock_ledger(con)
+    models.build_reconciliation(con, ReconciliationSettings(tolerance_units=2, tolerance_pct=0.0))
     found = con.execute("""SELECT snapshot_date, difference_units, within_tolerance, likely_cause
                            FROM marts.reconciliation WHERE difference_units <> 0
                            ORDER BY snapshot_date""").fetchall()
@@ -105,11 +106,11 @@ def test_a_back_dated_receipt_changes_exactly_the_days_up_to_the_next_snapshot(d
     con = new_warehouse()
     world(con)
     load_history(con, days)
-    sql.build_stock_ledger(con)
+    models.build_stock_ledger(con)
     before = dict(((r[0]), r[1:]) for r in con.execute(
         "SELECT day, opening_units, received, closing_units, on_hand_units FROM marts.stock_ledger").fetchall())
     insert(con, "receipts", [receipt(when, "A", "WH1", qty, po="LATE")])
-    sql.build_stock_ledger(con)
+    models.build_stock_ledger(con)
     after = dict(((r[0]), r[1:]) for r in con.execute(
         "SELECT day, opening_units, received, closing_units, on_hand_units FROM marts.stock_ledger").fetchall())
     from inventory_builder import day
@@ -141,7 +142,7 @@ def test_ats_is_never_negative_never_above_on_hand_and_bundles_respect_component
     insert(con, "stock_snapshots", [snapshot(0, s, l, oh, reserved=res) for (s, l), (oh, res) in stocks.items()])
     insert(con, "order_lines", [order_line(ch, sku, q, n=0, paid=paid, status="paid" if paid else "placed", location=loc)
                                 for sku, q, paid, ch, loc in lines])
-    sql.build_all(con)
+    models.build_all(con)
     assert con.execute("""SELECT count(*) FROM marts.ats_by_sku_location
                           WHERE ats_units < 0 OR (NOT is_bundle AND ats_units > on_hand_units)""").fetchall() == [(0,)]
     assert con.execute("""SELECT count(*) FROM marts.ats_by_sku_channel

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from assets.inventory import sql
+from assets.inventory import models
 from assets.inventory.config import AllocationSettings, ReconciliationSettings
 from inventory_builder import (
     adjustment, at, channel, day, insert, new_warehouse, order_line, product, receipt,
@@ -38,7 +38,7 @@ def basic_world(con, channels=("shop",), locations=("WH1",)):
 
 def test_500_shirts_6_on_etsy_10_on_ebay_every_channel_shows_484(con):
     shirt_story(con)
-    sql.build_all(con)
+    models.build_all(con)
     rows = one(con, "SELECT channel_id, ats_units FROM marts.ats_by_sku_channel ORDER BY 1")
     assert rows == [("ebay", 484), ("etsy", 484), ("shop", 484)]
     assert one(con, "SELECT on_hand_units, allocated_units, ats_units FROM marts.ats_by_sku_location") == [(500, 16, 484)]
@@ -49,7 +49,7 @@ def test_a_shipment_after_the_snapshot_moves_units_from_allocated_to_shipped(con
     etsy_line = one(con, "SELECT channel_id, order_id, line_id, sku, quantity FROM core.order_lines WHERE channel_id = 'etsy'")[0]
     line = dict(zip(["channel_id", "order_id", "line_id", "sku", "quantity"], etsy_line))
     insert(con, "fulfillment_events", [shipment(line, 1, "WH1")])
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT on_hand_units, allocated_units, ats_units FROM marts.ats_by_sku_location") == [(494, 10, 484)]
 
 
@@ -63,9 +63,9 @@ def test_cancelled_shipped_and_stale_unpaid_lines_hold_nothing(con):
         order_line("shop", "A", 11, n=10, status="placed", paid=False),  # within 72 h: holds
         order_line("shop", "A", 13, n=5, status="placed", paid=False),   # 5 days old: released
     ])
-    sql.build_all(con, alloc=AllocationSettings(payment_window_hours=72))
+    models.build_all(con, alloc=AllocationSettings(payment_window_hours=72))
     assert one(con, "SELECT allocated_units, ats_units FROM marts.ats_by_sku_location") == [(11, 89)]
-    sql.build_all(con, alloc=AllocationSettings(payment_window_hours=24 * 6))
+    models.build_all(con, alloc=AllocationSettings(payment_window_hours=24 * 6))
     assert one(con, "SELECT allocated_units FROM marts.ats_by_sku_location") == [(24,)]
 
 
@@ -76,7 +76,7 @@ def test_partly_shipped_line_holds_only_its_open_units(con):
     line = order_line("shop", "A", 10, n=0, location="WH1")
     insert(con, "order_lines", [line])
     insert(con, "fulfillment_events", [shipment(line, 1, "WH1", qty=4)])
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT on_hand_units, allocated_units, ats_units FROM marts.ats_by_sku_location") == [(46, 6, 40)]
 
 
@@ -86,7 +86,7 @@ def test_line_without_location_is_allocated_to_the_channels_first_location(con):
     insert(con, "products", [product("A")])
     insert(con, "stock_snapshots", [snapshot(0, "A", "WH1", 10), snapshot(0, "A", "WH2", 10)])
     insert(con, "order_lines", [order_line("shop", "A", 4, n=0)])
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT location_id, location_source FROM marts.order_allocations") == [("WH2", "channel priority")]
     assert one(con, "SELECT location_id, ats_units FROM marts.ats_by_sku_location ORDER BY 1") == [("WH1", 10), ("WH2", 6)]
 
@@ -96,7 +96,7 @@ def test_reserved_units_are_not_sellable_and_ats_never_goes_below_zero(con):
     insert(con, "products", [product("A"), product("B")])
     insert(con, "stock_snapshots", [snapshot(0, "A", "WH1", 20, reserved=5), snapshot(0, "B", "WH1", 3)])
     insert(con, "order_lines", [order_line("shop", "B", 8, n=0)])
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT sku, ats_units FROM marts.ats_by_sku_location ORDER BY 1") == [("A", 15), ("B", 0)]
 
 
@@ -106,13 +106,13 @@ def test_channel_safety_buffer_fixed_or_percent_whichever_is_larger_and_toml_ove
     con.execute("UPDATE core.channels SET safety_buffer_pct = 0.25 WHERE channel_id IN ('pct', 'both')")
     insert(con, "products", [product("A")])
     insert(con, "stock_snapshots", [snapshot(0, "A", "WH1", 10)])
-    sql.build_all(con)
+    models.build_all(con)
     # fixed: 10 - 3; pct: 10 - ceil(2.5); both: 10 - max(3, 3)
     assert one(con, "SELECT channel_id, safety_buffer_units, ats_units FROM marts.ats_by_sku_channel ORDER BY 1") == [
         ("both", 3, 7), ("fixed", 3, 7), ("pct", 3, 7)]
     overrides = pl.DataFrame({"channel_id": ["fixed"], "safety_buffer_units": [20], "safety_buffer_pct": [None]},
                              schema={"channel_id": pl.String, "safety_buffer_units": pl.Int64, "safety_buffer_pct": pl.Float64})
-    sql.build_ats_by_sku_channel(con, overrides)
+    models.build_ats_by_sku_channel(con, overrides)
     assert one(con, "SELECT ats_units FROM marts.ats_by_sku_channel WHERE channel_id = 'fixed'") == [(0,)]
 
 
@@ -127,11 +127,11 @@ def test_bundle_ats_is_the_scarcest_component_divided_by_units_per_bundle(con):
         {"bundle_sku": "KIT2", "component_sku": "SOCK", "units_per_bundle": 1},  # never stocked
     ])
     insert(con, "stock_snapshots", [snapshot(0, "TEE", "WH1", 10), snapshot(0, "CAP", "WH1", 9)])
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT sku, ats_units FROM marts.ats_by_sku_channel WHERE is_bundle ORDER BY 1") == [("KIT", 4), ("KIT2", 0)]
     # an order for 2 kits allocates 2 tees and 4 caps
     insert(con, "order_lines", [order_line("shop", "KIT", 2, n=0)])
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT sku, units FROM marts.order_allocations ORDER BY 1") == [("CAP", 4), ("TEE", 2)]
     assert one(con, "SELECT sku, ats_units FROM marts.ats_by_sku_channel ORDER BY 1") == [
         ("CAP", 5), ("KIT", 2), ("KIT2", 0), ("TEE", 8)]
@@ -149,12 +149,12 @@ def test_inventory_position_counts_open_po_lines_and_paid_backorders(con):
     ])
     insert(con, "receipts", [receipt(1, "A", "WH1", 10, po="PO1")])  # on hand 15, on order 20
     insert(con, "order_lines", [order_line("shop", "A", 12, n=1), order_line("shop", "A", 6, n=1, status="placed", paid=False)])
-    sql.build_all(con)
+    models.build_all(con)
     # paid 12 covered first, unpaid 6: 3 covered, 3 not (not a backorder: unpaid)
     assert one(con, """SELECT on_hand_units, on_order_units, allocated_units, backorder_units, inventory_position_units
                        FROM marts.inventory_position""") == [(15, 20, 15, 0, 20)]
     insert(con, "order_lines", [order_line("shop", "A", 4, n=1)])  # paid: 16 paid units, 15 on hand
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT allocated_units, backorder_units, inventory_position_units FROM marts.inventory_position") == [(15, 1, 19)]
     assert one(con, "SELECT exception FROM marts.order_exceptions") == [("paid, no location can fill",)]
 
@@ -174,7 +174,7 @@ def test_ledger_moves_receipts_shipments_resellable_returns_transfers_and_adjust
     insert(con, "fulfillment_events", [shipment(line, 1, "WH1"), shipment(kit, 1, "WH1")])
     insert(con, "returns", [resellable_return(line, 2, "WH1", 2), resellable_return(line, 2, "WH1", 1, resellable=False)])
     insert(con, "stock_adjustments", [adjustment(2, "A", "WH1", -5, "transfer_out"), adjustment(2, "A", "WH1", -1, "shrinkage")])
-    sql.build_stock_ledger(con)
+    models.build_stock_ledger(con)
     rows = one(con, """SELECT day, opening_units, received, shipped, returned, transferred, adjusted, closing_units
                        FROM marts.stock_ledger ORDER BY day""")
     assert rows == [
@@ -218,7 +218,7 @@ def test_reconciliation_expected_difference_value_and_causes(counted_world):
         snapshot(2, "D", "WH1", 97),   # small loss on a counted day
         snapshot(2, "E", "WH1", 160),  # nothing explains 60
     ])
-    sql.build_all(con)
+    models.build_all(con)
     assert recon(con, "A")[:6] == (130, 130, 0, 0.0, True, None)
     assert recon(con, "B")[2:6] == (-7, -14.0, False, "shipment not posted")  # 7 × 4 USD × 0.5
     assert recon(con, "C")[5] == "unrecorded receipt" and recon(con, "C")[6].startswith("receipt R")
@@ -231,16 +231,16 @@ def test_reconciliation_expected_difference_value_and_causes(counted_world):
 def test_tolerance_is_units_or_percent_of_expected_whichever_is_larger(counted_world):
     con = counted_world
     insert(con, "stock_snapshots", [snapshot(2, "A", "WH1", 102), snapshot(2, "B", "WH1", 97)])
-    sql.build_all(con, rec=ReconciliationSettings(tolerance_units=2, tolerance_pct=0.0))
+    models.build_all(con, rec=ReconciliationSettings(tolerance_units=2, tolerance_pct=0.0))
     assert (recon(con, "A")[4], recon(con, "B")[4]) == (True, False)
-    sql.build_reconciliation(con, ReconciliationSettings(tolerance_units=0, tolerance_pct=0.03))
+    models.build_reconciliation(con, ReconciliationSettings(tolerance_units=0, tolerance_pct=0.03))
     assert (recon(con, "A")[4], recon(con, "B")[4]) == (True, True)
 
 
 def test_a_wrong_count_is_found_and_its_reversal_named(counted_world):
     con = counted_world
     insert(con, "stock_snapshots", [snapshot(2, "A", "WH1", 88), snapshot(3, "A", "WH1", 100)])
-    sql.build_all(con)
+    models.build_all(con)
     assert recon(con, "A")[2:6] == (-12, -24.0, False, "count error")
     assert recon(con, "A", 3)[2:] [:1] == (12,) and recon(con, "A", 3)[5] == "count error corrected"
 
@@ -248,10 +248,10 @@ def test_a_wrong_count_is_found_and_its_reversal_named(counted_world):
 def test_a_back_dated_movement_is_picked_up_on_the_next_run(counted_world):
     con = counted_world
     insert(con, "stock_snapshots", [snapshot(2, "A", "WH1", 90)])
-    sql.build_all(con)
+    models.build_all(con)
     assert recon(con, "A")[2] == -10
     insert(con, "stock_adjustments", [adjustment(1, "A", "WH1", -10, "damage")])  # arrives late
-    sql.build_all(con)
+    models.build_all(con)
     assert recon(con, "A")[2:5] == (0, 0.0, True)
 
 
@@ -270,11 +270,11 @@ def test_oversell_risk_and_events(con):
         {"channel_id": "etsy", "channel_sku": "ETSY-A", "sku": "A", "listed_quantity": 5, "as_of": day(2)},
         {"channel_id": "shop", "channel_sku": "A", "sku": "A", "listed_quantity": 0, "as_of": day(2)},
     ])
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT channel_id, order_id, ats_at_start_of_day FROM marts.oversell_events") == [("etsy", "LATE", 0)]
     assert one(con, "SELECT channel_id, channel_sku, listed_quantity, ats_units, excess_units FROM marts.oversell_risk") == [
         ("etsy", "ETSY-A", 5, 0, 5)]
-    feed = sql.channel_feed_rows(con)
+    feed = models.channel_feed_rows(con)
     assert feed.select("channel_id", "channel_sku", "quantity").rows() == [("etsy", "ETSY-A", 0), ("shop", "A", 0)]
 
 
@@ -286,7 +286,7 @@ def test_order_exceptions_shipped_unpaid_and_after_cancellation(con):
     cancelled = order_line("shop", "A", 1, n=1, status="cancelled", cancelled=True, order_id="CXL")
     insert(con, "order_lines", [unpaid, cancelled, order_line("shop", "A", 1, n=1, status="shipped", shipped=True)])
     insert(con, "fulfillment_events", [shipment(cancelled, 2, "WH1")])
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT exception, order_id FROM marts.order_exceptions ORDER BY 1") == [
         ("shipped after cancellation", "CXL"), ("shipped, not paid", "UNPAID")]
 
@@ -297,5 +297,5 @@ def test_no_location_serving_a_channel_is_an_exception(con):
     insert(con, "products", [product("A")])
     insert(con, "stock_snapshots", [snapshot(0, "A", "WH1", 20)])
     insert(con, "order_lines", [order_line("popup", "A", 1, n=0, order_id="P1")])
-    sql.build_all(con)
+    models.build_all(con)
     assert one(con, "SELECT exception, order_id FROM marts.order_exceptions") == [("no location serves the channel", "P1")]
