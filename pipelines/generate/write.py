@@ -170,6 +170,16 @@ def _write_split(frame: pl.DataFrame, entity: str, keys: list[str], locate, tall
         tally.add(entity, parts[name], rows)
 
 
+def _location_day_file(sim: Simulation, folder: Path, prefix: str):
+    """``locate(location index, day)`` for :func:`_write_split`: one file per location and
+    day, ``folder/<location_id>/<prefix>_<YYYY-MM-DD>.csv``, tallied per location."""
+    def locate(loc: int, d: int) -> tuple[Path, str]:
+        loc_id = sim.cat.locations[loc].location_id
+        return folder / loc_id / f"{prefix}_{_day_name(sim, d)}.csv", loc_id
+
+    return locate
+
+
 def write_master(sim: Simulation, out: Path, tally: Tally) -> None:
     for entity, frame in sim.cat.frames.items():
         rows = write_canonical(frame, entity, out / entity / f"{entity}.csv")
@@ -466,12 +476,8 @@ def write_fulfillment(sim: Simulation, out: Path, tally: Tally, order_ids: pl.Se
             }))
         frame = pl.concat(frames).sort("_loc", "_day", "event_at", "shipment_id", "line_id",
                                        "event_type", maintain_order=True)
-        def locate(loc, d):
-            loc_id = cat.locations[loc].location_id
-            return (out / "fulfillment_events" / loc_id / f"shipments_{_day_name(sim, d)}.csv",
-                    loc_id)
-
-        _write_split(frame, "fulfillment_events", ["_loc", "_day"], locate, tally)
+        _write_split(frame, "fulfillment_events", ["_loc", "_day"],
+                     _location_day_file(sim, out / "fulfillment_events", "shipments"), tally)
 
 
 def write_returns(sim: Simulation, out: Path, tally: Tally, order_ids: pl.Series,
@@ -536,6 +542,7 @@ def write_stock(sim: Simulation, out: Path, tally: Tally) -> None:
     cnt_key, cnt_qty = cnt_key[order], cnt["cqty"][order]
     skus = pl.Series(cat.sku)
     eod = 23 * 3600 + 59 * 60 + 59
+    snapshot_file = _location_day_file(sim, out / "stock_snapshots", "stock")
     for li, loc in enumerate(cat.locations):
         for lo in range(0, cat.days, CHUNK_DAYS):
             hi = min(cat.days, lo + CHUNK_DAYS)
@@ -565,9 +572,8 @@ def write_stock(sim: Simulation, out: Path, tally: Tally) -> None:
                 "counted_at": _ts(sim, t),
                 "_day": d,
             })
-            _write_split(frame, "stock_snapshots", ["_day"], lambda day, loc=loc: (
-                out / "stock_snapshots" / loc.location_id / f"stock_{_day_name(sim, day)}.csv",
-                loc.location_id), tally)
+            _write_split(frame, "stock_snapshots", ["_day"],
+                         lambda day, li=li: snapshot_file(li, day), tally)
     a = sim.adjustments
     if len(a["qty"]):
         frame = pl.DataFrame({
@@ -581,12 +587,8 @@ def write_stock(sim: Simulation, out: Path, tally: Tally) -> None:
             "adjusted_at": _ts(sim, a["at"]),
             "_day": a["at"] // DAY, "_loc": a["loc"],
         }).sort("_loc", "_day", "adjusted_at", "adjustment_id")
-        def locate(li, d):
-            loc_id = cat.locations[li].location_id
-            return (out / "stock_adjustments" / loc_id / f"adjustments_{_day_name(sim, d)}.csv",
-                    loc_id)
-
-        _write_split(frame, "stock_adjustments", ["_loc", "_day"], locate, tally)
+        _write_split(frame, "stock_adjustments", ["_loc", "_day"],
+                     _location_day_file(sim, out / "stock_adjustments", "adjustments"), tally)
 
 
 def write_purchasing(sim: Simulation, out: Path, tally: Tally) -> None:
