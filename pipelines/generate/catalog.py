@@ -120,11 +120,91 @@ def _price_point(eur: np.ndarray) -> np.ndarray:
     return np.where(eur < 20, np.floor(eur) + 0.99, np.round(eur / 5) * 5 - 0.01)
 
 
+@dataclass
+class _Suppliers:
+    """Supplier master data, one entry per supplier."""
+
+    ids: list[str]  # SUP-001 …
+    names: list[str]
+    currency: np.ndarray  # str, the currency the supplier invoices in
+    country: np.ndarray  # str, ISO country code
+    lead_mean: np.ndarray  # days
+    lead_sd: np.ndarray  # days
+    mov: np.ndarray  # minimum order value, supplier currency
+    weekdays: np.ndarray  # bool (n_sup, 7), Monday first: the days it takes orders
+    review: np.ndarray  # int, days between order days
+    late_prob: np.ndarray  # hidden: share of POs arriving late
+    short_prob: np.ndarray  # hidden: share of POs received short
+
+
+@dataclass
+class _Products:
+    """Product master data, one entry per SKU (bundles included)."""
+
+    is_bundle: np.ndarray  # bool
+    category: np.ndarray  # int index into CATEGORIES
+    supplier: np.ndarray  # int index into the suppliers, -1 for bundles
+    list_price: np.ndarray  # EUR per unit, a retail price point
+    unit_cost: np.ndarray  # supplier currency per unit (NaN for bundles once composed)
+    case_pack: np.ndarray  # units per case
+    moq: np.ndarray  # minimum order quantity, units
+    launch_day: np.ndarray  # day index (negative: launched before the window)
+    discontinue_day: np.ndarray  # day index; FAR when not discontinued
+    lead_override: np.ndarray  # days, NaN when the supplier's lead time applies
+    demand_class: np.ndarray  # int index into DEMAND_CLASSES
+    line_rate: np.ndarray  # mean order lines per day across channels (before seasonality)
+    trend: np.ndarray  # yearly log-growth of demand
+    planner_bias: np.ndarray  # planner's misjudgement of demand (multiplier, hidden)
+
+
+FAR = 10**6  # discontinue day of a product that is never discontinued
+
+
 def build_catalog(
     rng: np.random.Generator, *, skus: int, warehouses: int, channels: int, start: date,
     days: int,
 ) -> Catalog:
-    """Draw suppliers, products, bundles, locations, channels and listings."""
+    """Draw suppliers, products, bundles, locations, channels and listings.
+
+    The draws happen in a fixed order (suppliers, products, launches, demand, bundles,
+    listings, channel SKUs, names, supplier SKUs): reordering them changes every file the
+    same seed writes.
+    """
+    _check_sizes(skus=skus, warehouses=warehouses, channels=channels)
+    sup = _draw_suppliers(rng, skus)
+    prod = _draw_products(rng, skus, days, sup)
+    comp_ptr, comp_idx, comp_units = _compose_bundles(rng, prod)
+    specs, locations, chan_locs = _locations_and_channels(warehouses, channels)
+    listed, share = _draw_listings(rng, specs, prod.demand_class)
+    stocked = _stocked(len(locations), chan_locs, listed, prod.is_bundle, comp_ptr, comp_idx)
+    sku = np.array([f"SKU-{i + 1:05d}" for i in range(skus)])
+    channel_skus = _channel_skus(rng, specs, listed, sku)
+    names = _product_names(rng, prod.category, prod.is_bundle)
+    channel_skus = _name_keyed(channel_skus, specs, names)
+    return Catalog(
+        start=start, days=days, sku=sku, category=prod.category, supplier=prod.supplier,
+        is_bundle=prod.is_bundle, list_price_eur=prod.list_price, unit_cost=prod.unit_cost,
+        case_pack=prod.case_pack.astype(np.int64), moq=prod.moq.astype(np.int64),
+        launch_day=prod.launch_day, discontinue_day=prod.discontinue_day,
+        lead_time_override=prod.lead_override, demand_class=prod.demand_class,
+        line_rate=prod.line_rate, trend=prod.trend, planner_bias=prod.planner_bias,
+        comp_ptr=comp_ptr, comp_idx=comp_idx, comp_units=comp_units,
+        sup_currency=sup.currency, sup_lead_mean=sup.lead_mean, sup_lead_sd=sup.lead_sd,
+        sup_weekdays=sup.weekdays, sup_review=sup.review, sup_mov=sup.mov,
+        sup_late_prob=sup.late_prob, sup_short_prob=sup.short_prob,
+        locations=locations, channels=specs, chan_locs=chan_locs, stocked=stocked,
+        listed=listed, share=share, channel_skus=_without_sku(channel_skus, specs, names),
+        frames={
+            "products": _products_frame(rng, start, sku, names, prod, sup),
+            "bundle_components": _bundle_components_frame(sku, prod.is_bundle, comp_ptr,
+                                                          comp_idx, comp_units),
+            "suppliers": _suppliers_frame(sup),
+        } | _network_frames(specs, locations, chan_locs),
+    )
+
+
+def _check_sizes(*, skus: int, warehouses: int, channels: int) -> None:
+    """Refuse sizes the generator cannot honour, naming the option and its range."""
     if not 1 <= channels <= len(CHANNELS):
         raise ValueError(f"channels must be between 1 and {len(CHANNELS)}, got {channels}")
     if warehouses < 1:
@@ -132,7 +212,10 @@ def build_catalog(
     if skus < 10:
         raise ValueError(f"skus must be at least 10, got {skus}")
 
-    # -- suppliers ---------------------------------------------------------------------
+
+def _draw_suppliers(rng: np.random.Generator, skus: int) -> _Suppliers:
+    """About one supplier per 35 SKUs (8–20), every region at least once. Overseas (CNY)
+    suppliers take one order every two weeks, the others orders on 1–3 weekdays."""
     n_sup = int(np.clip(round(skus / 35), 8, 20))
     region = rng.choice(len(_SUPPLIER_REGIONS), n_sup, p=[r[2] for r in _SUPPLIER_REGIONS])
     region[: len(_SUPPLIER_REGIONS)] = np.arange(len(_SUPPLIER_REGIONS))  # every region once
@@ -164,16 +247,24 @@ def build_catalog(
         f"{_SUPPLIER_NAMES[name_idx[i]]} {_SUPPLIER_TRADES[rng.integers(0, len(_SUPPLIER_TRADES))]}"
         f" {_SUPPLIER_FORMS[sup_currency[i]]}" for i in range(n_sup)
     ]
-    sup_ids = [f"SUP-{i + 1:03d}" for i in range(n_sup)]
+    return _Suppliers(
+        ids=[f"SUP-{i + 1:03d}" for i in range(n_sup)], names=sup_names,
+        currency=sup_currency, country=sup_country, lead_mean=sup_lead_mean,
+        lead_sd=sup_lead_sd, mov=sup_mov, weekdays=sup_weekdays, review=sup_review,
+        late_prob=sup_late_prob, short_prob=sup_short_prob,
+    )
 
-    # -- products ----------------------------------------------------------------------
-    n = skus
-    n_bundle = max(1, round(0.05 * n))
+
+def _draw_products(rng: np.random.Generator, n: int, days: int,
+                   sup: _Suppliers) -> _Products:
+    """``n`` SKUs, ~5 % of them bundles (composed later): category, supplier, price, cost,
+    case pack and MOQ, then launches and discontinuations, then demand class and rates."""
     is_bundle = np.zeros(n, bool)
-    is_bundle[rng.choice(n, n_bundle, replace=False)] = True
+    is_bundle[rng.choice(n, max(1, round(0.05 * n)), replace=False)] = True
     cat_w = np.array([c.weight for c in CATEGORIES])
     category = rng.choice(len(CATEGORIES), n, p=cat_w / cat_w.sum())
     # each category buys from a few suppliers; a supplier may serve several categories
+    n_sup = len(sup.ids)
     cat_suppliers = [rng.choice(n_sup, min(n_sup, 3), replace=False) for _ in CATEGORIES]
     supplier = np.array([cat_suppliers[c][rng.integers(0, len(cat_suppliers[c]))]
                          for c in category])
@@ -185,7 +276,7 @@ def build_catalog(
     cr_hi = np.array([CATEGORIES[c].cost_ratio[1] for c in category])
     cost_eur = list_price / 1.19 * rng.uniform(cr_lo, cr_hi)  # cost against the net price
     fx0 = {"EUR": 1.0} | {k: v[0] for k, v in FX_WALKS.items()}
-    cost_rate = np.array([fx0[sup_currency[s]] if s >= 0 else 1.0 for s in supplier])
+    cost_rate = np.array([fx0[sup.currency[s]] if s >= 0 else 1.0 for s in supplier])
     unit_cost = np.round(cost_eur / cost_rate, 2)
     # cheap items come in bigger cases
     case_pack = np.array([
@@ -197,21 +288,38 @@ def build_catalog(
     moq = case_pack * rng.choice([1, 1, 2, 4, 10], n)
     case_pack[is_bundle] = 1
     moq[is_bundle] = 1
+    launch_day, discontinue_day, lead_override = _draw_launches(
+        rng, n, days, is_bundle, supplier, sup.lead_mean)
+    demand_class, line_rate, trend, planner_bias = _draw_demand(rng, n, is_bundle)
+    return _Products(
+        is_bundle=is_bundle, category=category, supplier=supplier, list_price=list_price,
+        unit_cost=unit_cost, case_pack=case_pack, moq=moq, launch_day=launch_day,
+        discontinue_day=discontinue_day, lead_override=lead_override,
+        demand_class=demand_class, line_rate=line_rate, trend=trend, planner_bias=planner_bias,
+    )
 
-    # launches and discontinuations: ~15% launch inside the window, ~7% are discontinued
+
+def _draw_launches(rng: np.random.Generator, n: int, days: int, is_bundle: np.ndarray,
+                   supplier: np.ndarray, sup_lead_mean: np.ndarray):
+    """Launch and discontinue day indices and lead-time overrides (days, NaN = none):
+    ~15 % launch inside the window, ~7 % are discontinued (90+ days after launch, a week
+    before the end at the latest), ~5 % are made to order (1.3–2× the supplier's lead)."""
     launch_day = -rng.integers(30, 1500, n)
     new = rng.random(n) < 0.15
     launch_day[new] = rng.integers(0, max(1, days - 14), new.sum())
-    far = 10**6
-    discontinue_day = np.full(n, far)
+    discontinue_day = np.full(n, FAR)
     gone = (rng.random(n) < 0.07) & (launch_day + 90 < days - 7)
     discontinue_day[gone] = rng.integers(launch_day[gone] + 90, days - 7) if gone.any() else []
     lead_override = np.full(n, np.nan)
     made_to_order = (rng.random(n) < 0.05) & ~is_bundle
     lead_override[made_to_order] = np.round(
         sup_lead_mean[supplier[made_to_order]] * rng.uniform(1.3, 2.0, made_to_order.sum()), 0)
+    return launch_day, discontinue_day, lead_override
 
-    # demand classes and rates
+
+def _draw_demand(rng: np.random.Generator, n: int, is_bundle: np.ndarray):
+    """Demand class (CLASS_SHARES), mean order lines per day (CLASS_LINE_RATES, halved for
+    kits), yearly log-growth trend and the planners' hidden bias (a multiplier)."""
     demand_class = rng.choice(len(DEMAND_CLASSES), n, p=CLASS_SHARES)
     rate_lo = np.array([CLASS_LINE_RATES[c][0] for c in demand_class])
     rate_hi = np.array([CLASS_LINE_RATES[c][1] for c in demand_class])
@@ -219,8 +327,15 @@ def build_catalog(
     line_rate[is_bundle] *= 0.5  # kits sell less than their parts
     trend = np.clip(rng.normal(0.03, 0.25, n), -0.6, 0.7)
     planner_bias = np.exp(rng.normal(0.0, 0.3, n))
+    return demand_class, line_rate, trend, planner_bias
 
-    # bundles: 2–4 components of the same category where possible
+
+def _compose_bundles(rng: np.random.Generator, prod: _Products):
+    """Each bundle gets 2–4 components of its category where possible (1–2 units each),
+    as CSR arrays over products (comp_ptr, comp_idx, comp_units; a non-bundle maps to itself
+    with 1 unit). A kit exists while all its parts do, costs nothing of its own (NaN) and is
+    priced at 88 % of its parts (EUR); ``prod`` is updated in place."""
+    n, is_bundle, category = len(prod.is_bundle), prod.is_bundle, prod.category
     singles = np.flatnonzero(~is_bundle)
     comp_lists: list[np.ndarray] = []
     units_lists: list[np.ndarray] = []
@@ -243,14 +358,18 @@ def build_catalog(
     for p in np.flatnonzero(is_bundle):
         comps = comp_idx[comp_ptr[p]:comp_ptr[p + 1]]
         units = comp_units[comp_ptr[p]:comp_ptr[p + 1]]
-        # a kit exists while all its parts do and is priced below its parts
-        launch_day[p] = max(launch_day[p], launch_day[comps].max())
-        discontinue_day[p] = min(discontinue_day[p], discontinue_day[comps].min())
-        list_price[p] = _price_point(np.array([0.88 * (list_price[comps] * units).sum()]))[0]
-        unit_cost[p] = np.nan
+        prod.launch_day[p] = max(prod.launch_day[p], prod.launch_day[comps].max())
+        prod.discontinue_day[p] = min(prod.discontinue_day[p], prod.discontinue_day[comps].min())
+        prod.list_price[p] = _price_point(np.array([0.88 * (prod.list_price[comps] * units)
+                                                    .sum()]))[0]
+        prod.unit_cost[p] = np.nan
         category[p] = category[comps[0]]
+    return comp_ptr, comp_idx, comp_units
 
-    # -- locations and channels -------------------------------------------------------
+
+def _locations_and_channels(warehouses: int, channels: int):
+    """The first ``channels`` channel specs, ``warehouses`` fulfilment centres (plus the store
+    when the POS channel is in) and, per channel, its location indices by priority."""
     specs = list(CHANNELS[:channels])
     wh = [WAREHOUSES[i] if i < len(WAREHOUSES) else
           LocationSpec(f"wh_{i + 1:02d}", f"Fulfilment centre {i + 1}", "warehouse", "DE",
@@ -264,9 +383,15 @@ def build_catalog(
         else:
             prefs = [i % warehouses for i in CHANNEL_WAREHOUSES[c.channel_id]]
             chan_locs.append(list(dict.fromkeys(prefs)))
+    return specs, locations, chan_locs
 
-    # listings: the web shop lists everything; B2B prefers the bulky erratic/lumpy SKUs
-    n_chan = len(specs)
+
+def _draw_listings(rng: np.random.Generator, specs: list[ChannelSpec],
+                   demand_class: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which channel lists which SKU (bool (n_chan, n_prod)) and each channel's share of a
+    SKU's order lines (float, summing to 1 per SKU): the web shop lists everything; B2B
+    prefers the bulky erratic/lumpy SKUs."""
+    n, n_chan = len(demand_class), len(specs)
     listed = np.zeros((n_chan, n), bool)
     for ci, c in enumerate(specs):
         p_list = np.full(n, c.list_share)
@@ -277,11 +402,14 @@ def build_catalog(
     affinity = rng.uniform(0.5, 1.5, (n_chan, n))
     weights = np.array([c.weight for c in specs])[:, None]
     raw_share = listed * weights * affinity
-    share = raw_share / raw_share.sum(axis=0, keepdims=True)
+    return listed, raw_share / raw_share.sum(axis=0, keepdims=True)
 
-    # a location stocks a product when a channel it serves lists it (or a kit using it)
-    n_loc = len(locations)
-    stocked = np.zeros((n_loc, n), bool)
+
+def _stocked(n_loc: int, chan_locs: list[list[int]], listed: np.ndarray, is_bundle: np.ndarray,
+             comp_ptr: np.ndarray, comp_idx: np.ndarray) -> np.ndarray:
+    """bool (n_loc, n_prod): a location stocks a product when a channel it serves lists it
+    (or a kit using it); bundles themselves are never stocked."""
+    stocked = np.zeros((n_loc, len(is_bundle)), bool)
     for ci, locs in enumerate(chan_locs):
         for li in locs:
             stocked[li] |= listed[ci]
@@ -289,65 +417,87 @@ def build_catalog(
         comps = comp_idx[comp_ptr[p]:comp_ptr[p + 1]]
         stocked[:, comps] |= stocked[:, [p]]
     stocked[:, is_bundle] = False
+    return stocked
 
-    sku = np.array([f"SKU-{i + 1:05d}" for i in range(n)])
-    channel_skus = _channel_skus(rng, specs, listed, sku)
 
-    cat = CATEGORIES
+def _product_names(rng: np.random.Generator, category: np.ndarray,
+                   is_bundle: np.ndarray) -> np.ndarray:
+    """Names like "Nordic Throw, Sage" from the category's nouns and variants; a bundle is
+    a "<noun> Gift Set"."""
+    cat, n = CATEGORIES, len(category)
     noun_idx = rng.integers(0, 100, n)
     var_idx = rng.integers(0, 100, n)
     style = np.array(["Classic", "Essential", "Heritage", "Studio", "Nordic", "Everyday",
                       "Premium", "Organic", "Urban", "Alpine"])[rng.integers(0, 10, n)]
-    names = np.array([
+    return np.array([
         (f"{cat[category[p]].nouns[noun_idx[p] % len(cat[category[p]].nouns)]} Gift Set"
          if is_bundle[p] else
          f"{style[p]} {cat[category[p]].nouns[noun_idx[p] % len(cat[category[p]].nouns)]}, "
          f"{cat[category[p]].variants[var_idx[p] % len(cat[category[p]].variants)]}")
         for p in range(n)
     ])
-    channel_skus = _name_keyed(channel_skus, specs, names)
+
+
+def _products_frame(rng: np.random.Generator, start: date, sku: np.ndarray, names: np.ndarray,
+                    prod: _Products, sup: _Suppliers) -> pl.DataFrame:
+    """The canonical products frame (prices EUR, costs in the supplier's currency); draws
+    the suppliers' own SKU numbers."""
+    n, supplier = len(sku), prod.supplier
     start_ord = start.toordinal()
 
     def as_date(days_idx: np.ndarray, valid: np.ndarray) -> pl.Series:
         return pl.Series([date.fromordinal(start_ord + int(d)) if v else None
                           for d, v in zip(days_idx, valid)], dtype=pl.Date)
 
-    products = pl.DataFrame({
+    return pl.DataFrame({
         "sku": sku,
         "name": names,
-        "category": [cat[c].name for c in category],
-        "supplier_id": [sup_ids[s] if s >= 0 else None for s in supplier],
-        "supplier_sku": [f"{sup_ids[s][-3:]}-{rng.integers(10000, 99999)}" if s >= 0 else None
+        "category": [CATEGORIES[c].name for c in prod.category],
+        "supplier_id": [sup.ids[s] if s >= 0 else None for s in supplier],
+        "supplier_sku": [f"{sup.ids[s][-3:]}-{rng.integers(10000, 99999)}" if s >= 0 else None
                          for s in supplier],
-        "unit_cost": unit_cost,
-        "cost_currency": [sup_currency[s] if s >= 0 else None for s in supplier],
-        "list_price": list_price,
+        "unit_cost": prod.unit_cost,
+        "cost_currency": [sup.currency[s] if s >= 0 else None for s in supplier],
+        "list_price": prod.list_price,
         "price_currency": "EUR",
-        "case_pack": case_pack,
-        "moq": moq,
-        "is_bundle": is_bundle,
-        "launched_on": as_date(launch_day, np.ones(n, bool)),
-        "discontinued_on": as_date(discontinue_day, discontinue_day < far),
-        "lead_time_days": lead_override,
+        "case_pack": prod.case_pack,
+        "moq": prod.moq,
+        "is_bundle": prod.is_bundle,
+        "launched_on": as_date(prod.launch_day, np.ones(n, bool)),
+        "discontinued_on": as_date(prod.discontinue_day, prod.discontinue_day < FAR),
+        "lead_time_days": prod.lead_override,
     }, schema_overrides={"case_pack": pl.Int32, "moq": pl.Int32}).with_columns(
         pl.col("unit_cost").fill_nan(None), pl.col("lead_time_days").fill_nan(None)
     )
+
+
+def _bundle_components_frame(sku, is_bundle, comp_ptr, comp_idx, comp_units) -> pl.DataFrame:
+    """One row per bundle × component: units of the component in one bundle."""
     bundle_rows = [(sku[p], sku[comp_idx[j]], int(comp_units[j]))
                    for p in np.flatnonzero(is_bundle) for j in range(comp_ptr[p], comp_ptr[p + 1])]
-    bundle_components = pl.DataFrame(bundle_rows, orient="row", schema={
+    return pl.DataFrame(bundle_rows, orient="row", schema={
         "bundle_sku": pl.String, "component_sku": pl.String, "units_per_bundle": pl.Int32})
-    suppliers = pl.DataFrame({
-        "supplier_id": sup_ids,
-        "name": sup_names,
-        "currency": sup_currency,
-        "lead_time_days_mean": sup_lead_mean,
-        "lead_time_days_sd": sup_lead_sd,
+
+
+def _suppliers_frame(sup: _Suppliers) -> pl.DataFrame:
+    """The canonical suppliers frame (lead times in days, MOV in the supplier's currency)."""
+    return pl.DataFrame({
+        "supplier_id": sup.ids,
+        "name": sup.names,
+        "currency": sup.currency,
+        "lead_time_days_mean": sup.lead_mean,
+        "lead_time_days_sd": sup.lead_sd,
         "order_weekdays": [",".join(WEEKDAYS[d] for d in np.flatnonzero(row))
-                           for row in sup_weekdays],
-        "review_period_days": sup_review.astype(np.int32),
-        "min_order_value": sup_mov,
-        "country": sup_country,
+                           for row in sup.weekdays],
+        "review_period_days": sup.review.astype(np.int32),
+        "min_order_value": sup.mov,
+        "country": sup.country,
     })
+
+
+def _network_frames(specs: list[ChannelSpec], locations: list[LocationSpec],
+                    chan_locs: list[list[int]]) -> dict[str, pl.DataFrame]:
+    """The canonical locations, channels and channel_locations frames."""
     locations_frame = pl.DataFrame({
         "location_id": [l.location_id for l in locations],
         "name": [l.name for l in locations],
@@ -369,25 +519,8 @@ def build_catalog(
         orient="row",
         schema={"channel_id": pl.String, "location_id": pl.String, "priority": pl.Int32},
     )
-
-    return Catalog(
-        start=start, days=days, sku=sku, category=category, supplier=supplier,
-        is_bundle=is_bundle, list_price_eur=list_price, unit_cost=unit_cost,
-        case_pack=case_pack.astype(np.int64), moq=moq.astype(np.int64), launch_day=launch_day,
-        discontinue_day=discontinue_day, lead_time_override=lead_override,
-        demand_class=demand_class, line_rate=line_rate, trend=trend, planner_bias=planner_bias,
-        comp_ptr=comp_ptr, comp_idx=comp_idx, comp_units=comp_units,
-        sup_currency=sup_currency, sup_lead_mean=sup_lead_mean, sup_lead_sd=sup_lead_sd,
-        sup_weekdays=sup_weekdays, sup_review=sup_review, sup_mov=sup_mov,
-        sup_late_prob=sup_late_prob, sup_short_prob=sup_short_prob,
-        locations=locations, channels=specs, chan_locs=chan_locs, stocked=stocked,
-        listed=listed, share=share, channel_skus=_without_sku(channel_skus, specs, names),
-        frames={
-            "products": products, "bundle_components": bundle_components,
-            "suppliers": suppliers, "locations": locations_frame, "channels": channels_frame,
-            "channel_locations": channel_locations,
-        },
-    )
+    return {"locations": locations_frame, "channels": channels_frame,
+            "channel_locations": channel_locations}
 
 
 def _ean13(numbers: np.ndarray) -> pl.Series:

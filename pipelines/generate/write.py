@@ -170,6 +170,16 @@ def _write_split(frame: pl.DataFrame, entity: str, keys: list[str], locate, tall
         tally.add(entity, parts[name], rows)
 
 
+def _location_day_file(sim: Simulation, folder: Path, prefix: str):
+    """``locate(location index, day)`` for :func:`_write_split`: one file per location and
+    day, ``folder/<location_id>/<prefix>_<YYYY-MM-DD>.csv``, tallied per location."""
+    def locate(loc: int, d: int) -> tuple[Path, str]:
+        loc_id = sim.cat.locations[loc].location_id
+        return folder / loc_id / f"{prefix}_{_day_name(sim, d)}.csv", loc_id
+
+    return locate
+
+
 def write_master(sim: Simulation, out: Path, tally: Tally) -> None:
     for entity, frame in sim.cat.frames.items():
         rows = write_canonical(frame, entity, out / entity / f"{entity}.csv")
@@ -257,141 +267,172 @@ def write_orders(sim: Simulation, out: Path, tally: Tally, pool: pl.DataFrame,
                  order_ids: pl.Series, line_ids: pl.Series, tracking: pl.Series,
                  channel: int | None = None) -> None:
     """Daily order exports per channel (all, or only the ``channel``-th); see the module
-    docstring."""
-    cat, ln, o = sim.cat, sim.lines, sim.orders
-    end = cat.days
-    names = pl.Series(cat.frames["products"]["name"])
-    skus = pl.Series(cat.sku)
-    csku = cat.channel_skus["channel_sku"]
-    carriers = pl.Series([c.name for c in CARRIERS], dtype=pl.String)
+    docstring. Rows are built a week of exports at a time (ORDER_CHUNK_DAYS)."""
+    cat = sim.cat
     for ci, c in enumerate(cat.channels):
         if channel is not None and ci != channel:
             continue
-        li = np.flatnonzero(ln["chan"] == ci)
+        li = np.flatnonzero(sim.lines["chan"] == ci)
         if not len(li):
             continue
-        oi = ln["order"][li]
-        ev = {k: np.where(o[k][oi] >= 0, o[k][oi] // DAY, -1)
-              for k in ("ordered", "paid", "cancelled", "shipped", "delivered")}
-        kinds = ["ordered", "paid", "cancelled"]
-        if c.channel_type != "pos":
-            kinds.append("shipped")
-            if c.reports_delivery:
-                kinds.append("delivered")
-        pairs = np.concatenate([np.stack([np.arange(len(li)), ev[k]], 1) for k in kinds])
-        pairs = pairs[(pairs[:, 1] >= 0) & (pairs[:, 1] < end)]
-        key = np.unique(pairs[:, 1] * len(li) + pairs[:, 0])  # by day, then line
-        ex_day, ex_pos = key // len(li), key % len(li)
+        ex_day, ex_pos = _export_rows(sim, c, li)
         writer = _order_writer(c.channel_type)
-        for lo in range(0, end, ORDER_CHUNK_DAYS):
+        for lo in range(0, cat.days, ORDER_CHUNK_DAYS):
             sel = (ex_day >= lo) & (ex_day < lo + ORDER_CHUNK_DAYS)
             if not sel.any():
                 continue
-            dd, pp = ex_day[sel], ex_pos[sel]
-            L, Oi = li[pp], oi[pp]
-            eod = (dd + 1) * DAY  # an export shows what happened before the end of its day
+            dd, lines = ex_day[sel], li[ex_pos[sel]]
+            frame = _order_export_frame(sim, c, pool, order_ids, line_ids, tracking, dd, lines)
+            _write_order_exports(sim, out / "orders" / c.channel_id, c, writer, frame, dd,
+                                 tally)
 
-            def seen(k):
-                t = o[k][Oi]
-                return np.where((t >= 0) & (t < eod), t, -1)
 
-            paid, canc, ship, deliv = seen("paid"), seen("cancelled"), seen("shipped"), \
-                seen("delivered")
-            if c.channel_type == "pos":  # a till sale is paid and handed over at once
-                ship, deliv = o["shipped"][Oi], o["delivered"][Oi]
-            if not c.reports_delivery:
-                deliv = np.full(len(dd), -1)
-            status = np.where(deliv >= 0, 4, np.where(ship >= 0, 3, np.where(
-                canc >= 0, 2, np.where(paid >= 0, 1, 0))))
-            updated = np.maximum.reduce([o["ordered"][Oi], paid, canc, ship, deliv])
-            cust = o["customer"][Oi]
-            has_c = cust >= 0
-            people = pool[np.where(has_c, cust, 0)]
-            people = people.select(
-                pl.when(pl.Series(has_c)).then(pl.col(col)).alias(col)
-                for col in people.columns)
-            carrier_i = o["carrier"][Oi]
-            shipped_now = ship >= 0
-            loc_known = c.channel_type in ("shopify", "pos", "b2b")
-            frame = pl.DataFrame({
-                "channel_id": pl.repeat(c.channel_id, len(dd), eager=True),
-                "order_id": order_ids.gather(Oi),
-                "line_id": line_ids.gather(L),
-                "channel_sku": csku.gather(ln["listing"][L]),
-                "sku": skus.gather(ln["prod"][L]),
-                "quantity": ln["qty"][L].astype(np.int32),
-                "unit_price": ln["unit_price"][L],
-                "currency": pl.repeat(c.currency, len(dd), eager=True),
-                "line_amount": ln["amount"][L],
-                "status": pl.Series(STATUS).gather(status),
-                "ordered_at": _ts(sim, o["ordered"][Oi]),
-                "paid_at": _ts(sim, paid),
-                "cancelled_at": _ts(sim, canc),
-                "shipped_at": _ts(sim, ship),
-                "delivered_at": _ts(sim, deliv),
-                "promised_ship_by": _ts(sim, o["promised"][Oi]),
-                "location_id": pl.Series([l.location_id for l in cat.locations]).gather(
-                    ln["loc"][L]) if loc_known else pl.repeat(None, len(dd), dtype=pl.String,
-                                                              eager=True),
-                "customer_key": people["customer_key"],
-                "ship_country": pl.select(pl.when(pl.Series(has_c)).then(
-                    people["ship_country"]).otherwise(pl.lit(cat.locations[ln["loc"][L][0]]
-                                                             .country))).to_series(),
-                "ship_postal_prefix": postal_prefix(people["ship_postal_code"],
-                                                    POSTAL_PREFIX_CHARS),
-                "updated_at": _ts(sim, updated),
-                "customer_id": people["customer_id"],
-                "customer_name": people["customer_name"],
-                "customer_email": people["customer_email"],
-                "ship_address1": people["ship_address1"],
-                "ship_city": people["ship_city"],
-                "ship_region": people["ship_region"],
-                "ship_postal_code": people["ship_postal_code"],
-                "shipping_amount": o["shipping"][Oi],
-                "tax_amount": o["tax"][Oi],
-                "discount_amount": ln["discount"][L],
-                "product_name": names.gather(ln["prod"][L]),
-                "carrier": pl.select(pl.when(pl.Series(shipped_now & (carrier_i >= 0))).then(
-                    carriers.gather(np.maximum(carrier_i, 0)))).to_series(),
-                "tracking_number": pl.select(pl.when(pl.Series(shipped_now)).then(
-                    tracking.gather(Oi))).to_series(),
-                "_day": dd,
-            })
-            # canonical columns the simulation does not fill (order-level money, promises)
-            frame = frame.with_columns(
-                pl.lit(None, col.polars_dtype).alias(col.name)
-                for col in ENTITIES["order_lines"].columns if col.name not in frame.columns)
-            if c.channel_type == "pos":  # walk-in customers: no address on a till receipt
-                frame = frame.with_columns(
-                    pl.lit(None, pl.String).alias(k) for k in
-                    ("ship_address1", "ship_city", "ship_region", "ship_postal_code",
-                     "ship_postal_prefix"))
-            folder = out / "orders" / c.channel_id
-            if writer is None:
-                for (d,), part in frame.partition_by("_day", as_dict=True,
-                                                     maintain_order=True).items():
-                    n = write_canonical(part.drop("_day"), "order_lines",
-                                        folder / f"orders_{_day_name(sim, int(d))}.canonical.csv")
-                    tally.add("order_lines", c.channel_id, n)
-                continue
-            write, write_many, pattern = writer
-            cols = ENTITIES["order_lines"].column_names + [
-                x for x in ORDER_EXPORT_EXTRA if x not in ENTITIES["order_lines"].column_names]
-            days = np.unique(dd)
-            file_names = [str(folder / pattern.format(date=_day_name(sim, int(d)))) for d in days]
-            if write_many is not None:
-                # a week of daily files in one call (the adapter cuts them per file)
-                frame = frame.with_columns(pl.col("_day").replace_strict(
-                    days.tolist(), file_names, return_dtype=pl.String).alias(FILE))
-                folder.mkdir(parents=True, exist_ok=True)
-                write_many(frame.select(*cols, FILE))
-            else:
-                for (d,), part in frame.partition_by("_day", as_dict=True,
-                                                     maintain_order=True).items():
-                    write_atomic(folder / pattern.format(date=_day_name(sim, int(d))),
-                                 lambda p, part=part: write(part.select(cols), p))
-            for d, n in zip(*np.unique(dd, return_counts=True)):
-                tally.add("order_lines", c.channel_id, int(n))
+def _export_rows(sim: Simulation, c, li: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which daily export shows which of the channel's lines ``li``: the day it was placed
+    and each day its status changed (paid, cancelled and, outside the till, shipped and, when
+    the channel reports it, delivered) inside the window. Returns (day index, position in
+    ``li``), ordered by day, then line."""
+    o = sim.orders
+    oi = sim.lines["order"][li]
+    ev = {k: np.where(o[k][oi] >= 0, o[k][oi] // DAY, -1)
+          for k in ("ordered", "paid", "cancelled", "shipped", "delivered")}
+    kinds = ["ordered", "paid", "cancelled"]
+    if c.channel_type != "pos":
+        kinds.append("shipped")
+        if c.reports_delivery:
+            kinds.append("delivered")
+    pairs = np.concatenate([np.stack([np.arange(len(li)), ev[k]], 1) for k in kinds])
+    pairs = pairs[(pairs[:, 1] >= 0) & (pairs[:, 1] < sim.cat.days)]
+    key = np.unique(pairs[:, 1] * len(li) + pairs[:, 0])  # by day, then line
+    return key // len(li), key % len(li)
+
+
+def _status_as_of(sim: Simulation, c, Oi: np.ndarray, dd: np.ndarray):
+    """Each export row's order as its export day ``dd`` ends: paid, cancelled, shipped and
+    delivered times (seconds since start, −1 = not yet or never), the status index into
+    STATUS and the time of the last change."""
+    o = sim.orders
+    eod = (dd + 1) * DAY  # an export shows what happened before the end of its day
+
+    def seen(k):
+        t = o[k][Oi]
+        return np.where((t >= 0) & (t < eod), t, -1)
+
+    paid, canc, ship, deliv = seen("paid"), seen("cancelled"), seen("shipped"), \
+        seen("delivered")
+    if c.channel_type == "pos":  # a till sale is paid and handed over at once
+        ship, deliv = o["shipped"][Oi], o["delivered"][Oi]
+    if not c.reports_delivery:
+        deliv = np.full(len(dd), -1)
+    status = np.where(deliv >= 0, 4, np.where(ship >= 0, 3, np.where(
+        canc >= 0, 2, np.where(paid >= 0, 1, 0))))
+    updated = np.maximum.reduce([o["ordered"][Oi], paid, canc, ship, deliv])
+    return paid, canc, ship, deliv, status, updated
+
+
+def _order_export_frame(sim: Simulation, c, pool: pl.DataFrame, order_ids: pl.Series,
+                        line_ids: pl.Series, tracking: pl.Series, dd: np.ndarray,
+                        L: np.ndarray) -> pl.DataFrame:
+    """Export rows (line ``L`` as of day ``dd``) in the canonical order_lines columns plus
+    the personal columns real exports carry (money in the channel's currency, times UTC);
+    ``_day`` is the export day. One column a line: a long function, but a flat one."""
+    cat, ln, o = sim.cat, sim.lines, sim.orders
+    Oi = ln["order"][L]
+    paid, canc, ship, deliv, status, updated = _status_as_of(sim, c, Oi, dd)
+    cust = o["customer"][Oi]
+    has_c = cust >= 0
+    people = pool[np.where(has_c, cust, 0)]
+    people = people.select(
+        pl.when(pl.Series(has_c)).then(pl.col(col)).alias(col)
+        for col in people.columns)
+    carriers = pl.Series([x.name for x in CARRIERS], dtype=pl.String)
+    carrier_i = o["carrier"][Oi]
+    shipped_now = ship >= 0
+    loc_known = c.channel_type in ("shopify", "pos", "b2b")
+    frame = pl.DataFrame({
+        "channel_id": pl.repeat(c.channel_id, len(dd), eager=True),
+        "order_id": order_ids.gather(Oi),
+        "line_id": line_ids.gather(L),
+        "channel_sku": cat.channel_skus["channel_sku"].gather(ln["listing"][L]),
+        "sku": pl.Series(cat.sku).gather(ln["prod"][L]),
+        "quantity": ln["qty"][L].astype(np.int32),
+        "unit_price": ln["unit_price"][L],
+        "currency": pl.repeat(c.currency, len(dd), eager=True),
+        "line_amount": ln["amount"][L],
+        "status": pl.Series(STATUS).gather(status),
+        "ordered_at": _ts(sim, o["ordered"][Oi]),
+        "paid_at": _ts(sim, paid),
+        "cancelled_at": _ts(sim, canc),
+        "shipped_at": _ts(sim, ship),
+        "delivered_at": _ts(sim, deliv),
+        "promised_ship_by": _ts(sim, o["promised"][Oi]),
+        "location_id": pl.Series([l.location_id for l in cat.locations]).gather(
+            ln["loc"][L]) if loc_known else pl.repeat(None, len(dd), dtype=pl.String,
+                                                      eager=True),
+        "customer_key": people["customer_key"],
+        "ship_country": pl.select(pl.when(pl.Series(has_c)).then(
+            people["ship_country"]).otherwise(pl.lit(cat.locations[ln["loc"][L][0]]
+                                                     .country))).to_series(),
+        "ship_postal_prefix": postal_prefix(people["ship_postal_code"], POSTAL_PREFIX_CHARS),
+        "updated_at": _ts(sim, updated),
+        "customer_id": people["customer_id"],
+        "customer_name": people["customer_name"],
+        "customer_email": people["customer_email"],
+        "ship_address1": people["ship_address1"],
+        "ship_city": people["ship_city"],
+        "ship_region": people["ship_region"],
+        "ship_postal_code": people["ship_postal_code"],
+        "shipping_amount": o["shipping"][Oi],
+        "tax_amount": o["tax"][Oi],
+        "discount_amount": ln["discount"][L],
+        "product_name": pl.Series(cat.frames["products"]["name"]).gather(ln["prod"][L]),
+        "carrier": pl.select(pl.when(pl.Series(shipped_now & (carrier_i >= 0))).then(
+            carriers.gather(np.maximum(carrier_i, 0)))).to_series(),
+        "tracking_number": pl.select(pl.when(pl.Series(shipped_now)).then(
+            tracking.gather(Oi))).to_series(),
+        "_day": dd,
+    })
+    # canonical columns the simulation does not fill (order-level money, promises)
+    frame = frame.with_columns(
+        pl.lit(None, col.polars_dtype).alias(col.name)
+        for col in ENTITIES["order_lines"].columns if col.name not in frame.columns)
+    if c.channel_type == "pos":  # walk-in customers: no address on a till receipt
+        frame = frame.with_columns(
+            pl.lit(None, pl.String).alias(k) for k in
+            ("ship_address1", "ship_city", "ship_region", "ship_postal_code",
+             "ship_postal_prefix"))
+    return frame
+
+
+def _write_order_exports(sim: Simulation, folder: Path, c, writer, frame: pl.DataFrame,
+                         dd: np.ndarray, tally: Tally) -> None:
+    """One file per export day in ``folder``: through the channel's adapter when it has a
+    writer (a week in one call when it can write many), else as canonical CSV."""
+    if writer is None:
+        for (d,), part in frame.partition_by("_day", as_dict=True,
+                                             maintain_order=True).items():
+            n = write_canonical(part.drop("_day"), "order_lines",
+                                folder / f"orders_{_day_name(sim, int(d))}.canonical.csv")
+            tally.add("order_lines", c.channel_id, n)
+        return
+    write, write_many, pattern = writer
+    cols = ENTITIES["order_lines"].column_names + [
+        x for x in ORDER_EXPORT_EXTRA if x not in ENTITIES["order_lines"].column_names]
+    days = np.unique(dd)
+    file_names = [str(folder / pattern.format(date=_day_name(sim, int(d)))) for d in days]
+    if write_many is not None:
+        # a week of daily files in one call (the adapter cuts them per file)
+        frame = frame.with_columns(pl.col("_day").replace_strict(
+            days.tolist(), file_names, return_dtype=pl.String).alias(FILE))
+        folder.mkdir(parents=True, exist_ok=True)
+        write_many(frame.select(*cols, FILE))
+    else:
+        for (d,), part in frame.partition_by("_day", as_dict=True,
+                                             maintain_order=True).items():
+            write_atomic(folder / pattern.format(date=_day_name(sim, int(d))),
+                         lambda p, part=part: write(part.select(cols), p))
+    for d, n in zip(*np.unique(dd, return_counts=True)):
+        tally.add("order_lines", c.channel_id, int(n))
 
 
 def write_fulfillment(sim: Simulation, out: Path, tally: Tally, order_ids: pl.Series,
@@ -435,12 +476,8 @@ def write_fulfillment(sim: Simulation, out: Path, tally: Tally, order_ids: pl.Se
             }))
         frame = pl.concat(frames).sort("_loc", "_day", "event_at", "shipment_id", "line_id",
                                        "event_type", maintain_order=True)
-        def locate(loc, d):
-            loc_id = cat.locations[loc].location_id
-            return (out / "fulfillment_events" / loc_id / f"shipments_{_day_name(sim, d)}.csv",
-                    loc_id)
-
-        _write_split(frame, "fulfillment_events", ["_loc", "_day"], locate, tally)
+        _write_split(frame, "fulfillment_events", ["_loc", "_day"],
+                     _location_day_file(sim, out / "fulfillment_events", "shipments"), tally)
 
 
 def write_returns(sim: Simulation, out: Path, tally: Tally, order_ids: pl.Series,
@@ -505,6 +542,7 @@ def write_stock(sim: Simulation, out: Path, tally: Tally) -> None:
     cnt_key, cnt_qty = cnt_key[order], cnt["cqty"][order]
     skus = pl.Series(cat.sku)
     eod = 23 * 3600 + 59 * 60 + 59
+    snapshot_file = _location_day_file(sim, out / "stock_snapshots", "stock")
     for li, loc in enumerate(cat.locations):
         for lo in range(0, cat.days, CHUNK_DAYS):
             hi = min(cat.days, lo + CHUNK_DAYS)
@@ -534,9 +572,8 @@ def write_stock(sim: Simulation, out: Path, tally: Tally) -> None:
                 "counted_at": _ts(sim, t),
                 "_day": d,
             })
-            _write_split(frame, "stock_snapshots", ["_day"], lambda day, loc=loc: (
-                out / "stock_snapshots" / loc.location_id / f"stock_{_day_name(sim, day)}.csv",
-                loc.location_id), tally)
+            _write_split(frame, "stock_snapshots", ["_day"],
+                         lambda day, li=li: snapshot_file(li, day), tally)
     a = sim.adjustments
     if len(a["qty"]):
         frame = pl.DataFrame({
@@ -550,12 +587,8 @@ def write_stock(sim: Simulation, out: Path, tally: Tally) -> None:
             "adjusted_at": _ts(sim, a["at"]),
             "_day": a["at"] // DAY, "_loc": a["loc"],
         }).sort("_loc", "_day", "adjusted_at", "adjustment_id")
-        def locate(li, d):
-            loc_id = cat.locations[li].location_id
-            return (out / "stock_adjustments" / loc_id / f"adjustments_{_day_name(sim, d)}.csv",
-                    loc_id)
-
-        _write_split(frame, "stock_adjustments", ["_loc", "_day"], locate, tally)
+        _write_split(frame, "stock_adjustments", ["_loc", "_day"],
+                     _location_day_file(sim, out / "stock_adjustments", "adjustments"), tally)
 
 
 def write_purchasing(sim: Simulation, out: Path, tally: Tally) -> None:
