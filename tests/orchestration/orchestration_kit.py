@@ -137,24 +137,34 @@ HISTORY_COLUMNS = {
 }
 
 
-def warehouse_checksums(warehouse: Path) -> dict[str, tuple[int, int]]:
-    """(rows, order-independent hash of the rows) of every core and marts table. Doubles are
-    rounded to 9 significant digits first: a parallel SUM may differ in its last bit."""
+DOUBLES = ("DOUBLE", "FLOAT", "REAL")
+
+
+def warehouse_checksums(warehouse: Path, *, skip_tables: dict[str, str] | None = None,
+                        skip_columns: dict[str, set[str]] | None = None,
+                        doubles: bool = True) -> dict[str, tuple[int, int]]:
+    """(rows, order-independent hash of the rows) of every core and marts table but the history
+    tables and columns (and ``skip_tables`` / ``skip_columns``: ``"*"`` as the table means every
+    table). Doubles are rounded to 9 significant digits first: a parallel SUM may differ in its
+    last bit. ``doubles=False`` leaves doubles out of the row hash (compare their sums)."""
+    skip_tables = {**HISTORY_TABLES, **(skip_tables or {})}
+    skip_columns = {**HISTORY_COLUMNS, **(skip_columns or {})}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         tables = con.execute("""SELECT table_schema, table_name FROM information_schema.tables
                                 WHERE table_schema IN ('core', 'marts') ORDER BY 1, 2""").fetchall()
         sums = {}
         for schema, table in tables:
-            if f"{schema}.{table}" in HISTORY_TABLES:
+            if f"{schema}.{table}" in skip_tables:
                 continue
             cols = [(c, t) for c, t in con.execute(
                 """SELECT column_name, data_type FROM information_schema.columns
                    WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position""",
                 [schema, table]).fetchall()
-                if c not in HISTORY_COLUMNS.get(f"{schema}.{table}", ())]
-            exprs = [f"printf('%.9g', {_q(c)})" if t in ("DOUBLE", "FLOAT", "REAL") else _q(c)
-                     for c, t in cols]
+                if c not in skip_columns.get(f"{schema}.{table}", ())
+                and c not in skip_columns.get("*", ())]
+            exprs = [f"printf('%.9g', {_q(c)})" if t in DOUBLES else _q(c)
+                     for c, t in cols if doubles or t not in DOUBLES] or ["1"]
             row = ", ".join(exprs)
             sums[f"{schema}.{table}"] = con.execute(
                 f"SELECT count(*), coalesce(sum(hash({row})::HUGEINT), 0) "
