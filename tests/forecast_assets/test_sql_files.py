@@ -30,10 +30,10 @@ def sql_in_python(modules: dict[Path, ast.Module]) -> list[str]:
     for path, tree in modules.items():
         docs = _docstrings(tree)
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                    and id(node) not in docs and SQL_TEXT.search(node.value)):
-                found.append(f"{path.name}:{node.lineno}")
-            elif isinstance(node, ast.JoinedStr) and SQL_TEXT.search(ast.unparse(node)):
+            literal = (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                       and id(node) not in docs and SQL_TEXT.search(node.value))
+            f_string = isinstance(node, ast.JoinedStr) and SQL_TEXT.search(ast.unparse(node))
+            if literal or f_string:
                 found.append(f"{path.name}:{node.lineno}")
     return sorted(set(found))
 
