@@ -21,7 +21,8 @@ Flow (``forecast_demand``):
 Steps 4–5 are independent per SKU; they run per chunk of ``chunk_size`` SKUs, one chunk after
 the other in this process (``backend="local"``, statsforecast ``n_jobs``; memory bounded by a
 chunk, not by the catalogue) or spread over a Dask cluster (``backend="dask"``), with the same
-result whatever the backend or chunk size.
+result whatever the backend or chunk size. Both backends are one small interface
+(:class:`forecasting.backends.Backend`), chosen once per run.
 Everything pooled across SKUs (weekday profile, category rates) is computed before chunking,
 the level-shock pool after it.
 """
@@ -29,13 +30,13 @@ the level-shock pool after it.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
+from forecasting.backends import backend_for
 from forecasting.history import impute_censored
 from forecasting.models import BASE_MODELS, CANDIDATES, Candidate, weekday_profile
 from forecasting.quantiles import (
@@ -148,6 +149,21 @@ def _statsforecast(models: list, n_jobs: int):
     return StatsForecast(models=models, freq="1d", n_jobs=n_jobs, fallback_model=HistoricAverage())
 
 
+# what a segment's selection holds per SKU (forecast_demand adds the segment)
+SELECTION_SCHEMA = {
+    "sku": pl.String,
+    "model": pl.String,
+    "cv_rmsse": pl.Float64,
+    "runner_up": pl.String,
+    "runner_up_rmsse": pl.Float64,
+    "vmr": pl.Float64,
+    # the chosen model's held-out windows: Σ (actual − forecast) and Σ forecast per
+    # window (units), for the level shock (pooled over all chunks in forecast_demand)
+    "window_error": pl.List(pl.Float64),
+    "window_forecast": pl.List(pl.Float64),
+}
+
+
 def _select_segment(
     data: pl.DataFrame,
     candidates: tuple[Candidate, ...],
@@ -166,20 +182,7 @@ def _select_segment(
     cv_skus = lengths.filter(pl.col("len") >= need)["sku"]
     names = [c.name for c in candidates]
 
-    selection = pl.DataFrame(
-        schema={
-            "sku": pl.String,
-            "model": pl.String,
-            "cv_rmsse": pl.Float64,
-            "runner_up": pl.String,
-            "runner_up_rmsse": pl.Float64,
-            "vmr": pl.Float64,
-            # the chosen model's held-out windows: Σ (actual − forecast) and Σ forecast per
-            # window (units), for the level shock (pooled over all chunks in forecast_demand)
-            "window_error": pl.List(pl.Float64),
-            "window_forecast": pl.List(pl.Float64),
-        }
-    )
+    selection = pl.DataFrame(schema=SELECTION_SCHEMA)
     if len(cv_skus):
         cv = _statsforecast([config.base_models[b]() for b in bases], n_jobs).cross_validation(
             df=sf_input.filter(pl.col("unique_id").is_in(cv_skus.implode())),
@@ -187,79 +190,8 @@ def _select_segment(
             n_windows=config.cv_windows,
             step_size=config.cv_horizon,
         )
-        first_cutoff = cv["cutoff"].min()
-        # RMSSE scale: mean squared one-day change of the uncensored history before the
-        # first cut-off (M5 definition); a flat history gets scale 1 (ranking is unaffected)
-        scale = (
-            data.filter(pl.col("date") <= first_cutoff)
-            .group_by("sku")
-            .agg(pl.col("units").diff().pow(2).mean().alias("scale"))
-            .with_columns(
-                pl.when(pl.col("scale") > 0).then("scale").otherwise(pl.lit(1.0)).alias("scale")
-            )
-        )
-        scored = (
-            _with_weekday(cv.rename({"unique_id": "sku", "ds": "date"}), profile_cv, "date")
-            .join(data.select("sku", "date", "units"), on=["sku", "date"], how="left")
-            .filter(pl.col("units").is_not_null())  # censored days are not scored
-            .with_columns([c.expr() for c in candidates])
-            .unpivot(index=["sku", "cutoff", "units"], on=names, variable_name="model",
-                     value_name="fc")
-            .group_by("sku", "model", "cutoff")
-            .agg(
-                (pl.col("units") - pl.col("fc")).pow(2).sum().alias("sse"),
-                (pl.col("units") - pl.col("fc")).sum().alias("window_error"),
-                pl.col("fc").sum().alias("fc_sum"),
-                pl.len().alias("days"),
-            )
-            .sort("sku", "model", "cutoff")
-            .group_by("sku", "model")
-            .agg(
-                (pl.col("sse").sum() / pl.col("days").sum()).alias("mse"),
-                pl.col("sse").sum(),
-                pl.col("fc_sum").sum(),
-                pl.col("window_error"),
-                pl.col("fc_sum").alias("window_forecast"),
-            )
-            .join(scale, on="sku", how="left")
-            .with_columns(
-                (pl.col("mse") / pl.col("scale")).sqrt().alias("rmsse"),
-                pl.col("model")
-                .replace_strict(names, list(range(len(names))), return_dtype=pl.Int32)
-                .alias("order"),
-            )
-            .with_columns(
-                # the default candidate competes with its score shrunk by the margin
-                pl.when(pl.col("order") == 0)
-                .then(pl.col("rmsse") * (1 - config.selection_margin))
-                .otherwise("rmsse")
-                .alias("rank_score")
-            )
-            .sort("sku", "rank_score", "order")
-        )
-        hist_vmr = _history_vmr(data, config.vmr_max)
-        selection = (
-            scored.group_by("sku", maintain_order=True)
-            .agg(
-                pl.col("model").first(),
-                pl.col("rmsse").first().alias("cv_rmsse"),
-                pl.col("model").get(1, null_on_oob=True).alias("runner_up"),
-                pl.col("rmsse").get(1, null_on_oob=True).alias("runner_up_rmsse"),
-                pl.col("sse").first(),
-                pl.col("fc_sum").first(),
-                pl.col("window_error").first(),
-                pl.col("window_forecast").first(),
-            )
-            .join(hist_vmr, on="sku", how="left")
-            .with_columns(
-                # E[(y - f)^2] = vmr * f under NB1: the held-out errors give vmr directly
-                pl.when(pl.col("fc_sum") > 1e-9)
-                .then((pl.col("sse") / pl.col("fc_sum")).clip(1.0, config.vmr_max))
-                .otherwise("vmr")
-                .alias("vmr")
-            )
-            .select(selection.columns)
-        )
+        scored = _cv_scores(data, cv, candidates, profile_cv, config)
+        selection = _select_by_cv(scored, data, config).select(selection.columns)
     short = lengths.filter(~pl.col("sku").is_in(cv_skus.implode())).select("sku")
     if len(short):
         selection = pl.concat(
@@ -286,6 +218,98 @@ def _select_segment(
         .join(selection.select("sku", "model"), on=["sku", "model"], how="semi")
     )
     return points, selection
+
+
+def _cv_scores(
+    data: pl.DataFrame,
+    cv: pl.DataFrame,
+    candidates: tuple[Candidate, ...],
+    profile_cv: pl.DataFrame,
+    config: ForecastConfig,
+) -> pl.DataFrame:
+    """Per SKU × candidate, from statsforecast's cross-validation frame ``cv``: its RMSSE
+    over the uncensored held-out days, the SSE and forecast sum behind the vmr, the per-window
+    errors and forecasts, and ``rank_score`` (the default candidate's RMSSE shrunk by
+    ``selection_margin``); sorted best first per SKU."""
+    names = [c.name for c in candidates]
+    first_cutoff = cv["cutoff"].min()
+    # RMSSE scale: mean squared one-day change of the uncensored history before the
+    # first cut-off (M5 definition); a flat history gets scale 1 (ranking is unaffected)
+    scale = (
+        data.filter(pl.col("date") <= first_cutoff)
+        .group_by("sku")
+        .agg(pl.col("units").diff().pow(2).mean().alias("scale"))
+        .with_columns(
+            pl.when(pl.col("scale") > 0).then("scale").otherwise(pl.lit(1.0)).alias("scale")
+        )
+    )
+    return (
+        _with_weekday(cv.rename({"unique_id": "sku", "ds": "date"}), profile_cv, "date")
+        .join(data.select("sku", "date", "units"), on=["sku", "date"], how="left")
+        .filter(pl.col("units").is_not_null())  # censored days are not scored
+        .with_columns([c.expr() for c in candidates])
+        .unpivot(index=["sku", "cutoff", "units"], on=names, variable_name="model",
+                 value_name="fc")
+        .group_by("sku", "model", "cutoff")
+        .agg(
+            (pl.col("units") - pl.col("fc")).pow(2).sum().alias("sse"),
+            (pl.col("units") - pl.col("fc")).sum().alias("window_error"),
+            pl.col("fc").sum().alias("fc_sum"),
+            pl.len().alias("days"),
+        )
+        .sort("sku", "model", "cutoff")
+        .group_by("sku", "model")
+        .agg(
+            (pl.col("sse").sum() / pl.col("days").sum()).alias("mse"),
+            pl.col("sse").sum(),
+            pl.col("fc_sum").sum(),
+            pl.col("window_error"),
+            pl.col("fc_sum").alias("window_forecast"),
+        )
+        .join(scale, on="sku", how="left")
+        .with_columns(
+            (pl.col("mse") / pl.col("scale")).sqrt().alias("rmsse"),
+            pl.col("model")
+            .replace_strict(names, list(range(len(names))), return_dtype=pl.Int32)
+            .alias("order"),
+        )
+        .with_columns(
+            # the default candidate competes with its score shrunk by the margin
+            pl.when(pl.col("order") == 0)
+            .then(pl.col("rmsse") * (1 - config.selection_margin))
+            .otherwise("rmsse")
+            .alias("rank_score")
+        )
+        .sort("sku", "rank_score", "order")
+    )
+
+
+def _select_by_cv(scored: pl.DataFrame, data: pl.DataFrame,
+                  config: ForecastConfig) -> pl.DataFrame:
+    """Per SKU the best-scored candidate, the runner-up, and the vmr its held-out errors give
+    (the history's vmr when it forecast nothing)."""
+    hist_vmr = _history_vmr(data, config.vmr_max)
+    return (
+        scored.group_by("sku", maintain_order=True)
+        .agg(
+            pl.col("model").first(),
+            pl.col("rmsse").first().alias("cv_rmsse"),
+            pl.col("model").get(1, null_on_oob=True).alias("runner_up"),
+            pl.col("rmsse").get(1, null_on_oob=True).alias("runner_up_rmsse"),
+            pl.col("sse").first(),
+            pl.col("fc_sum").first(),
+            pl.col("window_error").first(),
+            pl.col("window_forecast").first(),
+        )
+        .join(hist_vmr, on="sku", how="left")
+        .with_columns(
+            # E[(y - f)^2] = vmr * f under NB1: the held-out errors give vmr directly
+            pl.when(pl.col("fc_sum") > 1e-9)
+            .then((pl.col("sse") / pl.col("fc_sum")).clip(1.0, config.vmr_max))
+            .otherwise("vmr")
+            .alias("vmr")
+        )
+    )
 
 
 def forecast_chunk(
@@ -319,41 +343,18 @@ def _chunks(data: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
 
 
 def _run(data, profile_cv, profile, horizon, config) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every chunk of ``data`` through :func:`forecast_chunk` on the configured backend."""
     if data.is_empty():
         return pl.DataFrame(), pl.DataFrame()
-    if config.backend == "local":
-        # a chunk of SKUs at a time, never all at once: statsforecast's CV frame and the
-        # scoring frames grow with the SKUs fitted together (10k SKUs × 3 windows × 28 days
-        # × every candidate), while a chunk's results are small; per-SKU work is independent,
-        # so the result does not depend on chunk_size
-        chunks = _chunks(data, config.chunk_size)
-        if config.progress:
-            from tqdm import tqdm
-
-            total = -(-data["sku"].n_unique() // config.chunk_size)
-            chunks = tqdm(chunks, total=total, desc="forecast", unit="chunk", file=sys.stderr)
-        parts = [forecast_chunk(c, profile_cv, profile, horizon, config, config.n_jobs)
-                 for c in chunks]
-    elif config.backend == "dask":
-        from dask.distributed import Client, get_client
-
-        client = Client(config.dask_address) if config.dask_address else get_client()
-        chunks = list(_chunks(data, config.chunk_size))
-        futures = client.map(
-            forecast_chunk,
-            chunks,
-            profile_cv=profile_cv,
-            profile=profile,
-            horizon=horizon,
-            config=config,
-            n_jobs=1,
-            pure=False,
-        )
-        parts = client.gather(futures)
-        if config.dask_address:
-            client.close()
-    else:
-        raise ValueError(f"backend must be 'local' or 'dask', got {config.backend!r}")
+    backend = backend_for(config.backend, n_jobs=config.n_jobs, progress=config.progress,
+                          dask_address=config.dask_address)
+    # a chunk of SKUs at a time, never all at once: statsforecast's CV frame and the
+    # scoring frames grow with the SKUs fitted together (10k SKUs × 3 windows × 28 days
+    # × every candidate), while a chunk's results are small; per-SKU work is independent,
+    # so the result does not depend on chunk_size (nor on the backend)
+    parts = backend.map(forecast_chunk, _chunks(data, config.chunk_size),
+                        total=-(-data["sku"].n_unique() // config.chunk_size),
+                        profile_cv=profile_cv, profile=profile, horizon=horizon, config=config)
     return pl.concat([p for p, _ in parts]), pl.concat([s for _, s in parts])
 
 
@@ -398,19 +399,7 @@ def forecast_demand(
         points = pl.DataFrame(
             schema={"sku": pl.String, "date": pl.Date, "model": pl.String, "mean": pl.Float64}
         )
-        selection = pl.DataFrame(
-            schema={
-                "sku": pl.String,
-                "model": pl.String,
-                "cv_rmsse": pl.Float64,
-                "runner_up": pl.String,
-                "runner_up_rmsse": pl.Float64,
-                "vmr": pl.Float64,
-                "window_error": pl.List(pl.Float64),
-                "window_forecast": pl.List(pl.Float64),
-                "segment": pl.String,
-            }
-        )
+        selection = pl.DataFrame(schema={**SELECTION_SCHEMA, "segment": pl.String})
     # a fixed row order makes pooled sums (category rates) bit-identical whatever the backend
     points = points.sort("sku", "date").join(
         selection.select("sku", "segment", "vmr"), on="sku", how="left"
@@ -437,8 +426,16 @@ def forecast_demand(
         "sku", "date", "mean", *[quantile_name(q) for q in quantiles], "model", "segment", "vmr",
         pl.col("level_cv").fill_null(0.0), "yearly_ratio",
     )
+    selection = _selection_table(selection, borrowed, shock, config)
+    return ForecastResult(forecast=forecast, selection=selection)
+
+
+def _selection_table(selection: pl.DataFrame, borrowed: pl.DataFrame, shock: pl.DataFrame,
+                     config: ForecastConfig) -> pl.DataFrame:
+    """:attr:`ForecastResult.selection`: the statistically forecast SKUs' selection and one
+    row per new or dead SKU (no CV), with ``level_cv`` and the reason in words."""
     columns = ["sku", "segment", "model", "cv_rmsse", "runner_up", "runner_up_rmsse", "vmr"]
-    selection = (
+    return (
         pl.concat(
             [
                 selection.select(columns),
@@ -457,7 +454,6 @@ def forecast_demand(
         .with_columns(pl.col("level_cv").fill_null(0.0), _reason(config).alias("reason"))
         .sort("sku")
     )
-    return ForecastResult(forecast=forecast, selection=selection)
 
 
 def _with_yearly_ratio(forecast: pl.DataFrame, grid: pl.DataFrame,

@@ -210,6 +210,25 @@ def _lead_time_samples(
     return stats.gamma.ppf(u, a=shape, scale=scale)
 
 
+def _lead_time_per_sku(skus: pl.Series, lead_time_mean: float | pl.DataFrame,
+                       lead_time_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lead time mean and sd (days) per SKU of ``skus``: from a ``sku, lead_time_mean,
+    lead_time_sd`` frame (ValueError naming SKUs without one) or one value for all."""
+    if isinstance(lead_time_mean, pl.DataFrame):
+        lt = pl.DataFrame({"sku": skus}).join(lead_time_mean, on="sku", how="left")
+        if lt["lead_time_mean"].null_count():
+            missing = lt.filter(pl.col("lead_time_mean").is_null())["sku"].head(5).to_list()
+            raise ValueError(f"no lead time for SKU(s) {missing}")
+        lt_mean = lt["lead_time_mean"].to_numpy().astype(float)
+        lt_sd = lt["lead_time_sd"].fill_null(0.0).to_numpy().astype(float)
+    else:
+        lt_mean = np.full(len(skus), float(lead_time_mean))
+        lt_sd = np.full(len(skus), float(lead_time_sd))
+    if (lt_mean < 0).any() or (lt_sd < 0).any():
+        raise ValueError("lead time mean and sd must be ≥ 0 days")
+    return lt_mean, lt_sd
+
+
 def lead_time_demand_draws(
     forecast: pl.DataFrame,
     lead_time_mean: float | pl.DataFrame,
@@ -245,18 +264,7 @@ def lead_time_demand_draws(
     level_cv = np.where(vmr == 0, 0.0, np.nan_to_num(
         per_sku["level_cv"].to_numpy().astype(float)).clip(min=0.0))
 
-    if isinstance(lead_time_mean, pl.DataFrame):
-        lt = pl.DataFrame({"sku": skus}).join(lead_time_mean, on="sku", how="left")
-        if lt["lead_time_mean"].null_count():
-            missing = lt.filter(pl.col("lead_time_mean").is_null())["sku"].head(5).to_list()
-            raise ValueError(f"no lead time for SKU(s) {missing}")
-        lt_mean = lt["lead_time_mean"].to_numpy().astype(float)
-        lt_sd = lt["lead_time_sd"].fill_null(0.0).to_numpy().astype(float)
-    else:
-        lt_mean = np.full(len(skus), float(lead_time_mean))
-        lt_sd = np.full(len(skus), float(lead_time_sd))
-    if (lt_mean < 0).any() or (lt_sd < 0).any():
-        raise ValueError("lead time mean and sd must be ≥ 0 days")
+    lt_mean, lt_sd = _lead_time_per_sku(skus, lead_time_mean, lead_time_sd)
     empirical = None if lead_time_samples is None else np.asarray(lead_time_samples, dtype=float)
 
     # stratified uniforms for L: less Monte Carlo noise than plain random at the same n_sims

@@ -174,6 +174,8 @@ class SimulationResult:
 # ---------------------------------------------------------------------------------------------
 
 
+# over 80 lines: one day-by-day loop over shared state (on hand, on order, arrivals, open
+# cycles) that reads as the days pass; cut into helpers, each would take and mutate it all
 def replay(
     demand: np.ndarray,
     review: np.ndarray,
@@ -285,6 +287,8 @@ def replay(
     return acc
 
 
+# over 80 lines: replay()'s day loop per location, with the transfers moved inside the same
+# day before purchases; the loop's shared state is why it stays one function
 def replay_network(
     demand: np.ndarray,
     review: np.ndarray,
@@ -533,7 +537,6 @@ def shelfwise_levels(
     known = history.filter(pl.col("sku").is_in(skus.implode()))
     if known.is_empty():
         return {kind: (r, r.copy()) for kind, r in rop.items()}
-    m = config.n_sims
     # the daily quantile columns are not used: the levels come from the draws over L + R
     # categories: new SKUs borrow their category's rate, and every SKU follows its
     # category's season of last year (ForecastConfig.yearly_seasonality)
@@ -551,58 +554,88 @@ def shelfwise_levels(
         part = fc.filter(pl.col("sku").is_in(group["sku"].implode()))
         if part.is_empty():
             continue
-        names, draws = lead_time_demand_draws(
-            part,
-            group.select(
-                "sku",
-                pl.col("lead_time_mean_days").alias("lead_time_mean"),
-                pl.col("lead_time_sd_days").alias("lead_time_sd"),
-            ),
-            review_days=int(review_days),
-            n_sims=m,
-            seed=seed,
-        )
-        at = pl.DataFrame({"sku": names}).join(index, on="sku", maintain_order="left")["_i"]
-        pos = at.to_numpy()
-        # cycle stock as forecasting.policy.policy_levels has it: the mean daily demand over
-        # round(L) + R days × R, rounded up to whole units
-        part = part.sort("sku", "date")
-        means = part["mean"].to_numpy().reshape(len(names), -1)
-        lt = pl.DataFrame({"sku": names}).join(group, on="sku", maintain_order="left")
-        window = np.rint(lt["lead_time_mean_days"].to_numpy()).astype(np.int64) + int(review_days)
-        daily[pos] = _sum_first_days(means, window) / np.maximum(window, 1)
-        cycle[pos] = cycle_stock_units(daily[pos], review_days, config.cycle_stock_reviews)
-        if "cycle" in sweeps:
-            rop["cycle"][:, pos] = np.quantile(draws, sweeps["cycle"], axis=0,
-                                               method="inverted_cdf")
-        if "fill_rate" in sweeps:
-            smallest_order = round_to_case_pack(
-                cycle[pos], lt["case_pack"].to_numpy().astype(np.int64),
-                lt["moq"].to_numpy().astype(np.int64))
-            rop["fill_rate"][:, pos] = fill_rate_reorder_point(
-                draws, np.maximum(smallest_order, daily[pos] * review_days), sweeps["fill_rate"])
-        if "pooled" in sweeps:
-            reorder, shortage = level_table(draws, POOLED_LEVELS)
-            pooled["pos"].append(pos)
-            pooled["reorder"].append(reorder)
-            pooled["shortage"].append(shortage)
+        _review_group_levels(part, group, int(review_days), index, sweeps, config, seed,
+                             rop=rop, cycle=cycle, daily=daily, pooled=pooled)
     if "pooled" in sweeps and pooled["pos"]:
-        # as forecasting.policy.policy_levels with a fill_rate_target: one pool, every SKU
         pos = np.concatenate(pooled["pos"])
-        reorder = np.concatenate(pooled["reorder"], axis=1)
-        choice, _ = pooled_levels(
-            reorder,
-            np.concatenate(pooled["shortage"], axis=1),
-            unit_cost=items["unit_cost"].to_numpy()[pos],
-            mean_daily=daily[pos],
-            cycle_days=cycle_days(daily[pos], items["review_days"].to_numpy()[pos],
-                                  items["case_pack"].to_numpy().astype(np.int64)[pos],
-                                  items["moq"].to_numpy().astype(np.int64)[pos],
-                                  config.cycle_stock_reviews),
-            targets=sweeps["pooled"],
-        )
-        rop["pooled"][:, pos] = np.take_along_axis(reorder, choice, axis=0)
+        rop["pooled"][:, pos] = _pooled_reorder_points(pooled, pos, items, daily,
+                                                       sweeps["pooled"], config)
     return {kind: (r, r + cycle[None, :]) for kind, r in rop.items()}
+
+
+def _review_group_levels(
+    part: pl.DataFrame,
+    group: pl.DataFrame,
+    review_days: int,
+    index: pl.DataFrame,
+    sweeps: dict[str, Sequence[float]],
+    config: SimulationConfig,
+    seed: int,
+    *,
+    rop: dict[str, np.ndarray],
+    cycle: np.ndarray,
+    daily: np.ndarray,
+    pooled: dict[str, list],
+) -> None:
+    """:func:`shelfwise_levels` for the SKUs of one review period: draw their demand over
+    L + R once, then fill their columns of ``rop`` (per kind), ``cycle`` and ``daily``
+    (units), and gather the pooled kind's tables in ``pooled`` (filled in place: the arrays
+    span every SKU of ``items``; ``index`` maps a SKU to its column)."""
+    names, draws = lead_time_demand_draws(
+        part,
+        group.select(
+            "sku",
+            pl.col("lead_time_mean_days").alias("lead_time_mean"),
+            pl.col("lead_time_sd_days").alias("lead_time_sd"),
+        ),
+        review_days=review_days,
+        n_sims=config.n_sims,
+        seed=seed,
+    )
+    at = pl.DataFrame({"sku": names}).join(index, on="sku", maintain_order="left")["_i"]
+    pos = at.to_numpy()
+    # cycle stock as forecasting.policy.policy_levels has it: the mean daily demand over
+    # round(L) + R days × R, rounded up to whole units
+    part = part.sort("sku", "date")
+    means = part["mean"].to_numpy().reshape(len(names), -1)
+    lt = pl.DataFrame({"sku": names}).join(group, on="sku", maintain_order="left")
+    window = np.rint(lt["lead_time_mean_days"].to_numpy()).astype(np.int64) + review_days
+    daily[pos] = _sum_first_days(means, window) / np.maximum(window, 1)
+    cycle[pos] = cycle_stock_units(daily[pos], review_days, config.cycle_stock_reviews)
+    if "cycle" in sweeps:
+        rop["cycle"][:, pos] = np.quantile(draws, sweeps["cycle"], axis=0,
+                                           method="inverted_cdf")
+    if "fill_rate" in sweeps:
+        smallest_order = round_to_case_pack(
+            cycle[pos], lt["case_pack"].to_numpy().astype(np.int64),
+            lt["moq"].to_numpy().astype(np.int64))
+        rop["fill_rate"][:, pos] = fill_rate_reorder_point(
+            draws, np.maximum(smallest_order, daily[pos] * review_days), sweeps["fill_rate"])
+    if "pooled" in sweeps:
+        reorder, shortage = level_table(draws, POOLED_LEVELS)
+        pooled["pos"].append(pos)
+        pooled["reorder"].append(reorder)
+        pooled["shortage"].append(shortage)
+
+
+def _pooled_reorder_points(pooled: dict[str, list], pos: np.ndarray, items: pl.DataFrame,
+                           daily: np.ndarray, targets: Sequence[float],
+                           config: SimulationConfig) -> np.ndarray:
+    """Reorder points (targets × SKUs at ``pos``) of the pooled kind: as
+    forecasting.policy.policy_levels with a fill_rate_target, one pool over every SKU."""
+    reorder = np.concatenate(pooled["reorder"], axis=1)
+    choice, _ = pooled_levels(
+        reorder,
+        np.concatenate(pooled["shortage"], axis=1),
+        unit_cost=items["unit_cost"].to_numpy()[pos],
+        mean_daily=daily[pos],
+        cycle_days=cycle_days(daily[pos], items["review_days"].to_numpy()[pos],
+                              items["case_pack"].to_numpy().astype(np.int64)[pos],
+                              items["moq"].to_numpy().astype(np.int64)[pos],
+                              config.cycle_stock_reviews),
+        targets=targets,
+    )
+    return np.take_along_axis(reorder, choice, axis=0)
 
 
 def _sum_first_days(means: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -688,6 +721,108 @@ def simulate_policies(
     the replay plus 28 days of fitting history, or on bad item values.
     """
     config = config or SimulationConfig()
+    _check_config(config)
+    if grid.is_empty():
+        raise ValueError("the demand history is empty")
+
+    t_days = config.warmup_days + config.eval_days
+    start, end = _replay_window(grid, t_days)
+    skus = grid["sku"].unique().sort()
+    n = len(skus)
+    items_n = _items(skus.to_list(), items)
+    sweeps, safety = _sweeps(config)
+    demand = _replay_demand(grid, skus, start, t_days)
+
+    review_days = items_n["review_days"].to_numpy().astype(np.int64)
+    review = (np.arange(t_days)[None, :] % review_days[:, None]) == 0
+    lead = sample_lead_days(items_n["lead_time_mean_days"].to_numpy(),
+                            items_n["lead_time_sd_days"].to_numpy(), t_days, seed=config.seed)
+    block = np.arange(t_days) // config.refit_days
+    n_blocks = int(block[-1]) + 1
+
+    policy_levels = _refit_levels(grid, items_n, skus, sweeps, safety, start, n_blocks, config,
+                                  progress)
+    network = None
+    if location_shares is not None:
+        network = _network_inputs(grid, skus, location_shares, demand, policy_levels, items_n,
+                                  review_days, start, n_blocks, config)
+
+    unit_cost = items_n["unit_cost"].to_numpy()
+    per_sku = []
+    for name, (rop, out, params) in policy_levels.items():
+        acc = replay(demand, review, rop, out, lead, block=block,
+                     case_pack=items_n["case_pack"].to_numpy().astype(np.int64),
+                     moq=items_n["moq"].to_numpy().astype(np.int64),
+                     score_from=config.warmup_days)
+        per_sku.append(_per_sku(acc, unit_cost, name, params, skus))
+    if network is not None:
+        per_sku += _network_replays(network, review, lead, block, items_n, unit_cost, skus,
+                                    config, progress)
+    by_sku = pl.concat(per_sku)
+    return SimulationResult(
+        curves=_curves(by_sku),
+        by_sku=_rates(by_sku),
+        window={
+            "replay_start": start,
+            "scored_start": start + dt.timedelta(days=config.warmup_days),
+            "end": end,
+        },
+        skus=n,
+    )
+
+
+def _sweeps(config: SimulationConfig) -> tuple[dict[str, list[float]], list[float]]:
+    """The settings each shelfwise target kind is swept over, and the min/max safety days,
+    sorted and without repeats."""
+    sweep_of = {"fill_rate": config.fill_rates, "cycle": config.service_levels,
+                "pooled": config.pooled_fill_rates}
+    sweeps = {kind: sorted({float(q) for q in sweep_of[kind]}) for kind in config.target_kinds}
+    return sweeps, sorted({float(s) for s in config.safety_days})
+
+
+def _replay_window(grid: pl.DataFrame, t_days: int) -> tuple[dt.date, dt.date]:
+    """``(start, end)`` of the last ``t_days`` days of ``grid``; ValueError when fewer than 28
+    days of history come before them."""
+    end: dt.date = grid["date"].max()
+    first: dt.date = grid["date"].min()
+    start = end - dt.timedelta(days=t_days - 1)
+    if (start - first).days < 28:
+        raise ValueError(
+            f"history {first} … {end} is too short: the replay of {t_days} days needs at least "
+            f"28 days of history before it (starts {start})"
+        )
+    return start, end
+
+
+def _replay_demand(grid: pl.DataFrame, skus: pl.Series, start: dt.date,
+                   t_days: int) -> np.ndarray:
+    """Replay demand (N, T units): censored days imputed from the past, missing days 0."""
+    n = len(skus)
+    filled = impute_censored(grid).filter(pl.col("date") >= start)
+    demand = np.zeros((n, t_days))
+    sku_i = filled["sku"].replace_strict(skus.to_list(), list(range(n)), return_dtype=pl.Int64)
+    day_i = (filled["date"] - start).dt.total_days()
+    demand[sku_i.to_numpy(), day_i.to_numpy()] = filled["y"].to_numpy()
+    return demand
+
+
+def _network_inputs(grid: pl.DataFrame, skus: pl.Series, location_shares: pl.DataFrame,
+                    demand: np.ndarray, policy_levels: dict, items_n: pl.DataFrame,
+                    review_days: np.ndarray, start: dt.date, n_blocks: int,
+                    config: SimulationConfig) -> tuple:
+    """What :func:`_network_replays` replays: demand, the (N, K) shares, the first shelfwise
+    kind's levels and settings, and each SKU's lead-time demand per block (the mean daily
+    demand of the 28 days before the refit × (round(L) + R))."""
+    shares = _share_matrix(skus, location_shares)
+    daily = np.stack([_average_daily(grid, skus, start + dt.timedelta(days=b * config.refit_days - 1), 28)
+                      for b in range(n_blocks)], axis=1)  # (N, B)
+    window = np.rint(items_n["lead_time_mean_days"].to_numpy()) + review_days
+    sw_rop, sw_out, sw_params = policy_levels[_shelfwise_name(config.target_kinds[0], config)]
+    return (demand, shares, sw_rop, sw_out, (daily * window[:, None]), sw_params)
+
+
+def _check_config(config: SimulationConfig) -> None:
+    """Raise ``ValueError`` naming the knob when a :class:`SimulationConfig` value is off."""
     if config.eval_days < 1 or config.warmup_days < 0 or config.refit_days < 1:
         raise ValueError("eval_days and refit_days must be ≥ 1 and warmup_days ≥ 0")
     if not config.target_kinds or set(config.target_kinds) - set(TARGET_KINDS):
@@ -702,44 +837,23 @@ def simulate_policies(
     unknown = set(config.baselines) - {"minmax", "minmax_refreshed"}
     if unknown:
         raise ValueError(f"unknown baseline(s) {sorted(unknown)}")
-    if grid.is_empty():
-        raise ValueError("the demand history is empty")
 
-    end: dt.date = grid["date"].max()
-    first: dt.date = grid["date"].min()
-    t_days = config.warmup_days + config.eval_days
-    start = end - dt.timedelta(days=t_days - 1)
-    if (start - first).days < 28:
-        raise ValueError(
-            f"history {first} … {end} is too short: the replay of {t_days} days needs at least "
-            f"28 days of history before it (starts {start})"
-        )
-    skus = grid["sku"].unique().sort()
+
+def _refit_levels(
+    grid: pl.DataFrame,
+    items_n: pl.DataFrame,
+    skus: pl.Series,
+    sweeps: dict[str, list[float]],
+    safety: list[float],
+    start: dt.date,
+    n_blocks: int,
+    config: SimulationConfig,
+    progress,
+) -> dict[str, tuple[np.ndarray, np.ndarray, list[float]]]:
+    """Every policy's (reorder point, order-up-to, settings) per setting, SKU and refit block
+    (S, N, B units): shelfwise's kinds refitted on the history up to each block's origin,
+    the min/max baselines beside them."""
     n = len(skus)
-    items_n = _items(skus.to_list(), items)
-    sweep_of = {"fill_rate": config.fill_rates, "cycle": config.service_levels,
-                "pooled": config.pooled_fill_rates}
-    sweeps = {kind: sorted({float(q) for q in sweep_of[kind]}) for kind in config.target_kinds}
-    safety = sorted({float(s) for s in config.safety_days})
-
-    # replay demand (N, T): censored days imputed from the past, missing days 0
-    filled = impute_censored(grid).filter(pl.col("date") >= start)
-    demand = np.zeros((n, t_days))
-    sku_i = filled["sku"].replace_strict(skus.to_list(), list(range(n)), return_dtype=pl.Int64)
-    day_i = (filled["date"] - start).dt.total_days()
-    demand[sku_i.to_numpy(), day_i.to_numpy()] = filled["y"].to_numpy()
-
-    review_days = items_n["review_days"].to_numpy().astype(np.int64)
-    review = (np.arange(t_days)[None, :] % review_days[:, None]) == 0
-    lead = sample_lead_days(
-        items_n["lead_time_mean_days"].to_numpy(),
-        items_n["lead_time_sd_days"].to_numpy(),
-        t_days,
-        seed=config.seed,
-    )
-    block = np.arange(t_days) // config.refit_days
-    n_blocks = int(block[-1]) + 1
-
     policy_levels: dict[str, tuple[np.ndarray, np.ndarray, list[float]]] = {
         _shelfwise_name(kind, config): (np.zeros((len(levels), n, n_blocks)),
                                         np.zeros((len(levels), n, n_blocks)), levels)
@@ -766,56 +880,30 @@ def simulate_policies(
             low[:, :, b], high[:, :, b] = minmax_levels(avg, items_n, safety)
     for name, (low, high) in mm.items():
         policy_levels[name] = (low, high, safety)
-    network = None
-    if location_shares is not None:
-        shares = _share_matrix(skus, location_shares)
-        daily = np.stack([_average_daily(grid, skus, start + dt.timedelta(days=b * config.refit_days - 1), 28)
-                          for b in range(n_blocks)], axis=1)  # (N, B)
-        window = np.rint(items_n["lead_time_mean_days"].to_numpy()) + review_days
-        sw_rop, sw_out, sw_params = policy_levels[_shelfwise_name(config.target_kinds[0], config)]
-        network = (demand, shares, sw_rop, sw_out, (daily * window[:, None]), sw_params)
+    return policy_levels
 
-    unit_cost = items_n["unit_cost"].to_numpy()
+
+def _network_replays(network: tuple, review: np.ndarray, lead: np.ndarray, block: np.ndarray,
+                     items_n: pl.DataFrame, unit_cost: np.ndarray, skus: pl.Series,
+                     config: SimulationConfig, progress) -> list[pl.DataFrame]:
+    """The per-SKU results of the first shelfwise kind replayed per location, each location
+    buying alone and with transfers before purchases (:data:`NETWORK_POLICIES`)."""
+    demand, shares, sw_rop, sw_out, ltd, params = network
     per_sku = []
-    for name, (rop, out, params) in policy_levels.items():
-        acc = replay(
-            demand,
-            review,
-            rop,
-            out,
-            lead,
-            block=block,
-            case_pack=items_n["case_pack"].to_numpy().astype(np.int64),
-            moq=items_n["moq"].to_numpy().astype(np.int64),
-            score_from=config.warmup_days,
-        )
+    by_location = split_demand(demand, shares, seed=config.seed)
+    split = lambda x: x[:, :, None, :] * shares[None, :, :, None]  # noqa: E731
+    for name, moving in zip(NETWORK_POLICIES, (False, True)):
+        if progress:
+            progress(f"replay {name} over {shares.shape[1]} locations")
+        acc = replay_network(
+            by_location, review, split(sw_rop), split(sw_out),
+            np.broadcast_to(split(ltd[None, :, :]), sw_rop.shape[:2] + shares.shape[1:]
+                            + sw_rop.shape[2:]),
+            lead, transfers=moving, transfer_lead_days=config.transfer_lead_days,
+            block=block, case_pack=items_n["case_pack"].to_numpy().astype(np.int64),
+            moq=items_n["moq"].to_numpy().astype(np.int64), score_from=config.warmup_days)
         per_sku.append(_per_sku(acc, unit_cost, name, params, skus))
-    if network is not None:
-        demand, shares, sw_rop, sw_out, ltd, params = network
-        by_location = split_demand(demand, shares, seed=config.seed)
-        split = lambda x: x[:, :, None, :] * shares[None, :, :, None]  # noqa: E731
-        for name, moving in zip(NETWORK_POLICIES, (False, True)):
-            if progress:
-                progress(f"replay {name} over {shares.shape[1]} locations")
-            acc = replay_network(
-                by_location, review, split(sw_rop), split(sw_out),
-                np.broadcast_to(split(ltd[None, :, :]), sw_rop.shape[:2] + shares.shape[1:]
-                                + sw_rop.shape[2:]),
-                lead, transfers=moving, transfer_lead_days=config.transfer_lead_days,
-                block=block, case_pack=items_n["case_pack"].to_numpy().astype(np.int64),
-                moq=items_n["moq"].to_numpy().astype(np.int64), score_from=config.warmup_days)
-            per_sku.append(_per_sku(acc, unit_cost, name, params, skus))
-    by_sku = pl.concat(per_sku)
-    return SimulationResult(
-        curves=_curves(by_sku),
-        by_sku=_rates(by_sku),
-        window={
-            "replay_start": start,
-            "scored_start": start + dt.timedelta(days=config.warmup_days),
-            "end": end,
-        },
-        skus=n,
-    )
+    return per_sku
 
 
 def _share_matrix(skus: pl.Series, location_shares: pl.DataFrame) -> np.ndarray:

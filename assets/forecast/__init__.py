@@ -1,7 +1,8 @@
 """Demand forecasting: demand history from core, segments, forecasts with overrides, accuracy.
 
 ``defs`` holds the assets (group ``forecast``); the demand SQL and the warehouse reads and
-writes live in :mod:`assets.forecast.sql`, the numbers in the :mod:`forecasting` library.
+writes live in ``sql/`` (one model file each), run by :mod:`assets.forecast.sql`; the numbers
+in the :mod:`forecasting` library.
 See docs/forecasting.md, "In the warehouse".
 """
 

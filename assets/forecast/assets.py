@@ -1,6 +1,7 @@
 """Demand forecasting as Dagster assets: demand history, segments, forecasts, accuracy.
 
-Thin on purpose: the demand model is one SQL statement (:mod:`assets.forecast.sql`); everything
+Thin on purpose: the demand model is one SQL statement (``sql/daily_demand_by_sku.sql``, run by
+:mod:`assets.forecast.sql` with the other reads and writes, one model file each); everything
 numeric is the library's (:mod:`forecasting`); these assets read the warehouse, call it, write
 ``marts`` tables and report what a planner wants to see. Every asset depends on
 ``core.order_lines`` directly, so a failing blocking quality check on it stops the forecast.
@@ -20,6 +21,7 @@ from assets.forecast.config import ForecastSettings, forecast_settings
 from assets.metadata import frame_md
 from assets.resources import SettingsResource
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, core, mart
+from assets.warehouse.sql_files import read_model
 
 GROUP = "forecast"
 SQL_KINDS = {"duckdb"}
@@ -58,24 +60,15 @@ def daily_demand_by_sku(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Units ordered per SKU-day (no cancellations, bundles as components) and stockout flags."""
     with warehouse.connect() as con:
         rows = sql.build_daily_demand(con)
-        stats = con.execute(
-            """SELECT count(DISTINCT sku) FILTER (WHERE units > 0), min(date), max(date),
-                      coalesce(sum(units), 0), coalesce(sum(units_from_bundles), 0),
-                      count(*) FILTER (WHERE stockout), count(*) FILTER (WHERE units > 0 AND stockout)
-               FROM marts.daily_demand_by_sku"""
-        ).fetchall()[0]
-        latest = con.sql(
-            """SELECT sku, date, units, units_direct, units_from_bundles, order_lines,
-                      free_stock_units, stockout
-               FROM marts.daily_demand_by_sku
-               WHERE date = (SELECT max(date) FROM marts.daily_demand_by_sku WHERE units > 0)
-               ORDER BY units DESC, sku LIMIT 10"""
-        ).pl()
+        summary = con.sql(read_model(sql.SQL_DIR, "daily_demand_summary")).pl().row(0, named=True)
+        latest = con.sql(read_model(sql.SQL_DIR, "daily_demand_latest_day")).pl()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
-        "skus_with_demand": stats[0], "first_day": str(stats[1]), "last_day": str(stats[2]),
-        "units": int(stats[3]), "units_from_bundles": int(stats[4]),
-        "stockout_sku_days": stats[5], "stockout_days_with_sales": stats[6],
+        "skus_with_demand": summary["skus_with_demand"],
+        "first_day": str(summary["first_day"]), "last_day": str(summary["last_day"]),
+        "units": int(summary["units"]), "units_from_bundles": int(summary["units_from_bundles"]),
+        "stockout_sku_days": summary["stockout_sku_days"],
+        "stockout_days_with_sales": summary["stockout_days_with_sales"],
         "latest_day": frame_md(latest),
     })
 
@@ -91,7 +84,7 @@ def demand_segments(warehouse: WarehouseResource, shelfwise: SettingsResource) -
     with warehouse.connect() as con:
         as_of, grid = _history(con, fs)
         if grid is None or grid.is_empty():
-            con.execute("DROP TABLE IF EXISTS marts.demand_segments")
+            sql.drop_table(con, "marts.demand_segments")
             return dg.MaterializeResult(metadata=_no_demand("demand_segments"))
         values = sql.unit_values(con, settings.base_currency, as_of)
         censored = grid.group_by("sku").agg(pl.col("censored").sum().cast(pl.Int64).alias("censored_days"))
@@ -135,7 +128,7 @@ def demand_forecast(context, warehouse: WarehouseResource,
         as_of, grid = _history(con, fs)
         if grid is None or grid.is_empty():
             for table in ("demand_forecast", "forecast_selection"):
-                con.execute(f"DROP TABLE IF EXISTS marts.{table}")
+                sql.drop_table(con, f"marts.{table}")
             yield dg.MaterializeResult(asset_key=DEMAND_FORECAST, metadata=_no_demand("demand_forecast"))
             yield dg.MaterializeResult(asset_key=FORECAST_SELECTION,
                                        metadata=_no_demand("forecast_selection"))
@@ -209,6 +202,7 @@ def forecast_accuracy(context, warehouse: WarehouseResource,
                       shelfwise: SettingsResource) -> dg.MaterializeResult:
     """Rolling-origin backtest: WAPE, bias, RMSSE, MAE, coverage per SKU, model and cut-off."""
     from forecasting import backtest, summarize_backtest
+    from forecasting.evaluation import SHELFWISE
 
     settings = shelfwise.settings
     fs = forecast_settings(settings)
@@ -216,7 +210,7 @@ def forecast_accuracy(context, warehouse: WarehouseResource,
         as_of, grid = _history(con, fs, extra_days=fs.backtest_horizon * fs.backtest_cutoffs)
         n = backtest_cutoffs(grid, fs) if grid is not None and not grid.is_empty() else 0
         if n == 0:
-            con.execute("DROP TABLE IF EXISTS marts.forecast_accuracy")
+            sql.drop_table(con, "marts.forecast_accuracy")
             note = ("no demand history" if grid is None or grid.is_empty() else
                     f"history too short for a {fs.backtest_horizon}-day backtest"
                     if fs.backtest_cutoffs else "backtest_cutoffs = 0 in shelfwise.toml")
@@ -230,14 +224,16 @@ def forecast_accuracy(context, warehouse: WarehouseResource,
         table = accuracy_table(result.scores, result.selection, fs.backtest_horizon)
         rows = sql.replace_table(con, "marts.forecast_accuracy", table)
     pooled = summarize_backtest(result.scores, by=("segment",)).rename({"segment": "demand_class"})
-    overall = summarize_backtest(result.scores, by=("model",))
+    # the asset backtests the shelfwise pipeline alone: its pooled row, read by name
+    overall = (summarize_backtest(result.scores, by=("model",))
+               .filter(pl.col("model") == SHELFWISE).row(0, named=True))
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows, "cutoffs": n,
         "cutoff_dates": ", ".join(str(c) for c in sorted(table["cutoff"].unique())),
         "horizon_days": fs.backtest_horizon, "backtest_seconds": round(seconds, 2),
-        "wape": float(overall["wape"][0]), "total_wape": float(overall["total_wape"][0]),
-        "bias": float(overall["bias"][0]), "mean_rmsse": float(overall["rmsse"][0] or 0.0),
-        "coverage_q0.9": float(overall["coverage_q0.9"][0]),
+        "wape": float(overall["wape"]), "total_wape": float(overall["total_wape"]),
+        "bias": float(overall["bias"]), "mean_rmsse": float(overall["rmsse"] or 0.0),
+        "coverage_q0.9": float(overall["coverage_q0.9"]),
         "by_demand_class": frame_md(
             pooled.select("demand_class", "skus", "wape", "total_wape", "bias", "rmsse",
                           "coverage_q0.9"), limit=20),

@@ -170,3 +170,32 @@ def test_override_cli_writes_and_the_next_forecast_shows_it(tmp_path):
     assert hit["override_source"].unique().to_list() == ["planner: campaign"]
     assert (hit["mean"] == 2 * hit["statistical_mean"]).all()
     assert (hit["q0.9"] == 2 * hit["statistical_q0.9"]).all()
+
+
+def _metadata(result, key) -> dict:
+    [mat] = [e.event_specific_data.materialization
+             for e in result.get_asset_materialization_events() if e.asset_key == key]
+    return {name: value.value for name, value in mat.metadata.items()}
+
+
+def test_the_assets_report_figures_read_by_column_name(built):
+    """Issue #18 item 3: the metadata a planner sees is read by column name; each figure here
+    is recomputed by hand from the tables the assets wrote."""
+    from assets.forecast.assets import FORECAST_ACCURACY
+
+    _, _, result, tables, _ = built
+    demand = tables["daily_demand_by_sku"]
+    shown = _metadata(result, DAILY_DEMAND)
+    assert shown["skus_with_demand"] == demand.filter(pl.col("units") > 0)["sku"].n_unique()
+    assert shown["first_day"] == str(demand["date"].min())
+    assert shown["last_day"] == str(demand["date"].max())
+    assert shown["units"] == demand["units"].sum()
+    assert shown["units_from_bundles"] == demand["units_from_bundles"].sum() > 0
+    assert shown["stockout_sku_days"] == demand.filter(pl.col("stockout")).height > 0
+    assert shown["stockout_days_with_sales"] == demand.filter(
+        pl.col("stockout") & (pl.col("units") > 0)).height
+
+    accuracy = tables["forecast_accuracy"]
+    shown = _metadata(result, FORECAST_ACCURACY)
+    assert shown["wape"] == pytest.approx(accuracy["abs_error"].sum() / accuracy["actual"].sum())
+    assert shown["cutoffs"] == accuracy["cutoff"].n_unique() == 2

@@ -168,3 +168,28 @@ def test_the_local_backend_fits_bounded_batches_of_skus_with_the_unbatched_resul
     assert max(fitted_together) <= 5 and sum(fitted_together) == statistical > 5
     assert batched.forecast.equals(whole.forecast)
     assert batched.selection.equals(whole.selection)
+
+
+def test_the_engine_runs_chunks_only_through_the_backend_interface(grid, monkeypatch):
+    """Issue #18 item 4: the local and Dask backends are one small interface
+    (forecasting.backends.Backend) chosen once by name; any backend registered under a name
+    gets every chunk through ``map`` and gives the local result."""
+    from forecasting import backends
+
+    seen = []
+
+    class InOrder:  # a third backend: plain map, one process, recording what it was given
+        def map(self, work, chunks, *, total, **shared):
+            chunks = list(chunks)
+            seen.append((len(chunks), total, sorted(shared)))
+            return [work(chunk, **shared, n_jobs=1) for chunk in chunks]
+
+    monkeypatch.setitem(backends.BACKENDS, "in_order", lambda **knobs: InOrder())
+    local = forecast_demand(grid, horizon=14, config=replace(CONFIG, chunk_size=5))
+    other = forecast_demand(grid, horizon=14,
+                            config=replace(CONFIG, chunk_size=5, backend="in_order"))
+    assert seen == [(4, 4, ["config", "horizon", "profile", "profile_cv"])]
+    assert other.forecast.equals(local.forecast)
+    assert other.selection.equals(local.selection)
+    with pytest.raises(ValueError, match="backend must be 'local' or 'dask'"):
+        backends.backend_for("spark")
