@@ -383,6 +383,10 @@ def _locations_and_channels(warehouses: int, channels: int):
         else:
             prefs = [i % warehouses for i in CHANNEL_WAREHOUSES[c.channel_id]]
             chan_locs.append(list(dict.fromkeys(prefs)))
+    # a fulfilment centre no channel's preferences name (the 4th onwards) backs the web shop,
+    # which lists everything: a warehouse that stocks nothing has no demo data at all
+    served = {li for locs in chan_locs for li in locs}
+    chan_locs[0] += [i for i in range(len(wh)) if i not in served]
     return specs, locations, chan_locs
 
 

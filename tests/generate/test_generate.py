@@ -339,3 +339,13 @@ def test_order_exports_listings_and_returns_name_one_product(small):
     assert not_shipped == [] and not_sold == []
     checked = con.execute("SELECT count(*) FROM mapped").fetchone()[0]
     assert checked > 1000
+
+
+@pytest.mark.parametrize("warehouses, channels", [(3, 2), (5, 3)])
+def test_every_warehouse_stocks_something_whatever_the_channels(tmp_path, warehouses, channels):
+    """`demo --channels 2` (3 warehouses: no channel named the third) and 4+ warehouses used to
+    crash on an empty, untyped stock frame."""
+    out = tmp_path / "inbox"
+    generate_demo(out, seed=3, skus=16, warehouses=warehouses, channels=channels, days=20)
+    snapshots = pl.read_csv(sorted((out / "stock_snapshots").rglob("*.csv")), infer_schema=False)
+    assert snapshots["location_id"].n_unique() == warehouses
