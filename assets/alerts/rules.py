@@ -31,7 +31,7 @@ SQL_DIR = sql_dir(__file__)
 
 # the columns every rule fills (a rule leaves out what it has not got: NULL); the tables of
 # sql/alerts_raised.sql, sql/alerts_current.sql and the ops tables follow this list
-# (tests/alerts/test_sql_models.py holds them to it)
+# (tests/alerts/test_alert_sql_models.py holds them to it)
 ALERT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("alert_key", "VARCHAR"),      # stable across runs: <alert_type>:<subject ids>
     ("alert_type", "VARCHAR"),

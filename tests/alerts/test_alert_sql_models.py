@@ -4,18 +4,16 @@ has the columns of ``ALERT_COLUMNS``, in its order."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from alerts_builder import new_warehouse, stocked_world
 from assets.alerts import rules, state
 from assets.alerts.config import AlertThresholds
+from sql_model_checks import not_one_statement, spliced_sql
 
 DOMAIN = Path(rules.__file__).resolve().parent
-SQL_WORDS = ("SELECT ", "INSERT ", "CREATE ", "MERGE ", " FROM ", "DELETE ")
 
 
 def sql_files() -> list[Path]:
@@ -24,21 +22,12 @@ def sql_files() -> list[Path]:
 
 def test_every_model_is_one_statement():
     assert len(sql_files()) >= 20
-    many = {p.name: n for p in sql_files()
-            if (n := len(duckdb.extract_statements(p.read_text()))) != 1}
-    assert many == {}
+    assert not_one_statement(DOMAIN) == {}
 
 
 def test_no_sql_is_built_with_f_strings():
-    """An f-string holding SQL words is SQL spliced in Python: the old sql.py had nine."""
-    spliced = []
-    for path in sorted(DOMAIN.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.JoinedStr):
-                text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
-                if any(word in text.upper() for word in SQL_WORDS):
-                    spliced.append(f"{path.name}:{node.lineno}")
-    assert spliced == []
+    """The old sql.py spliced its statements together with nine f-strings."""
+    assert spliced_sql(DOMAIN) == []
 
 
 def test_every_rule_has_its_model_and_every_model_is_used():
