@@ -140,8 +140,10 @@ def skipped_reason(rule: Rule, catalog: dict[str, set[str]]) -> str | None:
 
 def bind(sql: str, values: dict) -> dict:
     """The ``$parameters`` ``sql`` uses, from ``values``: DuckDB rejects named values a
-    statement does not use, so each statement gets exactly its own."""
-    return {name: values[name] for name in set(re.findall(r"\$(\w+)", sql))}
+    statement does not use, so each statement gets exactly its own (a ``$name`` in a ``--``
+    comment does not count)."""
+    code = re.sub(r"--[^\n]*", "", sql)
+    return {name: values[name] for name in set(re.findall(r"\$(\w+)", code))}
 
 
 def build_alerts_current(

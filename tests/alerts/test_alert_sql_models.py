@@ -4,6 +4,7 @@ has the columns of ``ALERT_COLUMNS``, in its order."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,11 @@ def test_alert_tables_follow_alert_columns(built):
                           ("happened_at", "TIMESTAMP"), ("severity", "VARCHAR"),
                           ("severity_rank", "INTEGER")]
     assert events[5:] == without_severity
+
+
+def test_each_rule_gets_exactly_the_values_it_uses():
+    assert rules.bind("SELECT $a, $b -- not $c\nFROM t WHERE x > $a", {"a": 1, "b": 2, "c": 3}) \
+        == {"a": 1, "b": 2}
+    values = {**asdict(AlertThresholds()), "base_currency": "EUR"}
+    used = {name for rule in rules.RULES for name in rules.bind(rule.sql, values)}
+    assert used == set(values)  # every threshold is read by some rule
