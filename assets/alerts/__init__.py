@@ -2,7 +2,8 @@
 when they open, again when they escalate, and when they resolve; to JSONL, webhook, e-mail.
 
 ``defs`` holds the assets (group ``alerts``) and the delivery check; the SQL lives in
-:mod:`assets.alerts.sql`, the sinks in :mod:`assets.alerts.sinks`. See docs/alerts.md.
+:mod:`assets.alerts.rules` and :mod:`assets.alerts.state` (one statement a file in
+``assets/alerts/sql/``), the sinks in :mod:`assets.alerts.sinks`. See docs/alerts.md.
 ``defs`` is built on first access, so the command line can read :mod:`assets.alerts.config`
 for its options without importing Dagster (``shelfwise --help`` stays fast).
 """

@@ -1,14 +1,15 @@
 """Alerts as Dagster assets: conditions now, their state, their delivery, what the pages show.
 
-Thin on purpose: the rules and the state machine are SQL in ``assets/alerts/sql.py``, the
-sinks plain Python in ``assets/alerts/sinks.py``; both are tested without Dagster.
+Thin on purpose: the rules (``assets/alerts/rules.py``) and the state machine
+(``assets/alerts/state.py``) are SQL, one statement a file in ``assets/alerts/sql/``; the sinks
+plain Python in ``assets/alerts/sinks.py``; all are tested without Dagster.
 """
 
 from datetime import datetime, timezone
 
 import dagster as dg
 
-from assets.alerts import sql
+from assets.alerts import rules, state
 from assets.alerts.config import alert_settings
 from assets.alerts.delivery import deliver_pending
 from assets.alerts.sinks import build_sink
@@ -26,7 +27,7 @@ ALERT_STATUS = dg.AssetKey(["marts", "alert_status"])
 ALERT_DELIVERY_LOG = dg.AssetKey(["marts", "alert_delivery_log"])
 
 # every table a rule reads; the replenishment policy may not be built yet (its rules skip)
-RULE_INPUTS = sorted({dg.AssetKey(table.split(".")) for rule in sql.RULES for table in rule.needs}
+RULE_INPUTS = sorted({dg.AssetKey(table.split(".")) for rule in rules.RULES for table in rule.needs}
                      | {dg.AssetKey(["core", "stock_snapshots"]), dg.AssetKey(["core", "order_lines"])},
                      key=lambda k: k.path)
 
@@ -44,20 +45,21 @@ def alerts_current(
     settings = shelfwise.settings
     thresholds = alert_settings(settings).thresholds
     with warehouse.connect() as con:
-        by_type = sql.build_alerts_current(con, thresholds, settings.base_currency)
-        stats = con.execute("""SELECT any_value(as_of), count(*),
-                                      count(*) FILTER (WHERE severity = 'critical')
-                               FROM marts.alerts_current""").fetchall()[0]
-        rules = preview(con, """SELECT alert_type, evaluated,
+        by_type = rules.build_alerts_current(con, thresholds, settings.base_currency)
+        stats = con.sql("""SELECT any_value(as_of) AS as_of, count(*) AS alerts,
+                                  count(*) FILTER (WHERE severity = 'critical') AS critical
+                           FROM marts.alerts_current""").pl().row(0, named=True)
+        rule_table = preview(con, """SELECT alert_type, evaluated,
                                        coalesce(skipped_reason, '') AS skipped,
                                        alerts, critical, warning, info FROM marts.alert_rules""")
         worst = preview(con, """SELECT severity, alert_type, subject, message
                                 FROM marts.alerts_current LIMIT 15""")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": stats[1], "as_of": str(stats[0]), "critical": stats[2],
+        "dagster/row_count": stats["alerts"], "as_of": str(stats["as_of"]),
+        "critical": stats["critical"],
         **{f"{t}": dg.MetadataValue.text(str(n)) for t, n in by_type.items()},
         "thresholds": dg.MetadataValue.json(vars(thresholds)),
-        "rules": rules, "most_severe": worst,
+        "rules": rule_table, "most_severe": worst,
     })
 
 
@@ -71,10 +73,10 @@ def alert_state(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg
     with warehouse.connect() as con:
         # sinks turned on now owe the events of this run (and not the history before it)
         sinks = [build_sink(s, settings.outbox) for s in alerts.enabled_sinks]
-        sql.register_sinks(con, [sql.sink_row(s.settings, s.target) for s in sinks], now)
-        changes = sql.advance_alert_state(con, now)
-        open_now = con.execute(
-            "SELECT count(*) FROM ops.alert_state WHERE status = 'open'").fetchall()[0][0]
+        state.register_sinks(con, [state.sink_row(s.settings, s.target) for s in sinks], now)
+        changes = state.advance_alert_state(con, now)
+        open_now = con.sql("SELECT count(*) AS open FROM ops.alert_state "
+                           "WHERE status = 'open'").pl()["open"].item()
         events = preview(con, """SELECT transition, severity, alert_type, subject, message
                                  FROM ops.alert_events WHERE happened_at = ?
                                  ORDER BY severity_rank DESC, alert_key LIMIT 20""", [now])
@@ -115,13 +117,14 @@ def alert_deliveries(
 def alert_deliveries_complete(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Nothing left pending after the delivery round."""
     with warehouse.connect() as con:
-        sql.ensure_alert_tables(con)
-        pending = sql.pending_deliveries(con)
-    by_sink = pending.group_by("sink").len().sort("sink").rows()
+        state.ensure_alert_tables(con)
+        pending = state.pending_deliveries(con)
+    by_sink = pending.group_by("sink").len(name="events").sort("sink")
     return dg.AssetCheckResult(
         passed=pending.is_empty(), severity=dg.AssetCheckSeverity.WARN,
         metadata={"pending": pending.height,
-                  "by_sink": ", ".join(f"{s}: {n}" for s, n in by_sink) or "none"},
+                  "by_sink": ", ".join(f"{row['sink']}: {row['events']}"
+                                       for row in by_sink.iter_rows(named=True)) or "none"},
     )
 
 
@@ -137,7 +140,7 @@ def alert_deliveries_complete(warehouse: WarehouseResource) -> dg.AssetCheckResu
 def alert_reports(warehouse: WarehouseResource):
     """The alert state and the delivery log as marts, for the serving snapshot."""
     with warehouse.connect() as con:
-        rows = sql.build_alert_reports(con)
+        rows = state.build_alert_reports(con)
         failures = preview(con, """SELECT attempted_at, sink, attempt, http_status, error, subject
                                    FROM marts.alert_delivery_log WHERE status = 'failed'
                                    LIMIT 10""")

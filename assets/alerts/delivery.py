@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.alerts import sql
+from assets.alerts import state
 from assets.alerts.config import AlertSettings
 from assets.alerts.sinks import Attempt, build_sink
 from assets.warehouse import connect
@@ -46,13 +46,13 @@ def _utcnow() -> datetime:
 
 
 def attempt_rows(batch: pl.DataFrame, sink: str, attempts: list[Attempt]) -> pl.DataFrame:
-    """One log row per event of ``batch`` per attempt (:data:`sql.ATTEMPT_SCHEMA`)."""
+    """One log row per event of ``batch`` per attempt (:data:`state.ATTEMPT_SCHEMA`)."""
     tries = pl.DataFrame(
         [{"run_attempt": n, **asdict(a)} for n, a in enumerate(attempts, start=1)],
-        schema={k: v for k, v in sql.ATTEMPT_SCHEMA.items()
+        schema={k: v for k, v in state.ATTEMPT_SCHEMA.items()
                 if k not in ("event_id", "alert_key", "sink")})
     return (batch.select("event_id", "alert_key").join(tries, how="cross")
-            .with_columns(sink=pl.lit(sink)).select(list(sql.ATTEMPT_SCHEMA)))
+            .with_columns(sink=pl.lit(sink)).select(list(state.ATTEMPT_SCHEMA)))
 
 
 def deliver_pending(
@@ -64,11 +64,11 @@ def deliver_pending(
     log). ``now`` (UTC, naive) registers sinks turned on in this run."""
     sinks = {s.kind: build_sink(s, Path(outbox)) for s in alerts.enabled_sinks}
     with connect(warehouse_path) as con:
-        sql.register_sinks(con, [sql.sink_row(s.settings, s.target) for s in sinks.values()],
-                           now or _utcnow())
-        pending = sql.pending_deliveries(con)
+        state.register_sinks(con, [state.sink_row(s.settings, s.target) for s in sinks.values()],
+                             now or _utcnow())
+        pending = state.pending_deliveries(con)
     report = DeliveryReport()
-    logged = [pl.DataFrame(schema=sql.ATTEMPT_SCHEMA)]
+    logged = [pl.DataFrame(schema=state.ATTEMPT_SCHEMA)]
     for name, sink in sinks.items():
         owed = pending.filter(pl.col("sink") == name)
         sink_report = SinkReport(name, sink.target, owed=owed.height)
@@ -86,6 +86,6 @@ def deliver_pending(
                 sink_report.last_error = failed[-1].error
         report.sinks.append(sink_report)
     with connect(warehouse_path) as con:
-        sql.record_attempts(con, pl.concat(logged), run_id)
-        report.still_pending = sql.pending_deliveries(con).height
+        state.record_attempts(con, pl.concat(logged), run_id)
+        report.still_pending = state.pending_deliveries(con).height
     return report

@@ -1,8 +1,11 @@
 """Replenishment as Dagster assets: lead times, projected stock, the policy, the suggestions.
 
-Thin on purpose: the reads and writes are in :mod:`assets.replenishment.sql`, the numbers in
-:mod:`forecasting.policy`; each asset reads the warehouse, calls the library, writes one
-``marts`` table and reports what a planner wants to see. See docs/replenishment.md.
+Thin on purpose: the reads and writes are in :mod:`assets.replenishment.tables` (one
+statement a file in ``assets/replenishment/sql/``), the numbers and the rules in
+:mod:`forecasting.policy`, :mod:`forecasting.urgency` and
+:mod:`forecasting.service_level_source`; each asset reads the warehouse, calls the library,
+writes one ``marts`` table and reports what a planner wants to see. See
+docs/replenishment.md.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import duckdb
 import polars as pl
 
 from assets.decisions.transfer_store import TransferDecisionStore
-from assets.replenishment import sql, transfers
+from assets.replenishment import tables, transfers
 from assets.replenishment.config import ReplenishmentSettings, replenishment_settings
 from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
+from assets.warehouse.sql_files import read_model, render
 
 GROUP = "replenishment"
 KINDS = {"duckdb", "polars"}
@@ -40,10 +44,14 @@ INBOUND_PURCHASE_ORDERS = MARTS["inbound_purchase_orders"]
 TRANSFERS = dg.AssetKey(["marts", "transfer_suggestions"])
 
 
+def _stats(con: duckdb.DuckDBPyConnection, query: str) -> dict:
+    """The one row of a metadata ``query`` by column name (give every column an alias)."""
+    return con.sql(query).pl().row(0, named=True)
+
 
 def _nothing(con: duckdb.DuckDBPyConnection, table: str, why: str) -> dg.MaterializeResult:
     """Drop a table whose inputs are missing, so nobody reads yesterday's rows as today's."""
-    con.execute(f"DROP TABLE IF EXISTS marts.{table}")
+    con.execute(render(read_model(tables.SQL_DIR, "drop_table"), table=f"marts.{table}"))
     return dg.MaterializeResult(metadata={"dagster/row_count": 0, "note": why})
 
 
@@ -55,7 +63,7 @@ def _asset(key: dg.AssetKey, deps: list[dg.AssetKey], **kwargs):
                     **kwargs)
 
 
-# the policy's "today" (sql.policy_as_of) is the inventory position's as-of day: without this
+# the policy's "today" (tables.policy_as_of) is the inventory position's as-of day: without this
 # dep a re-run computed lead times from the previous run's position (issue #20, item 6)
 @_asset(LEAD_TIMES, [MARTS["inventory_position"]]
         + [CORE[e] for e in ("purchase_orders", "receipts", "products", "suppliers")])
@@ -65,11 +73,10 @@ def lead_times(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.
 
     rs = replenishment_settings(shelfwise.settings)
     with warehouse.connect() as con:
-        as_of = sql.policy_as_of(con) or con.execute(
-            "SELECT CAST(max(ordered_at) AS DATE) FROM core.purchase_orders").fetchall()[0][0]
+        as_of = tables.policy_as_of(con) or tables.latest_po_day(con)
         since = as_of - dt.timedelta(days=rs.lead_time_history_days) if as_of else None
-        table = lead_time_stats(*sql.lead_time_inputs(con, since), min_lines=rs.min_po_lines)
-        rows = sql.replace_table(con, "marts.lead_times", table)
+        table = lead_time_stats(*tables.lead_time_inputs(con, since), min_lines=rs.min_po_lines)
+        rows = tables.write_frame(con, "marts.lead_times", table)
         by_source = preview(con, """SELECT source, count(*) FILTER (WHERE sku IS NULL) AS suppliers,
                                            count(*) FILTER (WHERE sku IS NOT NULL) AS skus,
                                            round(avg(lead_time_mean_days), 1) AS mean_days
@@ -92,11 +99,10 @@ def _forecast_by_location(
     locations, the shares it was split by, and the forecast itself."""
     from forecasting.policy import split_forecast
 
-    shares = sql.location_shares(con, as_of, rs.demand_share_days)
-    forecast = (sql.read_forecast(con, as_of) if sql.table_exists(con, "marts", "demand_forecast")
-                else pl.DataFrame(schema={"sku": pl.String, "date": pl.Date,
-                                          "mean": pl.Float64, "vmr": pl.Float64,
-                                          "level_cv": pl.Float64, "yearly_ratio": pl.Float64}))
+    shares = tables.location_shares(con, as_of, rs.demand_share_days)
+    forecast = (tables.read_forecast(con, as_of)
+                if tables.table_exists(con, "marts", "demand_forecast")
+                else pl.DataFrame(schema=tables.FORECAST_SCHEMA))
     return split_forecast(forecast, shares), shares, forecast
 
 
@@ -109,7 +115,7 @@ def projected_stock(warehouse: WarehouseResource, shelfwise: SettingsResource) -
 
     rs = replenishment_settings(shelfwise.settings)
     with warehouse.connect() as con:
-        as_of = sql.policy_as_of(con)
+        as_of = tables.policy_as_of(con)
         if as_of is None:
             return _nothing(con, "projected_stock", NO_POSITION)
         split, _, _ = _forecast_by_location(con, as_of, rs)
@@ -118,20 +124,22 @@ def projected_stock(warehouse: WarehouseResource, shelfwise: SettingsResource) -
         # the forecast's own horizon limits the projection: beyond it demand is unknown, not 0
         end = split["date"].max() if split.height else last
         days = [as_of + dt.timedelta(days=i) for i in range(1, (end - as_of).days + 1)]
-        table = project_stock(split, sql.start_units(con), sql.inbound(con, as_of), days=days)
+        table = project_stock(split, tables.start_units(con), tables.inbound(con, as_of),
+                              days=days)
         table = table.select(pl.lit(as_of).alias("as_of"), pl.all())
-        rows = sql.replace_table(con, "marts.projected_stock", table)
-        stats = con.execute(
-            """SELECT count(DISTINCT (sku, location_id)),
-                      count(DISTINCT (sku, location_id)) FILTER (WHERE projected_on_hand_units <= 0
-                                                                  AND demand_units > 0),
-                      coalesce(sum(inbound_units), 0)
-               FROM marts.projected_stock"""
-        ).fetchall()[0]
+        rows = tables.write_frame(con, "marts.projected_stock", table)
+        stats = _stats(con, """
+            SELECT count(DISTINCT (sku, location_id)) AS sku_locations,
+                   count(DISTINCT (sku, location_id)) FILTER (WHERE projected_on_hand_units <= 0
+                                                               AND demand_units > 0)
+                       AS sku_locations_running_out,
+                   coalesce(sum(inbound_units), 0) AS inbound_units
+            FROM marts.projected_stock""")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows, "as_of": str(as_of), "days": len(days),
-        "sku_locations": stats[0], "sku_locations_running_out": stats[1],
-        "inbound_units": int(stats[2]),
+        "sku_locations": stats["sku_locations"],
+        "sku_locations_running_out": stats["sku_locations_running_out"],
+        "inbound_units": int(stats["inbound_units"]),
     })
 
 
@@ -141,22 +149,53 @@ def inbound_purchase_orders(warehouse: WarehouseResource) -> dg.MaterializeResul
     """Open purchase order lines with units still to come, late ones flagged (the drill-down's
     inbound POs; the same lines as the projection's inbound units)."""
     with warehouse.connect() as con:
-        as_of = sql.policy_as_of(con)
+        as_of = tables.policy_as_of(con)
         if as_of is None:
             return _nothing(con, "inbound_purchase_orders", NO_POSITION)
-        rows = sql.build_inbound_purchase_orders(con, as_of)
-        late, units = con.execute(
-            """SELECT count(*) FILTER (WHERE is_late), coalesce(sum(units_inbound), 0)
-               FROM marts.inbound_purchase_orders"""
-        ).fetchall()[0]
+        rows = tables.build_inbound_purchase_orders(con, as_of)
+        stats = _stats(con, """SELECT count(*) FILTER (WHERE is_late) AS late_lines,
+                                      coalesce(sum(units_inbound), 0) AS inbound_units
+                               FROM marts.inbound_purchase_orders""")
         most_late = preview(con, """SELECT po_number, supplier_id, sku, location_id,
                                            expected_date, units_inbound, days_late
                                     FROM marts.inbound_purchase_orders WHERE is_late
                                     ORDER BY days_late DESC, po_number LIMIT 10""")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "as_of": str(as_of), "late_lines": late,
-        "inbound_units": int(units), "most_late": most_late,
+        "dagster/row_count": rows, "as_of": str(as_of), "late_lines": stats["late_lines"],
+        "inbound_units": int(stats["inbound_units"]), "most_late": most_late,
     })
+
+
+def _policy_frame(con: duckdb.DuckDBPyConnection, as_of: dt.date,
+                  rs: ReplenishmentSettings) -> tuple[pl.DataFrame, float]:
+    """The policy's rows per SKU × location (the service level and where it came from, the
+    lead time, the levels, the demand share and the season) and the Monte Carlo's seconds."""
+    from forecasting.policy import policy_levels, season_ratio, service_levels
+    from forecasting.service_level_source import levels_to_choose, service_level_sources
+
+    split, shares, forecast = _forecast_by_location(con, as_of, rs)
+    params = tables.policy_params(con)
+    # every SKU in scope gets a level; one without demand history (no segment) counts as
+    # C and Z, the least protected cell, unless a per-SKU override names it
+    segments = params.select("sku").unique().join(tables.segments(con), on="sku", how="left")
+    params = params.join(
+        service_levels(segments, rs.service_levels, rs.sku_service_levels), on="sku", how="left")
+    target = rs.fill_rate_target or None
+    inputs = levels_to_choose(params, target)
+    if target:  # the fill-rate target values the stock it allocates
+        inputs = inputs.join(tables.policy_costs(con), on="sku", how="left")
+    started = time.perf_counter()
+    numbers = policy_levels(split, inputs, n_sims=rs.n_sims, seed=rs.seed,
+                            fill_rate_target=target,
+                            cycle_stock_reviews=rs.cycle_stock_reviews)
+    seconds = time.perf_counter() - started
+    params = service_level_sources(params, target)
+    frame = (params.drop("service_level").join(numbers, on=["sku", "location_id"], how="left")
+             .join(shares.select("sku", "location_id", pl.col("share").alias("demand_share"),
+                                 "share_source"), on=["sku", "location_id"], how="left")
+             # the reason names a seasonal lift over the order's window
+             .join(season_ratio(forecast, params), on=["sku", "location_id"], how="left"))
+    return frame, seconds
 
 
 @_asset(POLICY, [PROJECTED_STOCK, LEAD_TIMES]
@@ -167,50 +206,22 @@ def inbound_purchase_orders(warehouse: WarehouseResource) -> dg.MaterializeResul
 def replenishment_policy(context, warehouse: WarehouseResource,
                          shelfwise: SettingsResource) -> dg.MaterializeResult:
     """Per SKU × location: service level, lead time, safety stock, reorder point, order-up-to."""
-    from forecasting.policy import policy_levels, season_ratio, service_levels
-
     settings = shelfwise.settings
     rs = replenishment_settings(settings)
     with warehouse.connect() as con:
-        as_of = sql.policy_as_of(con)
+        as_of = tables.policy_as_of(con)
         if as_of is None:
             return _nothing(con, "replenishment_policy", NO_POSITION)
-        split, shares, forecast = _forecast_by_location(con, as_of, rs)
-        params = sql.policy_params(con)
-        # every SKU in scope gets a level; one without demand history (no segment) counts as
-        # C and Z, the least protected cell, unless a per-SKU override names it
-        segments = params.select("sku").unique().join(sql.segments(con), on="sku", how="left")
-        params = params.join(
-            service_levels(segments, rs.service_levels, rs.sku_service_levels), on="sku", how="left")
-        target = rs.fill_rate_target or None
-        inputs = params
-        if target:
-            # the fill-rate target replaces the matrix; per-SKU overrides keep their level
-            inputs = params.join(sql.policy_costs(con), on="sku", how="left").with_columns(
-                pl.when(pl.col("service_level_source") == "override").then("service_level")
-                .alias("service_level"))
-        started = time.perf_counter()
-        numbers = policy_levels(split, inputs, n_sims=rs.n_sims, seed=rs.seed,
-                                fill_rate_target=target,
-                                cycle_stock_reviews=rs.cycle_stock_reviews)
-        seconds = time.perf_counter() - started
-        if target:
-            params = params.with_columns(
-                pl.when(pl.col("service_level_source") == "override").then(pl.lit("override"))
-                .otherwise(pl.lit("fill_rate_target")).alias("service_level_source"))
-        frame = (params.drop("service_level").join(numbers, on=["sku", "location_id"], how="left")
-                 .join(shares.select("sku", "location_id", pl.col("share").alias("demand_share"),
-                                     "share_source"), on=["sku", "location_id"], how="left")
-                 # the reason names a seasonal lift over the order's window
-                 .join(season_ratio(forecast, params), on=["sku", "location_id"], how="left"))
-        rows = sql.build_policy(con, frame, as_of, settings.base_currency)
-        stats = con.execute(
-            """SELECT count(*) FILTER (WHERE needs_order), count(*) FILTER (WHERE below_reorder_point),
-                      count(*) FILTER (WHERE is_discontinued),
-                      count(*) FILTER (WHERE projected_stockout_date IS NOT NULL),
-                      coalesce(sum(safety_stock_units * unit_cost_base), 0)
-               FROM marts.replenishment_policy"""
-        ).fetchall()[0]
+        frame, seconds = _policy_frame(con, as_of, rs)
+        rows = tables.build_policy(con, frame, as_of, settings.base_currency)
+        stats = _stats(con, """
+            SELECT count(*) FILTER (WHERE needs_order) AS needs_order,
+                   count(*) FILTER (WHERE below_reorder_point) AS below_reorder_point,
+                   count(*) FILTER (WHERE is_discontinued) AS discontinued,
+                   count(*) FILTER (WHERE projected_stockout_date IS NOT NULL)
+                       AS projected_stockouts,
+                   coalesce(sum(safety_stock_units * unit_cost_base), 0) AS safety_stock_value
+            FROM marts.replenishment_policy""")
         sample = preview(con, """SELECT sku, location_id, abc_class || xyz_class AS cell, service_level,
                                         round(lead_time_mean_days, 1) AS lt_days, review_period_days AS r_days,
                                         round(mean_daily_demand_units, 2) AS daily, round(safety_stock_units, 1) AS ss,
@@ -218,15 +229,17 @@ def replenishment_policy(context, warehouse: WarehouseResource,
                                         inventory_position_units AS ip, projected_stockout_date
                                  FROM marts.replenishment_policy WHERE needs_order
                                  ORDER BY projected_stockout_date NULLS LAST, sku LIMIT 10""")
-    unknown = sorted(set(rs.sku_service_levels) - set(params["sku"].to_list()))
+    unknown = sorted(set(rs.sku_service_levels) - set(frame["sku"].to_list()))
     if unknown:
         context.log.warning(f"[replenishment.sku_service_levels] names SKU(s) the policy does not "
                             f"cover: {', '.join(unknown[:10])}")
+    target = rs.fill_rate_target or None
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "as_of": str(as_of), "needs_order": stats[0],
-        "below_reorder_point": stats[1], "discontinued": stats[2],
-        "projected_stockouts": stats[3],
-        f"safety_stock_value_{settings.base_currency}": round(float(stats[4]), 2),
+        "dagster/row_count": rows, "as_of": str(as_of), "needs_order": stats["needs_order"],
+        "below_reorder_point": stats["below_reorder_point"],
+        "discontinued": stats["discontinued"],
+        "projected_stockouts": stats["projected_stockouts"],
+        f"safety_stock_value_{settings.base_currency}": round(float(stats["safety_stock_value"]), 2),
         "monte_carlo_seconds": round(seconds, 2), "n_sims": rs.n_sims,
         "service_levels_from": (f"pooled fill-rate target {target:g}" if target
                                 else "ABC × XYZ matrix"),
@@ -235,27 +248,18 @@ def replenishment_policy(context, warehouse: WarehouseResource,
 
 
 def _sized_suggestions(lines: pl.DataFrame, rs: ReplenishmentSettings) -> pl.DataFrame:
-    """Urgency, order sizes, reason codes and the reason sentence for the lines needing an order."""
+    """Urgency rank, order sizes, reason codes and the reason sentence for the lines needing
+    an order, most urgent first."""
     from forecasting.policy import reason_codes, reason_text, size_orders
+    from forecasting.urgency import rank_by_urgency, stockout_before_arrival
 
-    ranked = (
-        lines.with_columns(
-            # most urgent: the earliest projected stockout, then the position furthest below
-            # the reorder point relative to it
-            (pl.col("inventory_position_units") / pl.col("reorder_point_units").clip(lower_bound=1))
-            .alias("_cover_ratio"))
-        .sort(["projected_stockout_date", "_cover_ratio", "sku", "location_id"],
-              nulls_last=True)
-        .with_row_index("urgency_rank", offset=1)
-        .with_columns(
-            pl.concat_str([pl.col("supplier_id"), pl.col("order_date").cast(pl.String)],
-                          separator="|").alias("order_group"),
-        )
+    ranked = rank_by_urgency(lines).with_columns(
+        pl.concat_str([pl.col("supplier_id"), pl.col("order_date").cast(pl.String)],
+                      separator="|").alias("order_group"),
     )
     sized = size_orders(ranked, max_coverage_days=rs.max_coverage_days)
     sized = sized.with_columns(
-        (pl.col("projected_stockout_date") < pl.col("expected_arrival_date")).fill_null(False)
-        .alias("stockout_before_arrival"),
+        stockout_before_arrival(),
         pl.lit(rs.max_coverage_days).alias("max_coverage_days"),
         pl.lit(rs.fill_rate_target).alias("fill_rate_target"),
     )
@@ -271,24 +275,25 @@ def transfer_suggestions(warehouse: WarehouseResource,
     settings = shelfwise.settings
     ts = replenishment_settings(settings).transfers
     with warehouse.connect() as con:
-        if not sql.table_exists(con, "marts", "replenishment_policy"):
+        if not tables.table_exists(con, "marts", "replenishment_policy"):
             return _nothing(con, "transfer_suggestions", "no replenishment policy yet")
         # sent transfers still on their way (the transfer decision store, never the
         # purchase decisions): neither suggested again nor bought for
         store = TransferDecisionStore(settings.home)
         rows = transfers.build_transfers(con, ts, store.latest() if store.path.exists() else [])
-        stats = con.execute(
-            f"""SELECT count(DISTINCT sku), coalesce(sum(transfer_units), 0),
-                       coalesce(sum(stock_value_base), 0), coalesce(sum(transfer_cost_base), 0)
-                FROM {transfers.TABLE}"""
-        ).fetchall()[0]
-        lines = preview(con, f"""SELECT sku, from_location_id, to_location_id, transfer_units,
-                                        expected_arrival_date, reason
-                                 FROM {transfers.TABLE} LIMIT 10""")
+        stats = _stats(con, """
+            SELECT count(DISTINCT sku) AS skus, coalesce(sum(transfer_units), 0) AS units,
+                   coalesce(sum(stock_value_base), 0) AS stock_value,
+                   coalesce(sum(transfer_cost_base), 0) AS transfer_cost
+            FROM marts.transfer_suggestions""")
+        lines = preview(con, """SELECT sku, from_location_id, to_location_id, transfer_units,
+                                       expected_arrival_date, reason
+                                FROM marts.transfer_suggestions LIMIT 10""")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "enabled": ts.enabled, "skus": stats[0],
-        "units": int(stats[1]), f"stock_value_{settings.base_currency}": round(float(stats[2]), 2),
-        f"transfer_cost_{settings.base_currency}": round(float(stats[3]), 2),
+        "dagster/row_count": rows, "enabled": ts.enabled, "skus": stats["skus"],
+        "units": int(stats["units"]),
+        f"stock_value_{settings.base_currency}": round(float(stats["stock_value"]), 2),
+        f"transfer_cost_{settings.base_currency}": round(float(stats["transfer_cost"]), 2),
         "default_lead_time_days": ts.lead_time_days, "lanes": len(ts.lanes), "first": lines,
     })
 
@@ -300,20 +305,24 @@ def replenishment_suggestions(warehouse: WarehouseResource,
     settings = shelfwise.settings
     rs = replenishment_settings(settings)
     with warehouse.connect() as con:
-        if not sql.table_exists(con, "marts", "replenishment_policy"):
+        if not tables.table_exists(con, "marts", "replenishment_policy"):
             return _nothing(con, "replenishment_suggestions", "no replenishment policy yet")
         # what transfers do not cover is bought (assets/replenishment/transfers.py)
         lines = transfers.purchase_lines(con)
-        rows = sql.build_suggestions(con, transfers.note_transfers(_sized_suggestions(lines, rs)),
-                                     moq_overbuy_days=rs.moq_overbuy_days)
-        stats = con.execute(
-            """SELECT count(DISTINCT supplier_id), coalesce(sum(suggested_units), 0),
-                      coalesce(sum(line_value_base), 0),
-                      count(*) FILTER (WHERE projected_stockout_date < expected_arrival_date),
-                      count(*) FILTER (WHERE reason_codes LIKE '%min_order_value_topup%'),
-                      count(DISTINCT supplier_id) FILTER (WHERE order_below_min_value)
-               FROM marts.replenishment_suggestions"""
-        ).fetchall()[0]
+        rows = tables.build_suggestions(
+            con, transfers.note_transfers(_sized_suggestions(lines, rs)),
+            moq_overbuy_days=rs.moq_overbuy_days)
+        stats = _stats(con, """
+            SELECT count(DISTINCT supplier_id) AS suppliers,
+                   coalesce(sum(suggested_units), 0) AS units,
+                   coalesce(sum(line_value_base), 0) AS value,
+                   count(*) FILTER (WHERE projected_stockout_date < expected_arrival_date)
+                       AS stockout_before_arrival,
+                   count(*) FILTER (WHERE reason_codes LIKE '%min_order_value_topup%')
+                       AS topped_up_lines,
+                   count(DISTINCT supplier_id) FILTER (WHERE order_below_min_value)
+                       AS orders_below_min_value
+            FROM marts.replenishment_suggestions""")
         by_supplier = preview(con, """SELECT supplier_id, order_date, count(*) AS lines,
                                              sum(suggested_units) AS units, any_value(currency) AS currency,
                                              round(sum(line_value), 2) AS order_value,
@@ -321,13 +330,14 @@ def replenishment_suggestions(warehouse: WarehouseResource,
                                              round(sum(line_value_base), 2) AS value_base
                                       FROM marts.replenishment_suggestions
                                       GROUP BY supplier_id, order_date ORDER BY order_date, supplier_id""")
-        urgent = preview(con, """SELECT urgency_rank, sku, location_id, suggested_units, reason
+        urgent = preview(con, """SELECT urgency_rank, urgency, sku, location_id, suggested_units, reason
                                  FROM marts.replenishment_suggestions ORDER BY urgency_rank LIMIT 10""")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "suppliers": stats[0], "units": int(stats[1]),
-        f"value_{settings.base_currency}": round(float(stats[2]), 2),
-        "stockout_before_arrival": stats[3], "topped_up_lines": stats[4],
-        "orders_below_min_value": stats[5],
+        "dagster/row_count": rows, "suppliers": stats["suppliers"], "units": int(stats["units"]),
+        f"value_{settings.base_currency}": round(float(stats["value"]), 2),
+        "stockout_before_arrival": stats["stockout_before_arrival"],
+        "topped_up_lines": stats["topped_up_lines"],
+        "orders_below_min_value": stats["orders_below_min_value"],
         "by_supplier_order": by_supplier, "most_urgent": urgent,
     })
 
@@ -338,23 +348,23 @@ def replenishment_suggestions(warehouse: WarehouseResource,
 def every_needed_order_is_suggested(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Suggestions cover the policy's needs_order rows, each with reason and projected stock."""
     with warehouse.connect() as con:
-        if not sql.table_exists(con, "marts", "replenishment_suggestions"):
+        if not tables.table_exists(con, "marts", "replenishment_suggestions"):
             return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
                                        metadata={"reason": "no suggestions table (no policy yet)"})
         missing = transfers.unserved_needs(con)
-        no_reason, no_projection = con.execute(
-            """SELECT
-                 (SELECT count(*) FROM marts.replenishment_suggestions
-                  WHERE coalesce(reason, '') = '' OR coalesce(reason_codes, '') = ''),
-                 (SELECT count(*) FROM marts.replenishment_suggestions AS s
-                  WHERE NOT EXISTS (SELECT 1 FROM marts.projected_stock AS ps
-                                    WHERE ps.sku = s.sku AND ps.location_id = s.location_id))"""
-        ).fetchall()[0]
+        stats = _stats(con, """
+            SELECT (SELECT count(*) FROM marts.replenishment_suggestions
+                    WHERE coalesce(reason, '') = '' OR coalesce(reason_codes, '') = '')
+                       AS without_reason,
+                   (SELECT count(*) FROM marts.replenishment_suggestions AS s
+                    WHERE NOT EXISTS (SELECT 1 FROM marts.projected_stock AS ps
+                                      WHERE ps.sku = s.sku AND ps.location_id = s.location_id))
+                       AS without_projected_stock""")
     return dg.AssetCheckResult(
-        passed=missing == 0 and no_reason == 0 and no_projection == 0,
+        passed=missing == 0 and stats["without_reason"] == 0
+        and stats["without_projected_stock"] == 0,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"needs_order_without_suggestion": missing, "without_reason": no_reason,
-                  "without_projected_stock": no_projection},
+        metadata={"needs_order_without_suggestion": missing, **stats},
     )
 
 

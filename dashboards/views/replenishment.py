@@ -38,6 +38,7 @@ SUGGESTION_COLUMNS = [
     "line_value_base", "service_level", "reorder_point_units", "order_up_to_units",
     "safety_stock_units", "inventory_position_units", "projected_stockout_date",
     "days_of_cover", "last_order_date", "urgency_rank", "reason", "reason_codes",
+    "urgency",  # critical, high or normal: labelled by forecasting/urgency.py
 ]
 URGENCY = {
     "critical": "projected to run out before an order placed now can arrive",
@@ -109,7 +110,7 @@ policy_extras = ", ".join(
     f"p.{c}" if has_policy and data.has_columns(POLICY, [c]) else f"NULL::DOUBLE AS {c}"
     for c in ("on_hand_units", "on_order_units", "lead_time_demand_units",
               "mean_daily_demand_units"))
-# the MOQ overbuy flag of the mart (assets/replenishment/sql.py), when this snapshot has it
+# the MOQ overbuy flag of the mart (assets/replenishment/sql/), when this snapshot has it
 moq_columns = ("s.moq_excess_units, s.moq_excess_days, s.moq_overbuy"
                if data.has_columns(SUGGESTIONS, ["moq_excess_units", "moq_excess_days",
                                                  "moq_overbuy"])
@@ -119,12 +120,7 @@ suggestions = data.query(
     f"""
     SELECT {", ".join(f"s.{c}" for c in SUGGESTION_COLUMNS)}, {season_columns},
            {policy_extras}, {moq_columns},
-           {"p.abc_class" if has_policy else "NULL::VARCHAR AS abc_class"},
-           CASE WHEN s.projected_stockout_date < s.expected_arrival_date
-                  OR list_contains(string_split(s.reason_codes, ','), 'stockout_before_arrival')
-                THEN 'critical'
-                WHEN s.projected_stockout_date IS NOT NULL THEN 'high'
-                ELSE 'normal' END AS urgency
+           {"p.abc_class" if has_policy else "NULL::VARCHAR AS abc_class"}
     FROM {SUGGESTIONS} AS s
     {f"LEFT JOIN {POLICY} AS p ON p.sku = s.sku AND p.location_id = s.location_id "
      "AND p.as_of = s.as_of" if has_policy else ""}

@@ -59,7 +59,7 @@ def alerts(ctx, run_first, alert_type, severity, include_resolved, deliveries, f
       shelfwise alerts --severity critical --type low_stock
       shelfwise alerts --deliveries --failed
     """
-    from assets.alerts.sql import pending_deliveries
+    from assets.alerts.state import pending_deliveries
     from pipelines.commands.core import run_job
     from pipelines.summary import format_table
 

@@ -9,7 +9,7 @@ import pytest
 from alerts_builder import (
     AS_OF, at, insert, new_warehouse, po_line, put_mart, receipt_row, stocked_world, story,
 )
-from assets.alerts import sql
+from assets.alerts import rules as alert_rules
 from assets.alerts.config import AlertSettingsError, AlertThresholds, alert_settings
 from assets.settings import load_settings
 
@@ -23,7 +23,7 @@ def con():
 
 
 def alerts(con, thresholds=None, **where):
-    sql.build_alerts_current(con, thresholds or AlertThresholds())
+    alert_rules.build_alerts_current(con, thresholds or AlertThresholds())
     rows = con.sql("SELECT * FROM marts.alerts_current ORDER BY alert_key").pl().to_dicts()
     return [r for r in rows if all(r[k] == v for k, v in where.items())]
 
@@ -103,7 +103,7 @@ def test_low_stock_values_a_lost_sale_at_its_margin_and_ranks_by_money(con):
     rows = alerts(con, alert_type="low_stock")
     # A sells at 10.00 for a cost of 4.00: 30 lost units × 6.00; B: no price, 30 × 9.00
     assert {r["sku"]: r["value_base"] for r in rows} == {"A": 180.0, "B": 270.0}
-    sql.build_alerts_current(con, AlertThresholds())
+    alert_rules.build_alerts_current(con, AlertThresholds())
     order = [k for (k,) in con.execute("SELECT alert_key FROM marts.alerts_current").fetchall()]
     assert order == ["low_stock:B:WH1", "low_stock:A:WH1"]  # most money at risk first
 
@@ -243,7 +243,7 @@ def test_rules_whose_inputs_are_missing_are_skipped_and_say_why(con):
     assert rules["low_stock"] == (False, "marts.replenishment_policy not built yet")
     assert rules["discrepancy"] == (False, "marts.reconciliation not built yet")
     con.execute("CREATE TABLE marts.reconciliation (sku VARCHAR)")
-    sql.build_alerts_current(con, AlertThresholds())
+    alert_rules.build_alerts_current(con, AlertThresholds())
     reason = con.execute("SELECT skipped_reason FROM marts.alert_rules "
                          "WHERE alert_type = 'discrepancy'").fetchall()[0][0]
     assert reason.startswith("marts.reconciliation lacks counted_on_hand")

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alerts_builder import new_warehouse, put_mart, stocked_world
-from assets.alerts import sql
+from assets.alerts import rules as alert_rules
+from assets.alerts import state as alert_state
 from assets.alerts.config import SEVERITIES, AlertThresholds
 
 T0 = datetime(2026, 4, 1, 6, 0)
@@ -26,7 +27,7 @@ def raise_alerts(con, alerts: dict[str, str], *, evaluated: bool = True) -> None
           "subject": k, "message": f"{k} is {s}"} for k, s in alerts.items()],
         schema={"alert_key": pl.String, "alert_type": pl.String, "severity": pl.String,
                 "severity_rank": pl.Int32, "subject": pl.String, "message": pl.String})
-    typed = ", ".join(f"NULL::{t} AS {n}" for n, t in sql.ALERT_COLUMNS)
+    typed = ", ".join(f"NULL::{t} AS {n}" for n, t in alert_rules.ALERT_COLUMNS)
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
     con.execute(f"CREATE OR REPLACE TABLE marts.alerts_current AS SELECT {typed} WHERE false")
     con.execute("INSERT INTO marts.alerts_current BY NAME SELECT * FROM frame")
@@ -45,7 +46,7 @@ def test_open_no_resend_escalate_deescalate_resolve_reopen():
 
     def run(alerts, evaluated=True):
         raise_alerts(con, alerts, evaluated=evaluated)
-        return sql.advance_alert_state(con, T0 + timedelta(minutes=next(step)))
+        return alert_state.advance_alert_state(con, T0 + timedelta(minutes=next(step)))
 
     assert run({"a": "warning", "b": "info"})["opened"] == 2
     assert run({"a": "warning", "b": "info"}) == {"opened": 0, "escalated": 0, "ongoing": 2,
@@ -80,15 +81,15 @@ def test_the_real_rules_drive_the_state():
     stocked_world(con)
     put_mart(con, "oversell_risk", [{"channel_id": "etsy", "channel_sku": "E-A", "sku": "A",
                                      "listed_quantity": 10, "ats_units": 4}])
-    sql.build_alerts_current(con, AlertThresholds())
-    sql.advance_alert_state(con, T0)
+    alert_rules.build_alerts_current(con, AlertThresholds())
+    alert_state.advance_alert_state(con, T0)
     put_mart(con, "oversell_risk", [{"channel_id": "etsy", "channel_sku": "E-A", "sku": "A",
                                      "listed_quantity": 10, "ats_units": 0}])
-    sql.build_alerts_current(con, AlertThresholds())
-    sql.advance_alert_state(con, T0 + timedelta(hours=1))
+    alert_rules.build_alerts_current(con, AlertThresholds())
+    alert_state.advance_alert_state(con, T0 + timedelta(hours=1))
     put_mart(con, "oversell_risk", [])
-    sql.build_alerts_current(con, AlertThresholds())
-    sql.advance_alert_state(con, T0 + timedelta(hours=2))
+    alert_rules.build_alerts_current(con, AlertThresholds())
+    alert_state.advance_alert_state(con, T0 + timedelta(hours=2))
     assert events(con) == [("oversell_risk:A", "opened", "warning"),
                            ("oversell_risk:A", "escalated", "critical"),
                            ("oversell_risk:A", "resolved", "critical")]
@@ -122,8 +123,8 @@ def test_events_match_what_a_person_expects_and_reruns_add_nothing(observations)
     con = duckdb.connect()  # the state machine needs no core: an empty database is enough
     for i, seen in enumerate(observations):
         raise_alerts(con, {} if seen is None else {"k": seen})
-        sql.advance_alert_state(con, T0 + timedelta(hours=i))
+        alert_state.advance_alert_state(con, T0 + timedelta(hours=i))
         # the same data again (a re-run): nothing new to say
-        sql.advance_alert_state(con, T0 + timedelta(hours=i, minutes=30))
+        alert_state.advance_alert_state(con, T0 + timedelta(hours=i, minutes=30))
     assert [(t, s) for _, t, s in events(con)] == expected_events(observations)
     con.close()

@@ -5,7 +5,7 @@ page); here they are derived from the small test core with simple, deterministic
 the page has policy numbers, a projected-stock line and suggestions to decide on. The columns
 are the contract's (names and types); the numbers only need to be plausible and consistent:
 suggestion = order-up-to − inventory position, rounded up to the case pack, at least the MOQ.
-``marts.inbound_purchase_orders`` is built by the real SQL (``assets/replenishment/sql.py``).
+``marts.inbound_purchase_orders`` is built by the real SQL (``assets/replenishment/sql/``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import date
 
 import duckdb
 
-from assets.replenishment.sql import build_inbound_purchase_orders
+from assets.replenishment.tables import build_inbound_purchase_orders
 
 HORIZON_DAYS = 21
 
@@ -130,7 +130,10 @@ SELECT md5(as_of::VARCHAR || '|' || sku || '|' || location_id) AS suggestion_id,
        concat_ws(',', 'below_reorder_point',
                  CASE WHEN projected_stockout_date < expected_arrival_date
                       THEN 'stockout_before_arrival' END,
-                 'case_pack') AS reason_codes
+                 'case_pack') AS reason_codes,
+       CASE WHEN projected_stockout_date < expected_arrival_date THEN 'critical'
+            WHEN projected_stockout_date IS NOT NULL THEN 'high'
+            ELSE 'normal' END AS urgency
 FROM ranked
 """
 

@@ -1,5 +1,5 @@
 """Days of cover after the order and MOQ-driven overbuys in ``marts.replenishment_suggestions``:
-hand-sized lines through :func:`assets.replenishment.sql.build_suggestions`, checked against
+hand-sized lines through :func:`assets.replenishment.tables.build_suggestions`, checked against
 values worked out by hand below (docs/replenishment.md, "Cover after the order, MOQ overbuys")."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from assets.replenishment.config import ReplenishmentSettingsError, replenishment_settings
-from assets.replenishment.sql import build_suggestions
+from assets.replenishment.tables import build_suggestions
 from assets.settings import load_settings
 
 AS_OF = date(2026, 11, 22)
