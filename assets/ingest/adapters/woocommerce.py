@@ -141,7 +141,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     df = frame.with_columns(
         col_or_null(frame, c).alias(c)
         for c in ("billing_email", "shipping_country", "billing_country", "shipping_postcode",
-                  "billing_postcode")
+                  "billing_postcode", "item_name")
     )
     quantity = to_int(pl.col("item_quantity"))
     subtotal = to_number(pl.col("item_subtotal"))

@@ -77,6 +77,20 @@ def test_an_unknown_status_is_refused_with_its_value(tmp_path):
     assert "'awaiting-pickup'" in rejects[0]["message"]
 
 
+def test_a_deleted_product_is_refused_and_named(tmp_path):
+    """The extension writes SKU ``unknown_product`` and product id 0 for an item whose product
+    was deleted: no key can map it, so it is refused with the item's name."""
+    path = tmp_path / FILE.name
+    text = FILE.read_text(encoding="utf-8").replace(
+        ",91,520,Beeswax candle,,", ",91,0,Beeswax candle,unknown_product,")
+    path.write_text(text, encoding="utf-8")
+    mapped, read = read_and_map(path, ADAPTER)
+    assert_accounted(mapped, read)
+    rejects = mapped.rejects.filter(pl.col("rule") == "sku_missing").to_dicts()
+    assert [r["source_line"] for r in rejects] == [4]
+    assert "'Beeswax candle'" in rejects[0]["message"]
+
+
 def test_a_later_export_of_the_same_item_keeps_its_line_key(tmp_path):
     """Export rows written twice (processing, then completed) give the same line keys: the
     merge keeps the later file's version (same updated_at, later file name)."""
