@@ -142,6 +142,12 @@ MARTS: tuple[KpiMart, ...] = (
         marts=(ORDERS,),
     ),
     KpiMart(
+        "kpi_channel_mix_monthly",
+        "Per local order month and channel: orders, units, revenue (base currency), the "
+        "channel's share of the month's orders and revenue, and its change on the prior month.",
+        marts=(ORDERS,),
+    ),
+    KpiMart(
         "kpi_unconverted_revenue",
         "Revenue without an FX rate to the base currency, in its own currency, per local "
         "order day, channel and currency.",

@@ -69,7 +69,7 @@ def test_init_asks_at_a_terminal(tmp_path, monkeypatch):
 def test_check_names_the_adapter_of_each_file_and_why_others_are_not_read(tmp_path):
     home = tmp_path / "shop"
     shelfwise(home, "init", "--base-currency", "EUR", "--timezone", "UTC")
-    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "channels"
+    fixtures = Path(__file__).resolve().parents[2] / "data" / "samples" / "channels"
     (home / "inbox" / "orders" / "etsy").mkdir()
     etsy = fixtures / "etsy" / "EtsySoldOrderItems2024-3.csv"
     (home / "inbox" / "orders" / "etsy" / etsy.name).write_bytes(etsy.read_bytes())

@@ -24,7 +24,7 @@ from pipelines.cli import main
 
 pytestmark = pytest.mark.integration
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "channels"
+FIXTURES = Path(__file__).resolve().parents[2] / "data" / "samples" / "channels"
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 AMAZON = FIXTURES / "amazon" / "All-Orders-Report_2024-03-01.txt"
 

@@ -14,7 +14,11 @@ from assets.settings import Settings, load_settings
 from assets.warehouse import connect
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-GOOD_INBOX = FIXTURES / "inbox"
+# the example exports and the small canonical inbox live in the repository's data/samples/
+# (real layouts, invented people: what a user can drop into an inbox)
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+CHANNEL_SAMPLES = SAMPLES / "channels"
+GOOD_INBOX = SAMPLES / "inbox"
 BAD_INPUTS = FIXTURES / "bad_inputs"
 
 

@@ -1,15 +1,15 @@
 """Line keys and fallback SKU keys of the Square, eBay and Amazon exports, through the engine.
 
-Expected rows are written by hand from the fixtures (tests/fixtures/channels/*/README.md),
+Expected rows are written by hand from the fixtures (data/samples/channels/*/README.md),
 and read back with plain SQL over core and quarantine.
 """
 
 from __future__ import annotations
 
 import pytest
-from ingest_testkit import FIXTURES, ingest, make_home, rows, write
+from ingest_testkit import CHANNEL_SAMPLES, ingest, make_home, rows, write
 
-CHANNELS = FIXTURES / "channels"
+CHANNELS = CHANNEL_SAMPLES
 SQUARE = CHANNELS / "pos" / "items-2024-06-01-2024-06-02.csv"
 EBAY = CHANNELS / "ebay" / "eBay-OrdersReport-2024-05-06.csv"
 AMAZON = CHANNELS / "amazon" / "All-Orders-Report_2024-06-01.txt"

@@ -30,7 +30,7 @@ _spec.loader.exec_module(helpers)
 
 # formats shelfwise reads but never writes: their fixture files (real layouts, invented people)
 READ_ONLY_FIXTURES = {
-    "ebay_sales_history": Path(__file__).parents[1] / "fixtures" / "channels" / "ebay"
+    "ebay_sales_history": Path(__file__).parents[2] / "data" / "samples" / "channels" / "ebay"
     / "SalesHistory.csv",
 }
 

@@ -6,7 +6,7 @@ import fnmatch
 import shutil
 
 import pytest
-from ingest_testkit import FIXTURES, checksums, ingest, make_home, rows, write
+from ingest_testkit import CHANNEL_SAMPLES, checksums, ingest, make_home, rows, write
 
 from assets.ingest.adapters import CHANNEL_ADAPTERS
 from assets.ingest.reader import read_records
@@ -230,7 +230,7 @@ def _pii_values() -> dict[str, set[str]]:
     """Customer identity values of the committed channel fixtures, per fixture file."""
     out = {}
     for adapter in CHANNEL_ADAPTERS:
-        for path in sorted((FIXTURES / "channels").rglob("*")):
+        for path in sorted((CHANNEL_SAMPLES).rglob("*")):
             if not path.is_file():
                 continue
             if not any(fnmatch.fnmatch(path.name.lower(), g.lower()) for g in adapter.file_globs):
@@ -253,7 +253,7 @@ def _pii_values() -> dict[str, set[str]]:
 
 def test_customer_identity_never_lands(tmp_path):
     settings = make_home(tmp_path, inbox_from=None)
-    for channel_dir in sorted((FIXTURES / "channels").iterdir()):
+    for channel_dir in sorted((CHANNEL_SAMPLES).iterdir()):
         shutil.copytree(channel_dir, settings.inbox / "orders" / channel_dir.name)
     pii = set().union(*_pii_values().values())
     assert any("@" in v for v in pii), "fixtures should hold customer e-mails"
@@ -426,7 +426,7 @@ def test_ebay_summary_rows_are_skipped_not_quarantined(tmp_path):
     """A multi-item order's summary row is framing, not a bad record: counted in
     rows_skipped, absent from quarantine, and the file's accounting still balances."""
     settings = make_home(tmp_path)
-    src = FIXTURES / "channels" / "ebay" / "eBay-OrdersReport-2024-03-01.csv"
+    src = CHANNEL_SAMPLES / "ebay" / "eBay-OrdersReport-2024-03-01.csv"
     write(settings.inbox / "orders" / "ebay" / src.name, src.read_bytes())
     report = ingest(settings)
     assert report.rows_skipped == 2  # the summary row and the empty padding row

@@ -90,7 +90,8 @@ def test_between_equal_versions_the_export_landed_last_owns_the_order(tmp_path):
 
 
 # whole-order exports: every file carries every line of each order it lists (docs/formats.md)
-WHOLE_ORDERS = {"shopify_orders", "amazon_orders", "ebay_orders", "etsy_orders"}
+WHOLE_ORDERS = {"shopify_orders", "amazon_orders", "ebay_orders", "etsy_orders",
+                "woocommerce_orders"}
 
 
 def _dated(adapter, day: str) -> str:

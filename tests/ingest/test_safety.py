@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from ingest_testkit import FIXTURES, ingest, make_home, rows, write
+from ingest_testkit import CHANNEL_SAMPLES, ingest, make_home, rows, write
 
 from assets.ingest import engine, reader
 
@@ -209,7 +209,7 @@ def test_a_product_name_starting_with_a_formula_sign_is_data(tmp_path):
 # --------------------------------------------------------------------------------------------
 # the declared number format and plausibility (#20.4)
 
-_AMAZON = FIXTURES / "channels" / "amazon"
+_AMAZON = CHANNEL_SAMPLES / "amazon"
 
 
 def _amazon_file(price: str) -> str:
@@ -268,7 +268,7 @@ def test_the_same_order_id_in_two_channels_is_flagged(tmp_path):
 
 def test_skipped_records_are_named_with_their_lines(tmp_path):
     settings = make_home(tmp_path)
-    src = FIXTURES / "channels" / "ebay" / "eBay-OrdersReport-2024-03-01.csv"
+    src = CHANNEL_SAMPLES / "ebay" / "eBay-OrdersReport-2024-03-01.csv"
     rel = f"orders/ebay/{src.name}"
     write(settings.inbox / rel, src.read_bytes())
     ingest(settings)
@@ -286,7 +286,7 @@ def test_skipped_records_are_named_with_their_lines(tmp_path):
 
 def test_an_unreadable_time_is_reported_with_the_cell_text(tmp_path):
     settings = make_home(tmp_path)
-    src = (FIXTURES / "channels" / "shopify" / "orders_export_1.csv").read_text(encoding="utf-8-sig")
+    src = (CHANNEL_SAMPLES / "shopify" / "orders_export_1.csv").read_text(encoding="utf-8-sig")
     rel = "orders/shop/orders_export_1.csv"
     write(settings.inbox / rel, src.replace("2024-03-01 10:15:00 -0500", "31/31/2024 25:61", 1))
     ingest(settings)

@@ -4,10 +4,10 @@ SKU mapped by a channel listing, identity under the UK wording. Checked with pla
 
 from __future__ import annotations
 
-from ingest_testkit import FIXTURES, ingest, make_home, rows, write
+from ingest_testkit import CHANNEL_SAMPLES, ingest, make_home, rows, write
 
-SHOPIFY = FIXTURES / "channels" / "shopify"
-ETSY = FIXTURES / "channels" / "etsy"
+SHOPIFY = CHANNEL_SAMPLES / "shopify"
+ETSY = CHANNEL_SAMPLES / "etsy"
 PRODUCTS_HEADER = "sku,name,case_pack,moq,is_bundle\n"
 SKUS = ("MUG-RED", "MUG-BLUE", "MUG-GREEN", "SCARF-W", "LAMP-1", "NAP-LIN", "TEE-BLK-S")
 

@@ -23,6 +23,7 @@ from assets.ingest.adapters import (
     pos,
     shopify,
     shopify_products,
+    woocommerce,
 )
 from assets.ingest.adapters.base import Adapter
 
@@ -35,6 +36,7 @@ CHANNEL_ADAPTERS: list[Adapter] = [
     pos.ADAPTER,
     b2b.ADAPTER,
     online_retail.ADAPTER,
+    woocommerce.ADAPTER,
 ]
 
 MASTER_DATA_ADAPTERS: list[Adapter] = [shopify_products.ADAPTER, etsy_listings.ADAPTER]

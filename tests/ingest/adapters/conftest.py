@@ -11,7 +11,7 @@ import pytest
 from assets.ingest.adapters.base import LINE, ORDER_EXPORT_EXTRA, Adapter, AdapterContext, Mapped
 from assets.model import ENTITIES
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "channels"
+FIXTURES = Path(__file__).resolve().parents[3] / "data" / "samples" / "channels"
 SALT = "test-salt"
 SCHEMA = ENTITIES["order_lines"].polars_schema
 

@@ -28,6 +28,7 @@ FOLDERS = {
     "square_item_sales": "pos",
     "b2b_purchase_orders": "b2b",
     "online_retail_invoices": "online_retail",
+    "woocommerce_orders": "woocommerce",
 }
 
 
@@ -50,7 +51,7 @@ def _files(adapter, tmp_path, export_rows) -> list:
         "shopify_orders": "orders_export_{}.csv", "amazon_orders": "All-Orders-Report_{}.txt",
         "ebay_orders": "eBay-OrdersReport-{}.csv", "etsy_orders": "EtsySoldOrderItems_{}.csv",
         "square_item_sales": "items-{}.csv", "b2b_purchase_orders": "b2b-orders-{}.csv",
-        "online_retail_invoices": "{}.csv",
+        "online_retail_invoices": "{}.csv", "woocommerce_orders": "orders-export-{}.csv",
     }[adapter.name]
     for day, frame in (("2024-03-06", export_rows), ("2024-03-07", day2)):
         path = tmp_path / "w" / name.format(day)

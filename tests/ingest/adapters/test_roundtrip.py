@@ -26,6 +26,7 @@ NAMES = {
     "square_item_sales": "items-2024-03-06.csv",
     "b2b_purchase_orders": "b2b-orders-2024-03-06.csv",
     "online_retail_invoices": "2024-03-06.csv",
+    "woocommerce_orders": "orders-export-2024_03_06_12_00_00.csv",
 }
 
 # What each format keeps. statuses: canonical → what comes back (missing: the line is not
@@ -62,6 +63,10 @@ EXPECT = {
         statuses={"placed": "shipped", "paid": "shipped", "shipped": "shipped",
                   "delivered": "shipped"},
         line_id="sku", customer="customer_id", country=True, postal=False, exact_time=True),
+    "woocommerce_orders": dict(
+        statuses={"placed": "placed", "paid": "paid", "shipped": "shipped",
+                  "delivered": "shipped", "cancelled": "cancelled"},
+        line_id="same", customer="customer_email", country=True, postal=True, exact_time=True),
 }
 
 
