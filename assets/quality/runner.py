@@ -1,6 +1,8 @@
-"""The quality checks as Dagster asset checks.
+"""Run quality checks: probe, Great Expectations, ``marts.quality_results``, Dagster results.
 
-Each :class:`~assets.quality.specs.QualityCheck` becomes one ``@dg.asset_check`` on its asset,
+The shared library of the quality checks each domain keeps beside its assets
+(``assets/<domain>/checks.py``: a list of :class:`~assets.quality.specs.QualityCheck` and
+``CHECKS = asset_checks(...)``). Each check becomes one ``@dg.asset_check`` on its asset,
 always registered with ``blocking=True``: Dagster then makes every asset downstream of the
 checked asset wait for the check in the same run, and skips it only when the check fails with
 severity ERROR. So:
@@ -10,17 +12,10 @@ severity ERROR. So:
 - warning quality checks fail with severity WARN: recorded and shown, nothing stops; but the
   downstream steps still wait for them, so the serving snapshot published later in the run
   carries this run's ``marts.quality_results``, not the previous run's.
-
-A check attaches only when its asset is defined by one of :data:`SOURCE_DOMAINS`: without it
-Dagster would invent a stub asset for the key and "materialize all" would run the check on a
-table nobody builds. So the marts checks appear by themselves once the inventory domain defines
-its marts. A check the owning domain already defines under the same name (ingest's
-``key_unique`` on every core table) is left to the owner.
 """
 
 # no `from __future__ import annotations`: Dagster reads the check's annotations at runtime
 import datetime as dt
-import importlib
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,26 +23,18 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.quality.core_checks import CORE_CHECKS
-from assets.quality.marts_checks import MARTS_CHECKS
+from assets.quality.gx_runner import validate  # GX loads inside, when called
 from assets.quality.results import CheckReport, write_results
 from assets.quality.specs import BLOCKING, QualityCheck, QualitySettings
 from assets.resources import SettingsResource
 from assets.settings import Settings
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, connect
 
-ALL_CHECKS: list[QualityCheck] = [*CORE_CHECKS, *MARTS_CHECKS]
-
-# the domains whose assets these checks look at
-SOURCE_DOMAINS = ("assets.ingest", "assets.inventory", "assets.replenishment")
-
 
 def evaluate(
     check: QualityCheck, con: duckdb.DuckDBPyConnection, qs: QualitySettings, home: Path
 ) -> CheckReport:
     """Run one check's probe and its GX suite; nothing is written to the warehouse."""
-    from assets.quality.gx_runner import validate  # imports GX: only when a check runs
-
     started = time.perf_counter()
     run_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     probe = check.probe(con, qs)
@@ -137,61 +124,7 @@ def _asset_check(check: QualityCheck) -> dg.AssetChecksDefinition:
     return _quality_check
 
 
-def build_asset_checks(
-    available: Iterable[dg.AssetKey],
-    checks: Iterable[QualityCheck] = ALL_CHECKS,
-    existing: Iterable[dg.AssetCheckKey] = (),
-) -> list[dg.AssetChecksDefinition]:
-    """Asset checks for every quality check whose asset key is in ``available``.
+def asset_checks(checks: Iterable[QualityCheck]) -> list[dg.AssetChecksDefinition]:
+    """One Dagster asset check per quality check (a domain's ``CHECKS``)."""
+    return [_asset_check(check) for check in checks]
 
-    A check whose key is in ``existing`` (the owning domain already checks the same thing under
-    the same name, e.g. ingest's ``key_unique``) is left out: the owner's check wins, and
-    Dagster refuses two checks with one key.
-    """
-    keys, taken = set(available), set(existing)
-    return [
-        _asset_check(c)
-        for c in checks
-        if dg.AssetKey(list(c.asset)) in keys
-        and dg.AssetCheckKey(dg.AssetKey(list(c.asset)), c.name) not in taken
-    ]
-
-
-def discover(
-    domains: Iterable[str] = SOURCE_DOMAINS,
-) -> tuple[set[dg.AssetKey], set[dg.AssetCheckKey]]:
-    """Asset keys and asset check keys the source domains define.
-
-    A domain not written yet contributes nothing. The raw lists are read, not the resolved
-    Definitions: resolving needs resources a domain gets only when pipelines/ binds them.
-    """
-    keys: set[dg.AssetKey] = set()
-    check_keys: set[dg.AssetCheckKey] = set()
-    for name in domains:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the domain exists but is broken: say so, loudly
-                raise
-            continue
-        defs = getattr(module, "defs", None)
-        if defs is None:
-            continue
-        for item in defs.assets or []:
-            if isinstance(item, dg.AssetsDefinition):
-                keys |= set(item.keys)
-                check_keys |= set(item.check_keys)
-            elif hasattr(item, "key"):  # AssetSpec, SourceAsset
-                keys.add(item.key)
-        for item in defs.asset_checks or []:
-            check_keys |= set(item.check_keys)
-    return keys, check_keys
-
-
-def build_quality_defs(
-    available: Iterable[dg.AssetKey] | None = None, existing: Iterable[dg.AssetCheckKey] = ()
-) -> dg.Definitions:
-    """The quality domain's definitions: checks for the available assets (default: discovered)."""
-    if available is None:
-        available, existing = discover()
-    return dg.Definitions(asset_checks=build_asset_checks(available, existing=existing))
