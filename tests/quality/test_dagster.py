@@ -55,12 +55,13 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
     return {e.asset_key for e in result.get_asset_materialization_events()}
 
 
+# a channel that sent nothing on the judged day: the blocking daily_volume check fails
+EMPTY_EBAY_DAY = (f"DELETE FROM core.order_lines WHERE channel_id = 'ebay_uk' "
+                  f"AND CAST(ordered_at AS DATE) = DATE '{JUDGED_DAY}'")
+
+
 def test_blocking_check_stops_the_forecast(tmp_path, warehouse):
-    sql(
-        warehouse,
-        f"DELETE FROM core.order_lines WHERE channel_id = 'ebay_uk' "
-        f"AND CAST(ordered_at AS DATE) = DATE '{JUDGED_DAY}'",
-    )
+    sql(warehouse, EMPTY_EBAY_DAY)
     result = _materialize(tmp_path, warehouse)
 
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -214,3 +215,30 @@ def test_the_code_location_loads_with_the_quality_domain(tmp_path, monkeypatch):
         k for k in quality if not graph.get(k.asset_key).is_materializable
     ]
 
+
+def test_a_run_builds_the_data_docs_once_after_its_last_check(tmp_path, warehouse):
+    """GX Data Docs are rendered once per run (their index reads every stored result), by the
+    run's last quality check: its result links the index, and every validation has its page."""
+    result = _materialize(tmp_path, warehouse)
+    evaluations = result.get_asset_check_evaluations()
+    built = [e.check_name for e in evaluations if "data_docs" in e.metadata]
+    assert len(built) == 1, built
+    done = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"]
+    last_check = [k for k in done if "order_lines_" in k][-1]
+    assert last_check.endswith(built[0])
+    docs = tmp_path / "quality" / "data_docs"
+    index = (docs / "index.html").read_text()
+    suites = [c.suite for c in ALL_CHECKS if c.asset == ("core", "order_lines")]
+    assert all(suite in index for suite in suites)
+    assert len(list((docs / "validations").rglob("*.html"))) == len(suites) == len(evaluations)
+
+
+def test_a_blocking_failure_builds_the_data_docs_at_once(tmp_path, warehouse):
+    """A blocking failure skips what follows in the run: its check builds the Data Docs."""
+    sql(warehouse, EMPTY_EBAY_DAY)
+    result = _materialize(tmp_path, warehouse)
+    volume = next(e for e in result.get_asset_check_evaluations() if e.check_name == "daily_volume")
+    assert not volume.passed
+    index = Path(volume.metadata["data_docs"].value)
+    assert index == tmp_path / "quality" / "data_docs" / "index.html"
+    assert "core.order_lines.daily_volume" in index.read_text()
