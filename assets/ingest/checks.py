@@ -284,6 +284,7 @@ def _history_exports_judged_on_their_own(
     return frame.reset_index(drop=True), notes
 
 
+# over 80 lines: one SQL statement and the two sentences that explain a failing row
 def probe_freshness(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
     """Per channel: how far its newest order line lags the data's own "as of", and whether
     any line is dated in the future (against the clock: a future line is always wrong).
@@ -502,6 +503,7 @@ def probe_price_band(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Pro
     )
 
 
+# over 80 lines: one SQL statement and the two sentences that explain a failing row
 def probe_paid_amounts(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
     """Paid orders: totals agree with their lines' prices and with the FX rate of the day.
 
@@ -617,8 +619,9 @@ def probe_sku_in_products(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -
 def probe_key_unique(entity_name: str):
     """A probe factory: no two rows of ``core.<entity>`` share the entity's key.
 
-    ``core`` tables are created with a primary key, but a table rebuilt with
-    ``CREATE OR REPLACE ... AS SELECT`` loses it; a duplicated order line doubles demand.
+    ``core`` has no primary key constraint (the merge writes one row per key; see
+    :func:`assets.warehouse.entity_ddl`), so a careless rebuild could double rows unnoticed;
+    a duplicated order line doubles demand. Used for order lines (``no_duplicate_lines``).
     """
     entity = ENTITIES[entity_name]
     keys = ", ".join(entity.key)
