@@ -9,6 +9,10 @@ for its options without importing Dagster (``shelfwise --help`` stays fast).
 """
 
 
+# the marts this domain builds, for the serving snapshot to wait for (plain data: no Dagster)
+SERVED_MARTS = ("alert_delivery_log", "alert_status", "alerts_current")
+
+
 def __getattr__(name: str):
     # PEP 562: Dagster is imported only when the code location asks for `defs`
     if name == "defs":

@@ -7,6 +7,10 @@ imports it without pulling in Dagster. ``defs`` (the Dagster assets in
 """
 
 
+# the marts this domain builds, for the serving snapshot to wait for (decisions writes ops only)
+SERVED_MARTS: tuple[str, ...] = ()
+
+
 def __getattr__(name: str):
     # PEP 562: `assets.decisions.defs` imports Dagster only when the code location asks for it
     if name == "defs":

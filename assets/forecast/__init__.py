@@ -11,3 +11,9 @@ import dagster as dg
 from assets.forecast.assets import ASSETS
 
 defs = dg.Definitions(assets=ASSETS)
+
+# the marts this domain builds, for the serving snapshot to wait for
+SERVED_MARTS = (
+    "daily_demand_by_sku", "demand_forecast", "demand_segments", "forecast_accuracy",
+    "forecast_selection",
+)

@@ -10,3 +10,6 @@ import dagster as dg
 from assets.home.assets import feature_availability
 
 defs = dg.Definitions(assets=[feature_availability])
+
+# the marts this domain builds, for the serving snapshot to wait for
+SERVED_MARTS = ("feature_availability",)

@@ -8,5 +8,9 @@ from assets.ingest import adapters as _adapters  # noqa: F401  isort: skip
 import dagster as dg
 
 from assets.ingest.assets import ASSET_CHECKS, ASSETS
+from assets.ingest.checks import CHECKS as QUALITY_CHECKS
 
-defs = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS)
+defs = dg.Definitions(assets=ASSETS, asset_checks=[*ASSET_CHECKS, *QUALITY_CHECKS])
+
+# the marts this domain builds, for the serving snapshot to wait for (ingest builds core only)
+SERVED_MARTS: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -48,6 +49,8 @@ class CheckReport:
     seconds: float = 0.0
     # nothing to judge by design (the table was not built: its inputs are absent): passes
     not_applicable: str | None = None
+    # the Data Docs index, when this check built the docs of its run (see runner.run_check)
+    data_docs: Path | None = None
 
     @property
     def passed(self) -> bool:

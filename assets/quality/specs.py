@@ -10,7 +10,7 @@ therefore loading the Dagster definitions, never imports Great Expectations (~2 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,3 +166,34 @@ class QualityCheck:
     def suite(self) -> str:
         """The GX suite name: ``<schema>.<table>.<check>``."""
         return ".".join((*self.asset, self.name))
+
+
+def unreadable_table(
+    con: Any, schema: str, table: str, columns: Iterable[str], expectations: Sequence[Expect]
+) -> Probe | None:
+    """A probe that cannot run on ``schema.table``, or None when the table has ``columns``.
+
+    A table that does not exist was not built by design (its asset found no inputs, e.g. no
+    stock data: it drops the table so nobody reads old rows): nothing to judge, the check
+    passes as "not applicable" and blocks nothing. A table that exists without a column the
+    check reads is a real problem (the mart changed under the check): the check fails, naming
+    the missing columns and the ones the table has.
+    """
+    present = set(
+        con.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = $schema AND table_name = $table",
+            {"schema": schema, "table": table},
+        ).df()["column_name"]
+    )
+    if not present:
+        return Probe(frame=pd.DataFrame(), expectations=expectations,
+                     not_applicable=f"{schema}.{table} was not built (its inputs are absent)")
+    missing = [c for c in columns if c not in present]
+    if not missing:
+        return None
+    return Probe(
+        frame=pd.DataFrame(), expectations=expectations,
+        unavailable=(f"{schema}.{table} lacks the column(s) this check reads: "
+                     f"{', '.join(missing)}; it has {', '.join(sorted(present))}"),
+    )

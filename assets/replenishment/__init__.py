@@ -9,5 +9,12 @@ suggested; the SQL lives in ``assets/replenishment/sql/`` (run by
 import dagster as dg
 
 from assets.replenishment.assets import ASSETS, CHECKS
+from assets.replenishment.checks import CHECKS as QUALITY_CHECKS
 
-defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS)
+defs = dg.Definitions(assets=ASSETS, asset_checks=[*CHECKS, *QUALITY_CHECKS])
+
+# the marts this domain builds, for the serving snapshot to wait for
+SERVED_MARTS = (
+    "inbound_purchase_orders", "lead_times", "projected_stock", "replenishment_policy",
+    "replenishment_suggestions", "transfer_suggestions",
+)

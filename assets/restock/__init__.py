@@ -10,3 +10,6 @@ import dagster as dg
 from assets.restock.assets import ASSETS
 
 defs = dg.Definitions(assets=ASSETS)
+
+# the marts this domain builds, for the serving snapshot to wait for (restock writes ops only)
+SERVED_MARTS: tuple[str, ...] = ()

@@ -230,7 +230,7 @@ def materialize_kpis_and_snapshot(home: Path, *, stock_and_alerts: bool = False)
     import dagster as dg
 
     from assets.kpis import defs as kpi_defs
-    from assets.serving import defs as serving_defs
+    from pipelines.domains import serving_defs
     from pipelines.resources import build_resources
 
     extra = []

@@ -74,7 +74,7 @@ def input_orders() -> dict[tuple[str, str], dict]:
 
 
 def materialize(home: Path, *, serve: bool = False) -> None:
-    from assets.serving import defs as serving_defs
+    from pipelines.domains import serving_defs
 
     assets = [*ingest_defs.assets, *kpi_defs.assets, *(serving_defs.assets if serve else ())]
     assert dg.materialize(assets, resources=build_resources(str(home))).success

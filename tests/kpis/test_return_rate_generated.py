@@ -20,8 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from assets.ingest import defs as ingest_defs
 from assets.kpis import defs as kpi_defs
-from assets.serving import defs as serving_defs
 from assets.settings import load_settings
+from pipelines.domains import serving_defs
 from pipelines.resources import build_resources
 
 END = date(2026, 11, 22)

@@ -19,10 +19,16 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.quality.checks import ALL_CHECKS, evaluate
+from assets.ingest.checks import QUALITY_CHECKS as INGEST_CHECKS
+from assets.inventory.checks import QUALITY_CHECKS as INVENTORY_CHECKS
 from assets.quality.results import CheckReport
+from assets.quality.runner import evaluate
+from assets.replenishment.checks import QUALITY_CHECKS as REPLENISHMENT_CHECKS
 from assets.quality.specs import QualityCheck, QualitySettings
 from assets.warehouse import connect
+
+# every quality check, each kept beside the assets of its domain
+ALL_CHECKS: list[QualityCheck] = [*INGEST_CHECKS, *INVENTORY_CHECKS, *REPLENISHMENT_CHECKS]
 
 # two days ago: the data is recent and never "in the future", whenever the tests run
 JUDGED_DAY = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)

@@ -11,9 +11,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from quality_builder import JUDGED_DAY, drop_primary_key, get_check, run, sql
-
-from assets.quality.checks import ALL_CHECKS
+from quality_builder import ALL_CHECKS, JUDGED_DAY, drop_primary_key, get_check, run, sql
 
 DAY = JUDGED_DAY.isoformat()
 YESTERDAY = (JUDGED_DAY - dt.timedelta(days=1)).isoformat()
@@ -362,9 +360,8 @@ def test_each_break_is_caught_by_its_expectation(warehouse, qs, statements, suit
 def test_every_expectation_has_a_break(warehouse, qs):
     """No expectation goes untested: each (suite, column) is broken by a case above or below.
 
-    The ``key_unique`` checks of the other core entities share one probe factory with
-    order_lines' ``no_duplicate_lines`` (tested above) and are tested on stock_snapshots below;
-    freshness' age has its own test.
+    Key uniqueness of the other core entities is ingest's own ``key_unique`` check (tested on
+    stock_snapshots below); freshness' age has its own test.
     """
     from assets.warehouse import connect
 
@@ -446,12 +443,21 @@ def test_a_quiet_day_is_not_judged(warehouse, qs):
 
 
 def test_duplicated_snapshot_key(warehouse, qs):
-    """Key checks of other core entities work the same way (here: stock snapshots)."""
+    """Key uniqueness of the other core entities is ingest's own ``key_unique`` check, the one
+    registered on every core table (the quality domain's never-registered twins are gone):
+    here it catches a duplicated stock snapshot key."""
+    import dagster as dg
+
+    from assets.ingest.assets import ASSET_CHECKS
+    from assets.warehouse import WarehouseResource
+
     drop_primary_key(warehouse, "core.stock_snapshots")
     sql(warehouse, "INSERT INTO core.stock_snapshots SELECT * FROM core.stock_snapshots LIMIT 2")
-    report = run(warehouse, "core.stock_snapshots.key_unique", qs)
-    assert {o.expectation.column for o in report.failures} == {"duplicate_rows"}
-    assert "core.stock_snapshots has 2 extra rows on 2 duplicated keys" in report.message
+    key = dg.AssetCheckKey(dg.AssetKey(["core", "stock_snapshots"]), "key_unique")
+    key_unique = next(c for c in ASSET_CHECKS if key in c.check_keys)
+    result = key_unique(warehouse=WarehouseResource(path=str(warehouse)))
+    assert not result.passed
+    assert result.metadata["duplicates"].value == 2
 
 
 def test_a_mart_without_the_expected_columns_says_so(warehouse, qs):
@@ -459,6 +465,21 @@ def test_a_mart_without_the_expected_columns_says_so(warehouse, qs):
     report = run(warehouse, "marts.reconciliation.differences_add_up", qs)
     assert not report.passed
     assert "lacks the column(s) this check reads: difference" in report.message
+
+
+@pytest.mark.parametrize("suite, table, column, guess", [
+    ("marts.reconciliation.differences_add_up", "reconciliation", "difference_units", "variance"),
+    ("marts.ats_by_sku_location.ats_within_on_hand", "ats_by_sku_location", "ats_units", "ats"),
+    ("marts.ats_by_sku_channel.ats_within_on_hand", "ats_by_sku_channel", "on_hand_units",
+     "on_hand"),
+])
+def test_marts_checks_read_the_marts_own_column_names(warehouse, qs, suite, table, column, guess):
+    """A mart whose column is renamed fails its check naming the column: the checks are written
+    against the inventory marts' own names, they do not guess among look-alikes."""
+    sql(warehouse, f"ALTER TABLE marts.{table} RENAME COLUMN {column} TO {guess}")
+    report = run(warehouse, suite, qs)
+    assert not report.passed
+    assert f"lacks the column(s) this check reads: {column}" in report.message
 
 
 def test_a_missing_mart_says_so(warehouse, qs):
@@ -471,7 +492,7 @@ def test_a_mart_not_built_by_design_is_not_applicable_and_blocks_nothing(warehou
     """An orders-only home: replenishment drops its suggestions table (no stock data). The
     blocking `orderable` check must pass as "not applicable", not fail with severity ERROR
     (which skipped publish_serving_snapshot: no dashboards for an orders-only home)."""
-    from assets.quality.checks import to_check_result
+    from assets.quality.runner import to_check_result
 
     sql(warehouse, "DROP TABLE IF EXISTS marts.replenishment_suggestions")
     report = run(warehouse, "marts.replenishment_suggestions.orderable", qs)
@@ -480,7 +501,7 @@ def test_a_mart_not_built_by_design_is_not_applicable_and_blocks_nothing(warehou
     result = to_check_result(report)
     assert result.passed
     assert "not_applicable" in result.metadata
-    from assets.quality.checks import run_check
+    from assets.quality.runner import run_check
     from assets.settings import load_settings
     from assets.warehouse import connect
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from quality_builder import JUDGED_DAY, get_check, sql
+from quality_builder import ALL_CHECKS, JUDGED_DAY, get_check, sql
 
-from assets.quality.checks import ALL_CHECKS, build_asset_checks, run_check
+from assets.model import ENTITIES
+from assets.quality.runner import asset_checks, run_check
 from assets.resources import SettingsResource
 from assets.settings import load_settings
 from assets.warehouse import WarehouseResource, connect
@@ -29,6 +30,11 @@ def order_lines() -> dg.MaterializeResult:
 def demand_forecast() -> dg.MaterializeResult:
     """Stand-in for the forecast: it must not run on a demand history with a hole in it."""
     return dg.MaterializeResult(metadata={"fitted": True})
+
+
+def build_asset_checks(available: set[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+    """The Dagster checks of every quality check on the ``available`` assets."""
+    return asset_checks(c for c in ALL_CHECKS if dg.AssetKey(list(c.asset)) in available)
 
 
 def _materialize(home: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
@@ -49,12 +55,13 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
     return {e.asset_key for e in result.get_asset_materialization_events()}
 
 
+# a channel that sent nothing on the judged day: the blocking daily_volume check fails
+EMPTY_EBAY_DAY = (f"DELETE FROM core.order_lines WHERE channel_id = 'ebay_uk' "
+                  f"AND CAST(ordered_at AS DATE) = DATE '{JUDGED_DAY}'")
+
+
 def test_blocking_check_stops_the_forecast(tmp_path, warehouse):
-    sql(
-        warehouse,
-        f"DELETE FROM core.order_lines WHERE channel_id = 'ebay_uk' "
-        f"AND CAST(ordered_at AS DATE) = DATE '{JUDGED_DAY}'",
-    )
+    sql(warehouse, EMPTY_EBAY_DAY)
     result = _materialize(tmp_path, warehouse)
 
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -104,24 +111,40 @@ def test_a_warning_does_not_stop_the_forecast(tmp_path, warehouse):
 
 
 def test_checks_attach_only_to_defined_assets():
+    """Each domain registers its quality checks on assets it defines itself (a check on a key
+    nobody builds would make Dagster invent a stub asset)."""
+    from pipelines.domains import DOMAINS
+
+    suites = {c.suite for c in ALL_CHECKS}
+    registered = set()
+    for domain in DOMAINS:
+        own = {k for a in domain.defs.assets or [] for k in getattr(a, "keys", None) or [a.key]}
+        quality = {k for c in domain.defs.asset_checks or [] for k in c.check_keys
+                   if ".".join([*k.asset_key.path, k.name]) in suites}
+        assert {k.asset_key for k in quality} <= own, domain.__name__
+        registered |= quality
+    assert len(registered) == len(ALL_CHECKS)  # each once, none left out
     core_only = build_asset_checks({ORDER_LINES})
-    assert {k.asset_key for c in core_only for k in c.check_keys} == {ORDER_LINES}
-    ats = dg.AssetKey(["marts", "ats_by_sku_location"])
-    with_mart = build_asset_checks({ORDER_LINES, ats})
-    assert {k.asset_key for c in with_mart for k in c.check_keys} == {ORDER_LINES, ats}
     # every check makes downstream wait (Dagster's `blocking`); severity decides who stops it
     assert all(spec.blocking for c in core_only for spec in c.check_specs)
     stopping = {c.name for c in ALL_CHECKS if c.blocking}
     assert stopping == {"daily_volume", "no_duplicate_lines", "quantity_positive", "orderable"}
 
 
-def test_a_check_the_owning_domain_defines_is_left_to_it():
+def test_key_uniqueness_is_checked_once_per_core_table_by_ingest():
+    """Ingest's own ``key_unique`` is the one key check of every core table; the quality
+    checks on a core table are the others (order lines' blocking ``no_duplicate_lines`` is its
+    GX twin, because a doubled line doubles demand)."""
+    from assets.ingest import defs as ingest_defs
+
+    keys = {k for c in ingest_defs.asset_checks for k in c.check_keys}
+    assert {k.asset_key for k in keys if k.name == "key_unique"} == {
+        dg.AssetKey(["core", name]) for name in ENTITIES
+    }
     snapshots = dg.AssetKey(["core", "stock_snapshots"])
-    owned = {dg.AssetCheckKey(snapshots, "key_unique")}
-    names = {k.name for c in build_asset_checks({snapshots}, existing=owned) for k in c.check_keys}
-    assert names == {"values_in_range", "master_data_known"}
     names = {k.name for c in build_asset_checks({snapshots}) for k in c.check_keys}
-    assert "key_unique" in names
+    assert names == {"values_in_range", "master_data_known"}
+    assert "key_unique" not in {c.name for c in ALL_CHECKS}
 
 
 def test_results_table_keeps_numbers_and_failing_rows(tmp_path, warehouse):
@@ -170,9 +193,10 @@ def test_unknown_quality_setting_is_refused(tmp_path, warehouse):
 
 def test_loading_the_definitions_does_not_import_great_expectations():
     code = (
-        "import sys, assets.quality; "
+        "import sys; from pipelines.domains import domain_definitions; "
+        "n = sum(len(d.asset_checks or []) for d in domain_definitions()); "
         "assert 'great_expectations' not in sys.modules, 'GX imported at load'; "
-        "print(len(assets.quality.defs.asset_checks or []))"
+        "print(n)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -190,3 +214,31 @@ def test_the_code_location_loads_with_the_quality_domain(tmp_path, monkeypatch):
     assert all(graph.get(k.asset_key).is_materializable for k in quality), [
         k for k in quality if not graph.get(k.asset_key).is_materializable
     ]
+
+
+def test_a_run_builds_the_data_docs_once_after_its_last_check(tmp_path, warehouse):
+    """GX Data Docs are rendered once per run (their index reads every stored result), by the
+    run's last quality check: its result links the index, and every validation has its page."""
+    result = _materialize(tmp_path, warehouse)
+    evaluations = result.get_asset_check_evaluations()
+    built = [e.check_name for e in evaluations if "data_docs" in e.metadata]
+    assert len(built) == 1, built
+    done = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"]
+    last_check = [k for k in done if "order_lines_" in k][-1]
+    assert last_check.endswith(built[0])
+    docs = tmp_path / "quality" / "data_docs"
+    index = (docs / "index.html").read_text()
+    suites = [c.suite for c in ALL_CHECKS if c.asset == ("core", "order_lines")]
+    assert all(suite in index for suite in suites)
+    assert len(list((docs / "validations").rglob("*.html"))) == len(suites) == len(evaluations)
+
+
+def test_a_blocking_failure_builds_the_data_docs_at_once(tmp_path, warehouse):
+    """A blocking failure skips what follows in the run: its check builds the Data Docs."""
+    sql(warehouse, EMPTY_EBAY_DAY)
+    result = _materialize(tmp_path, warehouse)
+    volume = next(e for e in result.get_asset_check_evaluations() if e.check_name == "daily_volume")
+    assert not volume.passed
+    index = Path(volume.metadata["data_docs"].value)
+    assert index == tmp_path / "quality" / "data_docs" / "index.html"
+    assert "core.order_lines.daily_volume" in index.read_text()

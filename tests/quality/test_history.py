@@ -14,7 +14,7 @@ import polars as pl
 from quality_builder import get_check
 
 from assets.ingest.engine import ingest_inbox
-from assets.quality.checks import evaluate
+from assets.quality.runner import evaluate
 from assets.quality.specs import QualitySettings
 from assets.settings import load_settings
 from assets.warehouse import connect

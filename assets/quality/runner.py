@@ -1,6 +1,8 @@
-"""The quality checks as Dagster asset checks.
+"""Run quality checks: probe, Great Expectations, ``marts.quality_results``, Dagster results.
 
-Each :class:`~assets.quality.specs.QualityCheck` becomes one ``@dg.asset_check`` on its asset,
+The shared library of the quality checks each domain keeps beside its assets
+(``assets/<domain>/checks.py``: a list of :class:`~assets.quality.specs.QualityCheck` and
+``CHECKS = asset_checks(...)``). Each check becomes one ``@dg.asset_check`` on its asset,
 always registered with ``blocking=True``: Dagster then makes every asset downstream of the
 checked asset wait for the check in the same run, and skips it only when the check fails with
 severity ERROR. So:
@@ -11,43 +13,35 @@ severity ERROR. So:
   downstream steps still wait for them, so the serving snapshot published later in the run
   carries this run's ``marts.quality_results``, not the previous run's.
 
-A check attaches only when its asset is defined by one of :data:`SOURCE_DOMAINS`: without it
-Dagster would invent a stub asset for the key and "materialize all" would run the check on a
-table nobody builds. So the marts checks appear by themselves once the inventory domain defines
-its marts. A check the owning domain already defines under the same name (ingest's
-``key_unique`` on every core table) is left to the owner.
+The GX Data Docs are built once per run (see :func:`_data_docs_due`), not after every check.
 """
 
 # no `from __future__ import annotations`: Dagster reads the check's annotations at runtime
+import dataclasses
 import datetime as dt
-import importlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from assets.quality.core_checks import CORE_CHECKS
-from assets.quality.marts_checks import MARTS_CHECKS
-from assets.quality.results import CheckReport, write_results
+from assets.quality.gx_runner import build_data_docs, validate  # GX loads inside, when called
+from assets.quality.results import RESULTS_TABLE, CheckReport, write_results
 from assets.quality.specs import BLOCKING, QualityCheck, QualitySettings
 from assets.resources import SettingsResource
 from assets.settings import Settings
 from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, connect
 
-ALL_CHECKS: list[QualityCheck] = [*CORE_CHECKS, *MARTS_CHECKS]
-
-# the domains whose assets these checks look at
-SOURCE_DOMAINS = ("assets.ingest", "assets.inventory", "assets.replenishment")
+# op name of every quality check's Dagster step -> its GX suite (filled by asset_checks), so a
+# step can tell which quality checks its run still has to run
+_SUITE_OF_OP: dict[str, str] = {}
 
 
 def evaluate(
     check: QualityCheck, con: duckdb.DuckDBPyConnection, qs: QualitySettings, home: Path
 ) -> CheckReport:
     """Run one check's probe and its GX suite; nothing is written to the warehouse."""
-    from assets.quality.gx_runner import validate  # imports GX: only when a check runs
-
     started = time.perf_counter()
     run_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     probe = check.probe(con, qs)
@@ -61,9 +55,12 @@ def evaluate(
 
 
 def run_check(
-    check: QualityCheck, warehouse_path: str | Path, settings: Settings, run_id: str = ""
+    check: QualityCheck, warehouse_path: str | Path, settings: Settings, run_id: str = "",
+    data_docs_due: Callable[[duckdb.DuckDBPyConnection], bool] | None = None,
 ) -> CheckReport:
-    """Evaluate a check on the warehouse and append its results to ``marts.quality_results``.
+    """Evaluate a check on the warehouse, append its results to ``marts.quality_results`` and
+    build the Data Docs when ``data_docs_due(con)`` says the run is done with its checks
+    (default: when GX validated something, as one check on its own is a whole run).
 
     One read-write connection serves both: the check runs in the ``warehouse`` pool, so no
     other step holds the file meanwhile.
@@ -72,11 +69,15 @@ def run_check(
     with connect(warehouse_path) as con:
         report = evaluate(check, con, qs, settings.home)
         write_results(con, report, run_id)
-    return report
+        due = data_docs_due(con) if data_docs_due else bool(report.outcomes)
+    if not due:
+        return report
+    return dataclasses.replace(report, data_docs=build_data_docs(settings.home))
 
 
 def to_check_result(report: CheckReport) -> dg.AssetCheckResult:
-    """The Dagster result: passed or not, severity, and the numbers behind it."""
+    """The Dagster result: passed or not, severity, and the numbers behind it (and the Data
+    Docs index, on the check that built them for its run)."""
     check = report.check
     rows = [
         "| expectation | column | expected | observed | failing rows | ok |",
@@ -104,6 +105,8 @@ def to_check_result(report: CheckReport) -> dg.AssetCheckResult:
         metadata["observed_value"] = first.observed
         metadata["expected"] = first.expectation.expected
         metadata["sample"] = dg.MetadataValue.json(first.sample)
+    if report.data_docs is not None:
+        metadata["data_docs"] = dg.MetadataValue.path(str(report.data_docs))
     return dg.AssetCheckResult(
         passed=report.passed,
         severity=dg.AssetCheckSeverity.ERROR
@@ -130,68 +133,50 @@ def _asset_check(check: QualityCheck) -> dg.AssetChecksDefinition:
         warehouse: WarehouseResource,
         shelfwise: SettingsResource,
     ) -> dg.AssetCheckResult:
-        report = run_check(check, warehouse.path, shelfwise.settings, context.run.run_id)
+        run_id = context.run.run_id
+        report = run_check(check, warehouse.path, shelfwise.settings, run_id,
+                           data_docs_due=lambda con: _data_docs_due(context, con, run_id))
         context.log.info(f"{check.suite}: {report.message} ({report.seconds:.2f} s)")
+        if report.data_docs is not None:
+            context.log.info(f"GX Data Docs built for this run: {report.data_docs}")
         return to_check_result(report)
 
     return _quality_check
 
 
-def build_asset_checks(
-    available: Iterable[dg.AssetKey],
-    checks: Iterable[QualityCheck] = ALL_CHECKS,
-    existing: Iterable[dg.AssetCheckKey] = (),
-) -> list[dg.AssetChecksDefinition]:
-    """Asset checks for every quality check whose asset key is in ``available``.
+def asset_checks(checks: Iterable[QualityCheck]) -> list[dg.AssetChecksDefinition]:
+    """One Dagster asset check per quality check (a domain's ``CHECKS``)."""
+    built = []
+    for check in checks:
+        definition = _asset_check(check)
+        _SUITE_OF_OP[definition.node_def.name] = check.suite
+        built.append(definition)
+    return built
 
-    A check whose key is in ``existing`` (the owning domain already checks the same thing under
-    the same name, e.g. ingest's ``key_unique``) is left out: the owner's check wins, and
-    Dagster refuses two checks with one key.
+
+def _data_docs_due(
+    context: dg.AssetCheckExecutionContext, con: duckdb.DuckDBPyConnection, run_id: str
+) -> bool:
+    """Whether this step builds the run's Data Docs: every quality check the run plans has
+    written its results (this one was the last), or a blocking check of the run failed (the
+    steps after it are skipped, and this is when a person opens the docs).
+
+    A run whose remaining checks are skipped for another reason (an upstream asset failed)
+    leaves its validations stored without pages; the next run's build renders them.
     """
-    keys, taken = set(available), set(existing)
-    return [
-        _asset_check(c)
-        for c in checks
-        if dg.AssetKey(list(c.asset)) in keys
-        and dg.AssetCheckKey(dg.AssetKey(list(c.asset)), c.name) not in taken
-    ]
-
-
-def discover(
-    domains: Iterable[str] = SOURCE_DOMAINS,
-) -> tuple[set[dg.AssetKey], set[dg.AssetCheckKey]]:
-    """Asset keys and asset check keys the source domains define.
-
-    A domain not written yet contributes nothing. The raw lists are read, not the resolved
-    Definitions: resolving needs resources a domain gets only when pipelines/ binds them.
-    """
-    keys: set[dg.AssetKey] = set()
-    check_keys: set[dg.AssetCheckKey] = set()
-    for name in domains:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the domain exists but is broken: say so, loudly
-                raise
-            continue
-        defs = getattr(module, "defs", None)
-        if defs is None:
-            continue
-        for item in defs.assets or []:
-            if isinstance(item, dg.AssetsDefinition):
-                keys |= set(item.keys)
-                check_keys |= set(item.check_keys)
-            elif hasattr(item, "key"):  # AssetSpec, SourceAsset
-                keys.add(item.key)
-        for item in defs.asset_checks or []:
-            check_keys |= set(item.check_keys)
-    return keys, check_keys
-
-
-def build_quality_defs(
-    available: Iterable[dg.AssetKey] | None = None, existing: Iterable[dg.AssetCheckKey] = ()
-) -> dg.Definitions:
-    """The quality domain's definitions: checks for the available assets (default: discovered)."""
-    if available is None:
-        available, existing = discover()
-    return dg.Definitions(asset_checks=build_asset_checks(available, existing=existing))
+    steps = context.run.step_keys_to_execute  # None: every step of the job
+    selected = context.run.asset_check_selection  # None: every check of the job
+    ops = set(context.op_execution_context.job_def.graph.node_names())
+    planned = {
+        suite for op, suite in _SUITE_OF_OP.items()
+        if op in ops and (steps is None or op in steps)
+    }
+    if selected is not None:
+        planned &= {".".join([*key.asset_key.path, key.name]) for key in selected}
+    reported = con.execute(
+        f"""SELECT list(DISTINCT suite) AS suites,
+                   count(*) FILTER (WHERE severity = $blocking AND NOT success) AS stopping
+            FROM {RESULTS_TABLE} WHERE run_id = $run_id""",
+        {"blocking": BLOCKING, "run_id": run_id},
+    ).df().to_dict(orient="records")[0]  # never empty: this check has just written its rows
+    return planned <= set(reported["suites"]) or reported["stopping"] > 0

@@ -1,6 +1,8 @@
-"""Quality checks over the ``core`` layer: volume, freshness, keys, references, values, money.
+"""Quality checks beside the ``core`` tables ingest lands: volume, freshness, duplicate order
+lines, references, values, money.
 
-Every probe aggregates in DuckDB first and hands Great Expectations a small frame (per channel
+Great Expectations suites run as Dagster asset checks by the shared runner
+(:mod:`assets.quality.runner`; docs/data-quality.md). Every probe aggregates in DuckDB first and hands Great Expectations a small frame (per channel
 and day, per location and day, one row per table, ...): the question "did a channel send
 nothing yesterday?" needs the daily counts, not five million order lines. Identifiers in the
 SQL come from this module and from :mod:`assets.model`; values are always parameters.
@@ -16,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from assets.model import ENTITIES, ORDER_STATUSES
+from assets.quality.runner import asset_checks
 from assets.quality.specs import (
     Expect,
     Probe,
@@ -281,6 +284,7 @@ def _history_exports_judged_on_their_own(
     return frame.reset_index(drop=True), notes
 
 
+# over 80 lines: one SQL statement and the two sentences that explain a failing row
 def probe_freshness(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
     """Per channel: how far its newest order line lags the data's own "as of", and whether
     any line is dated in the future (against the clock: a future line is always wrong).
@@ -499,6 +503,7 @@ def probe_price_band(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Pro
     )
 
 
+# over 80 lines: one SQL statement and the two sentences that explain a failing row
 def probe_paid_amounts(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
     """Paid orders: totals agree with their lines' prices and with the FX rate of the day.
 
@@ -614,8 +619,9 @@ def probe_sku_in_products(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -
 def probe_key_unique(entity_name: str):
     """A probe factory: no two rows of ``core.<entity>`` share the entity's key.
 
-    ``core`` tables are created with a primary key, but a table rebuilt with
-    ``CREATE OR REPLACE ... AS SELECT`` loses it; a duplicated order line doubles demand.
+    ``core`` has no primary key constraint (the merge writes one row per key; see
+    :func:`assets.warehouse.entity_ddl`), so a careless rebuild could double rows unnoticed;
+    a duplicated order line doubles demand. Used for order lines (``no_duplicate_lines``).
     """
     entity = ENTITIES[entity_name]
     keys = ", ".join(entity.key)
@@ -860,7 +866,10 @@ def _ol(name: str, blocking: bool, description: str, probe) -> QualityCheck:
     return QualityCheck(name, ("core", "order_lines"), blocking, description, probe)
 
 
-CORE_CHECKS: list[QualityCheck] = [
+# Key uniqueness of every core table is ingest's own `key_unique` check (assets.py): one row
+# per key, severity ERROR, not blocking. Only order lines get a GX twin here, because a doubled
+# line doubles demand: `no_duplicate_lines` blocks the forecast.
+QUALITY_CHECKS: list[QualityCheck] = [
     # blocking: each of these corrupts the demand history every forecast is fitted on
     _ol(
         "daily_volume",
@@ -869,8 +878,8 @@ CORE_CHECKS: list[QualityCheck] = [
         "10% of its median daily volume over the previous 28 days.",
         probe_daily_volume,
     ),
-    # ingest's own `key_unique` on order_lines warns; a doubled line doubles demand, so this
-    # GX twin blocks the forecast
+    # ingest's own `key_unique` on order_lines stops nothing; a doubled line doubles demand,
+    # so this GX twin blocks the forecast
     _ol(
         "no_duplicate_lines",
         True,
@@ -937,17 +946,6 @@ CORE_CHECKS: list[QualityCheck] = [
         "Case pack >= 1; MOQ, unit cost and list price >= 0.",
         probe_product_values,
     ),
-    # key uniqueness of every other core entity (order_lines' is blocking, above); where the
-    # ingest domain defines its own `key_unique` (it does today), its check is kept instead
-    *[
-        QualityCheck(
-            "key_unique",
-            ("core", name),
-            False,
-            f"No two rows of core.{name} share the key ({', '.join(e.key)}).",
-            probe_key_unique(name),
-        )
-        for name, e in ENTITIES.items()
-        if name != "order_lines"
-    ],
 ]
+
+CHECKS = asset_checks(QUALITY_CHECKS)

@@ -1,0 +1,257 @@
+"""Quality checks beside the inventory marts: ATS never above on hand, reconciliation adds up.
+
+Great Expectations suites run as Dagster asset checks by the shared runner
+(:mod:`assets.quality.runner`; docs/data-quality.md). Each probe reads the marts' own column
+names (:mod:`assets.inventory.sql`); a mart that lost one of them fails the check naming it,
+a mart that was not built (no stock data) makes the check "not applicable".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+from assets.quality.runner import asset_checks
+from assets.quality.specs import (
+    Expect,
+    Probe,
+    QualityCheck,
+    QualitySettings,
+    num_text,
+    unreadable_table,
+)
+
+# what each probe reads, by role: shown in the check's metadata (context_columns)
+ATS_LOCATION_COLUMNS = {
+    "sku": "sku", "location_id": "location_id", "on_hand": "on_hand_units",
+    "allocated": "allocated_units", "reserved": "reserved_units", "ats": "ats_units",
+}
+ATS_CHANNEL_COLUMNS = {
+    "sku": "sku", "channel_id": "channel_id", "on_hand": "on_hand_units", "ats": "ats_units",
+}
+# `counted` in marts.reconciliation is the "was this a physical count" flag, not a quantity
+RECONCILIATION_COLUMNS = {
+    "counted": "counted_on_hand", "expected": "expected_on_hand", "difference": "difference_units",
+}
+
+
+def probe_ats_within_on_hand(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
+    """Per location: no SKU's ATS above on hand, above what is free, or below 0.
+
+    ATS = max(0, on hand − allocated − reserved − buffer), so it can never exceed on hand nor
+    on hand − allocated − reserved (when that is positive). A channel told more than that
+    oversells. Bundle rows (no on hand of their own: NULL) are judged for ATS < 0 only.
+    """
+    expectations = [
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "ats_above_on_hand_rows", "max_value": 0},
+            "a SKU's ATS is above its on hand",
+            lambda r: (
+                f"location {r['location_id']}: {num_text(r['ats_above_on_hand_rows'])} SKUs with "
+                f"ATS above on hand (worst: {r['worst_sku']}, ATS {num_text(r['worst_ats'])} > "
+                f"on hand {num_text(r['worst_on_hand'])})"
+            ),
+        ),
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "ats_above_free_rows", "max_value": 0},
+            "a SKU's ATS is above on hand − allocated − reserved",
+            lambda r: (
+                f"location {r['location_id']}: {num_text(r['ats_above_free_rows'])} SKUs with "
+                "ATS above on hand − allocated − reserved (allocations or reservations ignored?)"
+            ),
+        ),
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "negative_ats_rows", "max_value": 0},
+            "a SKU's ATS is below 0",
+            lambda r: (
+                f"location {r['location_id']}: {num_text(r['negative_ats_rows'])} SKUs with ATS < 0"
+            ),
+        ),
+    ]
+    cannot = unreadable_table(con, "marts", "ats_by_sku_location",
+                              ATS_LOCATION_COLUMNS.values(), expectations)
+    if cannot:
+        return cannot
+    frame = con.execute(
+        """
+        WITH stock AS (
+            SELECT location_id, sku, on_hand_units AS on_hand, ats_units AS ats,
+                   -- DuckDB's greatest() skips NULLs: keep a bundle's "free" unknown
+                   CASE WHEN on_hand_units IS NOT NULL
+                        THEN greatest(0, on_hand_units - coalesce(allocated_units, 0)
+                                         - coalesce(reserved_units, 0))
+                   END AS free
+            FROM marts.ats_by_sku_location
+        )
+        SELECT location_id, count(*) AS skus,
+               -- NULL on hand (a bundle) compares as unknown: not counted
+               count(*) FILTER (WHERE ats > on_hand) AS ats_above_on_hand_rows,
+               count(*) FILTER (WHERE ats > free) AS ats_above_free_rows,
+               count(*) FILTER (WHERE ats < 0) AS negative_ats_rows,
+               arg_max(sku, ats - on_hand) AS worst_sku,
+               arg_max(ats, ats - on_hand) AS worst_ats,
+               arg_max(on_hand, ats - on_hand) AS worst_on_hand
+        FROM stock GROUP BY location_id ORDER BY location_id
+        """
+    ).df()
+    return Probe(frame=frame, expectations=expectations,
+                 context={"columns": ATS_LOCATION_COLUMNS})
+
+
+def probe_channel_ats(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
+    """Per channel: ATS within the on hand of the channel's locations, >= 0, one row per SKU.
+
+    The 500-shirts rule: whatever a channel is told, it is never more than the units on hand
+    in the locations that serve it. Bundle rows (NULL on hand) are judged for ATS < 0 only.
+    """
+    expectations = [
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "ats_above_on_hand_rows", "max_value": 0},
+            "a channel is offered more than the on hand of its locations",
+            lambda r: (
+                f"channel {r['channel_id']}: {num_text(r['ats_above_on_hand_rows'])} SKUs offered "
+                f"above on hand (worst: {r['worst_sku']}, ATS {num_text(r['worst_ats'])} > "
+                f"on hand {num_text(r['worst_on_hand'])})"
+            ),
+        ),
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "negative_ats_rows", "max_value": 0},
+            "a channel is offered a negative ATS",
+            lambda r: (
+                f"channel {r['channel_id']}: {num_text(r['negative_ats_rows'])} SKUs with "
+                f"ATS < 0 (e.g. {r['lowest_sku']} at {num_text(r['min_ats'])})"
+            ),
+        ),
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "duplicate_rows", "max_value": 0},
+            "a SKU appears twice for one channel (the feed would carry two quantities)",
+            lambda r: (
+                f"channel {r['channel_id']}: {num_text(r['duplicate_rows'])} duplicated SKU rows"
+            ),
+        ),
+    ]
+    cannot = unreadable_table(con, "marts", "ats_by_sku_channel",
+                              ATS_CHANNEL_COLUMNS.values(), expectations)
+    if cannot:
+        return cannot
+    frame = con.execute(
+        """
+        WITH offer AS (
+            SELECT channel_id, sku, on_hand_units AS on_hand, ats_units AS ats
+            FROM marts.ats_by_sku_channel
+        )
+        SELECT channel_id, count(*) AS skus,
+               count(*) FILTER (WHERE ats > on_hand) AS ats_above_on_hand_rows,
+               arg_max(sku, ats - on_hand) AS worst_sku,
+               arg_max(ats, ats - on_hand) AS worst_ats,
+               arg_max(on_hand, ats - on_hand) AS worst_on_hand,
+               count(*) FILTER (WHERE ats < 0) AS negative_ats_rows,
+               min(ats) AS min_ats,
+               arg_min(sku, ats) AS lowest_sku,
+               count(*) - count(DISTINCT sku) AS duplicate_rows
+        FROM offer GROUP BY channel_id ORDER BY channel_id
+        """
+    ).df()
+    return Probe(frame=frame, expectations=expectations,
+                 context={"columns": ATS_CHANNEL_COLUMNS})
+
+
+def probe_reconciliation_sums(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
+    """The differences add up: sum(difference) = sum(counted) − sum(expected), row by row too.
+
+    A row without a counted or an expected quantity is not judged; a row with both but no
+    difference counts as mismatched.
+    """
+
+    def totals(r: Mapping[str, Any]) -> str:
+        return (
+            f"reconciliation differences sum to {num_text(r['sum_difference'])}, but counted − "
+            f"expected is {num_text(r['sum_counted'])} − {num_text(r['sum_expected'])} = "
+            f"{num_text(r['sum_counted'] - r['sum_expected'])} (gap {num_text(r['gap'])})"
+        )
+
+    expectations = [
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "gap", "min_value": -0.5, "max_value": 0.5},
+            "sum of differences ≠ sum(counted) − sum(expected)",
+            totals,
+        ),
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "mismatched_rows", "max_value": 0},
+            "rows whose difference ≠ counted − expected",
+            lambda r: (
+                f"{num_text(r['mismatched_rows'])} reconciliation rows whose difference is not "
+                f"counted − expected (e.g. {r['example_row']})"
+            ),
+        ),
+    ]
+    cannot = unreadable_table(con, "marts", "reconciliation",
+                              RECONCILIATION_COLUMNS.values(), expectations)
+    if cannot:
+        return cannot
+    frame = con.execute(
+        """
+        WITH judged AS (
+            -- a row without a count or an expectation has no difference to add up
+            SELECT difference_units AS difference, counted_on_hand AS counted,
+                   expected_on_hand AS expected,
+                   difference_units - (counted_on_hand - expected_on_hand) AS row_gap
+            FROM marts.reconciliation
+            WHERE counted_on_hand IS NOT NULL AND expected_on_hand IS NOT NULL
+        )
+        SELECT count(*) AS rows,
+               coalesce(sum(difference), 0) AS sum_difference,
+               coalesce(sum(counted), 0) AS sum_counted,
+               coalesce(sum(expected), 0) AS sum_expected,
+               coalesce(sum(difference), 0)
+                 - (coalesce(sum(counted), 0) - coalesce(sum(expected), 0)) AS gap,
+               -- a missing difference where counted and expected are known is a mismatch too
+               count(*) FILTER (WHERE row_gap IS NULL OR abs(row_gap) > 0.5) AS mismatched_rows,
+               -- one offending row, whole, so a person can look it up (cast once, not per row)
+               (SELECT CAST(r AS VARCHAR) FROM marts.reconciliation AS r
+                 WHERE r.counted_on_hand IS NOT NULL AND r.expected_on_hand IS NOT NULL
+                   AND (r.difference_units IS NULL
+                        OR abs(r.difference_units - (r.counted_on_hand - r.expected_on_hand)) > 0.5)
+                 LIMIT 1) AS example_row
+        FROM judged
+        """
+    ).df()
+    return Probe(frame=frame, expectations=expectations,
+                 context={"columns": RECONCILIATION_COLUMNS})
+
+
+QUALITY_CHECKS: list[QualityCheck] = [
+    QualityCheck(
+        "ats_within_on_hand",
+        ("marts", "ats_by_sku_location"),
+        False,
+        "ATS never above on hand or on hand − allocated − reserved, never below 0.",
+        probe_ats_within_on_hand,
+    ),
+    QualityCheck(
+        "ats_within_on_hand",
+        ("marts", "ats_by_sku_channel"),
+        False,
+        "Channel ATS never above the on hand of its locations nor below 0; one row per SKU.",
+        probe_channel_ats,
+    ),
+    QualityCheck(
+        "differences_add_up",
+        ("marts", "reconciliation"),
+        False,
+        "sum(difference) = sum(counted) − sum(expected), and per row.",
+        probe_reconciliation_sums,
+    ),
+]
+
+CHECKS = asset_checks(QUALITY_CHECKS)
