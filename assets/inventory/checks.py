@@ -2,7 +2,7 @@
 
 Great Expectations suites run as Dagster asset checks by the shared runner
 (:mod:`assets.quality.runner`; docs/data-quality.md). Each probe reads the marts' own column
-names (:mod:`assets.inventory.sql`); a mart that lost one of them fails the check naming it,
+names (:mod:`assets.inventory.models`, sql/); a mart that lost one of them fails the check naming it,
 a mart that was not built (no stock data) makes the check "not applicable".
 """
 

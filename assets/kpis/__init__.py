@@ -7,7 +7,8 @@ alert settings and the command line) does not import Dagster."""
 
 # the marts this domain builds, for the serving snapshot to wait for (plain data: no Dagster)
 SERVED_MARTS = (
-    "kpi_dead_stock_by_sku_location", "kpi_fill_rate_daily", "kpi_forecast_accuracy_summary",
+    "kpi_channel_mix_monthly", "kpi_dead_stock_by_sku_location", "kpi_fill_rate_daily",
+    "kpi_forecast_accuracy_summary",
     "kpi_fulfillment_time_by_dimension", "kpi_fulfillment_time_daily",
     "kpi_fulfillment_time_monthly", "kpi_fulfillment_time_weekly",
     "kpi_inventory_record_accuracy_weekly", "kpi_inventory_turnover_by_sku", "kpi_on_time_ship_daily",
