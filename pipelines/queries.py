@@ -24,7 +24,13 @@ if TYPE_CHECKING:  # annotations only: importing this module must not load DuckD
 
 
 def _frame(con: duckdb.DuckDBPyConnection, query: str, **params: Any) -> pl.DataFrame:
-    return con.sql(query, params=params or None).pl()
+    # on a cursor of its own: DuckDB 2.0 refuses a query on a connection that another helper
+    # left with an unfinished result (assets.features.present_entities stops at fetchone)
+    cursor = con.cursor()
+    try:
+        return cursor.sql(query, params=params or None).pl()
+    finally:
+        cursor.close()
 
 
 def _value(con: duckdb.DuckDBPyConnection, query: str, **params: Any) -> Any:
