@@ -47,7 +47,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 
-from assets.kpis.marts import KpiSettings
 from assets.settings import Settings, SettingsError, read_section
 
 SEVERITIES = ("info", "warning", "critical")
@@ -169,6 +168,10 @@ def _sink(settings: Settings, kind: str) -> SinkSettings:
 
 def alert_settings(settings: Settings) -> AlertSettings:
     """The ``[alerts]`` table with defaults, validated; errors name the table and key."""
+    # here, not at the top: the command line imports this module for SEVERITIES, and
+    # assets.kpis.marts loads DuckDB and Dagster (through assets.warehouse) with its SQL helper
+    from assets.kpis.marts import KpiSettings
+
     section = settings.section("alerts")
     thresholds = _thresholds(settings, KpiSettings.from_settings(settings).dead_stock_days)
     # JSONL is the default sink: on unless its table says enabled = false
