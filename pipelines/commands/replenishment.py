@@ -52,8 +52,6 @@ def suggestions(ctx, supplier, sku, location, limit, show_all, out, refresh):
       shelfwise suggestions --supplier SUP-004 --out sup-004.xlsx
       shelfwise suggestions --sku SKU-00042 --refresh
     """
-    import polars as pl
-
     from pipelines import queries
     from pipelines.summary import format_table
 
@@ -86,6 +84,21 @@ def suggestions(ctx, supplier, sku, location, limit, show_all, out, refresh):
     click.echo("\nReasons")
     for r in shown.iter_rows(named=True):
         click.echo(f"  #{r['urgency_rank']} {r['sku']} @ {r['location_id']}: {r['reason']}")
+    _print_orders_per_supplier(frame, minimums, base)
+    more = frame.height - shown.height
+    click.echo(f"\n{frame.height} suggestion(s)" + (f", {more} not shown (--limit 0 shows all)"
+                                                    if more else "")
+               + (f"; {hidden} sent line(s) hidden (--all shows them)" if hidden else "")
+               + (f"; exported to {out}" if out else ""))
+
+
+def _print_orders_per_supplier(frame, minimums, base: str) -> None:
+    """One row per supplier and order day: lines, value, the approved value (what restock
+    sends) against the supplier's minimum order value."""
+    import polars as pl
+
+    from pipelines.summary import format_table
+
     # the minimum order value is checked on what restock sends: approved and edited lines
     to_send = pl.col("status").is_in(["approved", "edited"])
     approved_value = (pl.coalesce("decided_units", "suggested_units") * pl.col("unit_cost"))
@@ -113,11 +126,6 @@ def suggestions(ctx, supplier, sku, location, limit, show_all, out, refresh):
           against_minimum(r),
           f"{r['line_value_base']:,.2f}" if r["line_value_base"] is not None else "")
          for r in orders.iter_rows(named=True)]))
-    more = frame.height - shown.height
-    click.echo(f"\n{frame.height} suggestion(s)" + (f", {more} not shown (--limit 0 shows all)"
-                                                    if more else "")
-               + (f"; {hidden} sent line(s) hidden (--all shows them)" if hidden else "")
-               + (f"; exported to {out}" if out else ""))
 
 
 @click.command()

@@ -147,6 +147,7 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
       shelfwise simulate --demand demand.csv --items items.csv --eval-days 91
       shelfwise simulate --out sim/          # the warehouse: daily demand, learned lead times
     """
+    # long: one run in order (options, inputs, replay, tables, files), each step a few lines
     import polars as pl
 
     from forecasting import ForecastConfig
