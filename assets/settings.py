@@ -10,6 +10,9 @@ All state lives under one home folder (``SHELFWISE_HOME``, default ``./data``):
     <home>/shelfwise.toml optional overrides of the settings below
 
 Settings are read from ``shelfwise.toml`` in the home when present; every field has a default.
+Each domain reads its own ``[table]`` into a dataclass of its knobs with :func:`read_section`
+(unknown keys and wrong types are refused with a message naming the file, table and key),
+then checks what only it knows (ranges, names).
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from __future__ import annotations
 import os
 import tomllib
 import zoneinfo
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 DEFAULT_HOME = "data"
+T = TypeVar("T")
 
 
 def home_dir(home: str | os.PathLike | None = None) -> Path:
@@ -88,37 +94,96 @@ def check_timezone(value: str, section: str, key: str,
         ) from exc
 
 
-def typed_section(settings: Settings, section: str, cls, error: type[Exception] = ValueError,
-                  tables: tuple[str, ...] = ()) -> dict:
-    """The keys of ``[section]`` checked against the dataclass ``cls``: ``{key: value}``.
+class SettingsError(ValueError):
+    """A value in shelfwise.toml that cannot be used; the message names the file, the table
+    and the key. Each domain raises its own subclass (``ForecastSettingsError``, ...)."""
 
-    A key that is not a field of ``cls``, or a value not of its default's type, raises
-    ``error`` with a message naming the table and the key. A whole number is accepted where a
-    float is wanted (TOML's ``90`` for ``90.0``); a boolean is never a number. ``tables``:
-    fields that hold a sub-table (``[section.key]``), returned as given.
+
+_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
+          tuple: "a list of strings"}
+
+
+def _typed(where: str, key: str, value: Any, default: Any, error: type[Exception]) -> Any:
+    """``value`` as the type of ``default``, or ``error`` naming the table and the key.
+
+    A whole number is accepted where a number is wanted (TOML's ``90`` for ``90.0``); a
+    boolean is never a number; a string or a list of strings fills a tuple. A default of None
+    says nothing about the type: the value is returned as given, for the domain to check.
     """
-    values = settings.section(section)
-    names = [f.name for f in fields(cls)]
-    unknown = sorted(set(values) - set(names))
+    want = type(default)
+    if default is None:
+        return value
+    if want is tuple:
+        items = [value] if isinstance(value, str) else value
+        if isinstance(items, list) and all(isinstance(v, str) for v in items):
+            return tuple(items)
+    elif want is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    elif isinstance(value, want) and (want is bool or not isinstance(value, bool)):
+        return value
+    name = "list" if want is tuple else want.__name__
+    words = _WORDS.get(want, f"a {name}")
+    detail = f"got a {type(value).__name__}"
+    raise error(f"{where} {key} = {value!r}: expected {words} ("
+                + (detail if words == f"a {name}" else f"expected a {name}, {detail}") + ")")
+
+
+def read_table(values: dict, table: str, cls: type[T], *,
+               error: type[Exception] = SettingsError, where: str | None = None,
+               keys: Iterable[str] | None = None, sub_tables: Iterable[str] = (),
+               **given: Any) -> T:
+    """The dataclass ``cls`` filled from the TOML table ``values`` (``[table]``, dotted for a
+    sub-table), defaults for keys not there.
+
+    A key that is not a field of ``cls`` (or not in ``keys``, when given) raises ``error``
+    naming it and listing the known ones; a value not of its default's type raises ``error``
+    naming the key (see :func:`_typed`). A field whose default is a dict is a sub-table
+    (``[table.key]``), returned as given; one whose default is a dataclass is read from its
+    sub-table by this same function. ``sub_tables``: sub-tables the table may hold that are
+    not fields of ``cls`` (the caller reads them). ``given``: field values from elsewhere
+    (``base_currency`` from the top of the file), used where the table does not set the key.
+    ``where``: how messages name the table (default ``shelfwise.toml [table]``).
+    """
+    where = where or f"shelfwise.toml [{table}]"
+    names = [f.name for f in fields(cls) if keys is None or f.name in set(keys)]
+    sub_tables = tuple(sub_tables)
+    unknown = sorted(set(values) - set(names) - set(sub_tables))
     if unknown:
-        raise error(
-            f"shelfwise.toml [{section}]: unknown key(s) {', '.join(unknown)}; "
-            f"known: {', '.join(names)}"
-        )
-    defaults = cls()
-    out = {}
+        tables = ", ".join(f"[{table}.{t}]" for t in sub_tables)
+        raise error(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(names)}"
+                    + (f" and the tables {tables}" if tables else ""))
+    defaults = cls(**given)
+    out = dict(given)
     for key, value in values.items():
-        if key in tables:
-            if not isinstance(value, dict):
-                raise error(f"shelfwise.toml [{section}] {key}: expected a table [{section}.{key}]")
-            out[key] = value
+        if key in sub_tables:
             continue
-        want = type(getattr(defaults, key))
-        ok = isinstance(value, want) or (want is float and isinstance(value, int))
-        if not ok or (isinstance(value, bool) and want is not bool):
-            raise error(f"shelfwise.toml [{section}] {key} = {value!r}: expected a {want.__name__}")
-        out[key] = want(value)
-    return out
+        default = getattr(defaults, key)
+        if isinstance(default, dict) or is_dataclass(default):
+            if not isinstance(value, dict):
+                raise error(f"{where} {key}: expected a table [{table}.{key}]")
+            out[key] = (value if isinstance(default, dict) else
+                        read_table(value, f"{table}.{key}", type(default), error=error))
+            continue
+        out[key] = _typed(where, key, value, default, error)
+    return cls(**out)
+
+
+def read_section(settings: Settings, section: str, cls: type[T], *,
+                 error: type[Exception] = SettingsError, keys: Iterable[str] | None = None,
+                 sub_tables: Iterable[str] = (), **given: Any) -> T:
+    """The dataclass ``cls`` from the ``[section]`` table of shelfwise.toml: the one way a
+    domain reads its settings (:func:`read_table` has the rules). ``section`` may name a
+    sub-table (``"alerts.webhook"``); a missing table gives the defaults, a value that is not
+    a table where one is expected raises ``error`` naming it."""
+    first, *rest = section.split(".")
+    values: Any = settings.section(first)
+    for depth, part in enumerate(rest, start=1):
+        values = values.get(part, {})
+        if not isinstance(values, dict):
+            parent = ".".join([first, *rest[:depth - 1]])
+            raise error(f"shelfwise.toml [{parent}] {part}: expected a table [{section}]")
+    return read_table(values, section, cls, error=error, keys=keys, sub_tables=sub_tables,
+                      **given)
 
 
 def load_settings(home: str | os.PathLike | None = None) -> Settings:

@@ -3,7 +3,7 @@
     python bench/inventory.py --synthetic            # 10k SKUs × 3 warehouses × 730 days
     python bench/inventory.py --home data            # a copy of an ingested home's warehouse
 
-Times every inventory model (the SQL of assets/inventory/sql.py, the same the assets run) and
+Times every inventory model (the SQL of assets/inventory/sql/, run by assets/inventory/models.py as the assets do) and
 the channel feeds, prints a table and writes bench/results/inventory.json. The target is that
 ledger + reconciliation + ATS (stock on hand, allocations, ATS per location and per channel)
 take at most 60 s on the project's 2-core machine.

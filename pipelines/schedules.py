@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from assets.inventory.config import reconciliation_settings
-from assets.settings import Settings, check_timezone, load_settings, typed_section
+from assets.settings import Settings, check_timezone, load_settings, read_section
 from pipelines.jobs import alerts_job, all_assets_job, reconciliation_job
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class ScheduleSettings:
 
 def daily_run_settings(settings: Settings) -> ScheduleSettings:
     """``[schedules]`` with defaults, validated (the message names the key)."""
-    out = ScheduleSettings(**typed_section(settings, "schedules", ScheduleSettings))
+    out = read_section(settings, "schedules", ScheduleSettings)
     check_timezone(out.daily_run_timezone, "schedules", "daily_run_timezone")
     return out
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from assets.kpis.money import unconverted_revenue_note
 from assets.warehouse import connect
+from pipelines import queries
 
 
 def format_table(headers: list[str], rows: list[tuple]) -> str:
@@ -33,36 +34,19 @@ def warehouse_summary(warehouse_path: Path) -> str:
     if not Path(warehouse_path).exists():
         return f"No warehouse yet at {warehouse_path}: run `shelfwise ingest` or `shelfwise demo`."
     with connect(warehouse_path, read_only=True) as con:
-        tables = con.execute(
-            """
-            SELECT schema_name, table_name, estimated_size
-            FROM duckdb_tables()
-            WHERE schema_name IN ('raw', 'core', 'marts', 'quarantine')
-            ORDER BY CASE schema_name WHEN 'raw' THEN 1 WHEN 'core' THEN 2
-                     WHEN 'marts' THEN 3 ELSE 4 END, table_name
-            """
-        ).fetchall()
-        counts = {
-            (s, t): con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
-            for s, t, _ in tables
-        }
-        core_tables = sorted({t for s, t, _ in tables if s in ("raw", "core")})
-        rows = [(t, counts.get(("raw", t), 0), counts.get(("core", t), 0)) for t in core_tables]
-        marts = [(t, counts[(s, t)]) for s, t, _ in tables if s == "marts"]
-        quarantine = con.execute(
-            """
-            SELECT entity, rule, count(*) AS rows, count(DISTINCT source_file) AS files
-            FROM quarantine.rows GROUP BY ALL ORDER BY rows DESC, entity, rule
-            """
-        ).fetchall()
-        skipped = con.execute(
-            """
-            SELECT entity, adapter, sum(rows_skipped) AS rows, count(*) AS files
-            FROM ops.ingested_files WHERE status = 'loaded' AND rows_skipped > 0
-            GROUP BY ALL ORDER BY rows DESC, entity, adapter
-            """
-        ).fetchall()
+        tables = queries.layer_row_counts(con)
+        quarantine = queries.quarantine_by_rule(con)
+        skipped = queries.skipped_records(con)
         unconverted = unconverted_revenue_note(con)
+    counts = {(r["schema_name"], r["table_name"]): r["row_count"]
+              for r in tables.iter_rows(named=True)}
+    core_tables = sorted({t for s, t in counts if s in ("raw", "core")})
+    rows = [(t, counts.get(("raw", t), 0), counts.get(("core", t), 0)) for t in core_tables]
+    marts = [(t, n) for (s, t), n in counts.items() if s == "marts"]
+    quarantine = [(r["entity"], r["rule"], r["rows"], r["files"])
+                  for r in quarantine.iter_rows(named=True)]
+    skipped = [(r["entity"], r["adapter"], r["rows"], r["files"])
+               for r in skipped.iter_rows(named=True)]
     parts = ["Warehouse tables (rows)", format_table(["table", "raw", "core"], rows)]
     if marts:
         parts += ["", "Marts (rows)", format_table(["mart", "rows"], marts)]
@@ -149,27 +133,12 @@ def failed_files(warehouse_path: Path, batch_id: str | None = None) -> list[tupl
         return []
     with connect(warehouse_path, read_only=True) as con:
         if batch_id is None:
-            latest = con.execute(
-                "SELECT batch_id FROM ops.ingest_batches ORDER BY started_at DESC, batch_id DESC LIMIT 1"
-            ).fetchall()
-            if not latest:
+            batch_id = queries.latest_batch_id(con)
+            if batch_id is None:
                 return []
-            batch_id = latest[0][0]
-        return con.execute(
-            """SELECT f.source_file, f.status,
-                      coalesce(string_agg(DISTINCT m.rule, ', ' ORDER BY m.rule),
-                               CASE f.status WHEN 'held' THEN 'correction_held' END, '?'),
-                      f.message
-               FROM ops.ingested_files AS f
-               LEFT JOIN ops.ingest_messages AS m
-                 ON m.batch_id = f.batch_id AND m.source_file = f.source_file
-                AND m.severity = CASE f.status WHEN 'failed' THEN 'error' ELSE 'warning' END
-                AND (f.status = 'failed' OR m.rule = 'correction_held')
-               WHERE f.batch_id = ? AND f.status IN ('failed', 'held')
-               GROUP BY f.source_file, f.status, f.message
-               ORDER BY f.status, f.source_file""",
-            [batch_id],
-        ).fetchall()
+        found = queries.files_not_landed(con, batch_id)
+    return [(r["source_file"], r["status"], r["rule"], r["message"])
+            for r in found.iter_rows(named=True)]
 
 
 def superseded_summary(warehouse_path: Path, batch_id: str | None = None) -> str:
@@ -180,26 +149,16 @@ def superseded_summary(warehouse_path: Path, batch_id: str | None = None) -> str
     if not Path(warehouse_path).exists():
         return ""
     with connect(warehouse_path, read_only=True) as con:
-        found = con.execute(
-            """WITH batch AS (
-                   SELECT coalesce(?, (SELECT batch_id FROM ops.ingest_batches
-                                       ORDER BY started_at DESC, batch_id DESC LIMIT 1)) AS id)
-               SELECT source_file, message,
-                      CAST(replace(regexp_extract(message, '^([0-9,]+) line', 1), ',', '')
-                           AS BIGINT) AS lines
-               FROM ops.ingest_messages, batch
-               WHERE batch_id = batch.id AND rule = 'superseded_by_later_export'
-               ORDER BY source_file, message""",
-            [batch_id],
-        ).fetchall()
-    if not found:
+        found = queries.superseded_lines(con, batch_id)
+    if found.is_empty():
         return ""
-    total = sum(n or 0 for *_, n in found)
+    total = sum(n or 0 for n in found["lines"])
     return "\n".join([
         f"Order lines superseded: {total:,} order line(s) that an earlier export had are not in "
         "the latest export of their order, so they left core (raw keeps them; see "
         "docs/ingestion.md)",
-        format_table(["later export", "what it left out"], [(f, m[:160]) for f, m, _ in found]),
+        format_table(["later export", "what it left out"],
+                     [(r["source_file"], r["message"][:160]) for r in found.iter_rows(named=True)]),
     ])
 
 

@@ -46,16 +46,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
-from typing import Any
 
-from assets.kpis.marts import KpiSettings
-from assets.settings import Settings
+from assets.settings import Settings, SettingsError, read_section
 
 SEVERITIES = ("info", "warning", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES, start=1)}
 
 
-class AlertSettingsError(ValueError):
+class AlertSettingsError(SettingsError):
     """A value in shelfwise.toml that the alerts domain cannot use."""
 
 
@@ -132,38 +130,15 @@ _SINK_FIELDS = {
 }
 
 
-def _coerce(where: str, key: str, value: Any, default: Any) -> Any:
-    """``value`` as the type of ``default``, or an error naming the table and key."""
-    want = type(default)
-    if want is tuple:
-        if isinstance(value, str):
-            value = [value]
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return tuple(value)
-    elif want is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    elif isinstance(value, want) and (want is bool or not isinstance(value, bool)):
-        return value
-    raise AlertSettingsError(
-        f"shelfwise.toml {where} {key} = {value!r}: expected {_describe(want)}")
-
-
-def _describe(kind: type) -> str:
-    return {tuple: "a list of strings", float: "a number", int: "a whole number",
-            bool: "true or false", str: "a string"}[kind]
-
-
-def _thresholds(values: dict, kpi_dead_stock_days: int) -> AlertThresholds:
-    defaults = AlertThresholds()
-    out = {k: _coerce("[alerts]", k, v, getattr(defaults, k)) for k, v in values.items()}
+def _thresholds(settings: Settings, kpi_dead_stock_days: int) -> AlertThresholds:
     # dead stock is one definition: the KPI mart's. It holds only SKUs idle for at least
     # [kpis] dead_stock_days, so an alert threshold below that would silently see nothing
-    out.setdefault("no_sale_days", kpi_dead_stock_days)
-    if out["no_sale_days"] < kpi_dead_stock_days:
+    thresholds = read_section(settings, "alerts", AlertThresholds, error=AlertSettingsError,
+                              sub_tables=SINK_KINDS, no_sale_days=kpi_dead_stock_days)
+    if thresholds.no_sale_days < kpi_dead_stock_days:
         raise AlertSettingsError(
-            f"shelfwise.toml [alerts] no_sale_days = {out['no_sale_days']}: must be >= [kpis] "
+            f"shelfwise.toml [alerts] no_sale_days = {thresholds.no_sale_days}: must be >= [kpis] "
             f"dead_stock_days ({kpi_dead_stock_days}); lower [kpis] dead_stock_days instead")
-    thresholds = AlertThresholds(**out)
     negative = [f.name for f in fields(AlertThresholds) if getattr(thresholds, f.name) < 0]
     if negative:
         raise AlertSettingsError(f"shelfwise.toml [alerts]: {', '.join(negative)} must be >= 0")
@@ -173,17 +148,10 @@ def _thresholds(values: dict, kpi_dead_stock_days: int) -> AlertThresholds:
     return thresholds
 
 
-def _sink(kind: str, table: Any) -> SinkSettings:
+def _sink(settings: Settings, kind: str) -> SinkSettings:
     where = f"[alerts.{kind}]"
-    if not isinstance(table, dict):
-        raise AlertSettingsError(f"shelfwise.toml [alerts] {kind}: expected a table {where}")
-    unknown = sorted(set(table) - _SINK_FIELDS[kind])
-    if unknown:
-        raise AlertSettingsError(f"shelfwise.toml {where}: unknown key(s) {', '.join(unknown)}; "
-                                 f"known: {', '.join(sorted(_SINK_FIELDS[kind]))}")
-    defaults = SinkSettings(kind)
-    sink = SinkSettings(kind, **{k: _coerce(where, k, v, getattr(defaults, k))
-                                 for k, v in table.items()})
+    sink = read_section(settings, f"alerts.{kind}", SinkSettings, error=AlertSettingsError,
+                        keys=_SINK_FIELDS[kind], kind=kind)
     if sink.min_severity not in SEVERITY_RANK:
         raise AlertSettingsError(f"shelfwise.toml {where} min_severity = {sink.min_severity!r}: "
                                  f"expected one of {', '.join(SEVERITIES)}")
@@ -200,17 +168,13 @@ def _sink(kind: str, table: Any) -> SinkSettings:
 
 def alert_settings(settings: Settings) -> AlertSettings:
     """The ``[alerts]`` table with defaults, validated; errors name the table and key."""
+    # here, not at the top: the command line imports this module for SEVERITIES, and
+    # assets.kpis.marts loads DuckDB and Dagster (through assets.warehouse) with its SQL helper
+    from assets.kpis.marts import KpiSettings
+
     section = settings.section("alerts")
-    threshold_keys = {f.name for f in fields(AlertThresholds)}
-    unknown = sorted(set(section) - threshold_keys - set(SINK_KINDS))
-    if unknown:
-        raise AlertSettingsError(
-            f"shelfwise.toml [alerts]: unknown key(s) {', '.join(unknown)}; known: "
-            f"{', '.join(sorted(threshold_keys))} and the tables "
-            f"{', '.join(f'[alerts.{k}]' for k in SINK_KINDS)}")
-    kpi_days = KpiSettings.from_settings(settings).dead_stock_days
-    thresholds = _thresholds({k: v for k, v in section.items() if k in threshold_keys}, kpi_days)
+    thresholds = _thresholds(settings, KpiSettings.from_settings(settings).dead_stock_days)
     # JSONL is the default sink: on unless its table says enabled = false
-    sinks = [_sink("jsonl", section.get("jsonl", {}))]
-    sinks += [_sink(kind, section[kind]) for kind in ("webhook", "email") if kind in section]
+    sinks = [_sink(settings, "jsonl")]
+    sinks += [_sink(settings, kind) for kind in ("webhook", "email") if kind in section]
     return AlertSettings(thresholds=thresholds, sinks=tuple(sinks))

@@ -17,12 +17,12 @@ Rule keys: ``abc_class`` and ``xyz_class`` (from marts.replenishment_policy), ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
-from assets.settings import Settings
+from assets.settings import Settings, SettingsError, read_section, read_table
 
 
-class ApprovalSettingsError(ValueError):
+class ApprovalSettingsError(SettingsError):
     """A value in shelfwise.toml ``[approvals]`` that cannot be used (the message names it)."""
 
 
@@ -46,26 +46,25 @@ class AutoApproveRule:
         return ", ".join(parts)
 
 
+@dataclass(frozen=True)
+class ApprovalSettings:
+    """The ``[approvals]`` table: the auto-approve rules, each an inline table."""
+
+    auto_approve: list = field(default_factory=list)
+
+
 def approval_rules(settings: Settings) -> list[AutoApproveRule]:
     """The ``[approvals] auto_approve`` rules, validated (errors name the rule and key)."""
-    section = settings.section("approvals")
-    unknown = sorted(set(section) - {"auto_approve"})
-    if unknown:
-        raise ApprovalSettingsError(
-            f"shelfwise.toml [approvals]: unknown key(s) {', '.join(unknown)}; known: auto_approve")
-    raw = section.get("auto_approve", [])
-    if not isinstance(raw, list):
-        raise ApprovalSettingsError("shelfwise.toml [approvals] auto_approve must be a list of tables")
-    known = {f.name for f in fields(AutoApproveRule)}
+    raw = read_section(settings, "approvals", ApprovalSettings,
+                       error=ApprovalSettingsError).auto_approve
     rules = []
     for n, item in enumerate(raw, start=1):
         where = f"shelfwise.toml [approvals] auto_approve rule {n}"
         if not isinstance(item, dict) or not item:
             raise ApprovalSettingsError(f"{where}: must be a table with at least one key")
-        bad = sorted(set(item) - known)
-        if bad:
-            raise ApprovalSettingsError(
-                f"{where}: unknown key(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
+        # the reader checks the keys; the values (all None by default) are checked here
+        rule = read_table(item, "approvals", AutoApproveRule, error=ApprovalSettingsError,
+                          where=where)
         for key in ("max_line_value_base", "max_units"):
             value = item.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
@@ -74,5 +73,5 @@ def approval_rules(settings: Settings) -> list[AutoApproveRule]:
         for key in ("abc_class", "xyz_class", "supplier_id", "location_id"):
             if key in item and not isinstance(item[key], str):
                 raise ApprovalSettingsError(f"{where}: {key} must be text, got {item[key]!r}")
-        rules.append(AutoApproveRule(**item))
+        rules.append(rule)
     return rules

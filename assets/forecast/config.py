@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assets.settings import Settings, typed_section
+from assets.settings import Settings, SettingsError, read_section
 
 BACKENDS = ("local", "dask")
 
 
-class ForecastSettingsError(ValueError):
+class ForecastSettingsError(SettingsError):
     """A value in shelfwise.toml ``[forecast]`` that the forecast domain cannot use."""
 
 
@@ -60,9 +60,7 @@ class ForecastSettings:
 
 def forecast_settings(settings: Settings) -> ForecastSettings:
     """The ``[forecast]`` table with defaults, validated (the message names the key)."""
-    out = ForecastSettings(
-        **typed_section(settings, "forecast", ForecastSettings, ForecastSettingsError)
-    )
+    out = read_section(settings, "forecast", ForecastSettings, error=ForecastSettingsError)
     for key in ("horizon", "history_days", "backtest_horizon", "n_jobs"):
         if getattr(out, key) < 1:
             raise ForecastSettingsError(f"shelfwise.toml [forecast] {key} must be ≥ 1")

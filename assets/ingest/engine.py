@@ -118,10 +118,9 @@ class IngestOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "IngestOptions":
-        from assets.settings import typed_section
+        from assets.settings import read_section
 
-        values = typed_section(settings, "ingest", cls, tables=("number_format",))
-        options = cls(**values)
+        options = read_section(settings, "ingest", cls)
         for key, fmt in options.number_format.items():
             if not isinstance(fmt, dict) or set(fmt) - {"decimal_mark", "thousands_mark"}:
                 raise ValueError(

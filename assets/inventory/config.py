@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from assets.settings import Settings, check_timezone, typed_section
+from assets.settings import Settings, SettingsError, check_timezone, read_section, read_table
 
 
-class InventorySettingsError(ValueError):
+class InventorySettingsError(SettingsError):
     """A value in shelfwise.toml that the inventory domain cannot use."""
 
 
@@ -50,14 +50,10 @@ class AllocationSettings:
     payment_window_hours: float = 72.0
 
 
-def _typed(settings: Settings, section: str, cls):
-    """The dataclass ``cls`` from a toml table, naming the key that is wrong."""
-    return cls(**typed_section(settings, section, cls, InventorySettingsError))
-
-
 def reconciliation_settings(settings: Settings) -> ReconciliationSettings:
     """The ``[reconciliation]`` table with defaults, validated."""
-    rec = _typed(settings, "reconciliation", ReconciliationSettings)
+    rec = read_section(settings, "reconciliation", ReconciliationSettings,
+                       error=InventorySettingsError)
     if rec.tolerance_units < 0 or not 0 <= rec.tolerance_pct < 1:
         raise InventorySettingsError(
             "shelfwise.toml [reconciliation]: tolerance_units must be >= 0 and tolerance_pct in [0, 1)"
@@ -71,10 +67,18 @@ def reconciliation_settings(settings: Settings) -> ReconciliationSettings:
 
 def allocation_settings(settings: Settings) -> AllocationSettings:
     """The ``[inventory]`` table with defaults, validated."""
-    alloc = _typed(settings, "inventory", AllocationSettings)
+    alloc = read_section(settings, "inventory", AllocationSettings, error=InventorySettingsError)
     if alloc.payment_window_hours < 0:
         raise InventorySettingsError("shelfwise.toml [inventory]: payment_window_hours must be >= 0")
     return alloc
+
+
+@dataclass(frozen=True)
+class ChannelBufferOverride:
+    """``[channels.<id>]``: the channel's safety buffer instead of core.channels' (None: keep)."""
+
+    safety_buffer_units: int | None = None
+    safety_buffer_pct: float | None = None
 
 
 BUFFER_OVERRIDE_SCHEMA = {
@@ -92,9 +96,11 @@ def channel_buffer_overrides(settings: Settings) -> pl.DataFrame:
             raise InventorySettingsError(
                 f"shelfwise.toml [channels] {channel_id}: expected a table [channels.{channel_id}]"
             )
-        picked = {k: table[k] for k in ("safety_buffer_units", "safety_buffer_pct") if k in table}
-        units = picked.get("safety_buffer_units")
-        pct = picked.get("safety_buffer_pct")
+        # a channel id may hold a dot: the table is read as given, not by a dotted name.
+        # None: the key is not set (the reader leaves a None default's type to this check)
+        buffer = read_table(table, f"channels.{channel_id}", ChannelBufferOverride,
+                            error=InventorySettingsError)
+        units, pct = buffer.safety_buffer_units, buffer.safety_buffer_pct
         if units is not None and (not isinstance(units, int) or isinstance(units, bool) or units < 0):
             raise InventorySettingsError(
                 f"shelfwise.toml [channels.{channel_id}] safety_buffer_units = {units!r}: "
@@ -106,7 +112,7 @@ def channel_buffer_overrides(settings: Settings) -> pl.DataFrame:
                 f"shelfwise.toml [channels.{channel_id}] safety_buffer_pct = {pct!r}: "
                 "expected a share in [0, 1)"
             )
-        if picked:
+        if units is not None or pct is not None:
             rows.append({"channel_id": str(channel_id), "safety_buffer_units": units,
                          "safety_buffer_pct": None if pct is None else float(pct)})
     return pl.DataFrame(rows, schema=BUFFER_OVERRIDE_SCHEMA)

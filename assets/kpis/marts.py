@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from assets.settings import Settings, check_timezone
+from assets.settings import Settings, check_timezone, read_section
 from assets.warehouse.sql_files import read_model, render, sql_dir
 
 if TYPE_CHECKING:  # only in annotations: the alert settings (and the CLI) read this module
@@ -46,9 +46,9 @@ class KpiSettings:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KpiSettings:
-        section = settings.section("kpis")
-        known = {k: v for k, v in section.items() if k in cls.__dataclass_fields__}
-        kpi = cls(**{"base_currency": settings.base_currency, **known})
+        """Defaults overridden by the ``[kpis]`` table (the base currency: the top-level
+        ``base_currency``); an unknown key or a wrong type is refused, naming it."""
+        kpi = read_section(settings, "kpis", cls, base_currency=settings.base_currency)
         check_timezone(kpi.timezone, "kpis", "timezone")
         return kpi
 

@@ -2,7 +2,7 @@
 
 A Great Expectations suite run as a Dagster asset check by the shared runner
 (:mod:`assets.quality.runner`; docs/data-quality.md), over the columns of
-``marts.replenishment_suggestions`` (:mod:`assets.replenishment.sql`). Blocking: an approved
+``marts.replenishment_suggestions`` (:mod:`assets.replenishment.tables`). Blocking: an approved
 line becomes a purchase order, so a line the supplier cannot ship stops the decisions import,
 the restock files and the snapshot of that run.
 """

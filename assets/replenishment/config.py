@@ -38,15 +38,14 @@ the table and the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from assets.settings import Settings, typed_section
+from assets.settings import Settings, SettingsError, read_section
 
 SECTION = "replenishment"
-TABLES = ("service_levels", "sku_service_levels", "transfers")
 
 
-class ReplenishmentSettingsError(ValueError):
+class ReplenishmentSettingsError(SettingsError):
     """A value in shelfwise.toml ``[replenishment]`` that the policy cannot use."""
 
 
@@ -83,30 +82,25 @@ class ReplenishmentSettings:
     transfers: TransferSettings = field(default_factory=TransferSettings)
 
 
-def _transfer_settings(table: dict) -> TransferSettings:
-    """The ``[replenishment.transfers]`` table, validated (every message names the key)."""
+def _transfer_settings(table: TransferSettings) -> TransferSettings:
+    """The ``[replenishment.transfers]`` table (keys and types checked by the reader),
+    validated: numbers ≥ 0, lanes ``"FROM>TO" = { lead_time_days, cost_per_unit }`` (every
+    message names the key)."""
     where = f"shelfwise.toml [{SECTION}.transfers]"
-    known = ("enabled", "lead_time_days", "cost_per_unit", "lanes")
-    unknown = sorted(set(table) - set(known))
-    if unknown:
-        raise ReplenishmentSettingsError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(known)}")
 
     def number(value, key: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise ReplenishmentSettingsError(f"{where} {key} = {value!r}: expected a number ≥ 0")
         return float(value)
 
-    enabled = table.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise ReplenishmentSettingsError(f"{where} enabled = {enabled!r}: expected true or false")
-    lead = number(table.get("lead_time_days", 3.0), "lead_time_days")
-    cost = number(table.get("cost_per_unit", 0.0), "cost_per_unit")
+    # the reader made them floats: shown as written (-1, not -1.0)
+    for key in ("lead_time_days", "cost_per_unit"):
+        if not getattr(table, key) >= 0:
+            raise ReplenishmentSettingsError(
+                f"{where} {key} = {getattr(table, key):g}: expected a number ≥ 0")
+    lead, cost = table.lead_time_days, table.cost_per_unit
     lanes = {}
-    raw = table.get("lanes", {})
-    if not isinstance(raw, dict):
-        raise ReplenishmentSettingsError(f"{where} lanes: expected a table [{SECTION}.transfers.lanes]")
-    for pair, lane in raw.items():
+    for pair, lane in table.lanes.items():
         ends = [p.strip() for p in str(pair).split(">")]
         if len(ends) != 2 or not all(ends) or ends[0] == ends[1] or not isinstance(lane, dict):
             raise ReplenishmentSettingsError(
@@ -120,26 +114,25 @@ def _transfer_settings(table: dict) -> TransferSettings:
         lanes[(ends[0], ends[1])] = (
             number(lane.get("lead_time_days", lead), f'lanes "{pair}" lead_time_days'),
             number(lane.get("cost_per_unit", cost), f'lanes "{pair}" cost_per_unit'))
-    return TransferSettings(enabled=enabled, lead_time_days=lead, cost_per_unit=cost, lanes=lanes)
+    return replace(table, lanes=lanes)
 
 
 def replenishment_settings(settings: Settings) -> ReplenishmentSettings:
     """The ``[replenishment]`` table with defaults, validated (the message names the key)."""
     from forecasting.policy import DEFAULT_SERVICE_LEVELS, validate_service_levels
 
-    values = typed_section(settings, SECTION, ReplenishmentSettings,
-                           ReplenishmentSettingsError, tables=TABLES)
-    out = {k: v for k, v in values.items() if k not in TABLES}
+    given = read_section(settings, SECTION, ReplenishmentSettings,
+                         error=ReplenishmentSettingsError)
     matrix = {**DEFAULT_SERVICE_LEVELS,
-              **{str(k).upper(): v for k, v in values.get("service_levels", {}).items()}}
-    overrides = {str(k): v for k, v in values.get("sku_service_levels", {}).items()}
+              **{str(k).upper(): v for k, v in given.service_levels.items()}}
+    overrides = {str(k): v for k, v in given.sku_service_levels.items()}
     try:
         validate_service_levels(matrix, overrides)
     except ValueError as exc:
         raise ReplenishmentSettingsError(f"shelfwise.toml [{SECTION}]: {exc}") from exc
-    result = ReplenishmentSettings(**out, service_levels=matrix,
-                                   sku_service_levels={k: float(v) for k, v in overrides.items()},
-                                   transfers=_transfer_settings(values.get("transfers", {})))
+    result = replace(given, service_levels=matrix,
+                     sku_service_levels={k: float(v) for k, v in overrides.items()},
+                     transfers=_transfer_settings(given.transfers))
     for key in ("max_coverage_days", "horizon_days", "n_sims", "lead_time_history_days",
                 "demand_share_days", "moq_overbuy_days"):
         if getattr(result, key) <= 0:

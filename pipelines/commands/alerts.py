@@ -6,25 +6,7 @@ import click
 
 from assets.alerts.config import SEVERITIES, SEVERITY_RANK
 from assets.settings import load_settings
-from pipelines.commands.inventory import _open_read_only, _require_tables
-
-OPEN_ALERTS_SQL = """
-SELECT last_severity, alert_type, subject, opened_at, escalated_at, resolved_at, status, message
-FROM ops.alert_state
-WHERE (? OR status = 'open') AND (? IS NULL OR alert_type = ?) AND last_severity_rank >= ?
-ORDER BY status = 'open' DESC, last_severity_rank DESC, opened_at DESC, alert_key
-LIMIT ?
-"""
-
-DELIVERY_LOG_SQL = """
-SELECT d.attempted_at, d.sink, d.status, d.attempt, d.http_status, e.transition,
-       e.alert_type, e.subject, d.error
-FROM ops.alert_deliveries AS d
-LEFT JOIN ops.alert_events AS e USING (event_id)
-WHERE (NOT ? OR d.status = 'failed') AND (? IS NULL OR e.alert_type = ?)
-ORDER BY d.attempted_at DESC, d.sink, d.alert_key, d.attempt DESC
-LIMIT ?
-"""
+from pipelines.commands.common import open_read_only, require_tables
 
 
 def _minute(ts) -> str:
@@ -59,8 +41,8 @@ def alerts(ctx, run_first, alert_type, severity, include_resolved, deliveries, f
       shelfwise alerts --severity critical --type low_stock
       shelfwise alerts --deliveries --failed
     """
-    from assets.alerts.state import pending_deliveries
-    from pipelines.commands.core import run_job
+    from pipelines import queries
+    from pipelines.commands.common import run_job
     from pipelines.summary import format_table
 
     settings = load_settings(ctx.obj["home"])
@@ -68,37 +50,36 @@ def alerts(ctx, run_first, alert_type, severity, include_resolved, deliveries, f
         result = run_job(settings, "alerts", raise_on_error=False)
         if not result.success:
             raise click.ClickException("the alerts run failed: see `shelfwise ui` for its logs")
-    with _open_read_only(settings) as con:
-        _require_tables(con, "ops.alert_state", "ops.alert_deliveries",
-                        fix="run `shelfwise alerts --run` (or the `alerts` job)")
+    with open_read_only(settings) as con:
+        require_tables(con, "ops.alert_state", "ops.alert_deliveries",
+                       fix="run `shelfwise alerts --run` (or the `alerts` job)")
         if deliveries:
-            rows = con.execute(DELIVERY_LOG_SQL, [failed, alert_type, alert_type, limit]).fetchall()
-            if not rows:
+            log = queries.delivery_log(con, failed_only=failed, alert_type=alert_type, limit=limit)
+            if log.is_empty():
                 click.echo("no delivery attempts match")
                 return
             click.echo(format_table(
                 ["attempted (UTC)", "sink", "status", "try", "http", "change", "type", "subject",
                  "error"],
-                [(_minute(r[0]), r[1], "FAILED" if r[2] == "failed" else r[2], r[3], r[4],
-                  *r[5:8], (r[8] or "")[:80]) for r in rows]))
+                [(_minute(r["attempted_at"]), r["sink"],
+                  "FAILED" if r["status"] == "failed" else r["status"], r["attempt"],
+                  r["http_status"], r["transition"], r["alert_type"], r["subject"],
+                  (r["error"] or "")[:80]) for r in log.iter_rows(named=True)]))
             return
-        rows = con.execute(OPEN_ALERTS_SQL, [include_resolved, alert_type, alert_type,
-                                             SEVERITY_RANK[severity], limit]).fetchall()
-        totals = dict(con.execute(
-            "SELECT last_severity, count(*) FROM ops.alert_state WHERE status = 'open' "
-            "GROUP BY ALL").fetchall())
-        pending = pending_deliveries(con).group_by("sink").len().sort("sink").rows()
-    if rows:
+        rows = queries.alerts(con, include_resolved=include_resolved, alert_type=alert_type,
+                              min_severity_rank=SEVERITY_RANK[severity], limit=limit)
+        totals = queries.open_alerts_by_severity(con)
+        pending = queries.pending_deliveries_by_sink(con)
+    if not rows.is_empty():
         click.echo(format_table(
             ["severity", "type", "subject", "opened (UTC)", "escalated", "resolved",
              "status", "message"],
-            [(r[0].upper(), r[1], r[2], _minute(r[3]), _minute(r[4]), _minute(r[5]), r[6], r[7])
-             for r in rows]))
+            [(r["last_severity"].upper(), r["alert_type"], r["subject"], _minute(r["opened_at"]),
+              _minute(r["escalated_at"]), _minute(r["resolved_at"]), r["status"], r["message"])
+             for r in rows.iter_rows(named=True)]))
     else:
         click.echo("no alerts match")
     open_counts = ", ".join(f"{totals.get(s, 0)} {s}" for s in reversed(SEVERITIES))
     click.echo(f"\n{sum(totals.values())} open ({open_counts}); pending deliveries: "
-               + (", ".join(f"{s} {n}" for s, n in pending) or "none"))
-
-
-COMMANDS = [alerts]
+               + (", ".join(f"{r['sink']} {r['pending']}" for r in pending.iter_rows(named=True))
+                  or "none"))

@@ -8,22 +8,13 @@ read-only) and saved with the decision for the audit trail.
 
 from __future__ import annotations
 
-import getpass
-from pathlib import Path
-
 import click
 
 from assets.decisions.store import DecisionError, DecisionStore
 from assets.settings import load_settings
+from pipelines.commands.common import login, note_option, rows_by_id, user_option
 
 SUGGESTIONS_TABLE = "marts.replenishment_suggestions"
-
-
-def _login() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in a bare container
-        return None
 
 
 def _suggestions(settings, ids: list[str], supplier: str | None):
@@ -31,49 +22,11 @@ def _suggestions(settings, ids: list[str], supplier: str | None):
     suggestion of the latest day for ``supplier``. The serving snapshot first (never locked);
     the warehouse read-only when the snapshot does not have them; ``({}, None)`` when neither
     can be read."""
-    return current_rows(
-        settings, SUGGESTIONS_TABLE, "suggestion_id",
-        f"""SELECT * FROM {SUGGESTIONS_TABLE}
-            WHERE list_contains(?, suggestion_id)
-               OR (? IS NOT NULL AND supplier_id = ?
-                   AND as_of = (SELECT max(as_of) FROM {SUGGESTIONS_TABLE}))
-            ORDER BY urgency_rank NULLS LAST, suggestion_id""",
-        [ids, supplier, supplier], ids, need_any=supplier is not None)
+    from pipelines import queries
 
-
-def current_rows(settings, table: str, id_column: str, query: str, params: list,
-                 ids: list[str], *, need_any: bool = False):
-    """``(rows of ``query`` by ``id_column``, where they came from)``: the serving snapshot
-    first (never locked), the warehouse read-only when the snapshot lacks ``table`` or one of
-    ``ids`` (or has no row at all with ``need_any``); ``({}, None)`` when neither can be read.
-    ``table`` (schema.name) is the table ``query`` reads; values go in ``params``."""
-    import duckdb
-
-    from assets.warehouse import connect
-
-    schema, name = table.split(".")
-    sources = [("serving snapshot", settings.serving_path, 0.0),
-               ("warehouse", settings.warehouse_path, 5.0)]
-    opened = None
-    for source, path, wait in sources:
-        if not Path(path).exists():
-            continue
-        try:
-            with connect(path, read_only=True, wait_seconds=wait) as con:
-                present = con.execute(
-                    "SELECT count(*) FROM duckdb_tables()"
-                    " WHERE schema_name = ? AND table_name = ?", [schema, name]
-                ).fetchall()[0][0]
-                if not present:
-                    continue
-                opened = opened or source
-                frame = con.sql(query, params=params).pl()
-        except duckdb.IOException:  # the warehouse is busy: the snapshot had to do
-            continue
-        rows = {r[id_column]: r for r in frame.iter_rows(named=True)}
-        if set(ids) <= set(rows) and (not need_any or rows):
-            return rows, source
-    return {}, opened
+    return rows_by_id(settings, SUGGESTIONS_TABLE, "suggestion_id",
+                      lambda con: queries.suggestions_by_id(con, ids, supplier), ids,
+                      need_any=supplier is not None)
 
 
 def _decide_command(ctx, action: str, ids: tuple[str, ...], quantity, user, note, supplier):
@@ -116,7 +69,7 @@ def _decide_command(ctx, action: str, ids: tuple[str, ...], quantity, user, note
         saved = store.decide_many(
             [{"suggestion_id": i, "action": store_action, "quantity": quantity, "note": note,
               "suggestion": rows.get(i)} for i in targets],
-            user=user or _login(),
+            user=user or login(),
         )
     except DecisionError as exc:
         raise click.ClickException(f"nothing saved: {exc}") from exc
@@ -129,8 +82,6 @@ def _decide_command(ctx, action: str, ids: tuple[str, ...], quantity, user, note
                "(`shelfwise restock` sends them now; the restock sensor does it when on)")
 
 
-_user = click.option("--user", help="who decides (in the audit trail)  [default: your login name]")
-_note = click.option("--note", help="why (in the audit trail)")
 _supplier = click.option("--all-for-supplier", "supplier", metavar="SUPPLIER_ID",
                          help="every current suggestion of this supplier not yet decided")
 
@@ -138,8 +89,8 @@ _supplier = click.option("--all-for-supplier", "supplier", metavar="SUPPLIER_ID"
 @click.command()
 @click.argument("suggestion_ids", nargs=-1)
 @click.option("--quantity", type=int, help="order this many units instead (one SUGGESTION_ID)")
-@_user
-@_note
+@user_option
+@note_option
 @_supplier
 @click.pass_context
 def approve(ctx, suggestion_ids, quantity, user, note, supplier):
@@ -160,8 +111,8 @@ def approve(ctx, suggestion_ids, quantity, user, note, supplier):
 
 @click.command()
 @click.argument("suggestion_ids", nargs=-1)
-@_user
-@_note
+@user_option
+@note_option
 @_supplier
 @click.pass_context
 def reject(ctx, suggestion_ids, user, note, supplier):
@@ -226,7 +177,7 @@ def decisions(ctx, show_history, suggestion_id, status, limit):
               help="show the purchase orders that would go out and the held ones; write nothing")
 @click.option("--force", is_flag=True,
               help="send orders below the supplier's minimum order value anyway (audited)")
-@_user
+@user_option
 @click.pass_context
 def restock(ctx, suppliers, dry_run, force, user):
     """Send the approved lines now: one purchase order per supplier (CSV + XLSX).
@@ -257,7 +208,7 @@ def restock(ctx, suppliers, dry_run, force, user):
     settings = load_settings(ctx.obj["home"])
     # the same function as the Replenishment page's Preview and Send buttons
     outcome = restock_orders(settings, suppliers=suppliers, dry_run=dry_run, force=force,
-                             user=user or _login())
+                             user=user or login())
     if not outcome.waiting_lines:
         click.echo("no approved lines waiting to be sent")
         return
@@ -278,6 +229,3 @@ def restock(ctx, suppliers, dry_run, force, user):
                f"files under {settings.outbox / 'suppliers'}")
     if outcome.problems:
         raise click.ClickException("\n".join(outcome.problems))
-
-
-COMMANDS = [approve, reject, decisions, restock]

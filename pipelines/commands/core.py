@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -11,71 +10,11 @@ from pathlib import Path
 import click
 
 from assets.settings import load_settings
+from pipelines.commands.common import run_job
 
 
 def _settings(ctx: click.Context):
     return load_settings(ctx.obj["home"])
-
-
-def run_job(settings, job_name: str, *, raise_on_error: bool = True, log_level: str = "WARNING",
-            ops: dict | None = None):
-    """Execute a job of the code location in this process on the home's Dagster instance.
-
-    ``ops``: run config per op, e.g. ``{"ingest_inbox": {"config": {"rehash": True}}}``.
-
-    The run is recorded in the instance, so it shows in the Dagster UI (`shelfwise ui`) with
-    its full logs; the terminal gets only warnings and errors (``log_level``).
-
-    Before the run starts, runs whose process died (kill -9, out of memory) are marked failed
-    and their "warehouse" pool slots freed, and what a killed run left behind is removed
-    (pipelines/runs.py). While it runs, SIGINT/SIGTERM stop it within seconds (children
-    included), and a step waiting longer than ``pool_wait_seconds`` for a slot held by another
-    live run fails the command with a message naming that run (click.ClickException).
-    """
-    from dagster._core.utils import make_new_run_id
-
-    from pipelines.definitions import build_definitions
-    from pipelines.instance import get_instance
-    from pipelines.runs import RunGuard, free_dead_runs, live_runs, remove_leftovers, run_tags
-
-    instance = get_instance(settings)
-    for run_id in free_dead_runs(instance):
-        click.echo(f"note: run {run_id} had died without ending; marked failed, its warehouse "
-                   "slot freed", err=True)
-    if not live_runs(instance):
-        for path in remove_leftovers(settings):
-            click.echo(f"note: removed {path}, left behind by a killed run", err=True)
-    defs = build_definitions(str(settings.home))
-    job = defs.resolve_job_def(job_name)
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    if ops:
-        run_config["ops"] = ops
-    run_id = make_new_run_id()
-    guard = RunGuard(instance, run_id, wait_seconds=settings.pool_wait_seconds)
-    try:
-        with guard:
-            result = job.execute_in_process(
-                instance=instance, raise_on_error=raise_on_error, run_config=run_config,
-                run_id=run_id, tags=run_tags(),
-            )
-    except BaseException:
-        if not (guard.blocked_message or guard.signals):
-            raise
-    if guard.blocked_message:  # the run gave up waiting for the warehouse pool
-        _fail_run(instance, run_id, guard.blocked_message)
-        raise click.ClickException(guard.blocked_message)
-    if guard.signals:  # stopped by SIGINT/SIGTERM: the command stops too
-        _fail_run(instance, run_id, f"stopped by {signal.Signals(guard.signals[-1]).name}")
-        raise SystemExit(128 + guard.signals[-1])
-    return result
-
-
-def _fail_run(instance, run_id: str, why: str | None) -> None:
-    """Mark the run failed (if Dagster did not) and give back any slot it holds or waits for."""
-    run = instance.get_run_by_id(run_id)
-    if run is not None and not run.is_finished:
-        instance.report_run_failed(run, message=f"shelfwise: {why}")
-    instance.event_log_storage.free_concurrency_slots_for_run(run_id)
 
 
 @click.command()
@@ -233,6 +172,3 @@ def ui(ctx, port, host):
            "-h", host, "-p", str(port)]
     click.echo(f"Dagster UI on http://{host}:{port} (Ctrl-C stops it)")
     raise SystemExit(serve(cmd, env=os.environ.copy()))
-
-
-COMMANDS = [demo, generate, ingest, status, ui]

@@ -54,6 +54,3 @@ def dashboards(ctx, port, host):
     env["SHELFWISE_HOME"] = str(settings.home)
     click.echo(f"dashboards on http://{host}:{port} (Ctrl-C stops them)")
     raise SystemExit(serve(streamlit_command(port, host), env=env))
-
-
-COMMANDS = [dashboards]

@@ -11,87 +11,9 @@ from pathlib import Path
 
 import click
 
+from pipelines.commands.files import load_grid, read_table, write_frame
+
 DEFAULT_QUANTILES = "0.5,0.8,0.9,0.95,0.99"
-
-
-def _read_table(path: str, required: dict[str, str]):
-    """Read a CSV or Parquet file (by extension) and check ``required`` columns.
-
-    ``required``: column → kind (``str``, ``date``, ``units``, ``bool``). Errors name the file,
-    the line (CSV: header is line 1) and what is wrong.
-    """
-    import polars as pl
-
-    p = Path(path)
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            frame = pl.read_parquet(p)
-            first_line = 1  # parquet has no header line: rows count from 1
-        elif suffix in (".csv", ".txt"):
-            frame = pl.read_csv(p, infer_schema=False)  # all strings: we parse and report ourselves
-            first_line = 2
-        else:
-            raise click.UsageError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise click.ClickException(f"{path}: cannot read: {exc}") from exc
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise click.ClickException(
-            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns) or 'none'}. "
-            f"Expected columns: {', '.join(required)}"
-        )
-    frame = frame.with_row_index("_line", offset=first_line)
-    casts = []
-    for col, kind in required.items():
-        src = pl.col(col)
-        if kind == "date":
-            expr = (
-                src
-                if frame[col].dtype == pl.Date
-                else src.cast(pl.String).str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
-            )
-        elif kind == "units":
-            expr = src.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
-        elif kind == "bool":
-            expr = (
-                src.cast(pl.String)
-                .str.strip_chars()
-                .str.to_lowercase()
-                .replace_strict(
-                    {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False},
-                    default=None,
-                    return_dtype=pl.Boolean,
-                )
-            )
-        else:
-            expr = src.cast(pl.String).str.strip_chars()
-        casts.append(expr.alias(col))
-    parsed = frame.with_columns(casts)
-    for col, kind in required.items():
-        bad = parsed.with_columns(frame[col].alias("_raw")).filter(pl.col(col).is_null())
-        if len(bad):
-            row = bad.row(0, named=True)
-            what = {
-                "date": "is not a date (YYYY-MM-DD)",
-                "units": "is not a number",
-                "bool": "is not true/false",
-                "str": "is empty",
-            }[kind]
-            more = f" (and {len(bad) - 1} more line(s))" if len(bad) > 1 else ""
-            raise click.ClickException(
-                f"{path}: line {row['_line']}: {col} {row['_raw']!r} {what}{more}"
-            )
-        if kind == "units":
-            neg = parsed.filter(pl.col(col) < 0)
-            if len(neg):
-                row = neg.row(0, named=True)
-                more = f" (and {len(neg) - 1} more line(s))" if len(neg) > 1 else ""
-                raise click.ClickException(
-                    f"{path}: line {row['_line']}: {col} {row[col]:g} is negative; demand counts units "
-                    f"ordered (returns are not negative demand){more}"
-                )
-    return parsed.select(list(required))
 
 
 def _parse_quantiles(text: str) -> list[float]:
@@ -104,36 +26,8 @@ def _parse_quantiles(text: str) -> list[float]:
     return qs
 
 
-def _load_grid(demand: str, stockouts: str | None):
-    from forecasting import daily_grid
-
-    frame = _read_table(demand, {"sku": "str", "date": "date", "units": "units"})
-    if frame.is_empty():
-        raise click.ClickException(f"{demand}: no rows")
-    stock = (
-        _read_table(stockouts, {"sku": "str", "date": "date", "stockout": "bool"})
-        if stockouts
-        else None
-    )
-    return daily_grid(frame, stock)
-
-
 def _show_progress(flag: bool) -> bool:
     return flag or sys.stderr.isatty()
-
-
-def _write(frame, out: str) -> None:
-    """Write CSV or Parquet (by extension) to a temporary name, then rename."""
-    p = Path(out)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
-    if p.suffix.lower() == ".parquet":
-        frame.write_parquet(tmp)
-    elif p.suffix.lower() == ".csv":
-        frame.write_csv(tmp)
-    else:
-        raise click.UsageError(f"{out}: unknown file type {p.suffix!r}; use .csv or .parquet")
-    tmp.replace(p)
 
 
 @click.command()
@@ -185,8 +79,8 @@ def forecast(demand, horizon, out, quantiles, stockouts, categories, n_jobs, pro
 
     qs = _parse_quantiles(quantiles)
     started = time.perf_counter()
-    grid = _load_grid(demand, stockouts)
-    cats = _read_table(categories, {"sku": "str", "category": "str"}) if categories else None
+    grid = load_grid(demand, stockouts)
+    cats = read_table(categories, {"sku": "str", "category": "str"}) if categories else None
     config = ForecastConfig(n_jobs=n_jobs, progress=_show_progress(progress))
     result = forecast_demand(grid, horizon=horizon, quantiles=qs, config=config, categories=cats)
     others = [quantile_name(q) for q in qs if q != 0.5]
@@ -194,7 +88,7 @@ def forecast(demand, horizon, out, quantiles, stockouts, categories, n_jobs, pro
         "sku", "date", pl.col("q0.5").alias("forecast"), *others, "mean", "model", "segment",
         "yearly_ratio",
     )
-    _write(table, out)
+    write_frame(table, out)
     seg = result.selection.group_by("segment").agg(pl.len().alias("skus")).sort("segment")
     click.echo(f"{'segment':<14}{'skus':>8}")
     for row in seg.iter_rows(named=True):
@@ -261,7 +155,7 @@ def backtest(demand, horizon, cutoffs, stockouts, baselines, out, n_jobs, progre
             param_hint="--baselines",
         )
     started = time.perf_counter()
-    grid = _load_grid(demand, stockouts)
+    grid = load_grid(demand, stockouts)
     days = (grid["date"].max() - grid["date"].min()).days + 1
     if days <= horizon * cutoffs:
         raise click.ClickException(
@@ -353,6 +247,7 @@ def override(ctx, sku, start, end, multiplier, quantity, note, created_by, list_
     from assets.forecast import sql
     from assets.settings import load_settings
     from assets.warehouse import connect
+    from pipelines import queries
 
     settings = load_settings(ctx.obj["home"])
     if not Path(settings.warehouse_path).exists():
@@ -360,7 +255,7 @@ def override(ctx, sku, start, end, multiplier, quantity, note, created_by, list_
             f"no warehouse at {settings.warehouse_path}: run `shelfwise ingest` or `shelfwise demo` first")
     if list_only:
         with connect(settings.warehouse_path, read_only=True, wait_seconds=30) as con:
-            frame = sql.read_overrides(con)
+            frame = queries.forecast_overrides(con)
         if frame.is_empty():
             click.echo("no overrides yet")
         else:
@@ -375,18 +270,15 @@ def override(ctx, sku, start, end, multiplier, quantity, note, created_by, list_
     if start > end:
         raise click.UsageError(f"--from {start} is after --to {end}")
     with connect(settings.warehouse_path) as con:
-        known = con.execute("SELECT is_bundle FROM core.products WHERE sku = ?", [sku]).fetchall()
-        if not known:
+        is_bundle = queries.sku_bundle_flag(con, sku)
+        if is_bundle is None:
             raise click.ClickException(f"unknown SKU {sku!r}: not in core.products")
-        if known[0][0]:
+        if is_bundle:
             raise click.ClickException(
                 f"{sku} is a bundle: its sales are forecast as demand for its components "
                 "(core.bundle_components); override those SKUs instead")
         sql.add_override(con, sku, start, end, multiplier=multiplier, quantity=quantity,
                          note=note, created_by=created_by)
-        frame = sql.read_overrides(con).tail(1)
+        frame = queries.forecast_overrides(con).tail(1)
     _print_overrides(frame)
     click.echo("\nsaved; applied at the next forecast run (asset marts/demand_forecast)")
-
-
-COMMANDS = [forecast, backtest, override]

@@ -221,13 +221,13 @@ def home_notes(settings: Settings) -> str:
         skipped_summary
     from assets.ingest.derived import HOW_TO_SUPPLY
     from assets.warehouse import connect
+    from pipelines.queries import derived_product_count
 
     if not settings.warehouse_path.exists():
         return ""
     with connect(settings.warehouse_path, read_only=True) as con:
         present = present_entities(con)
-        (derived,) = con.execute("SELECT count(*) FROM core.products WHERE source_file = ?",
-                                 [DERIVED_PRODUCTS_SOURCE]).fetchone()
+        derived = derived_product_count(con, DERIVED_PRODUCTS_SOURCE)
     lines = []
     statuses = feature_status(present)
     skipped = skipped_summary(statuses)
@@ -245,7 +245,7 @@ def home_notes(settings: Settings) -> str:
 def run_home(settings: Settings, echo=click.echo) -> RunOutcome:
     """The main job on a home: ingest, every asset whose inputs exist, the serving snapshot
     (job ``shelfwise_all``, the same selection as the daily schedule); prints the summary."""
-    from pipelines.commands.core import run_job
+    from pipelines.commands.common import run_job
     from pipelines.summary import (
         failed_files_summary,
         format_run_problems,
@@ -373,6 +373,7 @@ def inbox_currencies(settings: Settings, files: list[InboxFile], limit: int = 30
 def settings_findings(settings: Settings, files: list[InboxFile]) -> list[str]:
     """Settings that look wrong for the data: currencies with no FX rate, no toml, ..."""
     from assets.warehouse import connect
+    from pipelines.queries import fx_currencies, order_currencies
 
     findings = []
     toml = settings.home / "shelfwise.toml"
@@ -386,11 +387,8 @@ def settings_findings(settings: Settings, files: list[InboxFile]) -> list[str]:
     fx: set[str] = set()
     if settings.warehouse_path.exists():
         with connect(settings.warehouse_path, read_only=True) as con:
-            currencies |= {r[0] for r in con.execute(
-                "SELECT DISTINCT currency FROM core.order_lines WHERE currency IS NOT NULL")
-                .fetchall()}
-            fx = {r[0] for r in con.execute(
-                "SELECT DISTINCT currency FROM core.fx_rates").fetchall()}
+            currencies |= order_currencies(con)
+            fx = fx_currencies(con)
     if any(f.entity == "fx_rates" for f in files):
         fx |= _inbox_fx_currencies(settings, files)
     for currency in sorted(currencies - fx - {settings.base_currency}):
@@ -464,6 +462,3 @@ def check(ctx):
     click.echo(f"\n{len(files) - len(unknown)} file(s) recognised, {len(unknown)} not; "
                f"{len(statuses) - len(lacking)} of {len(statuses)} features available; "
                f"{len(findings)} setting(s) to look at.")
-
-
-COMMANDS = [init, check, run]

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from assets.settings import load_settings
+from pipelines.commands.common import open_read_only, require_tables
 
 
 def _settings(ctx: click.Context):
     return load_settings(ctx.obj["home"])
 
 
-def _require_tables(con, *tables: str, fix: str) -> None:
-    present = {
-        f"{s}.{t}" for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
-    }
-    missing = [t for t in tables if t not in present]
-    if missing:
-        raise click.ClickException(f"{', '.join(missing)} not built yet: {fix}")
-
-
-def _open_read_only(settings):
-    from assets.warehouse import connect
-
-    if not Path(settings.warehouse_path).exists():
-        raise click.ClickException(
-            f"no warehouse at {settings.warehouse_path}: run `shelfwise ingest` first")
-    return connect(settings.warehouse_path, read_only=True, wait_seconds=10)
+FIX = "run `shelfwise demo` or the `inventory` job"
 
 
 @click.command()
@@ -51,35 +34,28 @@ def ats(ctx, channel, sku, location, limit):
       shelfwise ats --channel etsy --limit 20
       shelfwise ats --location WH1 --sku SHIRT-M
     """
+    from pipelines import queries
     from pipelines.summary import format_table
 
     settings = _settings(ctx)
-    with _open_read_only(settings) as con:
+    with open_read_only(settings) as con:
         if location:
-            _require_tables(con, "marts.ats_by_sku_location",
-                            fix="run `shelfwise demo` or the `inventory` job")
-            query = """SELECT as_of, location_id, sku, is_bundle, on_hand_units, allocated_units,
-                              reserved_units, ats_units
-                       FROM marts.ats_by_sku_location
-                       WHERE location_id = ? AND (? IS NULL OR sku = ?)
-                       ORDER BY sku LIMIT ?"""
-            params = [location, sku, sku, limit or None]
+            require_tables(con, "marts.ats_by_sku_location", fix=FIX)
+            frame = queries.ats_by_location(con, location=location, sku=sku, limit=limit or None)
             headers = ["as of", "location", "sku", "bundle", "on hand", "allocated", "reserved", "ATS"]
+            numbers = ["on_hand_units", "allocated_units", "reserved_units", "ats_units"]
+            place = "location_id"
         else:
-            _require_tables(con, "marts.ats_by_sku_channel",
-                            fix="run `shelfwise demo` or the `inventory` job")
-            query = """SELECT as_of, channel_id, sku, is_bundle, location_ats_units,
-                              safety_buffer_units, ats_units
-                       FROM marts.ats_by_sku_channel
-                       WHERE (? IS NULL OR channel_id = ?) AND (? IS NULL OR sku = ?)
-                       ORDER BY sku, channel_id LIMIT ?"""
-            params = [channel, channel, sku, sku, limit or None]
+            require_tables(con, "marts.ats_by_sku_channel", fix=FIX)
+            frame = queries.ats_by_channel(con, channel=channel, sku=sku, limit=limit or None)
             headers = ["as of", "channel", "sku", "bundle", "locations ATS", "buffer", "ATS"]
-        rows = con.execute(query, params).fetchall()
-    if not rows:
+            numbers = ["location_ats_units", "safety_buffer_units", "ats_units"]
+            place = "channel_id"
+    if frame.is_empty():
         raise click.ClickException("no ATS rows match: check the channel, SKU or location id")
     click.echo(format_table(headers, [
-        (str(r[0]), *r[1:3], "yes" if r[3] else "", *r[4:]) for r in rows
+        (str(r["as_of"]), r[place], r["sku"], "yes" if r["is_bundle"] else "",
+         *(r[n] for n in numbers)) for r in frame.iter_rows(named=True)
     ]))
 
 
@@ -100,7 +76,8 @@ def reconcile(ctx, limit, all_days):
       shelfwise reconcile --limit 10
     """
     from assets.inventory.config import reconciliation_settings
-    from pipelines.commands.core import run_job
+    from pipelines import queries
+    from pipelines.commands.common import run_job
     from pipelines.summary import format_table
 
     settings = _settings(ctx)
@@ -108,48 +85,32 @@ def reconcile(ctx, limit, all_days):
     result = run_job(settings, "inventory_reconciliation", raise_on_error=False)
     if not result.success:
         raise click.ClickException("the reconciliation run failed: see `shelfwise ui` for its logs")
-    with _open_read_only(settings) as con:
-        latest = con.execute("SELECT max(snapshot_date) FROM marts.reconciliation").fetchall()[0][0]
+    with open_read_only(settings) as con:
+        latest = queries.latest_snapshot_day(con)
         if latest is None:
             click.echo("nothing to reconcile yet: reconciliation needs two snapshot days")
             return
-        rows = con.execute(
-            """SELECT snapshot_date, location_id, sku, expected_on_hand, counted_on_hand,
-                      difference_units, round(difference_value_base, 2), likely_cause,
-                      coalesce(cause_reference, '')
-               FROM marts.reconciliation
-               WHERE NOT within_tolerance AND (? OR snapshot_date = ?)
-               ORDER BY abs(difference_value_base) DESC NULLS LAST, snapshot_date DESC, sku
-               LIMIT ?""",
-            [all_days, latest, limit],
-        ).fetchall()
-        total = con.execute(
-            """SELECT count(*), coalesce(sum(abs(difference_value_base)), 0)
-               FROM marts.reconciliation
-               WHERE NOT within_tolerance AND (? OR snapshot_date = ?)""",
-            [all_days, latest],
-        ).fetchall()[0]
-        accuracy = con.execute(
-            """SELECT location_id, sku_locations, within_tolerance, accuracy
-               FROM marts.inventory_record_accuracy WHERE snapshot_date = ?
-               ORDER BY location_id""",
-            [latest],
-        ).fetchall()
+        rows = queries.discrepancies(con, all_days=all_days, day=latest, limit=limit)
+        total = queries.discrepancy_totals(con, all_days=all_days, day=latest)
+        accuracy = queries.record_accuracy(con, latest)
     scope = "all snapshot days" if all_days else f"snapshot day {latest}"
     click.echo(f"Discrepancies outside tolerance ({rec.tolerance_units} units or "
-               f"{rec.tolerance_pct:.1%}), {scope}: {total[0]:,}, "
-               f"{total[1]:,.2f} {settings.base_currency} at cost")
-    if rows:
+               f"{rec.tolerance_pct:.1%}), {scope}: {total['discrepancies']:,}, "
+               f"{total['value_base']:,.2f} {settings.base_currency} at cost")
+    if not rows.is_empty():
         click.echo(format_table(
             ["day", "location", "sku", "expected", "counted", "diff", f"value {settings.base_currency}",
              "likely cause", "reference"],
-            [(str(r[0]), *r[1:]) for r in rows]))
+            [(str(r["snapshot_date"]), r["location_id"], r["sku"], r["expected_on_hand"],
+              r["counted_on_hand"], r["difference_units"], r["difference_value_base"],
+              r["likely_cause"], r["cause_reference"]) for r in rows.iter_rows(named=True)]))
     click.echo(f"\nInventory record accuracy on {latest} (minimum {rec.min_accuracy:.0%})")
     click.echo(format_table(
         ["location", "sku-locations", "within tolerance", "accuracy", ""],
-        [(r[0], r[1], r[2], f"{r[3]:.2%}", "BELOW MINIMUM" if r[3] < rec.min_accuracy else "")
-         for r in accuracy]))
-    overall = sum(r[2] for r in accuracy) / max(sum(r[1] for r in accuracy), 1)
+        [(r["location_id"], r["sku_locations"], r["within_tolerance"], f"{r['accuracy']:.2%}",
+          "BELOW MINIMUM" if r["accuracy"] < rec.min_accuracy else "")
+         for r in accuracy.iter_rows(named=True)]))
+    overall = accuracy["within_tolerance"].sum() / max(accuracy["sku_locations"].sum(), 1)
     click.echo(f"overall: {overall:.2%}")
 
 
@@ -192,6 +153,3 @@ def feeds(ctx, channel, verify):
         rows.append((entry.get("channel_id", ""), entry.get("as_of", ""), path,
                      entry.get("rows") or 0, entry["sha256"], state))
     click.echo(format_table(["channel", "as of", "file", "rows", "sha256", "check"], rows))
-
-
-COMMANDS = [ats, reconcile, feeds]

@@ -6,72 +6,20 @@ from pathlib import Path
 
 import click
 
-from assets.settings import load_settings
+from pipelines.commands.common import (
+    check_known,
+    read_only_after,
+    require_tables,
+    with_decision_status,
+)
+from pipelines.commands.files import write_export
 
 FIX = "run `shelfwise demo`, the `replenishment` job, or this command with --refresh"
 
 
 def _read_only(ctx: click.Context, refresh: bool):
     """The warehouse opened read-only, after running the replenishment job when asked."""
-    from pipelines.commands.inventory import _open_read_only
-
-    settings = load_settings(ctx.obj["home"])
-    if refresh:
-        from pipelines.commands.core import run_job
-
-        if not run_job(settings, "replenishment", raise_on_error=False).success:
-            raise click.ClickException("the replenishment run failed: see `shelfwise ui` for its logs")
-    return settings, _open_read_only(settings)
-
-
-def _require(con, *tables: str) -> None:
-    from pipelines.commands.inventory import _require_tables
-
-    _require_tables(con, *tables, fix=FIX)
-
-
-# decimals a person reads per exported float column (by name; the rest: DEFAULT_DECIMALS).
-# Money in cents; units and days to a tenth; a service level or share as 0.9892
-EXPORT_DECIMALS = {"service_level": 4, "demand_share": 4}
-DEFAULT_DECIMALS = 4
-
-
-def _decimals(column: str) -> int:
-    if column in EXPORT_DECIMALS:
-        return EXPORT_DECIMALS[column]
-    if "cost" in column or "value" in column or "price" in column:
-        return 2
-    if column.endswith("_units") or "days" in column:
-        return 1
-    return DEFAULT_DECIMALS
-
-
-def rounded_for_export(frame):
-    """``frame`` with every float column rounded to the decimals a reader needs (see
-    :data:`EXPORT_DECIMALS`), so an export shows 0.9892, not 0.98915543999."""
-    import polars as pl
-
-    return frame.with_columns(
-        pl.col(c).round(_decimals(c)) for c, dtype in frame.schema.items() if dtype.is_float())
-
-
-def _write_export(frame, out: Path) -> None:
-    """CSV or XLSX by extension, floats rounded per column, text cells neutralised, written
-    atomically."""
-    import io
-
-    from assets.outbox import csv_bytes, neutralise_frame, write_atomic
-
-    frame = rounded_for_export(frame)
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        write_atomic(out, csv_bytes(frame))
-    elif suffix == ".xlsx":
-        buffer = io.BytesIO()
-        neutralise_frame(frame).write_excel(buffer, worksheet="suggestions", autofit=True)
-        write_atomic(out, buffer.getvalue())
-    else:
-        raise click.ClickException(f"{out}: export to .csv or .xlsx (got '{out.suffix}')")
+    return read_only_after(ctx, "replenishment" if refresh else None)
 
 
 @click.command()
@@ -104,31 +52,23 @@ def suggestions(ctx, supplier, sku, location, limit, show_all, out, refresh):
       shelfwise suggestions --supplier SUP-004 --out sup-004.xlsx
       shelfwise suggestions --sku SKU-00042 --refresh
     """
-    import polars as pl
-
+    from pipelines import queries
     from pipelines.summary import format_table
 
     settings, opened = _read_only(ctx, refresh)
     with opened as con:
-        _require(con, "marts.replenishment_suggestions")
-        _known(con, sku=sku, supplier=supplier, location=location)
-        frame = con.sql(
-            """SELECT * FROM marts.replenishment_suggestions
-               WHERE ($supplier IS NULL OR supplier_id = $supplier)
-                 AND ($sku IS NULL OR sku = $sku)
-                 AND ($location IS NULL OR location_id = $location)
-               ORDER BY urgency_rank""",
-            params={"supplier": supplier, "sku": sku, "location": location},
-        ).pl()
-        minimums = con.sql("SELECT supplier_id, min_order_value FROM core.suppliers").pl()
-    frame, hidden = _with_status(frame, settings.home, show_all)
+        require_tables(con, "marts.replenishment_suggestions", fix=FIX)
+        check_known(con, sku=sku, supplier=supplier, location=location)
+        frame = queries.suggestions(con, supplier=supplier, sku=sku, location=location)
+        minimums = queries.supplier_minimums(con)
+    frame, hidden = with_decision_status(frame, settings.home, show_all)
     if frame.is_empty():
         click.echo("no suggestions match: nothing needs ordering now"
                    + (" for these filters" if supplier or sku or location else "")
                    + (f" ({hidden} sent line(s) hidden, --all shows them)" if hidden else ""))
         return
     if out:
-        _write_export(frame, out)
+        write_export(frame, out)
     shown = frame.head(limit) if limit else frame
     base = settings.base_currency
     click.echo(format_table(
@@ -144,6 +84,21 @@ def suggestions(ctx, supplier, sku, location, limit, show_all, out, refresh):
     click.echo("\nReasons")
     for r in shown.iter_rows(named=True):
         click.echo(f"  #{r['urgency_rank']} {r['sku']} @ {r['location_id']}: {r['reason']}")
+    _print_orders_per_supplier(frame, minimums, base)
+    more = frame.height - shown.height
+    click.echo(f"\n{frame.height} suggestion(s)" + (f", {more} not shown (--limit 0 shows all)"
+                                                    if more else "")
+               + (f"; {hidden} sent line(s) hidden (--all shows them)" if hidden else "")
+               + (f"; exported to {out}" if out else ""))
+
+
+def _print_orders_per_supplier(frame, minimums, base: str) -> None:
+    """One row per supplier and order day: lines, value, the approved value (what restock
+    sends) against the supplier's minimum order value."""
+    import polars as pl
+
+    from pipelines.summary import format_table
+
     # the minimum order value is checked on what restock sends: approved and edited lines
     to_send = pl.col("status").is_in(["approved", "edited"])
     approved_value = (pl.coalesce("decided_units", "suggested_units") * pl.col("unit_cost"))
@@ -171,52 +126,6 @@ def suggestions(ctx, supplier, sku, location, limit, show_all, out, refresh):
           against_minimum(r),
           f"{r['line_value_base']:,.2f}" if r["line_value_base"] is not None else "")
          for r in orders.iter_rows(named=True)]))
-    more = frame.height - shown.height
-    click.echo(f"\n{frame.height} suggestion(s)" + (f", {more} not shown (--limit 0 shows all)"
-                                                    if more else "")
-               + (f"; {hidden} sent line(s) hidden (--all shows them)" if hidden else "")
-               + (f"; exported to {out}" if out else ""))
-
-
-def _known(con, *, sku: str | None, supplier: str | None, location: str | None) -> None:
-    """Refuse a filter value that master data does not know (exit 1, naming it): an unknown
-    SKU is a typo, not "nothing needs ordering". Tables missing from core are not checked."""
-    checks = [("SKU", sku, "core.products", "sku"),
-              ("supplier", supplier, "core.suppliers", "supplier_id"),
-              ("location", location, "core.locations", "location_id")]
-    present = {r[0] for r in con.execute(
-        "SELECT table_schema || '.' || table_name FROM information_schema.tables"
-        " WHERE table_schema = 'core'").fetchall()}
-    for what, value, table, column in checks:
-        if value is None or table not in present:
-            continue
-        # table and column come from the fixed list above; the value is a parameter
-        if not con.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?",
-                           [value]).fetchall()[0][0]:
-            raise click.ClickException(
-                f"unknown {what} {value!r}: not in {table} (check the spelling; "
-                f"`shelfwise status` lists the tables)")
-
-
-def _with_status(frame, home, show_all: bool, store=None, id_column: str = "suggestion_id"):
-    """``(frame with status and decided_units from the decision store, sent lines hidden)``:
-    each suggestion's current decision (``proposed`` without one); lines already sent are
-    dropped unless ``show_all``. ``store``: another decision store (the transfers'), whose
-    ids are in ``id_column`` of ``frame``."""
-    import polars as pl
-
-    from assets.decisions.store import DecisionStore
-
-    store = store or DecisionStore(home)
-    decided = pl.DataFrame(
-        [{id_column: r["suggestion_id"], "status": r["status"],
-          "decided_units": r["quantity"]} for r in (store.latest() if store.path.exists() else [])],
-        schema={id_column: pl.String, "status": pl.String, "decided_units": pl.Int64})
-    frame = (frame.join(decided, on=id_column, how="left", maintain_order="left")
-             .with_columns(pl.col("status").fill_null("proposed")))
-    sent = pl.col("status") == "sent"
-    hidden = 0 if show_all else frame.filter(sent).height
-    return (frame if show_all else frame.filter(~sent)), hidden
 
 
 @click.command()
@@ -237,26 +146,14 @@ def policy(ctx, sku, location, days, refresh):
     Example:
       shelfwise policy --sku SKU-00042 --days 14
     """
+    from pipelines import queries
     from pipelines.summary import format_table
 
     _, opened = _read_only(ctx, refresh)
     with opened as con:
-        _require(con, "marts.replenishment_policy", "marts.projected_stock")
-        params = {"sku": sku, "location": location}
-        rows = con.sql(
-            """SELECT p.*, s.suggested_units, s.reason
-               FROM marts.replenishment_policy AS p
-               LEFT JOIN marts.replenishment_suggestions AS s USING (sku, location_id)
-               WHERE p.sku = $sku AND ($location IS NULL OR p.location_id = $location)
-               ORDER BY p.location_id""",
-            params=params,
-        ).pl()
-        projection = con.sql(
-            """SELECT * FROM marts.projected_stock
-               WHERE sku = $sku AND ($location IS NULL OR location_id = $location)
-               ORDER BY date, location_id""",
-            params=params,
-        ).pl()
+        require_tables(con, "marts.replenishment_policy", "marts.projected_stock", fix=FIX)
+        rows = queries.policy(con, sku=sku, location=location)
+        projection = queries.projected_stock(con, sku=sku, location=location)
     if rows.is_empty():
         raise click.ClickException(
             f"no policy for SKU {sku!r}" + (f" at {location!r}" if location else "")
@@ -316,6 +213,3 @@ def _cell(row) -> str:
         return ""
     inbound = f" [+{row['inbound_units']}]" if row["inbound_units"] else ""
     return f"{row['projected_on_hand_units']}{inbound} ({row['demand_units']})"
-
-
-COMMANDS = [suggestions, policy]

@@ -112,7 +112,7 @@ def restock_orders(settings, *, suppliers: list[str] | tuple[str, ...] = (),
 
     result = None
     if preview.orders:
-        from pipelines.commands.core import run_job
+        from pipelines.commands.common import run_job
 
         config = {"suppliers": scope, "force_below_minimum": force, "user": user}
         result = run_job(settings, "restock_files", raise_on_error=False,

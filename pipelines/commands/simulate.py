@@ -14,37 +14,10 @@ from pathlib import Path
 
 import click
 
-from pipelines.commands.forecast import _load_grid, _read_table, _write
+from pipelines.commands.files import load_grid, read_table, write_frame
 
 ITEM_COLUMNS = ("lead_time_mean_days", "lead_time_sd_days", "review_days", "case_pack", "moq",
                 "unit_cost", "category")
-
-# per SKU: learned lead time (marts.lead_times: the SKU row, else the supplier row), else master
-# data; the supplier's review period; case pack and MOQ. Bundles are not stocked.
-ITEMS_LEARNED_SQL = """
-SELECT p.sku,
-       coalesce(lt_sku.lead_time_mean_days, lt_sup.lead_time_mean_days, p.lead_time_days,
-                s.lead_time_days_mean) AS lead_time_mean_days,
-       coalesce(lt_sku.lead_time_sd_days, lt_sup.lead_time_sd_days, s.lead_time_days_sd, 0)
-           AS lead_time_sd_days,
-       s.review_period_days AS review_days, p.case_pack, p.moq
-FROM core.products AS p
-LEFT JOIN core.suppliers AS s ON s.supplier_id = p.supplier_id
-LEFT JOIN marts.lead_times AS lt_sku ON lt_sku.supplier_id = p.supplier_id AND lt_sku.sku = p.sku
-LEFT JOIN marts.lead_times AS lt_sup
-    ON lt_sup.supplier_id = p.supplier_id AND lt_sup.sku IS NULL
-WHERE NOT p.is_bundle
-"""
-ITEMS_MASTER_SQL = """
-SELECT p.sku,
-       coalesce(p.lead_time_days, s.lead_time_days_mean) AS lead_time_mean_days,
-       coalesce(s.lead_time_days_sd, 0) AS lead_time_sd_days,
-       s.review_period_days AS review_days, p.case_pack, p.moq
-FROM core.products AS p
-LEFT JOIN core.suppliers AS s ON s.supplier_id = p.supplier_id
-WHERE NOT p.is_bundle
-"""
-
 
 def _floats(text: str, *, name: str, low: float, high: float | None) -> list[float]:
     try:
@@ -72,15 +45,15 @@ def _read_items(path: str):
         raise click.ClickException(
             f"{path}: no item column; expected sku and any of {', '.join(ITEM_COLUMNS)}")
     # category is text (the forecast's yearly ratio and new SKUs' borrowed rate use it)
-    return _read_table(path, {"sku": "str",
+    return read_table(path, {"sku": "str",
                               **{c: "str" if c == "category" else "units" for c in present}})
 
 
 def _warehouse_inputs(home: str, history_days: int):
     """(grid, items, currency) from the warehouse of ``home``, read-only."""
-    from assets.forecast import sql
     from assets.settings import load_settings
     from assets.warehouse import connect
+    from pipelines import queries
 
     settings = load_settings(home)
     if not Path(settings.warehouse_path).exists():
@@ -88,19 +61,18 @@ def _warehouse_inputs(home: str, history_days: int):
             f"no warehouse at {settings.warehouse_path}: run `shelfwise demo` first, or pass "
             "--demand FILE")
     with connect(settings.warehouse_path, read_only=True, wait_seconds=30) as con:
-        tables = {f"{s}.{t}" for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        tables = queries.present_tables(con)
         if "marts.daily_demand_by_sku" not in tables:
             raise click.ClickException(
                 "marts.daily_demand_by_sku not built yet: materialize the forecast assets "
                 "(`shelfwise demo`) or pass --demand FILE")
-        as_of = sql.demand_as_of(con)
-        if as_of is None:
+        demand = queries.simulation_demand(con, base_currency=settings.base_currency,
+                                           history_days=history_days)
+        if demand is None:
             raise click.ClickException("marts.daily_demand_by_sku has no demand")
-        grid = sql.demand_grid(con, as_of, history_days)
-        items = con.sql(ITEMS_LEARNED_SQL if "marts.lead_times" in tables
-                        else ITEMS_MASTER_SQL).pl()
-        values = sql.unit_values(con, settings.base_currency, as_of)
+        grid, values = demand
+        # learned lead times per SKU (the SKU's row, else its supplier's), else master data
+        items = queries.simulation_items(con, learned_lead_times="marts.lead_times" in tables)
     # the category feeds the forecast's yearly ratio, as in the forecast asset
     items = items.join(values.select("sku", "unit_value", "category"), on="sku", how="left").rename(
         {"unit_value": "unit_cost"})
@@ -175,6 +147,7 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
       shelfwise simulate --demand demand.csv --items items.csv --eval-days 91
       shelfwise simulate --out sim/          # the warehouse: daily demand, learned lead times
     """
+    # long: one run in order (options, inputs, replay, tables, files), each step a few lines
     import polars as pl
 
     from forecasting import ForecastConfig
@@ -198,7 +171,7 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
         cycle_stock_reviews=cycle_stock_reviews, forecast=ForecastConfig(n_jobs=n_jobs))
     started = time.perf_counter()
     if demand:
-        grid = _load_grid(demand, stockouts)
+        grid = load_grid(demand, stockouts)
         items = (_read_items(items_file) if items_file
                  else pl.DataFrame({"sku": grid["sku"].unique()}))
         currency = "base currency"
@@ -253,7 +226,7 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _write(curves, str(out / "simulation_curves.csv"))
+    write_frame(curves, str(out / "simulation_curves.csv"))
     report = {
         "source": str(source), "currency": currency, "skus": result.skus,
         "window": {k: str(v) for k, v in result.window.items()},
@@ -279,6 +252,3 @@ def simulate(ctx, demand, stockouts, items_file, target_kind, fill_rates, servic
     tmp.replace(out / "simulation.png")
     click.echo(f"\nwrote simulation_curves.csv, simulation.json, simulation.png to {out} "
                f"in {time.perf_counter() - started:.1f} s")
-
-
-COMMANDS = [simulate]

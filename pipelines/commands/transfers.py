@@ -12,14 +12,18 @@ from pathlib import Path
 
 import click
 
-from pipelines.commands.approvals import _login, _note, _user, current_rows
-from pipelines.commands.replenishment import (
-    _known,
-    _read_only,
-    _require,
-    _with_status,
-    _write_export,
+from pipelines.commands.common import (
+    check_known,
+    login,
+    note_option,
+    read_only_after,
+    require_tables,
+    rows_by_id,
+    user_option,
+    with_decision_status,
 )
+from pipelines.commands.files import write_export
+from pipelines.commands.replenishment import FIX
 
 TABLE = "marts.transfer_suggestions"
 
@@ -65,29 +69,25 @@ def transfers(ctx, sku, from_location, to_location, limit, show_all, out, refres
     """
     if ctx.invoked_subcommand is not None:
         return
+    from pipelines import queries
     from pipelines.summary import format_table
 
-    settings, opened = _read_only(ctx, refresh)
+    settings, opened = read_only_after(ctx, "replenishment" if refresh else None)
     with opened as con:
-        _require(con, TABLE)
-        _known(con, sku=sku, supplier=None, location=from_location)
-        _known(con, sku=None, supplier=None, location=to_location)
-        frame = con.sql(
-            """SELECT * FROM marts.transfer_suggestions
-               WHERE ($sku IS NULL OR sku = $sku)
-                 AND ($from IS NULL OR from_location_id = $from)
-                 AND ($to IS NULL OR to_location_id = $to)""",
-            params={"sku": sku, "from": from_location, "to": to_location},
-        ).pl()
+        require_tables(con, TABLE, fix=FIX)
+        check_known(con, sku=sku, supplier=None, location=from_location)
+        check_known(con, sku=None, supplier=None, location=to_location)
+        frame = queries.transfers(con, sku=sku, from_location=from_location,
+                                  to_location=to_location)
     _, store = _store(ctx)
-    frame, hidden = _with_status(frame, settings.home, show_all, store, "transfer_id")
+    frame, hidden = with_decision_status(frame, settings.home, show_all, store, "transfer_id")
     if frame.is_empty():
         click.echo("no transfers match: no location holds spare stock another one needs"
                    + (" for these filters" if sku or from_location or to_location else "")
                    + (f" ({hidden} sent transfer(s) hidden, --all shows them)" if hidden else ""))
         return
     if out:
-        _write_export(frame, out)
+        write_export(frame, out)
     shown = frame.head(limit) if limit else frame
     base = settings.base_currency
     click.echo(format_table(
@@ -112,6 +112,7 @@ def transfers(ctx, sku, from_location, to_location, limit, show_all, out, refres
 def _decide(ctx, action: str, ids: tuple[str, ...], quantity, user, note) -> None:
     """Save ``action`` on the transfers ``ids`` in the transfer decision store: all or none."""
     from assets.decisions.transfer_store import DecisionError, snapshot, too_many
+    from pipelines import queries
     from pipelines.summary import format_table
 
     if not ids:
@@ -119,10 +120,8 @@ def _decide(ctx, action: str, ids: tuple[str, ...], quantity, user, note) -> Non
     if quantity is not None and len(ids) != 1:
         raise click.UsageError("--quantity is per line: give exactly one TRANSFER_ID")
     settings, store = _store(ctx)
-    rows, source = current_rows(
-        settings, TABLE, "transfer_id",
-        f"SELECT * FROM {TABLE} WHERE list_contains(?, transfer_id) ORDER BY transfer_id",
-        [list(ids)], list(ids))
+    rows, source = rows_by_id(settings, TABLE, "transfer_id",
+                              lambda con: queries.transfers_by_id(con, list(ids)), list(ids))
     missing = [i for i in ids if i not in rows]
     if missing:
         # a purchase suggestion id is unknown here too: the two kinds never mix
@@ -139,7 +138,7 @@ def _decide(ctx, action: str, ids: tuple[str, ...], quantity, user, note) -> Non
         saved = store.decide_many(
             [{"suggestion_id": i, "action": store_action, "quantity": quantity, "note": note,
               "suggestion": snapshot(rows[i])} for i in ids],
-            user=user or _login())
+            user=user or login())
     except DecisionError as exc:
         raise click.ClickException(f"nothing saved: {exc}") from exc
     click.echo(format_table(
@@ -155,8 +154,8 @@ def _decide(ctx, action: str, ids: tuple[str, ...], quantity, user, note) -> Non
 @click.option("--quantity", type=int,
               help="send this many units instead (one TRANSFER_ID; whole cases, at most the "
                    "suggested units)")
-@_user
-@_note
+@user_option
+@note_option
 @click.pass_context
 def approve_transfers(ctx, transfer_ids, quantity, user, note):
     """Approve transfer suggestions: `transfers send` puts them on their source's file.
@@ -177,8 +176,8 @@ def approve_transfers(ctx, transfer_ids, quantity, user, note):
 
 @transfers.command("reject")
 @click.argument("transfer_ids", nargs=-1)
-@_user
-@_note
+@user_option
+@note_option
 @click.pass_context
 def reject_transfers(ctx, transfer_ids, user, note):
     """Reject transfer suggestions: nothing moves for them.
@@ -196,7 +195,7 @@ def reject_transfers(ctx, transfer_ids, user, note):
 @click.option("--from", "from_locations", multiple=True, metavar="LOCATION_ID",
               help="only this source location's approved transfers (repeat for several)")
 @click.option("--dry-run", is_flag=True, help="show the files that would be written; write nothing")
-@_user
+@user_option
 @click.pass_context
 def send_transfers_command(ctx, from_locations, dry_run, user):
     """Send the approved transfers now: one CSV file per source location.
@@ -227,7 +226,7 @@ def send_transfers_command(ctx, from_locations, dry_run, user):
         click.echo("no approved transfers waiting to be sent")
         return
     run = send_transfers(settings.outbox, store, from_locations=list(from_locations) or None,
-                         dry_run=dry_run, user=user or _login())
+                         dry_run=dry_run, user=user or login())
     click.echo(format_table(
         ["from", "transfer", "lines", "units", "file", "sha256"],
         [(o.from_location_id, o.transfer_number, o.lines.height, o.total_units,
@@ -241,6 +240,3 @@ def send_transfers_command(ctx, from_locations, dry_run, user):
     if run.late_changes:
         click.echo(f"{len(run.late_changes)} line(s) changed while their file was written; "
                    "the file's quantity went out (see `shelfwise decisions --history`)")
-
-
-COMMANDS = [transfers]
