@@ -275,7 +275,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _peek_header(path: Path, adapter: Adapter) -> list[str]:
+def peek_header(path: Path, adapter: Adapter) -> list[str]:
     """Column names of a file as ``adapter`` would see them (first 64 KiB only)."""
     if path.suffix.lower() == ".parquet":
         try:
@@ -307,7 +307,7 @@ def pick_adapter(path: Path, rel: PurePosixPath, adapters: list[Adapter]) -> Ada
         return candidates[0] if candidates else None
     scored = []
     for a in candidates:
-        header = set(canonical_header(_peek_header(path, a), a))
+        header = set(canonical_header(peek_header(path, a), a))
         have = sum(c in header for c in a.required_columns)
         scored.append((have == len(a.required_columns), have, a))
     best = max(scored, key=lambda s: (s[0], s[1]))  # max keeps the first of equals

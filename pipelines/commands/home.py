@@ -324,7 +324,7 @@ def inbox_files(inbox: Path) -> list[InboxFile]:
     import os
 
     from assets.ingest.adapters import ADAPTERS
-    from assets.ingest.engine import _peek_header, discover, pick_adapter
+    from assets.ingest.engine import peek_header, discover, pick_adapter
 
     folders = inbox_folders()
     out = []
@@ -337,7 +337,7 @@ def inbox_files(inbox: Path) -> list[InboxFile]:
         note = ""
         if adapter.folder == ORDERS and len(rel.parts) < 3:
             note = "put it in a channel sub-folder: inbox/orders/<channel>/ names the channel"
-        header = set(_peek_header(path, adapter))
+        header = set(peek_header(path, adapter))
         missing = [c for c in adapter.required_columns if c not in header]
         if missing and path.suffix.lower() != ".parquet":
             note = f"header lacks {', '.join(missing)}: the file will fail"
