@@ -5,7 +5,8 @@
 **First content in the browser** (the number a manager feels): the real `streamlit run` on a
 free port, Debian's Chromium driven by Playwright. First content is the page's first headline
 number on screen: the first metric (``stMetric``) whose value has text and whose box is
-inside the viewport (for KPIs, "Orders"; a blank header or a spinner does not count),
+inside the viewport (on KPIs, one of its first row: "Orders" in nearly every load; a blank
+header or a spinner does not count),
 measured in the page itself from the navigation's start (``performance.now()``) by a
 MutationObserver, so no polling delay is counted; the label it saw is reported. Two kinds of
 load: a *new visitor* (a new browser context: empty HTTP cache, so Streamlit's JavaScript is
@@ -206,6 +207,7 @@ def whole_page(page, shot: Path, *, width: int = 1280) -> None:
     page.screenshot(path=str(shot), full_page=True)
 
 
+VIEWPORT = {"width": 1280, "height": 900}
 # the script run of the page is over: Streamlit's "running" indicator is gone
 RUN_OVER = "!document.querySelector(\"[data-testid='stStatusWidgetRunningIcon']\")"
 
@@ -237,9 +239,6 @@ def new_visitor(browser, url: str) -> tuple[float, str]:
         return first_content(context, url)
     finally:
         context.close()
-
-
-VIEWPORT = {"width": 1280, "height": 900}
 
 
 def summary(times: list[float]) -> dict:
