@@ -138,8 +138,8 @@ def date_bounds(table: str, column: str) -> tuple[date, date] | None:
     """The first and last date of ``column`` in ``table`` (identifiers are the caller's
     constants, never user input), or None when the table is empty."""
     frame = query(f"SELECT min({column})::DATE AS lo, max({column})::DATE AS hi FROM {table}")
-    lo, hi = frame.row(0)
-    return None if lo is None else (lo, hi)
+    bounds = frame.row(0, named=True)
+    return None if bounds["lo"] is None else (bounds["lo"], bounds["hi"])
 
 
 def dimension(table: str, id_column: str, name_column: str = "name") -> dict[str, str]:

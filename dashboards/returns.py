@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import plotly.express as px
 import polars as pl
 import streamlit as st
 
@@ -73,7 +72,8 @@ def returns_data() -> ReturnsData:
 
 
 def _shares(frame: pl.DataFrame) -> str:
-    return ", ".join(f"{c} {ui.pct(s)}" for c, s in frame.iter_rows())
+    return ", ".join(f"{r['channel_id']} {ui.pct(r['linked_share'])}"
+                     for r in frame.iter_rows(named=True))
 
 
 def linkage_notes(returns: ReturnsData) -> None:
@@ -102,6 +102,8 @@ RATE = {"return_rate_units": ui.Col("Return rate (units)", "share"),
 def section(returns: ReturnsData, params: dict, categories: list[str], grain: str) -> None:
     """The Returns section: rate by ship period, by channel, by reason, top products.
     ``params``: start, end, channels (the page's filters), grain."""
+    import plotly.express as px  # after the headline: see kpis.py
+
     in_channels = data.one_of("channels", "channel_id")
     in_categories = data.one_of("categories", "category")
     st.subheader("Returns")

@@ -10,12 +10,15 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from dashboards import data
+
+if TYPE_CHECKING:  # Plotly is imported by the pages once their headline numbers are out
+    import plotly.graph_objects as go
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -45,13 +45,14 @@ counts = data.query(f"""
 has_log = data.has_columns(LOG, {"attempted_at", "sink", "status", "error"})
 failed_attempts = (data.query(f"SELECT count(*) AS n FROM {LOG} WHERE status = 'failed'").item()
                    if has_log else 0)
-cols = st.columns(5)
-cols[0].metric("Open alerts", f"{counts['open']:,}")
-cols[1].metric("Critical", f"{counts['critical']:,}")
-cols[2].metric("Warning", f"{counts['warning']:,}")
-cols[3].metric("Not yet delivered", f"{counts['undelivered']:,}",
-               help="Alerts whose latest change a sink still owes (retried on the next run).")
-cols[4].metric("Failed delivery attempts", f"{failed_attempts:,}")
+open_cell, critical_cell, warning_cell, undelivered_cell, failed_cell = st.columns(5)
+open_cell.metric("Open alerts", f"{counts['open']:,}")
+critical_cell.metric("Critical", f"{counts['critical']:,}")
+warning_cell.metric("Warning", f"{counts['warning']:,}")
+undelivered_cell.metric("Not yet delivered", f"{counts['undelivered']:,}",
+                        help="Alerts whose latest change a sink still owes (retried on the "
+                             "next run).")
+failed_cell.metric("Failed delivery attempts", f"{failed_attempts:,}")
 
 # a sink whose latest attempt failed is down now: say so before anything else
 if has_log:

@@ -24,10 +24,10 @@ if data.has_table("ops.quarantine_summary"):
         FROM ops.quarantine_summary GROUP BY ALL ORDER BY rows_quarantined DESC
         """
     )
-    row = st.columns(3)
-    row[0].metric("Rows quarantined", ui.number(by_rule["rows_quarantined"].sum()))
-    row[1].metric("Rules broken", ui.number(by_rule.height))
-    row[2].metric("Files affected", ui.number(data.query(
+    quarantined_cell, rules_cell, files_cell = st.columns(3)
+    quarantined_cell.metric("Rows quarantined", ui.number(by_rule["rows_quarantined"].sum()))
+    rules_cell.metric("Rules broken", ui.number(by_rule.height))
+    files_cell.metric("Files affected", ui.number(data.query(
         "SELECT count(DISTINCT source_file) AS n FROM ops.quarantine_summary").item()))
     if by_rule.height:
         ui.chart(px.bar(by_rule, x="rows_quarantined", y="rule", color="entity",
@@ -85,10 +85,10 @@ if data.has_columns("marts.quality_results", ["run_at", "check_name", "asset", "
         ORDER BY q.success, q.severity, q.check_name
         """
     )
-    row = st.columns(3)
-    row[0].metric("Expectations (latest runs)", ui.number(latest.height))
-    row[1].metric("Failed", ui.number(latest.filter(~latest["success"]).height))
-    row[2].metric("Blocking failures", ui.number(
+    expectations_cell, failed_cell, blocking_cell = st.columns(3)
+    expectations_cell.metric("Expectations (latest runs)", ui.number(latest.height))
+    failed_cell.metric("Failed", ui.number(latest.filter(~latest["success"]).height))
+    blocking_cell.metric("Blocking failures", ui.number(
         latest.filter(~latest["success"] & (latest["severity"] == "blocking")).height))
     ui.table(latest, name="quality_results_latest", key="dl_quality_results",
              title="**Latest result of every expectation** (failed first)",

@@ -52,18 +52,19 @@ if overall is not None and not overall["cutoffs"]:
             "for at least one cut-off followed by the forecast horizon; the forecasting step "
             "fills it as orders come in.", icon=":material/info:")
 elif overall is not None:
-    cols = st.columns(4)
-    cols[0].metric("Forecast error (WAPE)", ui.pct(overall["wape"]),
-                   help="Weighted by volume: Σ |actual − forecast| ÷ Σ actual units over every "
-                        "SKU and backtest cut-off. 0 % is perfect; 100 % means the errors add "
-                        "up to as many units as were sold.")
-    cols[1].metric("Bias", signed_pct(overall["bias"]),
-                   help="Σ forecast ÷ Σ actual − 1, weighted by volume: above 0 the forecasts "
-                        "were too high (stock piles up), below 0 too low (stockouts).")
-    cols[2].metric("Units backtested", ui.number(overall["actual_units"]))
-    cols[3].metric("Backtest cut-offs", f"{overall['cutoffs']:,}",
-                   help=f"{overall['skus']:,} SKUs forecast from each cut-off and compared "
-                        "with what then sold.")
+    error_cell, bias_cell, units_cell, cutoffs_cell = st.columns(4)
+    error_cell.metric("Forecast error (WAPE)", ui.pct(overall["wape"]),
+                      help="Weighted by volume: Σ |actual − forecast| ÷ Σ actual units over "
+                           "every SKU and backtest cut-off. 0 % is perfect; 100 % means the "
+                           "errors add up to as many units as were sold.")
+    bias_cell.metric("Bias", signed_pct(overall["bias"]),
+                     help="Σ forecast ÷ Σ actual − 1, weighted by volume: above 0 the "
+                          "forecasts were too high (stock piles up), below 0 too low "
+                          "(stockouts).")
+    units_cell.metric("Units backtested", ui.number(overall["actual_units"]))
+    cutoffs_cell.metric("Backtest cut-offs", f"{overall['cutoffs']:,}",
+                        help=f"{overall['skus']:,} SKUs forecast from each cut-off and compared "
+                             "with what then sold.")
 
     trend = data.query(f"SELECT cutoff, {WEIGHTED} FROM {ACCURACY} GROUP BY cutoff "
                        "ORDER BY cutoff")

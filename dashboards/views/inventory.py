@@ -114,12 +114,12 @@ if data.has_columns("marts.reconciliation",
         filters,
     )
     off = latest.filter(latest["difference_units"] != 0)
-    row = st.columns(3)
-    row[0].metric("SKU-locations reconciled", ui.number(latest.height))
-    row[1].metric("Within tolerance", ui.pct(
+    reconciled_cell, tolerance_cell, difference_cell = st.columns(3)
+    reconciled_cell.metric("SKU-locations reconciled", ui.number(latest.height))
+    tolerance_cell.metric("Within tolerance", ui.pct(
         latest["within_tolerance"].mean() if latest.height else None))
-    row[2].metric(f"Absolute difference value ({BASE})",
-                  ui.number(off["difference_value_base"].abs().sum() if off.height else 0, 2))
+    difference = off["difference_value_base"].abs().sum() if off.height else 0
+    difference_cell.metric(f"Absolute difference value ({BASE})", ui.number(difference, 2))
     if off.height:
         causes = off.group_by("likely_cause").agg(
             pl.col("difference_value_base").abs().sum().alias("value"))
@@ -204,13 +204,14 @@ if data.has_table("marts.kpi_dead_stock_by_sku_location"):
         """,
         {"days": threshold, "categories": categories},
     )
-    row = st.columns(2)
-    row[0].metric(f"Dead stock value ({BASE})",
-                  ui.number(dead["dead_stock_value_base"].sum(), 2),
-                  help="Stock of SKUs with no sale in the configured number of days "
-                       "([kpis] dead_stock_days), at unit cost.")
-    row[1].metric(f"Overstock value ({BASE})", ui.number(over["excess_value_base"].sum(), 2),
-                  help=f"Units beyond {threshold} days of supply, at unit cost.")
+    dead_cell, overstock_cell = st.columns(2)
+    dead_cell.metric(f"Dead stock value ({BASE})",
+                     ui.number(dead["dead_stock_value_base"].sum(), 2),
+                     help="Stock of SKUs with no sale in the configured number of days "
+                          "([kpis] dead_stock_days), at unit cost.")
+    overstock_cell.metric(f"Overstock value ({BASE})",
+                          ui.number(over["excess_value_base"].sum(), 2),
+                          help=f"Units beyond {threshold} days of supply, at unit cost.")
     if dead.height:
         fig = px.bar(dead.head(20), x="dead_stock_value_base", y="sku", color="location_id",
                      orientation="h", title="Dead stock value by SKU (top 20)",

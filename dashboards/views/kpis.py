@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.express as px
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
@@ -130,49 +128,49 @@ if now["orders_unconverted"]:
         f"currency, set `base_currency = \"{first}\"` in shelfwise.toml. The next run "
         "recomputes every amount.", icon=":material/currency_exchange:")
 
-row = st.columns(4)
-row[0].metric("Orders", ui.number(now["orders"]), ui.change(now["orders"], before["orders"]))
-row[1].metric(f"Revenue ({BASE})", ui.number(now["revenue"]),
-              ui.change(now["revenue"], before["revenue"]),
-              help="Line amounts minus order discounts of non-cancelled orders, before "
-                   "shipping; orders without an FX rate are left out (see above).")
-row[2].metric(f"Average order value ({BASE})", ui.number(now["aov"], 2),
-              ui.change(now["aov"], before["aov"]))
-row[3].metric("Fill rate", ui.pct(now["fill_rate"]),
-              ui.change(now["fill_rate"], before["fill_rate"], relative=False))
-row = st.columns(4)
+orders_cell, revenue_cell, aov_cell, fill_cell = st.columns(4)
+orders_cell.metric("Orders", ui.number(now["orders"]), ui.change(now["orders"], before["orders"]))
+revenue_cell.metric(f"Revenue ({BASE})", ui.number(now["revenue"]),
+                    ui.change(now["revenue"], before["revenue"]),
+                    help="Line amounts minus order discounts of non-cancelled orders, before "
+                         "shipping; orders without an FX rate are left out (see above).")
+aov_cell.metric(f"Average order value ({BASE})", ui.number(now["aov"], 2),
+                ui.change(now["aov"], before["aov"]))
+fill_cell.metric("Fill rate", ui.pct(now["fill_rate"]),
+                 ui.change(now["fill_rate"], before["fill_rate"], relative=False))
+ship_cell, ship_p90_cell, on_time_cell, return_cell = st.columns(4)
 # shorter is better for time and returns: an increase shows red
-row[0].metric("Time to ship, median", ui.hours(now["median_ship"]),
-              ui.change(now["median_ship"], before["median_ship"]), delta_color="inverse",
-              help="Per order: placed -> its last line shipped; orders you ship "
-                   f"({ui.number(now['orders_shipped'])} in the period).")
-row[1].metric("Time to ship, p90", ui.hours(now["p90_ship"]),
-              ui.change(now["p90_ship"], before["p90_ship"]), delta_color="inverse")
-row[2].metric("On-time ship rate", ui.pct(now["on_time_rate"]),
-              ui.change(now["on_time_rate"], before["on_time_rate"], relative=False))
+ship_cell.metric("Time to ship, median", ui.hours(now["median_ship"]),
+                 ui.change(now["median_ship"], before["median_ship"]), delta_color="inverse",
+                 help="Per order: placed -> its last line shipped; orders you ship "
+                      f"({ui.number(now['orders_shipped'])} in the period).")
+ship_p90_cell.metric("Time to ship, p90", ui.hours(now["p90_ship"]),
+                     ui.change(now["p90_ship"], before["p90_ship"]), delta_color="inverse")
+on_time_cell.metric("On-time ship rate", ui.pct(now["on_time_rate"]),
+                    ui.change(now["on_time_rate"], before["on_time_rate"], relative=False))
 # returns: "no returns data" / withheld rather than a misleading 0 % (dashboards/returns.py)
 returns_known = returns.returns_data()
 rate_now, rate_before = returns_known.rates(period, channels)
 return_rate = returns_known.headline(rate_now)
-row[3].metric("Return rate (units)", return_rate,
-              ui.change(rate_now, rate_before, relative=False)
-              if return_rate == ui.pct(rate_now) else None,
-              delta_color="inverse", help="Returned ÷ shipped units of the lines shipped in the "
-              "period, whenever the returns came back (docs/kpis.md).")
-row = st.columns(4)
-row[0].metric(f"Revenue incl. shipping ({BASE})", ui.number(now["revenue_incl_shipping"]),
-              ui.change(now["revenue_incl_shipping"], before["revenue_incl_shipping"]))
-row[1].metric("Time to first shipment, median", ui.hours(now["median_first_ship"]),
-              ui.change(now["median_first_ship"], before["median_first_ship"]),
-              delta_color="inverse", help="Per order: placed -> its first line shipped.")
-row[2].metric("Delivered late (after promise)", ui.pct(now["late_share"]),
-              ui.change(now["late_share"], before["late_share"], relative=False),
-              delta_color="inverse",
-              help="Delivered orders with a promised delivery date, delivered after it "
-                   "(local day).")
-row[3].metric("In-store sales (orders)", ui.number(now["store_orders"]),
-              ui.change(now["store_orders"], before["store_orders"]),
-              help="Sold or picked up in a store: not shipments, not in the ship times.")
+return_cell.metric("Return rate (units)", return_rate,
+                   ui.change(rate_now, rate_before, relative=False)
+                   if return_rate == ui.pct(rate_now) else None,
+                   delta_color="inverse", help="Returned ÷ shipped units of the lines shipped "
+                   "in the period, whenever the returns came back (docs/kpis.md).")
+shipping_cell, first_ship_cell, late_cell, store_cell = st.columns(4)
+shipping_cell.metric(f"Revenue incl. shipping ({BASE})", ui.number(now["revenue_incl_shipping"]),
+                     ui.change(now["revenue_incl_shipping"], before["revenue_incl_shipping"]))
+first_ship_cell.metric("Time to first shipment, median", ui.hours(now["median_first_ship"]),
+                       ui.change(now["median_first_ship"], before["median_first_ship"]),
+                       delta_color="inverse", help="Per order: placed -> its first line shipped.")
+late_cell.metric("Delivered late (after promise)", ui.pct(now["late_share"]),
+                 ui.change(now["late_share"], before["late_share"], relative=False),
+                 delta_color="inverse",
+                 help="Delivered orders with a promised delivery date, delivered after it "
+                      "(local day).")
+store_cell.metric("In-store sales (orders)", ui.number(now["store_orders"]),
+                  ui.change(now["store_orders"], before["store_orders"]),
+                  help="Sold or picked up in a store: not shipments, not in the ship times.")
 notes = []
 if now["marketplace_orders"]:
     notes.append(f"{now['marketplace_orders']:,} marketplace-fulfilled orders (e.g. Amazon FBA) "
@@ -188,6 +186,11 @@ if now["median_pickup"] is not None:
                  "pick-up")
 if notes:
     st.caption("; ".join(notes) + ".")
+
+# Plotly, and the pandas plotly.express loads, cost the first visitor after a server start
+# 1-3 s of imports: the headline numbers above reach the browser before it (docs/dashboards.md)
+import plotly.express as px  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
 
 st.subheader("Fulfillment time")
 trend = data.query(
@@ -298,14 +301,16 @@ stock = data.query(
     """,
     {"start": period.start, "end": period.end, "categories": categories},
 ).row(0, named=True)
-row = st.columns(4)
-row[0].metric("Stockout SKU-location days", ui.number(stock["stockout_days"]),
-              help="Snapshot days with on hand = 0, summed over SKU x location, in the period.")
-row[1].metric("Stockout share", ui.pct(stock["stockout_share"]))
-row[2].metric("Inventory turnover (annualised)", ui.number(stock["turnover"], 1),
-              help=f"COGS over average inventory value, trailing {stock['window_days']} days.")
-row[3].metric("Supplier on-time rate", ui.pct(stock["supplier_on_time"]),
-              help="PO lines received by their expected date, expected in the period.")
+stockout_days_cell, stockout_share_cell, turnover_cell, supplier_cell = st.columns(4)
+stockout_days_cell.metric("Stockout SKU-location days", ui.number(stock["stockout_days"]),
+                          help="Snapshot days with on hand = 0, summed over SKU x location, "
+                               "in the period.")
+stockout_share_cell.metric("Stockout share", ui.pct(stock["stockout_share"]))
+turnover_cell.metric("Inventory turnover (annualised)", ui.number(stock["turnover"], 1),
+                     help="COGS over average inventory value, trailing "
+                          f"{stock['window_days']} days.")
+supplier_cell.metric("Supplier on-time rate", ui.pct(stock["supplier_on_time"]),
+                     help="PO lines received by their expected date, expected in the period.")
 
 if data.has_table("marts.kpi_inventory_record_accuracy_weekly"):
     ira = data.query(

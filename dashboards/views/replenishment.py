@@ -142,8 +142,8 @@ rows = decisions.overlay(suggestions).with_columns(
     .alias("days_of_cover_after_order"))
 
 # -- filters ---------------------------------------------------------------------------------
-suppliers = dict(
-    rows.select("supplier_id", "supplier_name").unique().sort("supplier_id").iter_rows())
+suppliers = {r["supplier_id"]: r["supplier_name"] for r in rows.select(
+    "supplier_id", "supplier_name").unique().sort("supplier_id").iter_rows(named=True)}
 location_names = data.dimension("core.locations", "location_id")
 picked = {
     "supplier_id": ui.choice_filter("Supplier", suppliers, key="repl_suppliers"),
@@ -195,13 +195,15 @@ as_of = rows["as_of"][0]
 st.caption(f"Suggestions as of {as_of}: {rows.height} lines from {len(suppliers)} suppliers, "
            "most urgent first.")
 
-row = st.columns(4)
-row[0].metric("Lines to decide", ui.number(rows.filter(pl.col("status") == "proposed").height))
-row[1].metric("Critical lines", ui.number(rows.filter(pl.col("urgency") == "critical").height))
-row[2].metric("Approved value (EUR)", ui.number(
+to_decide_cell, critical_cell, approved_cell, suggested_cell = st.columns(4)
+to_decide_cell.metric("Lines to decide",
+                      ui.number(rows.filter(pl.col("status") == "proposed").height))
+critical_cell.metric("Critical lines",
+                     ui.number(rows.filter(pl.col("urgency") == "critical").height))
+approved_cell.metric("Approved value (EUR)", ui.number(
     rows.filter(pl.col("status").is_in(ORDERED))["order_value_base"].sum(), 2))
-row[3].metric("Suggested value (EUR)", ui.number(rows["line_value_base"].sum(), 2),
-              help="All suggestions at the suggested quantities, in the base currency.")
+suggested_cell.metric("Suggested value (EUR)", ui.number(rows["line_value_base"].sum(), 2),
+                      help="All suggestions at the suggested quantities, in the base currency.")
 
 
 def problem(line: dict) -> str | None:
@@ -604,7 +606,8 @@ if not shown.is_empty():
         # what is typed and not saved stays a draft until it is saved, approved or typed back
         for sid_shown in shown["suggestion_id"]:
             drafts.pop(sid_shown, None)
-        drafts.update(dict(changed.select("suggestion_id", "order_units").iter_rows()))
+        drafts.update({r["suggestion_id"]: r["order_units"]
+                       for r in changed.iter_rows(named=True)})
         if changed.height:
             st.caption(f"{changed.height} changed quantity(ies) not saved yet: they stay while you "
                        "decide on other lines. Save keeps them without approving; Approve orders "
@@ -722,8 +725,8 @@ else:
                "you tick \"send below the minimum\" (the audit records by how much it was "
                "short).")
     send_cols = st.columns([4, 3], vertical_alignment="bottom")
-    waiting_suppliers = dict(waiting.select("supplier_id", "supplier_name").unique()
-                             .sort("supplier_id").iter_rows())
+    waiting_suppliers = {r["supplier_id"]: r["supplier_name"] for r in waiting.select(
+        "supplier_id", "supplier_name").unique().sort("supplier_id").iter_rows(named=True)}
     send_scope = send_cols[0].multiselect(
         "Suppliers to send (none picked: every supplier with approved lines)",
         list(waiting_suppliers), format_func=lambda s: f"{waiting_suppliers[s]} ({s})",
