@@ -11,8 +11,6 @@ required columns are specific, the generic formats last as the fallback.
 
 from __future__ import annotations
 
-from importlib.util import find_spec
-
 from assets.ingest.adapters import (
     amazon,
     b2b,
@@ -41,12 +39,7 @@ CHANNEL_ADAPTERS: list[Adapter] = [
 
 MASTER_DATA_ADAPTERS: list[Adapter] = [shopify_products.ADAPTER, etsy_listings.ADAPTER]
 
-# Guarded only while generic.py is being written by the engine work: once the module exists
-# it is imported unguarded, so an error inside it fails loudly instead of hiding the formats.
-if find_spec("assets.ingest.generic") is not None:
-    from assets.ingest.generic import GENERIC_ADAPTERS
-else:  # pragma: no cover - transitional
-    GENERIC_ADAPTERS: list[Adapter] = []
+from assets.ingest.generic import GENERIC_ADAPTERS  # noqa: E402 - after the lists it extends
 
 ADAPTERS: list[Adapter] = CHANNEL_ADAPTERS + MASTER_DATA_ADAPTERS + list(GENERIC_ADAPTERS)
 
