@@ -56,9 +56,12 @@ def fingerprint(warehouse: Path) -> dict[str, list]:
             if table not in hashed:
                 continue
             keep = [c for c in columns if c not in SKIP_COLUMNS.get(table, ())]
+            # NaN apart: it would make the whole sum NaN and hide every other value
+            names = [n for c in keep for n in (c, f"{c} (NaN count)")]
             values = con.execute("SELECT " + ", ".join(
-                f'sum("{c}")' for c in keep) + f" FROM {table}").fetchone() if keep else ()
-            sums[table] = {c: (None if v is None else float(v)) for c, v in zip(keep, values)}
+                f'sum("{c}") FILTER (WHERE NOT isnan("{c}")), count(*) FILTER (WHERE isnan("{c}"))'
+                for c in keep) + f" FROM {table}").fetchone() if keep else ()
+            sums[table] = {c: (None if v is None else float(v)) for c, v in zip(names, values)}
     finally:
         con.close()
     return {t: [int(rows), str(digest), sums[t]] for t, (rows, digest) in hashed.items()}
@@ -67,9 +70,13 @@ def fingerprint(warehouse: Path) -> dict[str, list]:
 def same(before: list | None, after: list | None) -> bool:
     if before is None or after is None or before[:2] != after[:2] or before[2].keys() != after[2].keys():
         return before == after
-    return all(b == a or (b is not None and a is not None and math.isclose(b, a, rel_tol=1e-9,
-                                                                         abs_tol=1e-6))
-               for b, a in ((before[2][c], after[2][c]) for c in before[2]))
+    return all(_close(before[2][c], after[2][c]) for c in before[2])
+
+
+def _close(b: float | None, a: float | None) -> bool:
+    if b is None or a is None:
+        return b is a
+    return math.isclose(b, a, rel_tol=1e-9, abs_tol=1e-6)
 
 
 def demo_home(home: Path, skus: int, days: int) -> None:
