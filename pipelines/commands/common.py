@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from assets.settings import Settings, load_settings
+from pipelines.commands.files import write_export
 
 # --------------------------------------------------------------------------- running a job
 
@@ -200,3 +201,17 @@ def with_decision_status(frame, home, show_all: bool, store=None,
     sent = pl.col("status") == "sent"
     hidden = 0 if show_all else frame.filter(sent).height
     return (frame if show_all else frame.filter(~sent)), hidden
+
+
+def listing_to_show(frame, hidden: int, *, nothing: str, filtered: bool, sent_what: str,
+                    out: Path | None, limit: int | None):
+    """The rows of a decision listing to print (``frame``, the export written to ``out``
+    first), or None after saying why nothing matches: ``nothing`` plus whether filters were
+    given and how many ``sent_what`` the listing hid."""
+    if frame.is_empty():
+        click.echo(nothing + (" for these filters" if filtered else "")
+                   + (f" ({hidden} sent {sent_what} hidden, --all shows them)" if hidden else ""))
+        return None
+    if out:
+        write_export(frame, out)
+    return frame.head(limit) if limit else frame

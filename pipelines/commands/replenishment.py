@@ -8,11 +8,11 @@ import click
 
 from pipelines.commands.common import (
     check_known,
+    listing_to_show,
     read_only_after,
     require_tables,
     with_decision_status,
 )
-from pipelines.commands.files import write_export
 
 FIX = "run `shelfwise demo`, the `replenishment` job, or this command with --refresh"
 
@@ -62,14 +62,11 @@ def suggestions(ctx, supplier, sku, location, limit, show_all, out, refresh):
         frame = queries.suggestions(con, supplier=supplier, sku=sku, location=location)
         minimums = queries.supplier_minimums(con)
     frame, hidden = with_decision_status(frame, settings.home, show_all)
-    if frame.is_empty():
-        click.echo("no suggestions match: nothing needs ordering now"
-                   + (" for these filters" if supplier or sku or location else "")
-                   + (f" ({hidden} sent line(s) hidden, --all shows them)" if hidden else ""))
+    shown = listing_to_show(frame, hidden, nothing="no suggestions match: nothing needs ordering now",
+                            filtered=bool(supplier or sku or location), sent_what="line(s)",
+                            out=out, limit=limit)
+    if shown is None:
         return
-    if out:
-        write_export(frame, out)
-    shown = frame.head(limit) if limit else frame
     base = settings.base_currency
     click.echo(format_table(
         ["#", "sku", "location", "supplier", "order day", "arrives", "units", "cases",

@@ -14,6 +14,7 @@ import click
 
 from pipelines.commands.common import (
     check_known,
+    listing_to_show,
     login,
     note_option,
     read_only_after,
@@ -22,7 +23,6 @@ from pipelines.commands.common import (
     user_option,
     with_decision_status,
 )
-from pipelines.commands.files import write_export
 from pipelines.commands.replenishment import FIX
 
 TABLE = "marts.transfer_suggestions"
@@ -81,14 +81,12 @@ def transfers(ctx, sku, from_location, to_location, limit, show_all, out, refres
                                   to_location=to_location)
     _, store = _store(ctx)
     frame, hidden = with_decision_status(frame, settings.home, show_all, store, "transfer_id")
-    if frame.is_empty():
-        click.echo("no transfers match: no location holds spare stock another one needs"
-                   + (" for these filters" if sku or from_location or to_location else "")
-                   + (f" ({hidden} sent transfer(s) hidden, --all shows them)" if hidden else ""))
+    shown = listing_to_show(
+        frame, hidden, nothing="no transfers match: no location holds spare stock another one needs",
+        filtered=bool(sku or from_location or to_location), sent_what="transfer(s)", out=out,
+        limit=limit)
+    if shown is None:
         return
-    if out:
-        write_export(frame, out)
-    shown = frame.head(limit) if limit else frame
     base = settings.base_currency
     click.echo(format_table(
         ["sku", "from → to", "units", "cases", "ships", "arrives", f"value {base}",
