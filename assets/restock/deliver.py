@@ -41,7 +41,7 @@ from assets.restock.files import (
     supplier_folder,
     xlsx_bytes_for,
 )
-from assets.settings import Settings
+from assets.settings import Settings, read_section
 
 SUPPLIER_FILE_KIND = "supplier_file"
 FORMATS: dict[str, Callable[[PurchaseOrder], bytes]] = {"csv": csv_bytes_for, "xlsx": xlsx_bytes_for}
@@ -120,14 +120,16 @@ class RestockSettingsError(ValueError):
     """A value in shelfwise.toml ``[restock]`` that cannot be used."""
 
 
+@dataclass(frozen=True)
+class RestockSettings:
+    """The ``[restock]`` table of shelfwise.toml."""
+
+    sink: str = "outbox"  # how approved orders reach suppliers: a name in SINKS
+
+
 def sink_for(settings: Settings) -> RestockSink:
     """The sink named by ``[restock] sink`` (default ``outbox``)."""
-    section = settings.section("restock")
-    unknown = sorted(set(section) - {"sink"})
-    if unknown:
-        raise RestockSettingsError(
-            f"shelfwise.toml [restock]: unknown key(s) {', '.join(unknown)}; known: sink")
-    name = section.get("sink", "outbox")
+    name = read_section(settings, "restock", RestockSettings, error=RestockSettingsError).sink
     if name not in SINKS:
         raise RestockSettingsError(
             f"shelfwise.toml [restock] sink = {name!r}: unknown sink; known: {', '.join(SINKS)}")
