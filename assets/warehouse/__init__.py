@@ -316,9 +316,10 @@ def connect(
             delay = min(delay * 2, 2.0)
     try:
         _bound(con, path, memory_limit, threads)
-        _trace_queries(con)
         if not read_only and not _schema_is_current(con):
             ensure_schema(con)
+        # traced from here: what the step's own code runs, not the schema check every open does
+        _trace_queries(con)
         yield con
     finally:
         _write_trace(con)

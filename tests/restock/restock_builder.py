@@ -14,6 +14,7 @@ import polars as pl
 from assets.model import BASE_AMOUNTS, ENTITIES
 from assets.settings import Settings, load_settings
 from assets.warehouse import ensure_schema
+from forecasting.urgency import urgency_label
 
 AS_OF = date(2026, 11, 22)
 
@@ -94,8 +95,9 @@ def _insert(con: duckdb.DuckDBPyConnection, entity: str, rows: list[dict]) -> No
 
 
 def write_suggestions(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-    """Replace ``marts.replenishment_suggestions`` with ``rows`` (contract columns)."""
-    frame = pl.DataFrame(rows, schema=SUGGESTION_SCHEMA)
+    """Replace ``marts.replenishment_suggestions`` with ``rows`` (contract columns; the
+    urgency label as the replenishment step writes it)."""
+    frame = pl.DataFrame(rows, schema=SUGGESTION_SCHEMA).with_columns(urgency_label())
     con.register("_suggestions", frame.to_arrow())
     try:
         con.execute("CREATE OR REPLACE TABLE marts.replenishment_suggestions AS"
