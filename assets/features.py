@@ -93,7 +93,11 @@ def present_entities(con: duckdb.DuckDBPyConnection) -> set[str]:
         where = " WHERE source_file IS DISTINCT FROM ?" if name == "products" else ""
         params = [DERIVED_PRODUCTS_SOURCE] if name == "products" else []
         # identifiers come from assets.model, the value is a parameter
-        if con.execute(f"SELECT EXISTS (SELECT 1 FROM core.{name}{where})", params).fetchone()[0]:
+        # fetchall: a fetchone leaves the result open, and DuckDB then refuses the caller's
+        # next register() on this connection
+        [(exists,)] = con.execute(f"SELECT EXISTS (SELECT 1 FROM core.{name}{where})",
+                                  params).fetchall()
+        if exists:
             out.add(name)
     return out
 
