@@ -1,9 +1,10 @@
 """Quality checks beside the inventory marts: ATS never above on hand, reconciliation adds up.
 
 Great Expectations suites run as Dagster asset checks by the shared runner
-(:mod:`assets.quality.runner`; docs/data-quality.md). Each probe reads the marts' own column
-names (:mod:`assets.inventory.models`, sql/); a mart that lost one of them fails the check naming it,
-a mart that was not built (no stock data) makes the check "not applicable".
+(:mod:`assets.quality.runner`; docs/data-quality.md). Each probe (one query in
+``sql/<name>_probe.sql``) reads the marts' own column names; a mart that lost one of them
+fails the check naming it, a mart that was not built (no stock data) makes the check "not
+applicable".
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from assets.inventory.models import SQL_DIR
 from assets.quality.runner import asset_checks
 from assets.quality.specs import (
     Expect,
@@ -22,6 +24,7 @@ from assets.quality.specs import (
     num_text,
     unreadable_table,
 )
+from assets.warehouse.sql_files import read_model
 
 # what each probe reads, by role: shown in the check's metadata (context_columns)
 ATS_LOCATION_COLUMNS = {
@@ -77,28 +80,7 @@ def probe_ats_within_on_hand(con: duckdb.DuckDBPyConnection, qs: QualitySettings
                               ATS_LOCATION_COLUMNS.values(), expectations)
     if cannot:
         return cannot
-    frame = con.execute(
-        """
-        WITH stock AS (
-            SELECT location_id, sku, on_hand_units AS on_hand, ats_units AS ats,
-                   -- DuckDB's greatest() skips NULLs: keep a bundle's "free" unknown
-                   CASE WHEN on_hand_units IS NOT NULL
-                        THEN greatest(0, on_hand_units - coalesce(allocated_units, 0)
-                                         - coalesce(reserved_units, 0))
-                   END AS free
-            FROM marts.ats_by_sku_location
-        )
-        SELECT location_id, count(*) AS skus,
-               -- NULL on hand (a bundle) compares as unknown: not counted
-               count(*) FILTER (WHERE ats > on_hand) AS ats_above_on_hand_rows,
-               count(*) FILTER (WHERE ats > free) AS ats_above_free_rows,
-               count(*) FILTER (WHERE ats < 0) AS negative_ats_rows,
-               arg_max(sku, ats - on_hand) AS worst_sku,
-               arg_max(ats, ats - on_hand) AS worst_ats,
-               arg_max(on_hand, ats - on_hand) AS worst_on_hand
-        FROM stock GROUP BY location_id ORDER BY location_id
-        """
-    ).df()
+    frame = con.execute(read_model(SQL_DIR, "ats_within_on_hand_probe")).df()
     return Probe(frame=frame, expectations=expectations,
                  context={"columns": ATS_LOCATION_COLUMNS})
 
@@ -142,24 +124,7 @@ def probe_channel_ats(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Pr
                               ATS_CHANNEL_COLUMNS.values(), expectations)
     if cannot:
         return cannot
-    frame = con.execute(
-        """
-        WITH offer AS (
-            SELECT channel_id, sku, on_hand_units AS on_hand, ats_units AS ats
-            FROM marts.ats_by_sku_channel
-        )
-        SELECT channel_id, count(*) AS skus,
-               count(*) FILTER (WHERE ats > on_hand) AS ats_above_on_hand_rows,
-               arg_max(sku, ats - on_hand) AS worst_sku,
-               arg_max(ats, ats - on_hand) AS worst_ats,
-               arg_max(on_hand, ats - on_hand) AS worst_on_hand,
-               count(*) FILTER (WHERE ats < 0) AS negative_ats_rows,
-               min(ats) AS min_ats,
-               arg_min(sku, ats) AS lowest_sku,
-               count(*) - count(DISTINCT sku) AS duplicate_rows
-        FROM offer GROUP BY channel_id ORDER BY channel_id
-        """
-    ).df()
+    frame = con.execute(read_model(SQL_DIR, "channel_ats_probe")).df()
     return Probe(frame=frame, expectations=expectations,
                  context={"columns": ATS_CHANNEL_COLUMNS})
 
@@ -199,33 +164,7 @@ def probe_reconciliation_sums(con: duckdb.DuckDBPyConnection, qs: QualitySetting
                               RECONCILIATION_COLUMNS.values(), expectations)
     if cannot:
         return cannot
-    frame = con.execute(
-        """
-        WITH judged AS (
-            -- a row without a count or an expectation has no difference to add up
-            SELECT difference_units AS difference, counted_on_hand AS counted,
-                   expected_on_hand AS expected,
-                   difference_units - (counted_on_hand - expected_on_hand) AS row_gap
-            FROM marts.reconciliation
-            WHERE counted_on_hand IS NOT NULL AND expected_on_hand IS NOT NULL
-        )
-        SELECT count(*) AS rows,
-               coalesce(sum(difference), 0) AS sum_difference,
-               coalesce(sum(counted), 0) AS sum_counted,
-               coalesce(sum(expected), 0) AS sum_expected,
-               coalesce(sum(difference), 0)
-                 - (coalesce(sum(counted), 0) - coalesce(sum(expected), 0)) AS gap,
-               -- a missing difference where counted and expected are known is a mismatch too
-               count(*) FILTER (WHERE row_gap IS NULL OR abs(row_gap) > 0.5) AS mismatched_rows,
-               -- one offending row, whole, so a person can look it up (cast once, not per row)
-               (SELECT CAST(r AS VARCHAR) FROM marts.reconciliation AS r
-                 WHERE r.counted_on_hand IS NOT NULL AND r.expected_on_hand IS NOT NULL
-                   AND (r.difference_units IS NULL
-                        OR abs(r.difference_units - (r.counted_on_hand - r.expected_on_hand)) > 0.5)
-                 LIMIT 1) AS example_row
-        FROM judged
-        """
-    ).df()
+    frame = con.execute(read_model(SQL_DIR, "reconciliation_sums_probe")).df()
     return Probe(frame=frame, expectations=expectations,
                  context={"columns": RECONCILIATION_COLUMNS})
 
