@@ -79,7 +79,7 @@ from assets.ingest.merge import (
 from assets.ingest.reader import REJECT_SCHEMA, Message, ReadResult, decode, read_many, unreadable
 from assets.model import ENTITIES
 from assets.settings import Settings
-from assets.warehouse import ensure_schema, resolve_memory_limit
+from assets.warehouse import ensure_current_schema, resolve_memory_limit
 
 # master data before transactions, so references resolve within one batch; FX rates first of
 # all (every currency column is checked against them)
@@ -450,7 +450,7 @@ def ingest_inbox(
     is complete with its manifest rows, and a re-run lands the rest).
     """
     started = time.perf_counter()
-    ensure_schema(con)
+    ensure_current_schema(con)  # a connection from connect() is current already: one check
     options = IngestOptions.from_settings(settings)
     with _memory_limit(con, settings):
         sync_base_currency(con, settings.base_currency)  # a changed base currency: recompute all

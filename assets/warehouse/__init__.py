@@ -176,9 +176,16 @@ def _schema_statements() -> list[str]:
 # fingerprint matches and which still has every table needs none of its ~60 statements: a
 # pipeline run opens the warehouse about 200 times, and the full setup on each cost about 14 %
 # of a small run's time.
-SCHEMA_FINGERPRINT = hashlib.sha256("\n".join(_schema_statements()).encode()).hexdigest()
-SCHEMA_TABLES = sorted(set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+)",
-                                      "\n".join(_schema_statements()))))
+_SCHEMA_TEXT = "\n".join(_schema_statements())
+SCHEMA_FINGERPRINT = hashlib.sha256(_SCHEMA_TEXT.encode()).hexdigest()
+SCHEMA_TABLES = sorted(set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+)", _SCHEMA_TEXT)))
+
+
+def ensure_current_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """:func:`ensure_schema`, only when the warehouse's schema is not current already (what
+    every read-write :func:`connect` does)."""
+    if not _schema_is_current(con):
+        ensure_schema(con)
 
 
 def _schema_is_current(con: duckdb.DuckDBPyConnection) -> bool:
@@ -316,8 +323,8 @@ def connect(
             delay = min(delay * 2, 2.0)
     try:
         _bound(con, path, memory_limit, threads)
-        if not read_only and not _schema_is_current(con):
-            ensure_schema(con)
+        if not read_only:
+            ensure_current_schema(con)
         # traced from here: what the step's own code runs, not the schema check every open does
         _trace_queries(con)
         yield con
