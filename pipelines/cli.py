@@ -5,7 +5,7 @@ Every command works on one shelfwise home folder (``--home`` or ``$SHELFWISE_HOM
 ``./data``): inbox, warehouse, serving snapshot, outbox and Dagster state all live there.
 
 The command list is kept in :data:`MANUAL` only: the commands are registered from it and
-``shelfwise --help`` prints it (tests/cli/test_command_list.py checks the README against it).
+``shelfwise --help`` prints it (tests/cli/test_command_structure.py checks the README against it).
 A new command: write it in a module of ``pipelines/commands/`` and add one line here.
 """
 

@@ -24,8 +24,10 @@ if TYPE_CHECKING:  # annotations only: importing this module must not load DuckD
 
 
 def _frame(con: duckdb.DuckDBPyConnection, query: str, **params: Any) -> pl.DataFrame:
-    # on a cursor of its own: DuckDB 2.0 refuses a query on a connection that another helper
-    # left with an unfinished result (assets.features.present_entities stops at fetchone)
+    # on a cursor of its own: DuckDB 2.0 refuses a query on a connection that a caller left
+    # with an unfinished result. present_entities no longer does (it reads with fetchall), but
+    # a connection comes from the caller, and test_command_structure holds this guard for any
+    # such caller
     cursor = con.cursor()
     try:
         return cursor.sql(query, params=params or None).pl()

@@ -41,7 +41,7 @@ from assets.restock.files import (
     supplier_folder,
     xlsx_bytes_for,
 )
-from assets.settings import Settings, read_section
+from assets.settings import Settings, SettingsError, read_section
 
 SUPPLIER_FILE_KIND = "supplier_file"
 FORMATS: dict[str, Callable[[PurchaseOrder], bytes]] = {"csv": csv_bytes_for, "xlsx": xlsx_bytes_for}
@@ -116,7 +116,7 @@ class OutboxFolderSink:
 SINKS: dict[str, Callable[[Settings], RestockSink]] = {"outbox": OutboxFolderSink}
 
 
-class RestockSettingsError(ValueError):
+class RestockSettingsError(SettingsError):
     """A value in shelfwise.toml ``[restock]`` that cannot be used."""
 
 

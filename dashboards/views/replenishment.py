@@ -725,8 +725,7 @@ else:
                "you tick \"send below the minimum\" (the audit records by how much it was "
                "short).")
     send_cols = st.columns([4, 3], vertical_alignment="bottom")
-    waiting_suppliers = {r["supplier_id"]: r["supplier_name"] for r in waiting.select(
-        "supplier_id", "supplier_name").unique().sort("supplier_id").iter_rows(named=True)}
+    waiting_suppliers = {s: suppliers[s] for s in waiting["supplier_id"].unique().sort()}
     send_scope = send_cols[0].multiselect(
         "Suppliers to send (none picked: every supplier with approved lines)",
         list(waiting_suppliers), format_func=lambda s: f"{waiting_suppliers[s]} ({s})",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from assets.alerts.config import SEVERITIES, SEVERITY_RANK
-from assets.settings import load_settings
-from pipelines.commands.common import open_read_only, require_tables
+from pipelines.commands.common import read_only_after, require_tables
 
 
 def _minute(ts) -> str:
@@ -42,15 +41,10 @@ def alerts(ctx, run_first, alert_type, severity, include_resolved, deliveries, f
       shelfwise alerts --deliveries --failed
     """
     from pipelines import queries
-    from pipelines.commands.common import run_job
     from pipelines.summary import format_table
 
-    settings = load_settings(ctx.obj["home"])
-    if run_first:
-        result = run_job(settings, "alerts", raise_on_error=False)
-        if not result.success:
-            raise click.ClickException("the alerts run failed: see `shelfwise ui` for its logs")
-    with open_read_only(settings) as con:
+    _, opened = read_only_after(ctx, "alerts" if run_first else None)
+    with opened as con:
         require_tables(con, "ops.alert_state", "ops.alert_deliveries",
                        fix="run `shelfwise alerts --run` (or the `alerts` job)")
         if deliveries:

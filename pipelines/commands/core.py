@@ -67,6 +67,11 @@ def ingest(ctx, rehash, accept_corrections):
 
     Exits with status 1 when a file could not be landed (listed with its rule); such a file
     is tried again on the next run.
+
+    \b
+    Examples:
+      shelfwise ingest
+      shelfwise ingest --accept-correction amazon/orders_2026-11.csv
     """
     from pipelines.commands.home import RunOutcome
     from pipelines.summary import (

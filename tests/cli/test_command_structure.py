@@ -104,8 +104,8 @@ def test_status_counts_skipped_records_as_whole_numbers(tmp_path):
 
 
 def test_a_query_runs_on_a_connection_left_with_an_unfinished_result(tmp_path):
-    # home_notes asks assets.features.present_entities first, which stops at fetchone();
-    # DuckDB 2.0 then refuses con.sql() on that connection ("unfinished result")
+    # a caller may leave a fetchone() result open on the connection it passes (as
+    # assets.features.present_entities once did); DuckDB 2.0 then refuses con.sql() on it
     con = duckdb.connect()
     con.execute("CREATE SCHEMA core; CREATE TABLE core.products (sku VARCHAR, source_file VARCHAR)")
     con.execute("INSERT INTO core.products VALUES ('A', 'derived'), ('B', 'products.csv'), "
