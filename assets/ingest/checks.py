@@ -35,6 +35,13 @@ PAID_STATUSES = tuple(s for s in ORDER_STATUSES if s in ("paid", "shipped", "del
 MIN_MEDIAN_LINES = 5
 
 
+def _none_of(column: str, what: str, explain) -> Expect:
+    """Expect no row of the probe frame to count anything in ``column`` (a count of bad
+    rows per channel and day, per location, ...: at most 0)."""
+    return Expect("ExpectColumnValuesToBeBetween", {"column": column, "max_value": 0}, what,
+                  explain)
+
+
 def _newest_complete_day(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> dt.date | None:
     """The business day the volume checks judge.
 
@@ -409,9 +416,8 @@ def probe_quantities(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Pro
     return Probe(
         frame=_order_line_day_counts(con),
         expectations=[
-            Expect(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "bad_quantity_lines", "max_value": 0},
+            _none_of(
+                "bad_quantity_lines",
                 "order lines with a quantity of 0, below 0 or missing",
                 lambda r: (
                     f"channel {r['channel_id']}: {num_text(r['bad_quantity_lines'])} order "
@@ -428,9 +434,8 @@ def probe_prices(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
     return Probe(
         frame=_order_line_day_counts(con),
         expectations=[
-            Expect(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "negative_price_lines", "max_value": 0},
+            _none_of(
+                "negative_price_lines",
                 "order lines with a negative unit price",
                 lambda r: (
                     f"channel {r['channel_id']}: {num_text(r['negative_price_lines'])} order "
@@ -438,9 +443,8 @@ def probe_prices(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
                     f"(lowest {num_text(r['min_unit_price'])})"
                 ),
             ),
-            Expect(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "negative_amount_lines", "max_value": 0},
+            _none_of(
+                "negative_amount_lines",
                 "order lines with a negative line amount",
                 lambda r: (
                     f"channel {r['channel_id']}: {num_text(r['negative_amount_lines'])} order "
@@ -655,9 +659,8 @@ def probe_key_unique(entity_name: str):
             frame=frame,
             context={"key": list(entity.key)},
             expectations=[
-                Expect(
-                    "ExpectColumnValuesToBeBetween",
-                    {"column": "duplicate_rows", "max_value": 0},
+                _none_of(
+                    "duplicate_rows",
                     f"two rows of core.{entity_name} share the key ({keys})",
                     lambda r: (
                         f"core.{entity_name} has {num_text(r['duplicate_rows'])} extra rows on "
@@ -665,9 +668,8 @@ def probe_key_unique(entity_name: str):
                         f"{_first(r['sample_keys'], 3)}"
                     ),
                 ),
-                Expect(
-                    "ExpectColumnValuesToBeBetween",
-                    {"column": "null_key_rows", "max_value": 0},
+                _none_of(
+                    "null_key_rows",
                     f"rows of core.{entity_name} with an empty key column ({keys})",
                     lambda r: (
                         f"core.{entity_name} has {num_text(r['null_key_rows'])} rows with an empty "
@@ -706,9 +708,8 @@ def probe_snapshot_values(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -
     return Probe(
         frame=frame,
         expectations=[
-            Expect(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "negative_on_hand_rows", "max_value": 0},
+            _none_of(
+                "negative_on_hand_rows",
                 "stock snapshot rows with on hand below 0 (or missing)",
                 lambda r: (
                     f"location {r['location_id']} on {day_text(r['snapshot_date'])}: "
@@ -716,9 +717,8 @@ def probe_snapshot_values(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -
                     f"(lowest: {r['lowest_sku']} at {num_text(r['min_on_hand'])})"
                 ),
             ),
-            Expect(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "negative_reserved_rows", "max_value": 0},
+            _none_of(
+                "negative_reserved_rows",
                 "stock snapshot rows with reserved below 0",
                 lambda r: (
                     f"location {r['location_id']} on {day_text(r['snapshot_date'])}: "
@@ -748,9 +748,8 @@ def probe_snapshot_master_data(con: duckdb.DuckDBPyConnection, qs: QualitySettin
     return Probe(
         frame=frame,
         expectations=[
-            Expect(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "unknown_sku_rows", "max_value": 0},
+            _none_of(
+                "unknown_sku_rows",
                 "stock snapshots count a SKU that is not in core.products",
                 lambda r: (
                     f"location {r['location_id']} on {day_text(r['snapshot_date'])}: "
@@ -802,9 +801,8 @@ def probe_receipts_match_pos(con: duckdb.DuckDBPyConnection, qs: QualitySettings
                     f"{r['po_number']}, which is not in core.purchase_orders"
                 ),
             ),
-            Expect(
-                "ExpectColumnValuesToBeBetween",
-                {"column": "sku_not_on_po_lines", "max_value": 0},
+            _none_of(
+                "sku_not_on_po_lines",
                 "a receipt line's SKU is not on the purchase order it names",
                 lambda r: (
                     f"purchase order {r['po_number']}: "

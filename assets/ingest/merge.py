@@ -122,11 +122,12 @@ def merge_keys(
     if keys.height == 0:
         return 0
     name = entity.name
+    track = superseded is not None and name in GROUPS  # collect the lines a later export left
     if core_is_empty(con, entity):
         pieces = derive_pieces(con, entity)
         written = sum(derive_piece(con, entity, piece, pieces, base_currency)
                       for piece in range(pieces))
-        if superseded is not None and entity.name in GROUPS:
+        if track:
             superseded.append(lines_superseded(con, entity))
         return written
     pieces = max(1, -(-keys.height // MERGE_BUCKET_ROWS))
@@ -137,7 +138,7 @@ def merge_keys(
         con.register("_touched_keys", piece)
         try:
             before = None
-            if superseded is not None and entity.name in GROUPS:
+            if track:
                 before = con.sql(
                     f"SELECT {', '.join(entity.key)}, source_file FROM core.{name} c "
                     f"SEMI JOIN _touched_keys t ON {_key_match('c', 't', unit)}"

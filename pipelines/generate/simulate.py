@@ -351,7 +351,7 @@ def _run_day(r: _Retailer, b: _Books, rng: np.random.Generator, d: int) -> None:
     _ship_and_release(b, d)
     _record_adjustments(r, b, rng, d)
     s_pt, S_pt = r.reorder_levels(r.network_demand(b.est))
-    _move_stock(r, b, rng, d, _plan_transfers(r, b, wd, selling, s_pt))
+    _move_stock(b, rng, d, _plan_transfers(r, b, wd, selling, s_pt))
     if wd == 0:  # Monday: last week's quality holds end, a few new ones start
         _renew_quality_holds(r, b, rng)
     _raise_purchase_orders(r, b, rng, d, wd, s_pt, S_pt)
@@ -445,7 +445,7 @@ def _book_orders(r: _Retailer, b: _Books, rng: np.random.Generator, d: int,
                  carrier=o["carrier"], tracking=o["tracking"], shipping=shipping, tax=tax)
     _allocate_until_shipped(cat, b, d, pr, qty, loc, order_local, o)
     rr = _returns(cat, rng, pr, qty, ch, unit_price, discount, o["delivered"][order_local],
-                  o["shipped"][order_local], loc, r.category_ret, r.is_store, r.wh_idx)
+                  loc, r.category_ret, r.wh_idx)
     if rr is not None:
         _book_returns(cat, b, pr, rr)
     b.lines.add(chan=ch, prod=pr, qty=qty, loc=loc, order=b.order_seq + order_local,
@@ -578,7 +578,7 @@ def _plan_transfers(r: _Retailer, b: _Books, wd: int, selling: np.ndarray,
     return transfers
 
 
-def _move_stock(r: _Retailer, b: _Books, rng: np.random.Generator, d: int,
+def _move_stock(b: _Books, rng: np.random.Generator, d: int,
                 transfers: list[tuple]) -> None:
     """Step 5c: book each transfer as a transfer_out at 07:xx and a transfer_in eight hours
     later, both under one transfer reference."""
@@ -839,8 +839,8 @@ def _pick_carriers(rng: np.random.Generator, ship_country, b2b, pos) -> np.ndarr
     return carrier
 
 
-def _returns(cat, rng, pr, qty, ch, unit_price, discount, delivered, shipped, loc,
-             category_ret, is_store, wh_idx):
+def _returns(cat, rng, pr, qty, ch, unit_price, discount, delivered, loc, category_ret,
+             wh_idx):
     """Returns (RMA) of delivered lines, or None. Times in seconds since start."""
     factor = np.array([c.return_factor for c in cat.channels])[ch]
     p = category_ret[pr] * factor

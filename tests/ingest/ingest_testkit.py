@@ -3,6 +3,7 @@ own ``conftest`` module that its tests import by name)."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,14 @@ SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 CHANNEL_SAMPLES = SAMPLES / "channels"
 GOOD_INBOX = SAMPLES / "inbox"
 BAD_INPUTS = FIXTURES / "bad_inputs"
+
+# tests/ingest/adapters/conftest.py as a module (its make_export_rows, ...) for the engine
+# tests; loaded under another name so it does not shadow that directory's own ``conftest``
+_spec = importlib.util.spec_from_file_location(
+    "adapter_test_helpers", Path(__file__).parent / "adapters" / "conftest.py"
+)
+adapter_helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(adapter_helpers)
 
 
 def make_home(tmp_path: Path, inbox_from: Path | None = GOOD_INBOX) -> Settings:

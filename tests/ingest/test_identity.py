@@ -11,22 +11,15 @@ only an allow-list of safe columns keeps it out of quarantine rows and messages.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import shutil
 from pathlib import Path
 
 import pytest
-from ingest_testkit import ingest, make_home, write
+from ingest_testkit import adapter_helpers as helpers, ingest, make_home, write
 
 from assets.ingest.adapters import CHANNEL_ADAPTERS, GENERIC_ADAPTERS
 from assets.warehouse import connect
-
-_spec = importlib.util.spec_from_file_location(
-    "adapter_test_helpers", Path(__file__).parent / "adapters" / "conftest.py"
-)
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
 
 # formats shelfwise reads but never writes: their fixture files (real layouts, invented people)
 READ_ONLY_FIXTURES = {

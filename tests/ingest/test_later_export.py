@@ -7,14 +7,13 @@ csv module, never through shelfwise."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from ingest_testkit import ingest, make_home, rows, write
+from ingest_testkit import adapter_helpers as helpers, ingest, make_home, rows, write
 
 from assets.ingest.adapters import CHANNEL_ADAPTERS
 from pipelines.cli import main
@@ -22,12 +21,6 @@ from pipelines.summary import superseded_summary
 
 SHOPIFY = Path(__file__).parent / "fixtures" / "invented_people" / "shopify"
 FIRST, SECOND = "orders_export_2024-03-06.csv", "orders_export_2024-03-07.csv"
-
-_spec = importlib.util.spec_from_file_location(
-    "adapter_test_helpers", Path(__file__).parent / "adapters" / "conftest.py"
-)
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
 
 
 def _expected_shopify(paths: list[Path]) -> dict[tuple[str, str], int]:
