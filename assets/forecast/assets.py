@@ -20,7 +20,7 @@ from assets.forecast import sql
 from assets.forecast.config import ForecastSettings, forecast_settings
 from assets.metadata import frame_md
 from assets.resources import SettingsResource
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, core, mart
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, core, drop_table, mart
 from assets.warehouse.sql_files import read_model
 
 GROUP = "forecast"
@@ -84,7 +84,7 @@ def demand_segments(warehouse: WarehouseResource, shelfwise: SettingsResource) -
     with warehouse.connect() as con:
         as_of, grid = _history(con, fs)
         if grid is None or grid.is_empty():
-            sql.drop_table(con, "marts.demand_segments")
+            drop_table(con, "marts.demand_segments")
             return dg.MaterializeResult(metadata=_no_demand("demand_segments"))
         values = sql.unit_values(con, settings.base_currency, as_of)
         censored = grid.group_by("sku").agg(pl.col("censored").sum().cast(pl.Int64).alias("censored_days"))
@@ -128,7 +128,7 @@ def demand_forecast(context, warehouse: WarehouseResource,
         as_of, grid = _history(con, fs)
         if grid is None or grid.is_empty():
             for table in ("demand_forecast", "forecast_selection"):
-                sql.drop_table(con, f"marts.{table}")
+                drop_table(con, f"marts.{table}")
             yield dg.MaterializeResult(asset_key=DEMAND_FORECAST, metadata=_no_demand("demand_forecast"))
             yield dg.MaterializeResult(asset_key=FORECAST_SELECTION,
                                        metadata=_no_demand("forecast_selection"))
@@ -210,7 +210,7 @@ def forecast_accuracy(context, warehouse: WarehouseResource,
         as_of, grid = _history(con, fs, extra_days=fs.backtest_horizon * fs.backtest_cutoffs)
         n = backtest_cutoffs(grid, fs) if grid is not None and not grid.is_empty() else 0
         if n == 0:
-            sql.drop_table(con, "marts.forecast_accuracy")
+            drop_table(con, "marts.forecast_accuracy")
             note = ("no demand history" if grid is None or grid.is_empty() else
                     f"history too short for a {fs.backtest_horizon}-day backtest"
                     if fs.backtest_cutoffs else "backtest_cutoffs = 0 in shelfwise.toml")

@@ -88,11 +88,6 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     return frame.height
 
 
-def drop_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Drop ``table`` (a fixed name from this package) when there is nothing to write to it."""
-    con.execute(render(read_model(SQL_DIR, "drop_table"), table=table))
-
-
 # ---------------------------------------------------------------------------------------------
 # planner overrides (ops.forecast_overrides): what planners typed, in the order they typed it
 # ---------------------------------------------------------------------------------------------

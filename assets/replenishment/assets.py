@@ -22,8 +22,7 @@ from assets.replenishment import tables, transfers
 from assets.replenishment.config import ReplenishmentSettings, replenishment_settings
 from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
-from assets.warehouse.sql_files import read_model, render
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, drop_table
 
 GROUP = "replenishment"
 KINDS = {"duckdb", "polars"}
@@ -51,7 +50,7 @@ def _stats(con: duckdb.DuckDBPyConnection, query: str) -> dict:
 
 def _nothing(con: duckdb.DuckDBPyConnection, table: str, why: str) -> dg.MaterializeResult:
     """Drop a table whose inputs are missing, so nobody reads yesterday's rows as today's."""
-    con.execute(render(read_model(tables.SQL_DIR, "drop_table"), table=f"marts.{table}"))
+    drop_table(con, f"marts.{table}")
     return dg.MaterializeResult(metadata={"dagster/row_count": 0, "note": why})
 
 

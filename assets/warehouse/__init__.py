@@ -24,6 +24,7 @@ import dagster as dg
 import duckdb
 
 from assets.model import BASE_AMOUNTS, ENTITIES, LINEAGE, Entity
+from assets.warehouse.sql_files import quote_identifier
 
 SCHEMAS = ("raw", "quarantine", "core", "marts", "ops")
 WAREHOUSE_POOL = "warehouse"
@@ -43,6 +44,12 @@ def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Rows in ``table``: a fixed ``schema.name`` written in the code, never a user's value
     (it is spliced into the SQL, since DuckDB takes no table name as a parameter)."""
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def drop_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop ``table`` (a fixed ``schema.name`` from the code) if it exists: a mart whose
+    inputs are missing this run, so nobody reads yesterday's rows as today's."""
+    con.execute(f"DROP TABLE IF EXISTS {quote_identifier(table)}")
 
 
 def _columns_sql(entity: Entity, *, with_base: bool) -> list[str]:
