@@ -25,7 +25,7 @@ import getpass
 import duckdb
 import polars as pl
 
-from assets.warehouse import row_count
+from assets.warehouse import row_count, table_exists
 from assets.warehouse.sql_files import read_model, render, sql_dir
 
 SQL_DIR = sql_dir(__file__)  # one statement per model: sql/<model>.sql
@@ -132,8 +132,7 @@ def add_override(
 
 def read_overrides(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every override, oldest first (``apply_overrides`` lets the last overlapping row win)."""
-    exists = con.sql(read_model(SQL_DIR, "forecast_overrides_exists")).pl()
-    if not exists.row(0, named=True)["table_exists"]:
+    if not table_exists(con, "ops", "forecast_overrides"):
         return pl.DataFrame(schema={
             "sku": pl.String, "start_date": pl.Date, "end_date": pl.Date,
             "multiplier": pl.Float64, "quantity": pl.Float64, "note": pl.String,

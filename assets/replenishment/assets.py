@@ -22,7 +22,7 @@ from assets.replenishment import tables, transfers
 from assets.replenishment.config import ReplenishmentSettings, replenishment_settings
 from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, drop_table
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, drop_table, table_exists
 
 GROUP = "replenishment"
 KINDS = {"duckdb", "polars"}
@@ -100,7 +100,7 @@ def _forecast_by_location(
 
     shares = tables.location_shares(con, as_of, rs.demand_share_days)
     forecast = (tables.read_forecast(con, as_of)
-                if tables.table_exists(con, "marts", "demand_forecast")
+                if table_exists(con, "marts", "demand_forecast")
                 else pl.DataFrame(schema=tables.FORECAST_SCHEMA))
     return split_forecast(forecast, shares), shares, forecast
 
@@ -274,7 +274,7 @@ def transfer_suggestions(warehouse: WarehouseResource,
     settings = shelfwise.settings
     ts = replenishment_settings(settings).transfers
     with warehouse.connect() as con:
-        if not tables.table_exists(con, "marts", "replenishment_policy"):
+        if not table_exists(con, "marts", "replenishment_policy"):
             return _nothing(con, "transfer_suggestions", "no replenishment policy yet")
         # sent transfers still on their way (the transfer decision store, never the
         # purchase decisions): neither suggested again nor bought for
@@ -304,7 +304,7 @@ def replenishment_suggestions(warehouse: WarehouseResource,
     settings = shelfwise.settings
     rs = replenishment_settings(settings)
     with warehouse.connect() as con:
-        if not tables.table_exists(con, "marts", "replenishment_policy"):
+        if not table_exists(con, "marts", "replenishment_policy"):
             return _nothing(con, "replenishment_suggestions", "no replenishment policy yet")
         # what transfers do not cover is bought (assets/replenishment/transfers.py)
         lines = transfers.purchase_lines(con)
@@ -347,7 +347,7 @@ def replenishment_suggestions(warehouse: WarehouseResource,
 def every_needed_order_is_suggested(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Suggestions cover the policy's needs_order rows, each with reason and projected stock."""
     with warehouse.connect() as con:
-        if not tables.table_exists(con, "marts", "replenishment_suggestions"):
+        if not table_exists(con, "marts", "replenishment_suggestions"):
             return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
                                        metadata={"reason": "no suggestions table (no policy yet)"})
         missing = transfers.unserved_needs(con)

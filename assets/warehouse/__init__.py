@@ -46,6 +46,13 @@ def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists (a table, not a view)."""
+    return con.execute(
+        "SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [schema, table]).fetchall()[0][0]
+
+
 def drop_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Drop ``table`` (a fixed ``schema.name`` from the code) if it exists: a mart whose
     inputs are missing this run, so nobody reads yesterday's rows as today's."""
