@@ -20,7 +20,9 @@ from assets.forecast import sql
 from assets.forecast.config import ForecastSettings, forecast_settings
 from assets.metadata import frame_md
 from assets.resources import SettingsResource
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, core, drop_table, mart
+from assets.warehouse import (
+    WAREHOUSE_POOL, WarehouseResource, core, drop_table, mart, replace_table,
+)
 from assets.warehouse.sql_files import read_model
 
 GROUP = "forecast"
@@ -97,7 +99,7 @@ def demand_segments(warehouse: WarehouseResource, shelfwise: SettingsResource) -
         )
         front = ["sku", "segment", "demand_class", "abc", "xyz", "lifecycle"]
         table = table.select(front + [c for c in table.columns if c not in front])
-        rows = sql.replace_table(con, "marts.demand_segments", table)
+        rows = replace_table(con, "marts.demand_segments", table)
     counts = (table.group_by("segment", "abc").agg(pl.len().alias("skus"), pl.col("value").sum())
               .sort("segment", "abc"))
     return dg.MaterializeResult(metadata={
@@ -149,8 +151,8 @@ def demand_forecast(context, warehouse: WarehouseResource,
             pl.lit(as_of).alias("as_of"),
         )
         selection = result.selection.with_columns(pl.lit(as_of).alias("as_of"))
-        rows = sql.replace_table(con, "marts.demand_forecast", forecast)
-        sql.replace_table(con, "marts.forecast_selection", selection)
+        rows = replace_table(con, "marts.demand_forecast", forecast)
+        replace_table(con, "marts.forecast_selection", selection)
     context.log.info(f"forecast {selection.height} SKUs × {fs.horizon} days in {seconds:.1f} s")
     totals = (forecast.group_by("sku", "segment", "model")
               .agg(pl.col("mean").sum().alias(f"units_{fs.horizon}d"),
@@ -222,7 +224,7 @@ def forecast_accuracy(context, warehouse: WarehouseResource,
                           categories=categories.drop_nulls())
         seconds = time.perf_counter() - started
         table = accuracy_table(result.scores, result.selection, fs.backtest_horizon)
-        rows = sql.replace_table(con, "marts.forecast_accuracy", table)
+        rows = replace_table(con, "marts.forecast_accuracy", table)
     pooled = summarize_backtest(result.scores, by=("segment",)).rename({"segment": "demand_class"})
     # the asset backtests the shelfwise pipeline alone: its pooled row, read by name
     overall = (summarize_backtest(result.scores, by=("model",))

@@ -3,8 +3,8 @@
 Callable without Dagster: every function takes an open warehouse connection. Each statement
 is one model file in ``assets/forecast/sql/`` (read through :mod:`assets.warehouse.sql_files`);
 values (dates, the base currency, override fields) are ``$parameters``, never formatted into
-the SQL, and the one identifier that varies (the table :func:`replace_table` writes) goes
-through :func:`~assets.warehouse.sql_files.render`.
+the SQL. The tables the forecast computes in polars are written by
+:func:`assets.warehouse.replace_table`.
 
 Demand (docs/forecasting.md, "In the warehouse"): units ordered per SKU per business day
 (``CAST(ordered_at AS DATE)``, UTC), cancelled lines removed, returns ignored (they are not
@@ -26,7 +26,7 @@ import duckdb
 import polars as pl
 
 from assets.warehouse import row_count, table_exists
-from assets.warehouse.sql_files import read_model, render, sql_dir
+from assets.warehouse.sql_files import read_model, sql_dir
 
 SQL_DIR = sql_dir(__file__)  # one statement per model: sql/<model>.sql
 
@@ -76,16 +76,6 @@ def unit_values(
         read_model(SQL_DIR, "unit_values"),
         params={"as_of": as_of or dt.date.max, "base_currency": base_currency},
     ).pl()
-
-
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """``CREATE OR REPLACE`` ``table`` (a fixed name from this package) with ``frame``'s rows."""
-    con.register("_forecast_frame", frame.to_arrow())
-    try:
-        con.execute(render(read_model(SQL_DIR, "replace_table"), table=table))
-    finally:
-        con.unregister("_forecast_frame")
-    return frame.height
 
 
 # ---------------------------------------------------------------------------------------------

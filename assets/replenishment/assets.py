@@ -22,7 +22,9 @@ from assets.replenishment import tables, transfers
 from assets.replenishment.config import ReplenishmentSettings, replenishment_settings
 from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, drop_table, table_exists
+from assets.warehouse import (
+    WAREHOUSE_POOL, WarehouseResource, drop_table, replace_table, table_exists,
+)
 
 GROUP = "replenishment"
 KINDS = {"duckdb", "polars"}
@@ -75,7 +77,7 @@ def lead_times(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.
         as_of = tables.policy_as_of(con) or tables.latest_po_day(con)
         since = as_of - dt.timedelta(days=rs.lead_time_history_days) if as_of else None
         table = lead_time_stats(*tables.lead_time_inputs(con, since), min_lines=rs.min_po_lines)
-        rows = tables.write_frame(con, "marts.lead_times", table)
+        rows = replace_table(con, "marts.lead_times", table)
         by_source = preview(con, """SELECT source, count(*) FILTER (WHERE sku IS NULL) AS suppliers,
                                            count(*) FILTER (WHERE sku IS NOT NULL) AS skus,
                                            round(avg(lead_time_mean_days), 1) AS mean_days
@@ -126,7 +128,7 @@ def projected_stock(warehouse: WarehouseResource, shelfwise: SettingsResource) -
         table = project_stock(split, tables.start_units(con), tables.inbound(con, as_of),
                               days=days)
         table = table.select(pl.lit(as_of).alias("as_of"), pl.all())
-        rows = tables.write_frame(con, "marts.projected_stock", table)
+        rows = replace_table(con, "marts.projected_stock", table)
         stats = _stats(con, """
             SELECT count(DISTINCT (sku, location_id)) AS sku_locations,
                    count(DISTINCT (sku, location_id)) FILTER (WHERE projected_on_hand_units <= 0
