@@ -20,7 +20,9 @@ from assets.forecast import sql
 from assets.forecast.config import ForecastSettings, forecast_settings
 from assets.metadata import frame_md
 from assets.resources import SettingsResource
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, core, mart
+from assets.warehouse import (
+    WAREHOUSE_POOL, WarehouseResource, core, drop_table, mart, replace_table,
+)
 from assets.warehouse.sql_files import read_model
 
 GROUP = "forecast"
@@ -84,7 +86,7 @@ def demand_segments(warehouse: WarehouseResource, shelfwise: SettingsResource) -
     with warehouse.connect() as con:
         as_of, grid = _history(con, fs)
         if grid is None or grid.is_empty():
-            sql.drop_table(con, "marts.demand_segments")
+            drop_table(con, "marts.demand_segments")
             return dg.MaterializeResult(metadata=_no_demand("demand_segments"))
         values = sql.unit_values(con, settings.base_currency, as_of)
         censored = grid.group_by("sku").agg(pl.col("censored").sum().cast(pl.Int64).alias("censored_days"))
@@ -97,7 +99,7 @@ def demand_segments(warehouse: WarehouseResource, shelfwise: SettingsResource) -
         )
         front = ["sku", "segment", "demand_class", "abc", "xyz", "lifecycle"]
         table = table.select(front + [c for c in table.columns if c not in front])
-        rows = sql.replace_table(con, "marts.demand_segments", table)
+        rows = replace_table(con, "marts.demand_segments", table)
     counts = (table.group_by("segment", "abc").agg(pl.len().alias("skus"), pl.col("value").sum())
               .sort("segment", "abc"))
     return dg.MaterializeResult(metadata={
@@ -128,7 +130,7 @@ def demand_forecast(context, warehouse: WarehouseResource,
         as_of, grid = _history(con, fs)
         if grid is None or grid.is_empty():
             for table in ("demand_forecast", "forecast_selection"):
-                sql.drop_table(con, f"marts.{table}")
+                drop_table(con, f"marts.{table}")
             yield dg.MaterializeResult(asset_key=DEMAND_FORECAST, metadata=_no_demand("demand_forecast"))
             yield dg.MaterializeResult(asset_key=FORECAST_SELECTION,
                                        metadata=_no_demand("forecast_selection"))
@@ -149,8 +151,8 @@ def demand_forecast(context, warehouse: WarehouseResource,
             pl.lit(as_of).alias("as_of"),
         )
         selection = result.selection.with_columns(pl.lit(as_of).alias("as_of"))
-        rows = sql.replace_table(con, "marts.demand_forecast", forecast)
-        sql.replace_table(con, "marts.forecast_selection", selection)
+        rows = replace_table(con, "marts.demand_forecast", forecast)
+        replace_table(con, "marts.forecast_selection", selection)
     context.log.info(f"forecast {selection.height} SKUs × {fs.horizon} days in {seconds:.1f} s")
     totals = (forecast.group_by("sku", "segment", "model")
               .agg(pl.col("mean").sum().alias(f"units_{fs.horizon}d"),
@@ -210,7 +212,7 @@ def forecast_accuracy(context, warehouse: WarehouseResource,
         as_of, grid = _history(con, fs, extra_days=fs.backtest_horizon * fs.backtest_cutoffs)
         n = backtest_cutoffs(grid, fs) if grid is not None and not grid.is_empty() else 0
         if n == 0:
-            sql.drop_table(con, "marts.forecast_accuracy")
+            drop_table(con, "marts.forecast_accuracy")
             note = ("no demand history" if grid is None or grid.is_empty() else
                     f"history too short for a {fs.backtest_horizon}-day backtest"
                     if fs.backtest_cutoffs else "backtest_cutoffs = 0 in shelfwise.toml")
@@ -222,7 +224,7 @@ def forecast_accuracy(context, warehouse: WarehouseResource,
                           categories=categories.drop_nulls())
         seconds = time.perf_counter() - started
         table = accuracy_table(result.scores, result.selection, fs.backtest_horizon)
-        rows = sql.replace_table(con, "marts.forecast_accuracy", table)
+        rows = replace_table(con, "marts.forecast_accuracy", table)
     pooled = summarize_backtest(result.scores, by=("segment",)).rename({"segment": "demand_class"})
     # the asset backtests the shelfwise pipeline alone: its pooled row, read by name
     overall = (summarize_backtest(result.scores, by=("model",))

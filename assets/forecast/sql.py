@@ -3,8 +3,8 @@
 Callable without Dagster: every function takes an open warehouse connection. Each statement
 is one model file in ``assets/forecast/sql/`` (read through :mod:`assets.warehouse.sql_files`);
 values (dates, the base currency, override fields) are ``$parameters``, never formatted into
-the SQL, and the one identifier that varies (the table :func:`replace_table` writes) goes
-through :func:`~assets.warehouse.sql_files.render`.
+the SQL. The tables the forecast computes in polars are written by
+:func:`assets.warehouse.replace_table`.
 
 Demand (docs/forecasting.md, "In the warehouse"): units ordered per SKU per business day
 (``CAST(ordered_at AS DATE)``, UTC), cancelled lines removed, returns ignored (they are not
@@ -25,8 +25,8 @@ import getpass
 import duckdb
 import polars as pl
 
-from assets.warehouse import row_count
-from assets.warehouse.sql_files import read_model, render, sql_dir
+from assets.warehouse import row_count, table_exists
+from assets.warehouse.sql_files import read_model, sql_dir
 
 SQL_DIR = sql_dir(__file__)  # one statement per model: sql/<model>.sql
 
@@ -78,21 +78,6 @@ def unit_values(
     ).pl()
 
 
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """``CREATE OR REPLACE`` ``table`` (a fixed name from this package) with ``frame``'s rows."""
-    con.register("_forecast_frame", frame.to_arrow())
-    try:
-        con.execute(render(read_model(SQL_DIR, "replace_table"), table=table))
-    finally:
-        con.unregister("_forecast_frame")
-    return frame.height
-
-
-def drop_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Drop ``table`` (a fixed name from this package) when there is nothing to write to it."""
-    con.execute(render(read_model(SQL_DIR, "drop_table"), table=table))
-
-
 # ---------------------------------------------------------------------------------------------
 # planner overrides (ops.forecast_overrides): what planners typed, in the order they typed it
 # ---------------------------------------------------------------------------------------------
@@ -137,8 +122,7 @@ def add_override(
 
 def read_overrides(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every override, oldest first (``apply_overrides`` lets the last overlapping row win)."""
-    exists = con.sql(read_model(SQL_DIR, "forecast_overrides_exists")).pl()
-    if not exists.row(0, named=True)["table_exists"]:
+    if not table_exists(con, "ops", "forecast_overrides"):
         return pl.DataFrame(schema={
             "sku": pl.String, "start_date": pl.Date, "end_date": pl.Date,
             "multiplier": pl.Float64, "quantity": pl.Float64, "note": pl.String,

@@ -22,7 +22,7 @@ from assets.quality.specs import (
     QualityCheck,
     QualitySettings,
     num_text,
-    unreadable_table,
+    table_probe,
 )
 from assets.warehouse.sql_files import read_model
 
@@ -76,13 +76,8 @@ def probe_ats_within_on_hand(con: duckdb.DuckDBPyConnection, qs: QualitySettings
             ),
         ),
     ]
-    cannot = unreadable_table(con, "marts", "ats_by_sku_location",
-                              ATS_LOCATION_COLUMNS.values(), expectations)
-    if cannot:
-        return cannot
-    frame = con.execute(read_model(SQL_DIR, "ats_within_on_hand_probe")).df()
-    return Probe(frame=frame, expectations=expectations,
-                 context={"columns": ATS_LOCATION_COLUMNS})
+    return table_probe(con, "marts", "ats_by_sku_location", ATS_LOCATION_COLUMNS,
+                       read_model(SQL_DIR, "ats_within_on_hand_probe"), expectations)
 
 
 def probe_channel_ats(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
@@ -120,13 +115,8 @@ def probe_channel_ats(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Pr
             ),
         ),
     ]
-    cannot = unreadable_table(con, "marts", "ats_by_sku_channel",
-                              ATS_CHANNEL_COLUMNS.values(), expectations)
-    if cannot:
-        return cannot
-    frame = con.execute(read_model(SQL_DIR, "channel_ats_probe")).df()
-    return Probe(frame=frame, expectations=expectations,
-                 context={"columns": ATS_CHANNEL_COLUMNS})
+    return table_probe(con, "marts", "ats_by_sku_channel", ATS_CHANNEL_COLUMNS,
+                       read_model(SQL_DIR, "channel_ats_probe"), expectations)
 
 
 def probe_reconciliation_sums(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
@@ -160,13 +150,8 @@ def probe_reconciliation_sums(con: duckdb.DuckDBPyConnection, qs: QualitySetting
             ),
         ),
     ]
-    cannot = unreadable_table(con, "marts", "reconciliation",
-                              RECONCILIATION_COLUMNS.values(), expectations)
-    if cannot:
-        return cannot
-    frame = con.execute(read_model(SQL_DIR, "reconciliation_sums_probe")).df()
-    return Probe(frame=frame, expectations=expectations,
-                 context={"columns": RECONCILIATION_COLUMNS})
+    return table_probe(con, "marts", "reconciliation", RECONCILIATION_COLUMNS,
+                       read_model(SQL_DIR, "reconciliation_sums_probe"), expectations)
 
 
 QUALITY_CHECKS: list[QualityCheck] = [

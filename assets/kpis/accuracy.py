@@ -19,7 +19,7 @@ import dagster as dg
 import duckdb
 
 from assets.kpis.assets import GROUP, preview_markdown
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
+from assets.warehouse import WAREHOUSE_POOL, WarehouseResource, drop_table, row_count
 
 RECORD_ACCURACY_WEEKLY_SQL = """
 CREATE OR REPLACE TABLE marts.kpi_inventory_record_accuracy_weekly AS
@@ -111,12 +111,12 @@ def build_derived(con: duckdb.DuckDBPyConnection, kpi: DerivedKpi) -> tuple[int 
     columns = _columns(con, "marts", kpi.source)
     sql = kpi.sql_for(columns) if columns else None
     if sql is None:
-        con.execute(f"DROP TABLE IF EXISTS marts.{kpi.name}")
+        drop_table(con, f"marts.{kpi.name}")
         note = (f"marts.{kpi.source} is absent" if not columns
                 else f"marts.{kpi.source} lacks the columns this KPI reads ({', '.join(columns)})")
         return None, note + ": nothing computed"
     con.execute(sql)
-    rows = con.execute(f"SELECT count(*) FROM marts.{kpi.name}").fetchall()[0][0]
+    rows = row_count(con, f"marts.{kpi.name}")
     return rows, f"computed from marts.{kpi.source}"
 
 

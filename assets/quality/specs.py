@@ -197,3 +197,17 @@ def unreadable_table(
         unavailable=(f"{schema}.{table} lacks the column(s) this check reads: "
                      f"{', '.join(missing)}; it has {', '.join(sorted(present))}"),
     )
+
+
+def table_probe(
+    con: Any, schema: str, table: str, columns: Mapping[str, str], sql: str,
+    expectations: Sequence[Expect],
+) -> Probe:
+    """The probe of one mart: :func:`unreadable_table`'s answer when ``schema.table`` lacks one
+    of ``columns`` (role -> column) or was not built, else the rows of ``sql`` judged by
+    ``expectations``, with ``columns`` shown in the check's metadata."""
+    cannot = unreadable_table(con, schema, table, columns.values(), expectations)
+    if cannot:
+        return cannot
+    return Probe(frame=con.execute(sql).df(), expectations=expectations,
+                 context={"columns": columns})

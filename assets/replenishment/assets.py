@@ -22,8 +22,9 @@ from assets.replenishment import tables, transfers
 from assets.replenishment.config import ReplenishmentSettings, replenishment_settings
 from assets.metadata import query_md as preview
 from assets.resources import SettingsResource
-from assets.warehouse import WAREHOUSE_POOL, WarehouseResource
-from assets.warehouse.sql_files import read_model, render
+from assets.warehouse import (
+    WAREHOUSE_POOL, WarehouseResource, drop_table, replace_table, table_exists,
+)
 
 GROUP = "replenishment"
 KINDS = {"duckdb", "polars"}
@@ -51,7 +52,7 @@ def _stats(con: duckdb.DuckDBPyConnection, query: str) -> dict:
 
 def _nothing(con: duckdb.DuckDBPyConnection, table: str, why: str) -> dg.MaterializeResult:
     """Drop a table whose inputs are missing, so nobody reads yesterday's rows as today's."""
-    con.execute(render(read_model(tables.SQL_DIR, "drop_table"), table=f"marts.{table}"))
+    drop_table(con, f"marts.{table}")
     return dg.MaterializeResult(metadata={"dagster/row_count": 0, "note": why})
 
 
@@ -76,7 +77,7 @@ def lead_times(warehouse: WarehouseResource, shelfwise: SettingsResource) -> dg.
         as_of = tables.policy_as_of(con) or tables.latest_po_day(con)
         since = as_of - dt.timedelta(days=rs.lead_time_history_days) if as_of else None
         table = lead_time_stats(*tables.lead_time_inputs(con, since), min_lines=rs.min_po_lines)
-        rows = tables.write_frame(con, "marts.lead_times", table)
+        rows = replace_table(con, "marts.lead_times", table)
         by_source = preview(con, """SELECT source, count(*) FILTER (WHERE sku IS NULL) AS suppliers,
                                            count(*) FILTER (WHERE sku IS NOT NULL) AS skus,
                                            round(avg(lead_time_mean_days), 1) AS mean_days
@@ -101,7 +102,7 @@ def _forecast_by_location(
 
     shares = tables.location_shares(con, as_of, rs.demand_share_days)
     forecast = (tables.read_forecast(con, as_of)
-                if tables.table_exists(con, "marts", "demand_forecast")
+                if table_exists(con, "marts", "demand_forecast")
                 else pl.DataFrame(schema=tables.FORECAST_SCHEMA))
     return split_forecast(forecast, shares), shares, forecast
 
@@ -127,7 +128,7 @@ def projected_stock(warehouse: WarehouseResource, shelfwise: SettingsResource) -
         table = project_stock(split, tables.start_units(con), tables.inbound(con, as_of),
                               days=days)
         table = table.select(pl.lit(as_of).alias("as_of"), pl.all())
-        rows = tables.write_frame(con, "marts.projected_stock", table)
+        rows = replace_table(con, "marts.projected_stock", table)
         stats = _stats(con, """
             SELECT count(DISTINCT (sku, location_id)) AS sku_locations,
                    count(DISTINCT (sku, location_id)) FILTER (WHERE projected_on_hand_units <= 0
@@ -275,7 +276,7 @@ def transfer_suggestions(warehouse: WarehouseResource,
     settings = shelfwise.settings
     ts = replenishment_settings(settings).transfers
     with warehouse.connect() as con:
-        if not tables.table_exists(con, "marts", "replenishment_policy"):
+        if not table_exists(con, "marts", "replenishment_policy"):
             return _nothing(con, "transfer_suggestions", "no replenishment policy yet")
         # sent transfers still on their way (the transfer decision store, never the
         # purchase decisions): neither suggested again nor bought for
@@ -305,7 +306,7 @@ def replenishment_suggestions(warehouse: WarehouseResource,
     settings = shelfwise.settings
     rs = replenishment_settings(settings)
     with warehouse.connect() as con:
-        if not tables.table_exists(con, "marts", "replenishment_policy"):
+        if not table_exists(con, "marts", "replenishment_policy"):
             return _nothing(con, "replenishment_suggestions", "no replenishment policy yet")
         # what transfers do not cover is bought (assets/replenishment/transfers.py)
         lines = transfers.purchase_lines(con)
@@ -348,7 +349,7 @@ def replenishment_suggestions(warehouse: WarehouseResource,
 def every_needed_order_is_suggested(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Suggestions cover the policy's needs_order rows, each with reason and projected stock."""
     with warehouse.connect() as con:
-        if not tables.table_exists(con, "marts", "replenishment_suggestions"):
+        if not table_exists(con, "marts", "replenishment_suggestions"):
             return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
                                        metadata={"reason": "no suggestions table (no policy yet)"})
         missing = transfers.unserved_needs(con)

@@ -18,7 +18,7 @@ from assets.quality.specs import (
     QualityCheck,
     QualitySettings,
     num_text,
-    unreadable_table,
+    table_probe,
 )
 
 # what the probe reads, by role: shown in the check's metadata (context_columns)
@@ -99,13 +99,8 @@ def probe_orderable_suggestions(con: duckdb.DuckDBPyConnection, qs: QualitySetti
                f"a suggested line {what}", rows(column, what))
         for column, what in UNORDERABLE.items()
     ]
-    cannot = unreadable_table(con, "marts", "replenishment_suggestions",
-                              SUGGESTION_COLUMNS.values(), expectations)
-    if cannot:
-        return cannot
-    frame = con.execute(ORDERABLE_SQL).df()
-    return Probe(frame=frame, expectations=expectations,
-                 context={"columns": SUGGESTION_COLUMNS})
+    return table_probe(con, "marts", "replenishment_suggestions", SUGGESTION_COLUMNS,
+                       ORDERABLE_SQL, expectations)
 
 
 QUALITY_CHECKS: list[QualityCheck] = [

@@ -18,7 +18,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from assets.warehouse import row_count
+from assets.warehouse import row_count, table_exists
 from assets.warehouse.sql_files import read_model, sql_dir
 
 SQL_DIR = sql_dir(__file__)
@@ -32,10 +32,6 @@ FORECAST_SCHEMA = {"sku": pl.String, "date": pl.Date, "mean": pl.Float64, "vmr":
 def query(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None) -> pl.DataFrame:
     """The rows of ``sql/<model>.sql`` (a SELECT) as a frame."""
     return con.sql(read_model(SQL_DIR, model), params=params).pl()
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return query(con, "table_exists", {"schema": schema, "table": table})["found"].item()
 
 
 def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame,

@@ -13,9 +13,8 @@ import duckdb
 import polars as pl
 
 from assets.replenishment.config import TransferSettings
-from assets.replenishment.tables import (
-    SQL_DIR, query, suggestion_lines, table_exists, write_frame,
-)
+from assets.replenishment.tables import SQL_DIR, query, suggestion_lines, write_frame
+from assets.warehouse import table_exists
 from assets.warehouse.sql_files import read_model
 
 TABLE = "marts.transfer_suggestions"

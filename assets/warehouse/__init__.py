@@ -19,11 +19,16 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 
 from assets.model import BASE_AMOUNTS, ENTITIES, LINEAGE, Entity
+from assets.warehouse.sql_files import quote_identifier
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SCHEMAS = ("raw", "quarantine", "core", "marts", "ops")
 WAREHOUSE_POOL = "warehouse"
@@ -43,6 +48,31 @@ def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Rows in ``table``: a fixed ``schema.name`` written in the code, never a user's value
     (it is spliced into the SQL, since DuckDB takes no table name as a parameter)."""
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists (a table, not a view)."""
+    return con.execute(
+        "SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [schema, table]).fetchall()[0][0]
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """``CREATE OR REPLACE`` ``table`` (a fixed ``schema.name`` from the code) with ``frame``'s
+    rows, as they are; the rows written."""
+    con.register("_replace_frame", frame.to_arrow())
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(table)} AS "
+                    "SELECT * FROM _replace_frame")
+    finally:
+        con.unregister("_replace_frame")
+    return frame.height
+
+
+def drop_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop ``table`` (a fixed ``schema.name`` from the code) if it exists: a mart whose
+    inputs are missing this run, so nobody reads yesterday's rows as today's."""
+    con.execute(f"DROP TABLE IF EXISTS {quote_identifier(table)}")
 
 
 def _columns_sql(entity: Entity, *, with_base: bool) -> list[str]:
