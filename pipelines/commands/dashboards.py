@@ -27,6 +27,10 @@ def streamlit_command(port: int, host: str) -> list[str]:
         "--server.fileWatcherType", "none",
         # a local tool for one team: no "Deploy" button in the toolbar
         "--client.toolbarMode", "viewer",
+        # no page relies on "magic" (bare expressions drawn); it runs ast.parse on every page
+        # run, which CPython 3.11 can break when another thread compiles at the same moment
+        # ("AST constructor recursion depth mismatch", seen once in the page tests)
+        "--runner.magicEnabled", "false",
     ]
 
 
