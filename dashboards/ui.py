@@ -7,6 +7,7 @@ Filter widgets live in the sidebar and return plain values that pages pass to
 from __future__ import annotations
 
 import re
+import time
 import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -38,17 +39,26 @@ class Period:
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
 
-def period_filter(bounds: tuple[date, date], *, key: str, default_days: int = 28) -> Period:
-    """A date range in the sidebar, defaulting to the last ``default_days`` of the data."""
+def _default_period(bounds: tuple[date, date], default_days: int) -> tuple[date, date]:
     lo, hi = bounds
-    default = (max(lo, hi - timedelta(days=default_days - 1)), hi)
-    picked = st.sidebar.date_input("Period", value=default, min_value=lo, max_value=hi, key=key)
+    return max(lo, hi - timedelta(days=default_days - 1)), hi
+
+
+def _as_period(picked, default: tuple[date, date]) -> Period:
     # while the user is still picking, the widget returns one date: treat it as one day
     if isinstance(picked, (tuple, list)):
         start, end = (picked[0], picked[-1]) if picked else default
     else:
         start = end = picked
     return Period(start, end)
+
+
+def period_filter(bounds: tuple[date, date], *, key: str, default_days: int = 28) -> Period:
+    """A date range in the sidebar, defaulting to the last ``default_days`` of the data."""
+    lo, hi = bounds
+    default = _default_period(bounds, default_days)
+    picked = st.sidebar.date_input("Period", value=default, min_value=lo, max_value=hi, key=key)
+    return _as_period(picked, default)
 
 
 def choice_filter(label: str, options: dict[str, str], *, key: str) -> list[str]:
@@ -60,6 +70,85 @@ def choice_filter(label: str, options: dict[str, str], *, key: str) -> list[str]
         placeholder="All",
     )
     return list(picked)
+
+
+class LateFilters:
+    """Sidebar filters whose values a page uses before it draws them.
+
+    The date picker and the multiselect are elements the browser loads on demand, and while
+    one is loading the headline numbers stay hidden (:func:`hold_for_headline`). So a page
+    reads its filters' values first (from the session, where Streamlit keeps a widget's
+    value between runs; the default on a first visit), draws its headline, then calls
+    :meth:`draw`. The widgets then show what the numbers used; if one returns something
+    else (its bounds changed with a new snapshot, so it was reset), the page runs once more
+    with it.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[object, object]] = []  # (draw, the value used)
+
+    def period(self, bounds: tuple[date, date], *, key: str, default_days: int = 28) -> Period:
+        """:func:`period_filter`'s value, drawn later."""
+        default = _default_period(bounds, default_days)
+        used = _as_period(st.session_state.get(key, default), default)
+        self._pending.append(
+            (lambda: period_filter(bounds, key=key, default_days=default_days), used))
+        return used
+
+    def choice(self, label: str, options: dict[str, str], *, key: str) -> list[str]:
+        """:func:`choice_filter`'s value, drawn later."""
+        used = list(st.session_state.get(key, []))
+        self._pending.append((lambda: choice_filter(label, options, key=key), used))
+        return used
+
+    def draw(self) -> None:
+        """Draw the filters in the sidebar, in the order they were read; run the page again if
+        a widget's value is not the one the page used."""
+        pending, self._pending = self._pending, []
+        drawn = [(draw(), used) for draw, used in pending]
+        # once: a widget that kept disagreeing must not make the page run for ever
+        again = any(shown != used for shown, used in drawn) and not st.session_state.get(RERUN)
+        st.session_state[RERUN] = again
+        if again:
+            st.rerun()
+
+
+RERUN = "_late_filters_rerun"  # this run was the one rerun a LateFilters.draw asked for
+
+
+# how long a browser's first run of a page holds back what follows its headline (seconds)
+HEADLINE_HOLD_SECONDS = 0.5
+HEADLINE_SHOWN = "_headline_shown"  # session key: this session's browser has had its hold
+
+
+def hold_for_headline() -> bool:
+    """Give the browser time to show the headline numbers before anything else arrives.
+
+    Streamlit's browser code loads each kind of element (metric, date picker, chart, table)
+    as a separate script and shows a placeholder until it is there; React then reveals a
+    loaded element no sooner than 0.5 s after the newest placeholder while any other is
+    still loading. Sent together with the filters, charts and tables, the headline numbers
+    stayed hidden until the last of them (Plotly's 4.7 MB) was compiled: 2.5-4 s on the demo
+    home, against 1 s for a bare app (docs/dashboards.md, Speed). So a page draws its
+    headline with elements that load nothing heavy (titles, captions, metrics), then calls
+    this: on the first run of a browser session it waits ``HEADLINE_HOLD_SECONDS``, long
+    enough for the browser to fetch the metric's script and show the numbers. Reruns (a
+    filter changed, a page switched) load nothing new and do not wait; nor does a session
+    without a browser (AppTest). True when it waited.
+    """
+    if st.session_state.get(HEADLINE_SHOWN):
+        return False
+    st.session_state[HEADLINE_SHOWN] = True
+    if not _has_browser():
+        return False
+    time.sleep(HEADLINE_HOLD_SECONDS)
+    return True
+
+
+def _has_browser() -> bool:
+    """A browser is on the other end of this session: its websocket brought HTTP headers
+    (AppTest's sessions have none)."""
+    return bool(st.context.headers)
 
 
 def change(current: float | None, previous: float | None, *, relative: bool = True) -> str | None:

@@ -30,9 +30,12 @@ bounds = data.date_bounds("marts.kpi_sales_daily", "order_date")
 if bounds is None:
     st.info("No orders in the warehouse yet.")
     st.stop()
-period = ui.period_filter(bounds, key="kpi_period")
-channels = ui.choice_filter("Channel", data.dimension("core.channels", "channel_id"),
-                            key="kpi_channels")
+# the sidebar filters are drawn after the headline numbers, which the browser then shows
+# first (ui.LateFilters)
+filters = ui.LateFilters()
+period = filters.period(bounds, key="kpi_period")
+channels = filters.choice("Channel", data.dimension("core.channels", "channel_id"),
+                          key="kpi_channels")
 # weekly points once a daily line would be too dense to read on a phone
 grain = "day" if period.days <= 62 else "week"
 IN_CHANNELS = data.one_of("channels", "channel_id")
@@ -186,6 +189,9 @@ if now["median_pickup"] is not None:
                  "pick-up")
 if notes:
     st.caption("; ".join(notes) + ".")
+# everything above loads nothing heavy in the browser; let it show before the rest comes
+ui.hold_for_headline()
+filters.draw()
 
 # Plotly, and the pandas plotly.express loads, cost the first visitor after a server start
 # 1-3 s of imports: the headline numbers above reach the browser before it (docs/dashboards.md)
