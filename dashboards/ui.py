@@ -160,6 +160,19 @@ def change(current: float | None, previous: float | None, *, relative: bool = Tr
     return f"{(current - previous) * 100:+.1f} pt"
 
 
+# a change that prints as zero ("-0.0%", "+0.0 pt"): no direction to show
+NO_CHANGE = re.compile(r"[+-]?0(\.0+)?( ?%| pt)")
+
+
+def metric(cell, label: str, value: str, delta: str | None = None, **kwargs) -> None:
+    """``cell.metric``, except that a change which rounds to zero reads "0.0%" in grey with no
+    arrow: a red "-0.0%" under a down arrow tells a manager of a fall that is not there."""
+    if delta is not None and NO_CHANGE.fullmatch(delta):
+        delta = delta.lstrip("+-")
+        kwargs.update(delta_color="off", delta_arrow="off")
+    cell.metric(label, value, delta, **kwargs)
+
+
 def pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 

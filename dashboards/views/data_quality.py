@@ -29,6 +29,7 @@ if data.has_table("ops.quarantine_summary"):
     rules_cell.metric("Rules broken", ui.number(by_rule.height))
     files_cell.metric("Files affected", ui.number(data.query(
         "SELECT count(DISTINCT source_file) AS n FROM ops.quarantine_summary").item()))
+    ui.hold_for_headline()  # the numbers show before the chart's and tables' scripts load
     if by_rule.height:
         ui.chart(px.bar(by_rule, x="rows_quarantined", y="rule", color="entity",
                         orientation="h", title="Quarantined rows by rule",

@@ -132,48 +132,50 @@ if now["orders_unconverted"]:
         "recomputes every amount.", icon=":material/currency_exchange:")
 
 orders_cell, revenue_cell, aov_cell, fill_cell = st.columns(4)
-orders_cell.metric("Orders", ui.number(now["orders"]), ui.change(now["orders"], before["orders"]))
-revenue_cell.metric(f"Revenue ({BASE})", ui.number(now["revenue"]),
-                    ui.change(now["revenue"], before["revenue"]),
-                    help="Line amounts minus order discounts of non-cancelled orders, before "
-                         "shipping; orders without an FX rate are left out (see above).")
-aov_cell.metric(f"Average order value ({BASE})", ui.number(now["aov"], 2),
-                ui.change(now["aov"], before["aov"]))
-fill_cell.metric("Fill rate", ui.pct(now["fill_rate"]),
-                 ui.change(now["fill_rate"], before["fill_rate"], relative=False))
+ui.metric(orders_cell, "Orders", ui.number(now["orders"]),
+          ui.change(now["orders"], before["orders"]))
+ui.metric(revenue_cell, f"Revenue ({BASE})", ui.number(now["revenue"]),
+          ui.change(now["revenue"], before["revenue"]),
+          help="Line amounts minus order discounts of non-cancelled orders, before shipping; "
+               "orders without an FX rate are left out (see above).")
+ui.metric(aov_cell, f"Average order value ({BASE})", ui.number(now["aov"], 2),
+          ui.change(now["aov"], before["aov"]))
+ui.metric(fill_cell, "Fill rate", ui.pct(now["fill_rate"]),
+          ui.change(now["fill_rate"], before["fill_rate"], relative=False))
 ship_cell, ship_p90_cell, on_time_cell, return_cell = st.columns(4)
 # shorter is better for time and returns: an increase shows red
-ship_cell.metric("Time to ship, median", ui.hours(now["median_ship"]),
-                 ui.change(now["median_ship"], before["median_ship"]), delta_color="inverse",
-                 help="Per order: placed -> its last line shipped; orders you ship "
-                      f"({ui.number(now['orders_shipped'])} in the period).")
-ship_p90_cell.metric("Time to ship, p90", ui.hours(now["p90_ship"]),
-                     ui.change(now["p90_ship"], before["p90_ship"]), delta_color="inverse")
-on_time_cell.metric("On-time ship rate", ui.pct(now["on_time_rate"]),
-                    ui.change(now["on_time_rate"], before["on_time_rate"], relative=False))
+ui.metric(ship_cell, "Time to ship, median", ui.hours(now["median_ship"]),
+          ui.change(now["median_ship"], before["median_ship"]), delta_color="inverse",
+          help="Per order: placed -> its last line shipped; orders you ship "
+               f"({ui.number(now['orders_shipped'])} in the period).")
+ui.metric(ship_p90_cell, "Time to ship, p90", ui.hours(now["p90_ship"]),
+          ui.change(now["p90_ship"], before["p90_ship"]), delta_color="inverse")
+ui.metric(on_time_cell, "On-time ship rate", ui.pct(now["on_time_rate"]),
+          ui.change(now["on_time_rate"], before["on_time_rate"], relative=False))
 # returns: "no returns data" / withheld rather than a misleading 0 % (dashboards/returns.py)
 returns_known = returns.returns_data()
 rate_now, rate_before = returns_known.rates(period, channels)
 return_rate = returns_known.headline(rate_now)
-return_cell.metric("Return rate (units)", return_rate,
-                   ui.change(rate_now, rate_before, relative=False)
-                   if return_rate == ui.pct(rate_now) else None,
-                   delta_color="inverse", help="Returned ÷ shipped units of the lines shipped "
-                   "in the period, whenever the returns came back (docs/kpis.md).")
+ui.metric(return_cell, "Return rate (units)", return_rate,
+          ui.change(rate_now, rate_before, relative=False)
+          if return_rate == ui.pct(rate_now) else None,
+          delta_color="inverse", help="Returned ÷ shipped units of the lines shipped in the "
+          "period, whenever the returns came back (docs/kpis.md).")
 shipping_cell, first_ship_cell, late_cell, store_cell = st.columns(4)
-shipping_cell.metric(f"Revenue incl. shipping ({BASE})", ui.number(now["revenue_incl_shipping"]),
-                     ui.change(now["revenue_incl_shipping"], before["revenue_incl_shipping"]))
-first_ship_cell.metric("Time to first shipment, median", ui.hours(now["median_first_ship"]),
-                       ui.change(now["median_first_ship"], before["median_first_ship"]),
-                       delta_color="inverse", help="Per order: placed -> its first line shipped.")
-late_cell.metric("Delivered late (after promise)", ui.pct(now["late_share"]),
-                 ui.change(now["late_share"], before["late_share"], relative=False),
-                 delta_color="inverse",
-                 help="Delivered orders with a promised delivery date, delivered after it "
-                      "(local day).")
-store_cell.metric("In-store sales (orders)", ui.number(now["store_orders"]),
-                  ui.change(now["store_orders"], before["store_orders"]),
-                  help="Sold or picked up in a store: not shipments, not in the ship times.")
+ui.metric(shipping_cell, f"Revenue incl. shipping ({BASE})",
+          ui.number(now["revenue_incl_shipping"]),
+          ui.change(now["revenue_incl_shipping"], before["revenue_incl_shipping"]))
+ui.metric(first_ship_cell, "Time to first shipment, median", ui.hours(now["median_first_ship"]),
+          ui.change(now["median_first_ship"], before["median_first_ship"]),
+          delta_color="inverse", help="Per order: placed -> its first line shipped.")
+ui.metric(late_cell, "Delivered late (after promise)", ui.pct(now["late_share"]),
+          ui.change(now["late_share"], before["late_share"], relative=False),
+          delta_color="inverse",
+          help="Delivered orders with a promised delivery date, delivered after it "
+               "(local day).")
+ui.metric(store_cell, "In-store sales (orders)", ui.number(now["store_orders"]),
+          ui.change(now["store_orders"], before["store_orders"]),
+          help="Sold or picked up in a store: not shipments, not in the ship times.")
 notes = []
 if now["marketplace_orders"]:
     notes.append(f"{now['marketplace_orders']:,} marketplace-fulfilled orders (e.g. Amazon FBA) "

@@ -57,15 +57,24 @@ hold = ui.hold_for_headline
 ui.hold_for_headline = lambda: (drawn.append({"element": "hold"}), hold())[1]
 at = AppTest.from_file(sys.argv[1], default_timeout=120)
 at.run()
+if sys.argv[3] != "kpis":  # every session starts on the default page, KPIs
+    at.switch_page(f"views/{sys.argv[3]}.py")
+    drawn.clear()
+    at.run()
 assert not at.exception, [e.value for e in at.exception]
 print(json.dumps(drawn))
 """
 
 
-def test_kpi_headline_goes_out_before_plotly_and_before_anything_loaded_on_demand(serving_env):
-    done = subprocess.run([sys.executable, "-c", PROBE, str(APP), str(ROOT)],
+def first_run(page: str) -> list[dict]:
+    """The elements of ``page``'s first run in a new session, in drawing order (PROBE)."""
+    done = subprocess.run([sys.executable, "-c", PROBE, str(APP), str(ROOT), page],
                           capture_output=True, text=True, timeout=300, check=True)
-    drawn = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_kpi_headline_goes_out_before_plotly_and_before_anything_loaded_on_demand(serving_env):
+    drawn = first_run("kpis")
     kinds = [d["element"] for d in drawn]
     headline = drawn[:12]  # the three rows of headline numbers
     assert [d["element"] for d in headline] == ["metric"] * 12, kinds
@@ -78,6 +87,12 @@ def test_kpi_headline_goes_out_before_plotly_and_before_anything_loaded_on_deman
     assert "plotly_chart" in kinds and "dataframe" in kinds
     stock = [d for d in drawn if d["element"] == "metric"][12:]
     assert stock and all(m["plotly_express"] for m in stock), "stock metrics come after a chart"
+
+
+def test_data_quality_numbers_go_out_before_its_charts_and_tables(serving_env):
+    kinds = [d["element"] for d in first_run("data_quality")]
+    assert kinds[:4] == ["metric", "metric", "metric", "hold"], kinds
+    assert "plotly_chart" in kinds and "dataframe" in kinds
 
 
 HOLD_APP = """

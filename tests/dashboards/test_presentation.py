@@ -219,3 +219,32 @@ def test_empty_marts_say_what_would_fill_them_instead_of_drawing_nothing(own_cop
         for table in at.dataframe:
             assert len(table.value), f"{page}: empty table {list(table.value.columns)}"
         assert at.info or at.success, f"{page}: says nothing about the missing data"
+
+
+ZERO_CHANGE_APP = """
+import streamlit as st
+from dashboards import ui
+ui.metric(st, "Average order value (EUR)", "73.34", ui.change(73.3399, 73.3421))
+ui.metric(st, "Fill rate", "98.8%", ui.change(0.98801, 0.98804, relative=False))
+ui.metric(st, "Orders", "292", ui.change(292, 296))
+ui.metric(st, "Time to ship, median", "44.0 h", ui.change(44.0, 30.0), delta_color="inverse")
+"""
+
+
+def test_a_change_that_rounds_to_zero_is_grey_without_an_arrow():
+    from streamlit.proto.Metric_pb2 import Metric
+
+    at = AppTest.from_string(ZERO_CHANGE_APP)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = {m.label: m for m in at.metric}
+    for label, delta in (("Average order value (EUR)", "0.0%"), ("Fill rate", "0.0 pt")):
+        assert shown[label].delta == delta  # was "-0.0%" / "-0.0 pt", red under a down arrow
+        assert shown[label].proto.color == Metric.MetricColor.GRAY
+        assert shown[label].proto.direction == Metric.MetricDirection.NONE
+    # a real change keeps its sign, arrow and colour (an increase of time shows red)
+    assert shown["Orders"].delta == "-1.4%"
+    assert shown["Orders"].proto.direction == Metric.MetricDirection.DOWN
+    assert shown["Orders"].proto.color == Metric.MetricColor.RED
+    assert shown["Time to ship, median"].proto.color == Metric.MetricColor.RED
+    assert shown["Time to ship, median"].proto.direction == Metric.MetricDirection.UP

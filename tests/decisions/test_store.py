@@ -7,6 +7,7 @@ import multiprocessing
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import duckdb
 import pytest
@@ -136,8 +137,14 @@ def test_decisions_from_several_processes_while_the_warehouse_is_held(tmp_path):
             duckdb.connect(str(warehouse), read_only=True)
         workers, count = 4, 25
         started = time.perf_counter()
-        with spawn.Pool(workers) as pool:
-            errors = pool.map(decide_many_times, [(str(tmp_path), w, count) for w in range(workers)])
+        # an executor, not multiprocessing.Pool: leaving a Pool terminates its workers with
+        # SIGTERM, and where SIGTERM is ignored (inherited from a background job) the idle
+        # workers never exit and the test hangs; the executor ends them with a sentinel, and
+        # a worker that dies raises BrokenProcessPool instead of a wait for ever
+        with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+            errors = list(pool.map(decide_many_times,
+                                   [(str(tmp_path), w, count) for w in range(workers)],
+                                   timeout=300))
         seconds = time.perf_counter() - started
         assert holder.is_alive()  # it held the warehouse the whole time
     finally:

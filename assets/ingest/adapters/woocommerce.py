@@ -26,7 +26,7 @@ Mapping:
   sequential-number plugins); ``line_id`` = item_id, WooCommerce's own id of the order item,
   stable across exports;
 - ``channel_sku``/``sku`` = item_sku; an item whose product has no SKU falls back to
-  ``product-<item_product_id>`` (map it in the channel listings); a deleted product is
+  ``product:<item_product_id>`` (map it in the channel listings); a deleted product is
   exported as SKU ``unknown_product`` with product id 0: that line is rejected
   (``sku_missing``), it names no product;
 - ``unit_price`` = item_subtotal ÷ item_quantity (before coupons, without tax);
@@ -65,6 +65,7 @@ import polars as pl
 from assets.ingest.adapters._orders import (
     col_or_null,
     combine_rejects,
+    fallback_sku,
     finish,
     local_text,
     money_text,
@@ -150,7 +151,7 @@ def map_orders(frame: pl.DataFrame, ctx: AdapterContext) -> Mapped:
     sku_text = blank_to_null(pl.col("item_sku"))
     product = blank_to_null(pl.col("item_product_id"))
     sku = pl.when(sku_text == DELETED_PRODUCT).then(None).otherwise(
-        pl.coalesce(sku_text, pl.when(product != "0").then(pl.lit("product-") + product))
+        pl.coalesce(sku_text, fallback_sku("product", pl.when(product != "0").then(product)))
     )
     rows = df.lazy().with_columns(
         channel_id=pl.lit(ctx.channel_id),
