@@ -128,8 +128,8 @@ def hold_for_headline() -> bool:
     as a separate script and shows a placeholder until it is there; React then reveals a
     loaded element no sooner than 0.5 s after the newest placeholder while any other is
     still loading. Sent together with the filters, charts and tables, the headline numbers
-    stayed hidden until the last of them (Plotly's 4.7 MB) was compiled: 2.5-4 s on the demo
-    home, against 1 s for a bare app (docs/dashboards.md, Speed). So a page draws its
+    stayed hidden until the last of them (Plotly's 4.7 MB) was compiled: 2.0-3.2 s on the
+    demo home, 2.4-3.1x a bare app (docs/dashboards.md, Speed). So a page draws its
     headline with elements that load nothing heavy (titles, captions, metrics), then calls
     this: on the first run of a browser session it waits ``HEADLINE_HOLD_SECONDS``, long
     enough for the browser to fetch the metric's script and show the numbers. Reruns (a
