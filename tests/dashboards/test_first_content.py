@@ -1,5 +1,6 @@
-"""The KPIs page puts its headline numbers out first: before Plotly is imported, before any
-element the browser loads on demand, and with a hold after them on a browser's first visit.
+"""The KPIs and Data quality pages put their headline numbers out first: before Plotly is
+imported, before any element the browser loads on demand, and with a hold after them on a
+browser's first visit.
 
 plotly.express imports pandas: 1-3 s on this machine for the first visitor after a server
 start. And in the browser, React reveals a loaded metric no sooner than 0.5 s after the newest
