@@ -25,6 +25,7 @@ from assets.quality.specs import (
     QualityCheck,
     QualitySettings,
     day_text,
+    none_of,
     num_text,
 )
 
@@ -33,13 +34,6 @@ PAID_STATUSES = tuple(s for s in ORDER_STATUSES if s in ("paid", "shipped", "del
 # a channel whose usual day has fewer lines than this has naturally empty days: an empty
 # day there is not evidence of a broken feed (Poisson with mean 5 is 0 on 0.7% of days)
 MIN_MEDIAN_LINES = 5
-
-
-def _none_of(column: str, what: str, explain) -> Expect:
-    """Expect no row of the probe frame to count anything in ``column`` (a count of bad
-    rows per channel and day, per location, ...: at most 0)."""
-    return Expect("ExpectColumnValuesToBeBetween", {"column": column, "max_value": 0}, what,
-                  explain)
 
 
 def _newest_complete_day(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> dt.date | None:
@@ -416,7 +410,7 @@ def probe_quantities(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Pro
     return Probe(
         frame=_order_line_day_counts(con),
         expectations=[
-            _none_of(
+            none_of(
                 "bad_quantity_lines",
                 "order lines with a quantity of 0, below 0 or missing",
                 lambda r: (
@@ -434,7 +428,7 @@ def probe_prices(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
     return Probe(
         frame=_order_line_day_counts(con),
         expectations=[
-            _none_of(
+            none_of(
                 "negative_price_lines",
                 "order lines with a negative unit price",
                 lambda r: (
@@ -443,7 +437,7 @@ def probe_prices(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Probe:
                     f"(lowest {num_text(r['min_unit_price'])})"
                 ),
             ),
-            _none_of(
+            none_of(
                 "negative_amount_lines",
                 "order lines with a negative line amount",
                 lambda r: (
@@ -659,7 +653,7 @@ def probe_key_unique(entity_name: str):
             frame=frame,
             context={"key": list(entity.key)},
             expectations=[
-                _none_of(
+                none_of(
                     "duplicate_rows",
                     f"two rows of core.{entity_name} share the key ({keys})",
                     lambda r: (
@@ -668,7 +662,7 @@ def probe_key_unique(entity_name: str):
                         f"{_first(r['sample_keys'], 3)}"
                     ),
                 ),
-                _none_of(
+                none_of(
                     "null_key_rows",
                     f"rows of core.{entity_name} with an empty key column ({keys})",
                     lambda r: (
@@ -708,7 +702,7 @@ def probe_snapshot_values(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -
     return Probe(
         frame=frame,
         expectations=[
-            _none_of(
+            none_of(
                 "negative_on_hand_rows",
                 "stock snapshot rows with on hand below 0 (or missing)",
                 lambda r: (
@@ -717,7 +711,7 @@ def probe_snapshot_values(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -
                     f"(lowest: {r['lowest_sku']} at {num_text(r['min_on_hand'])})"
                 ),
             ),
-            _none_of(
+            none_of(
                 "negative_reserved_rows",
                 "stock snapshot rows with reserved below 0",
                 lambda r: (
@@ -748,7 +742,7 @@ def probe_snapshot_master_data(con: duckdb.DuckDBPyConnection, qs: QualitySettin
     return Probe(
         frame=frame,
         expectations=[
-            _none_of(
+            none_of(
                 "unknown_sku_rows",
                 "stock snapshots count a SKU that is not in core.products",
                 lambda r: (
@@ -801,7 +795,7 @@ def probe_receipts_match_pos(con: duckdb.DuckDBPyConnection, qs: QualitySettings
                     f"{r['po_number']}, which is not in core.purchase_orders"
                 ),
             ),
-            _none_of(
+            none_of(
                 "sku_not_on_po_lines",
                 "a receipt line's SKU is not on the purchase order it names",
                 lambda r: (

@@ -21,6 +21,7 @@ from assets.quality.specs import (
     Probe,
     QualityCheck,
     QualitySettings,
+    none_of,
     num_text,
     table_probe,
 )
@@ -48,9 +49,8 @@ def probe_ats_within_on_hand(con: duckdb.DuckDBPyConnection, qs: QualitySettings
     oversells. Bundle rows (no on hand of their own: NULL) are judged for ATS < 0 only.
     """
     expectations = [
-        Expect(
-            "ExpectColumnValuesToBeBetween",
-            {"column": "ats_above_on_hand_rows", "max_value": 0},
+        none_of(
+            "ats_above_on_hand_rows",
             "a SKU's ATS is above its on hand",
             lambda r: (
                 f"location {r['location_id']}: {num_text(r['ats_above_on_hand_rows'])} SKUs with "
@@ -58,18 +58,16 @@ def probe_ats_within_on_hand(con: duckdb.DuckDBPyConnection, qs: QualitySettings
                 f"on hand {num_text(r['worst_on_hand'])})"
             ),
         ),
-        Expect(
-            "ExpectColumnValuesToBeBetween",
-            {"column": "ats_above_free_rows", "max_value": 0},
+        none_of(
+            "ats_above_free_rows",
             "a SKU's ATS is above on hand − allocated − reserved",
             lambda r: (
                 f"location {r['location_id']}: {num_text(r['ats_above_free_rows'])} SKUs with "
                 "ATS above on hand − allocated − reserved (allocations or reservations ignored?)"
             ),
         ),
-        Expect(
-            "ExpectColumnValuesToBeBetween",
-            {"column": "negative_ats_rows", "max_value": 0},
+        none_of(
+            "negative_ats_rows",
             "a SKU's ATS is below 0",
             lambda r: (
                 f"location {r['location_id']}: {num_text(r['negative_ats_rows'])} SKUs with ATS < 0"
@@ -87,9 +85,8 @@ def probe_channel_ats(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Pr
     in the locations that serve it. Bundle rows (NULL on hand) are judged for ATS < 0 only.
     """
     expectations = [
-        Expect(
-            "ExpectColumnValuesToBeBetween",
-            {"column": "ats_above_on_hand_rows", "max_value": 0},
+        none_of(
+            "ats_above_on_hand_rows",
             "a channel is offered more than the on hand of its locations",
             lambda r: (
                 f"channel {r['channel_id']}: {num_text(r['ats_above_on_hand_rows'])} SKUs offered "
@@ -97,18 +94,16 @@ def probe_channel_ats(con: duckdb.DuckDBPyConnection, qs: QualitySettings) -> Pr
                 f"on hand {num_text(r['worst_on_hand'])})"
             ),
         ),
-        Expect(
-            "ExpectColumnValuesToBeBetween",
-            {"column": "negative_ats_rows", "max_value": 0},
+        none_of(
+            "negative_ats_rows",
             "a channel is offered a negative ATS",
             lambda r: (
                 f"channel {r['channel_id']}: {num_text(r['negative_ats_rows'])} SKUs with "
                 f"ATS < 0 (e.g. {r['lowest_sku']} at {num_text(r['min_ats'])})"
             ),
         ),
-        Expect(
-            "ExpectColumnValuesToBeBetween",
-            {"column": "duplicate_rows", "max_value": 0},
+        none_of(
+            "duplicate_rows",
             "a SKU appears twice for one channel (the feed would carry two quantities)",
             lambda r: (
                 f"channel {r['channel_id']}: {num_text(r['duplicate_rows'])} duplicated SKU rows"
@@ -140,9 +135,8 @@ def probe_reconciliation_sums(con: duckdb.DuckDBPyConnection, qs: QualitySetting
             "sum of differences ≠ sum(counted) − sum(expected)",
             totals,
         ),
-        Expect(
-            "ExpectColumnValuesToBeBetween",
-            {"column": "mismatched_rows", "max_value": 0},
+        none_of(
+            "mismatched_rows",
             "rows whose difference ≠ counted − expected",
             lambda r: (
                 f"{num_text(r['mismatched_rows'])} reconciliation rows whose difference is not "

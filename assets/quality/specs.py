@@ -120,6 +120,14 @@ class Expect:
         return ", ".join(f"{k}={v}" for k, v in kw.items() if k != "column")
 
 
+def none_of(column: str, what: str, explain: Callable[[Mapping[str, Any]], str] | None = None
+            ) -> Expect:
+    """Expect no row of the probe frame to count anything in ``column`` (a count of bad rows
+    per channel and day, per location, per supplier, ...: at most 0)."""
+    return Expect("ExpectColumnValuesToBeBetween", {"column": column, "max_value": 0}, what,
+                  explain)
+
+
 @dataclass
 class Probe:
     """A small frame pulled from the warehouse and what it is expected to satisfy."""
